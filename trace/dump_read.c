@@ -1,0 +1,551 @@
+/* Dump reader: every check before any belief.
+ *
+ * One pass over the bytes.  Per frame, in this order: enough bytes for a
+ * header (else truncated), magic, header CRC, version, length limit, enough
+ * bytes for the payload (else truncated), payload CRC, seq; only then is the
+ * type looked at and the payload interpreted.  So a flipped bit in a header
+ * is reported as "bad magic" (bytes 0..3) or "header CRC" (bytes 4..23), a
+ * flipped bit in a payload as "payload CRC", whatever field it hit.
+ *
+ * Records are copied into one array per CPU sized from the CPU frame (after
+ * checking that the dump is big enough to hold them), so decoding allocates
+ * once per CPU and once per sample series, never per record.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crc32.h"
+#include "dump_read.h"
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the dump is little endian and is read with memcpy: port the reader"
+#endif
+
+#define HDR_SIZE ((unsigned long long)sizeof(struct km_frame_hdr))
+#define REC_SIZE ((unsigned long long)sizeof(struct km_trace_rec))
+
+const char *dump_err_name(enum dump_err code)
+{
+    switch (code) {
+    case DUMP_OK: return "ok";
+    case DUMP_E_EMPTY: return "empty dump";
+    case DUMP_E_BAD_MAGIC: return "bad magic";
+    case DUMP_E_HEADER_CRC: return "header CRC mismatch";
+    case DUMP_E_VERSION: return "unsupported version";
+    case DUMP_E_TOO_LONG: return "payload too long";
+    case DUMP_E_TRUNCATED: return "truncated dump";
+    case DUMP_E_PAYLOAD_CRC: return "payload CRC mismatch";
+    case DUMP_E_SEQ: return "frame sequence error";
+    case DUMP_E_ORDER: return "frame out of order";
+    case DUMP_E_SIZE: return "wrong payload size";
+    case DUMP_E_BAD_FIELD: return "field out of range";
+    case DUMP_E_COUNTS: return "counts disagree";
+    case DUMP_E_NO_END: return "truncated dump (no END frame)";
+    case DUMP_E_AFTER_END: return "data after END frame";
+    case DUMP_E_NOMEM: return "out of memory";
+    case DUMP_E_IO: return "cannot read dump";
+    }
+    return "unknown error";
+}
+
+static const char *frame_type_name(unsigned type)
+{
+    switch (type) {
+    case KM_FRAME_RUN: return "RUN";
+    case KM_FRAME_CPU: return "CPU";
+    case KM_FRAME_EVENTS: return "EVENTS";
+    case KM_FRAME_SAMPLES: return "SAMPLES";
+    case KM_FRAME_END: return "END";
+    }
+    return "unknown type";
+}
+
+/* Decoder state: where we are and what the order rules still allow. */
+enum phase {
+    PH_RUN,     /* expecting RUN */
+    PH_CPU,     /* expecting CPU frame number next_cpu */
+    PH_EVENTS,  /* EVENTS, SAMPLES or END */
+    PH_SAMPLES, /* SAMPLES or END (an EVENTS frame after SAMPLES is an error) */
+    PH_DONE,    /* END seen: nothing may follow */
+};
+
+struct decoder {
+    const unsigned char *buf;
+    unsigned long long len;
+    struct dump *d;
+    struct dump_error *err;
+    enum phase phase;
+    unsigned next_cpu;
+    unsigned long long got[KM_DUMP_MAX_CPUS]; /* records received per CPU */
+    struct dump_series *cur;                  /* series still missing chunks */
+    unsigned long long cur_have;              /* samples of cur received */
+    size_t series_cap;
+    unsigned long long total_samples;
+    /* the frame being decoded */
+    long frame;
+    unsigned long long off;
+    unsigned type;
+};
+
+static int fail_at(struct dump_error *err, enum dump_err code, long frame,
+                   unsigned long long off, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static int fail_at(struct dump_error *err, enum dump_err code, long frame,
+                   unsigned long long off, const char *fmt, ...)
+{
+    char detail[240];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    err->code = code;
+    err->frame = frame;
+    err->offset = off;
+    if (frame >= 0)
+        snprintf(err->msg, sizeof err->msg, "%s: frame %ld at byte %llu: %s",
+                 dump_err_name(code), frame, off, detail);
+    else
+        snprintf(err->msg, sizeof err->msg, "%s: at byte %llu: %s",
+                 dump_err_name(code), off, detail);
+    return -1;
+}
+
+/* Fails the frame being decoded (its number and offset are in dc). */
+#define FAIL(dc, code, ...) fail_at((dc)->err, code, (dc)->frame, (dc)->off, __VA_ARGS__)
+
+/* Copies a NUL-padded field of n bytes into dst (n+1 bytes), terminated. */
+static void copy_str(char *dst, const char *src, size_t n)
+{
+    size_t i = 0;
+    while (i < n && src[i])
+        i++;
+    memcpy(dst, src, i);
+    dst[i] = 0;
+}
+
+/* A series name must be non-empty printable ASCII (it becomes a file name
+ * fragment and a chart label). */
+static int name_ok(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (*s < 0x21 || *s > 0x7e)
+            return 0;
+    return 1;
+}
+
+static int decode_run(struct decoder *dc, const unsigned char *p, unsigned len)
+{
+    struct dump *d = dc->d;
+    if (len != sizeof(struct km_dump_run))
+        return FAIL(dc, DUMP_E_SIZE, "RUN payload is %u bytes, expected %zu", len,
+                    sizeof(struct km_dump_run));
+    memcpy(&d->run, p, sizeof d->run);
+    if (d->run.rec_size != sizeof(struct km_trace_rec))
+        return FAIL(dc, DUMP_E_BAD_FIELD, "RUN.rec_size is %u, expected %zu",
+                    d->run.rec_size, sizeof(struct km_trace_rec));
+    if (d->run.ncpus < 1 || d->run.ncpus > KM_DUMP_MAX_CPUS)
+        return FAIL(dc, DUMP_E_BAD_FIELD, "RUN.ncpus is %u, expected 1..%d",
+                    d->run.ncpus, KM_DUMP_MAX_CPUS);
+    if (d->run.tsc_hz == 0)
+        return FAIL(dc, DUMP_E_BAD_FIELD, "RUN.tsc_hz is 0");
+    if (d->run.trace_mode != KM_TRACE_STOP && d->run.trace_mode != KM_TRACE_OVERWRITE)
+        return FAIL(dc, DUMP_E_BAD_FIELD, "RUN.trace_mode is %u, expected 0 or 1",
+                    d->run.trace_mode);
+    d->ncpus = d->run.ncpus;
+    copy_str(d->cpu_vendor, d->run.cpu_vendor, sizeof d->run.cpu_vendor);
+    copy_str(d->cpu_brand, d->run.cpu_brand, sizeof d->run.cpu_brand);
+    copy_str(d->kmem_mode, d->run.kmem_mode, sizeof d->run.kmem_mode);
+    copy_str(d->kernel_rev, d->run.kernel_rev, sizeof d->run.kernel_rev);
+    copy_str(d->cmdline, d->run.cmdline, sizeof d->run.cmdline);
+    dc->phase = PH_CPU;
+    dc->next_cpu = 0;
+    return 0;
+}
+
+static int decode_cpu(struct decoder *dc, const unsigned char *p, unsigned len)
+{
+    struct km_dump_cpu c;
+    unsigned i = dc->next_cpu;
+    if (len != sizeof c)
+        return FAIL(dc, DUMP_E_SIZE, "CPU payload is %u bytes, expected %zu", len, sizeof c);
+    memcpy(&c, p, sizeof c);
+    if (c.cpu != i)
+        return FAIL(dc, DUMP_E_BAD_FIELD, "CPU frame %u says cpu %u", i, c.cpu);
+    if (c.count > c.written || c.written - c.count != c.lost)
+        return FAIL(dc, DUMP_E_COUNTS,
+                    "CPU %u: count %llu + lost %llu != written %llu", i, c.count,
+                    c.lost, c.written);
+    if (c.first_seq > c.lost)
+        return FAIL(dc, DUMP_E_COUNTS,
+                    "CPU %u: first_seq %llu + count %llu is past written %llu", i,
+                    c.first_seq, c.count, c.written);
+    if (c.count > dc->len / REC_SIZE)
+        return FAIL(dc, DUMP_E_BAD_FIELD,
+                    "CPU %u claims %llu records, more than a %llu-byte dump holds", i,
+                    c.count, dc->len);
+    struct dump_cpu_trace *t = &dc->d->cpu[i];
+    t->info = c;
+    if (c.count) {
+        t->recs = malloc(c.count * REC_SIZE);
+        if (!t->recs)
+            return FAIL(dc, DUMP_E_NOMEM, "no memory for %llu records of CPU %u", c.count, i);
+    }
+    if (++dc->next_cpu == dc->d->ncpus)
+        dc->phase = PH_EVENTS;
+    return 0;
+}
+
+static int decode_events(struct decoder *dc, const unsigned char *p, unsigned len)
+{
+    struct km_dump_events e;
+    if (len < sizeof e)
+        return FAIL(dc, DUMP_E_SIZE, "EVENTS payload is %u bytes, shorter than its header", len);
+    memcpy(&e, p, sizeof e);
+    if (e.cpu >= dc->d->ncpus)
+        return FAIL(dc, DUMP_E_BAD_FIELD, "EVENTS for cpu %u, but ncpus is %u", e.cpu,
+                    dc->d->ncpus);
+    if (e.count < 1 || e.count > KM_DUMP_EVENTS_PER_FRAME)
+        return FAIL(dc, DUMP_E_BAD_FIELD, "EVENTS count is %u, expected 1..%d", e.count,
+                    KM_DUMP_EVENTS_PER_FRAME);
+    if (len != sizeof e + e.count * REC_SIZE)
+        return FAIL(dc, DUMP_E_SIZE, "EVENTS payload is %u bytes, %u records need %llu",
+                    len, e.count, sizeof e + e.count * REC_SIZE);
+    struct dump_cpu_trace *t = &dc->d->cpu[e.cpu];
+    unsigned long long have = dc->got[e.cpu];
+    if (e.first_seq != t->info.first_seq + have)
+        return FAIL(dc, DUMP_E_COUNTS, "EVENTS for cpu %u start at seq %llu, expected %llu",
+                    e.cpu, e.first_seq, t->info.first_seq + have);
+    if (e.count > t->info.count - have)
+        return FAIL(dc, DUMP_E_COUNTS, "cpu %u: more records than its CPU frame's count %llu",
+                    e.cpu, t->info.count);
+    struct km_trace_rec *r = t->recs + have;
+    memcpy(r, p + sizeof e, e.count * REC_SIZE);
+    for (unsigned k = 0; k < e.count; k++) {
+        if (r[k].cpu != e.cpu)
+            return FAIL(dc, DUMP_E_BAD_FIELD, "record %u (seq %llu) has cpu %u in a cpu %u frame",
+                        k, e.first_seq + k, r[k].cpu, e.cpu);
+        if (r[k].event >= KM_EV_LIMIT)
+            return FAIL(dc, DUMP_E_BAD_FIELD, "record %u (seq %llu) has event id %u, max %d",
+                        k, e.first_seq + k, r[k].event, KM_EV_LIMIT - 1);
+    }
+    dc->got[e.cpu] = have + e.count;
+    return 0;
+}
+
+static int same_series(const struct dump_series *s, const struct km_dump_samples *h,
+                       const char *b, const char *v, const char *m, const char *u)
+{
+    return !strcmp(s->benchmark, b) && !strcmp(s->variant, v) && !strcmp(s->metric, m) &&
+           !strcmp(s->unit, u) && s->overhead == h->overhead && s->cpu == h->cpu &&
+           s->n == h->total;
+}
+
+static int decode_samples(struct decoder *dc, const unsigned char *p, unsigned len)
+{
+    struct km_dump_samples h;
+    char b[33], v[25], m[25], u[17];
+    if (len < sizeof h)
+        return FAIL(dc, DUMP_E_SIZE, "SAMPLES payload is %u bytes, shorter than its header", len);
+    memcpy(&h, p, sizeof h);
+    if (h.count > KM_DUMP_SAMPLES_PER_FRAME)
+        return FAIL(dc, DUMP_E_BAD_FIELD, "SAMPLES count is %u, max %d", h.count,
+                    KM_DUMP_SAMPLES_PER_FRAME);
+    if (len != sizeof h + 8ull * h.count)
+        return FAIL(dc, DUMP_E_SIZE, "SAMPLES payload is %u bytes, %u samples need %llu",
+                    len, h.count, sizeof h + 8ull * h.count);
+    copy_str(b, h.benchmark, sizeof h.benchmark);
+    copy_str(v, h.variant, sizeof h.variant);
+    copy_str(m, h.metric, sizeof h.metric);
+    copy_str(u, h.unit, sizeof h.unit);
+    if (!name_ok(b) || !name_ok(v) || !name_ok(m) || !name_ok(u))
+        return FAIL(dc, DUMP_E_BAD_FIELD,
+                    "SAMPLES names must be non-empty printable words (\"%s\"/\"%s\"/\"%s\" unit \"%s\")",
+                    b, v, m, u);
+    if (h.cpu >= dc->d->ncpus)
+        return FAIL(dc, DUMP_E_BAD_FIELD, "SAMPLES series %s/%s/%s on cpu %u, but ncpus is %u",
+                    b, v, m, h.cpu, dc->d->ncpus);
+    struct dump_series *s = dc->cur;
+    unsigned long long have;
+    if (s) {
+        /* A continuation chunk: everything but count must repeat. */
+        if (!same_series(s, &h, b, v, m, u))
+            return FAIL(dc, DUMP_E_COUNTS,
+                        "series %s/%s/%s has %llu of %llu samples, but the next SAMPLES frame is %s/%s/%s (or changes unit, overhead, cpu or total)",
+                        s->benchmark, s->variant, s->metric, dc->cur_have, s->n, b, v, m);
+        have = dc->cur_have;
+    } else {
+        struct dump *d = dc->d;
+        for (size_t i = 0; i < d->nseries; i++)
+            if (!strcmp(d->series[i].benchmark, b) && !strcmp(d->series[i].variant, v) &&
+                !strcmp(d->series[i].metric, m))
+                return FAIL(dc, DUMP_E_BAD_FIELD, "series %s/%s/%s appears twice", b, v, m);
+        if (h.total > dc->len / 8)
+            return FAIL(dc, DUMP_E_BAD_FIELD,
+                        "series %s/%s/%s claims %llu samples, more than a %llu-byte dump holds",
+                        b, v, m, h.total, dc->len);
+        if (d->nseries == dc->series_cap) {
+            size_t cap = dc->series_cap ? 2 * dc->series_cap : 16;
+            struct dump_series *n = realloc(d->series, cap * sizeof *n);
+            if (!n)
+                return FAIL(dc, DUMP_E_NOMEM, "no memory for series");
+            d->series = n;
+            dc->series_cap = cap;
+        }
+        s = &d->series[d->nseries++];
+        memset(s, 0, sizeof *s);
+        strcpy(s->benchmark, b);
+        strcpy(s->variant, v);
+        strcpy(s->metric, m);
+        strcpy(s->unit, u);
+        s->overhead = h.overhead;
+        s->cpu = h.cpu;
+        s->n = h.total;
+        if (h.total) {
+            s->samples = malloc(h.total * 8);
+            if (!s->samples)
+                return FAIL(dc, DUMP_E_NOMEM, "no memory for %llu samples", h.total);
+        }
+        have = 0;
+    }
+    if (h.first_index != have)
+        return FAIL(dc, DUMP_E_COUNTS, "series %s/%s/%s chunk starts at index %llu, expected %llu",
+                    b, v, m, h.first_index, have);
+    if (h.count > h.total - have)
+        return FAIL(dc, DUMP_E_COUNTS, "series %s/%s/%s: chunk of %u at %llu overruns total %llu",
+                    b, v, m, h.count, have, h.total);
+    if (h.count == 0 && h.total != 0)
+        return FAIL(dc, DUMP_E_BAD_FIELD, "series %s/%s/%s: empty chunk", b, v, m);
+    memcpy(s->samples + have, p + sizeof h, 8ull * h.count);
+    have += h.count;
+    dc->total_samples += h.count;
+    dc->cur = have == s->n ? NULL : s;
+    dc->cur_have = have;
+    return 0;
+}
+
+static int decode_end(struct decoder *dc, const unsigned char *p, unsigned len)
+{
+    struct km_dump_end e;
+    struct dump *d = dc->d;
+    unsigned long long events = 0, lost = 0;
+    if (len != sizeof e)
+        return FAIL(dc, DUMP_E_SIZE, "END payload is %u bytes, expected %zu", len, sizeof e);
+    memcpy(&e, p, sizeof e);
+    if (dc->cur)
+        return FAIL(dc, DUMP_E_COUNTS, "series %s/%s/%s has only %llu of %llu samples",
+                    dc->cur->benchmark, dc->cur->variant, dc->cur->metric, dc->cur_have,
+                    dc->cur->n);
+    for (unsigned i = 0; i < d->ncpus; i++) {
+        const struct km_dump_cpu *c = &d->cpu[i].info;
+        if (dc->got[i] != c->count)
+            return FAIL(dc, DUMP_E_COUNTS, "cpu %u: EVENTS frames hold %llu records, CPU frame says %llu",
+                        i, dc->got[i], c->count);
+        events += c->count;
+        if (__builtin_add_overflow(lost, c->lost, &lost))
+            return FAIL(dc, DUMP_E_COUNTS, "lost counts overflow 64 bits");
+    }
+    if (e.frames != (km_u32)dc->frame)
+        return FAIL(dc, DUMP_E_COUNTS, "END.frames is %u, %ld frames came before", e.frames,
+                    dc->frame);
+    if (e.ncpus != d->ncpus)
+        return FAIL(dc, DUMP_E_COUNTS, "END.ncpus is %u, RUN.ncpus is %u", e.ncpus, d->ncpus);
+    if (e.events != events)
+        return FAIL(dc, DUMP_E_COUNTS, "END.events is %llu, EVENTS frames hold %llu", e.events,
+                    events);
+    if (e.lost != lost)
+        return FAIL(dc, DUMP_E_COUNTS, "END.lost is %llu, CPU frames say %llu", e.lost, lost);
+    if (e.samples != dc->total_samples)
+        return FAIL(dc, DUMP_E_COUNTS, "END.samples is %llu, SAMPLES frames hold %llu",
+                    e.samples, dc->total_samples);
+    d->events = events;
+    d->lost = lost;
+    d->samples = dc->total_samples;
+    dc->phase = PH_DONE;
+    return 0;
+}
+
+/* Checks that a frame of this type may come now; the order is
+ * RUN, CPU x ncpus, EVENTS*, SAMPLES*, END. */
+static int check_order(struct decoder *dc)
+{
+    static const char *const want[] = {
+        [PH_RUN] = "RUN",
+        [PH_CPU] = "CPU",
+        [PH_EVENTS] = "EVENTS, SAMPLES or END",
+        [PH_SAMPLES] = "SAMPLES or END",
+        [PH_DONE] = "nothing",
+    };
+    int ok;
+    switch (dc->type) {
+    case KM_FRAME_RUN: ok = dc->phase == PH_RUN; break;
+    case KM_FRAME_CPU: ok = dc->phase == PH_CPU; break;
+    case KM_FRAME_EVENTS: ok = dc->phase == PH_EVENTS; break;
+    case KM_FRAME_SAMPLES: ok = dc->phase == PH_EVENTS || dc->phase == PH_SAMPLES; break;
+    case KM_FRAME_END: ok = dc->phase == PH_EVENTS || dc->phase == PH_SAMPLES; break;
+    default:
+        return FAIL(dc, DUMP_E_ORDER, "unknown frame type %u", dc->type);
+    }
+    if (!ok) {
+        if (dc->phase == PH_CPU)
+            return FAIL(dc, DUMP_E_ORDER, "%s frame where CPU frame %u of %u was expected",
+                        frame_type_name(dc->type), dc->next_cpu, dc->d->ncpus);
+        return FAIL(dc, DUMP_E_ORDER, "%s frame where %s was expected",
+                    frame_type_name(dc->type), want[dc->phase]);
+    }
+    return 0;
+}
+
+static int decode_frames(struct decoder *dc)
+{
+    const unsigned char *buf = dc->buf;
+    unsigned long long off = 0, len = dc->len;
+    long frame = 0;
+
+    if (len == 0)
+        return fail_at(dc->err, DUMP_E_EMPTY, -1, 0, "the dump has no bytes");
+    for (;; frame++) {
+        struct km_frame_hdr h;
+        dc->frame = frame;
+        dc->off = off;
+        if (off == len) {
+            if (dc->phase == PH_DONE)
+                return 0;
+            return FAIL(dc, DUMP_E_NO_END, "the dump ends after %ld frames without an END frame",
+                        frame);
+        }
+        if (dc->phase == PH_DONE)
+            return FAIL(dc, DUMP_E_AFTER_END, "%llu bytes follow the END frame", len - off);
+        if (len - off < HDR_SIZE)
+            return FAIL(dc, DUMP_E_TRUNCATED, "only %llu of %llu header bytes present",
+                        len - off, HDR_SIZE);
+        memcpy(&h, buf + off, sizeof h);
+        if (h.magic != KM_DUMP_MAGIC)
+            return FAIL(dc, DUMP_E_BAD_MAGIC, "magic is 0x%08x, expected 0x%08x (\"KMTF\")",
+                        h.magic, KM_DUMP_MAGIC);
+        km_u32 hcrc = crc32_update(0, buf + off, __builtin_offsetof(struct km_frame_hdr, header_crc));
+        if (hcrc != h.header_crc)
+            return FAIL(dc, DUMP_E_HEADER_CRC, "header CRC is 0x%08x, computed 0x%08x",
+                        h.header_crc, hcrc);
+        if (h.version != KM_DUMP_VERSION)
+            return FAIL(dc, DUMP_E_VERSION, "version %u, this reader knows %d", h.version,
+                        KM_DUMP_VERSION);
+        if (h.len > KM_DUMP_MAX_PAYLOAD)
+            return FAIL(dc, DUMP_E_TOO_LONG, "payload length %u exceeds %u", h.len,
+                        KM_DUMP_MAX_PAYLOAD);
+        if (h.len > len - off - HDR_SIZE)
+            return FAIL(dc, DUMP_E_TRUNCATED, "%s payload of %u bytes, only %llu present",
+                        frame_type_name(h.type), h.len, len - off - HDR_SIZE);
+        const unsigned char *p = buf + off + HDR_SIZE;
+        km_u32 pcrc = crc32_update(0, p, h.len);
+        if (pcrc != h.payload_crc)
+            return FAIL(dc, DUMP_E_PAYLOAD_CRC, "%s payload CRC is 0x%08x, computed 0x%08x",
+                        frame_type_name(h.type), h.payload_crc, pcrc);
+        if (h.seq != (km_u32)frame)
+            return FAIL(dc, DUMP_E_SEQ, "seq is %u, expected %ld", h.seq, frame);
+        dc->type = h.type;
+        if (check_order(dc))
+            return -1;
+        int rc;
+        switch (h.type) {
+        case KM_FRAME_RUN: rc = decode_run(dc, p, h.len); break;
+        case KM_FRAME_CPU: rc = decode_cpu(dc, p, h.len); break;
+        case KM_FRAME_EVENTS: rc = decode_events(dc, p, h.len); break;
+        case KM_FRAME_SAMPLES:
+            rc = decode_samples(dc, p, h.len);
+            dc->phase = PH_SAMPLES;
+            break;
+        default: rc = decode_end(dc, p, h.len); break;
+        }
+        if (rc)
+            return rc;
+        off += HDR_SIZE + h.len;
+    }
+}
+
+int dump_decode(const void *buf, size_t len, struct dump *d, struct dump_error *err)
+{
+    struct decoder dc;
+    memset(d, 0, sizeof *d);
+    memset(err, 0, sizeof *err);
+    memset(&dc, 0, sizeof dc);
+    dc.buf = buf;
+    dc.len = len;
+    dc.d = d;
+    dc.err = err;
+    dc.phase = PH_RUN;
+    if (decode_frames(&dc)) {
+        dump_free(d);
+        return -1;
+    }
+    d->frames = (unsigned)dc.frame;
+    d->bytes = len;
+    return 0;
+}
+
+int dump_read_file(const char *path, struct dump *d, struct dump_error *err)
+{
+    struct stat st;
+    unsigned char *buf = NULL;
+    size_t have = 0;
+    int fd, rc;
+
+    memset(d, 0, sizeof *d);
+    memset(err, 0, sizeof *err);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        fail_at(err, DUMP_E_IO, -1, 0, "%s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return fail_at(err, DUMP_E_IO, -1, 0, "%s: not a regular file", path);
+    }
+    if (st.st_size > 0) {
+        buf = malloc((size_t)st.st_size);
+        if (!buf) {
+            close(fd);
+            return fail_at(err, DUMP_E_NOMEM, -1, 0, "%s: no memory for %lld bytes", path,
+                           (long long)st.st_size);
+        }
+    }
+    while (have < (size_t)st.st_size) {
+        ssize_t n = read(fd, buf + have, (size_t)st.st_size - have);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            fail_at(err, DUMP_E_IO, -1, have, "%s: %s", path,
+                    n < 0 ? strerror(errno) : "file shrank while reading");
+            free(buf);
+            close(fd);
+            return -1;
+        }
+        have += (size_t)n;
+    }
+    close(fd);
+    rc = dump_decode(buf, have, d, err);
+    free(buf);
+    return rc;
+}
+
+void dump_free(struct dump *d)
+{
+    for (unsigned i = 0; i < KM_DUMP_MAX_CPUS; i++) {
+        free(d->cpu[i].recs);
+        d->cpu[i].recs = NULL;
+    }
+    for (size_t i = 0; i < d->nseries; i++)
+        free(d->series[i].samples);
+    free(d->series);
+    memset(d, 0, sizeof *d);
+}
