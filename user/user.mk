@@ -1,0 +1,72 @@
+# user/user.mk: ring-3 runtime, benchmark programs and in-QEMU test programs.
+# Included by the top-level Makefile (B = build directory).
+#
+#   make user          every program, as build/user/<name>.elf
+#   BENCH_PROGS        benchmark ELFs, in run order
+#   GUEST_TEST_PROGS   test ELFs booted by the in-QEMU tests
+#
+# Programs are static, freestanding x86-64 ELF executables linked at
+# 0x400000 by user/user.ld: crt0 + the program + libkmu.a (syscall stubs,
+# string, printf, tap, bench).
+
+USER_CC ?= gcc
+USER_B := $(B)/user
+
+# -mgeneral-regs-only: no SSE/x87 in user code, so programs do not depend on
+# the kernel enabling or saving FPU state.  -fcf-protection=none: no endbr64
+# in measured paths.
+USER_CFLAGS := -std=gnu11 -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+	-fcf-protection=none -fno-asynchronous-unwind-tables -mcmodel=small \
+	-mgeneral-regs-only -O2 -g -Wall -Wextra -Wshadow -Werror=implicit-function-declaration \
+	-Ikernel/abi/include -Iuser/include
+USER_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,user/user.ld -Wl,--build-id=none \
+	-Wl,-z,noexecstack -Wl,-z,max-page-size=4096 -Wl,--no-dynamic-linker
+
+USER_LIB_SRCS := user/lib/syscall.c user/lib/string.c user/lib/printf.c \
+	user/lib/tap.c user/lib/bench.c
+USER_LIB_OBJS := $(USER_LIB_SRCS:%.c=$(USER_B)/obj/%.o)
+USER_CRT0 := $(USER_B)/obj/user/lib/crt0.o
+USER_LIB := $(USER_B)/libkmu.a
+
+USER_BENCH_NAMES := null_syscall trace_overhead
+USER_TEST_NAMES := syscall_check smp_info user_fault_ud2 user_fault_pf
+BENCH_PROGS := $(USER_BENCH_NAMES:%=$(USER_B)/%.elf)
+GUEST_TEST_PROGS := $(USER_TEST_NAMES:%=$(USER_B)/%.elf)
+USER_PROGS := $(BENCH_PROGS) $(GUEST_TEST_PROGS)
+USER_OBJS := $(USER_CRT0) $(USER_LIB_OBJS) $(USER_BENCH_NAMES:%=$(USER_B)/obj/bench/%.o) \
+	$(USER_TEST_NAMES:%=$(USER_B)/obj/tests/guest/%.o)
+
+.PHONY: user
+user: $(USER_PROGS)
+
+# string.c must not have its loops turned into calls to memcpy/memset.
+$(USER_B)/obj/user/lib/string.o: USER_CFLAGS += -fno-tree-loop-distribute-patterns
+
+$(USER_B)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(USER_CC) $(USER_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(USER_B)/obj/%.o: %.S
+	@mkdir -p $(@D)
+	$(USER_CC) $(USER_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(USER_LIB): $(USER_LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+# Link, then refuse anything a bare loader could not run: a dynamic or
+# interpreter segment, or an entry outside the program.
+define user_link
+	$(USER_CC) $(USER_CFLAGS) $(USER_LDFLAGS) -o $@.tmp $(USER_CRT0) $< $(USER_LIB)
+	@if readelf -lW $@.tmp | grep -qE '^ +(INTERP|DYNAMIC|TLS) '; then \
+		echo "$@: has dynamic, interpreter or TLS segments" >&2; rm -f $@.tmp; exit 1; fi
+	@mv $@.tmp $@
+endef
+
+$(BENCH_PROGS): $(USER_B)/%.elf: $(USER_B)/obj/bench/%.o $(USER_CRT0) $(USER_LIB) user/user.ld
+	$(user_link)
+
+$(GUEST_TEST_PROGS): $(USER_B)/%.elf: $(USER_B)/obj/tests/guest/%.o $(USER_CRT0) $(USER_LIB) user/user.ld
+	$(user_link)
+
+-include $(USER_OBJS:.o=.d)
