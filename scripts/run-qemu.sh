@@ -98,8 +98,21 @@ command -v "$QEMU" >/dev/null || die_usage "$QEMU not found (scripts/deps.sh ins
 [ -f "$KERNEL" ] || die_usage "no kernel image $KERNEL (make kernel)"
 for p in "${progs[@]}"; do
     [ -f "$p" ] || die_usage "no such program: $p (make user)"
+done
+
+# QEMU runs in ROOT and gets paths relative to it when they are inside it:
+# the kernel sees the kernel and module paths (multiboot command lines) and
+# records them, so this keeps dumps identical across checkouts.
+relpath() {
+    local abs
+    abs=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+    echo "${abs#"$ROOT"/}"
+}
+KERNEL=$(relpath "$KERNEL")
+for i in "${!progs[@]}"; do
+    progs[i]=$(relpath "${progs[i]}")
     # QEMU separates modules with ',' and a module's arguments with ' '.
-    [[ "$p" != *[,\ ]* ]] || die_usage "program path must not contain ',' or ' ': $p"
+    [[ "${progs[i]}" != *[,\ ]* ]] || die_usage "program path must not contain ',' or ' ': ${progs[i]}"
 done
 
 if [ -z "${OUT:-}" ]; then
@@ -110,7 +123,8 @@ else
 fi
 OUT=$(cd "$OUT" && pwd)
 [[ "$OUT" != *,* ]] || die_usage "OUT must not contain ',': $OUT"
-rm -f "$OUT/console.log" "$OUT/dump.bin" "$OUT/qemu.log" "$OUT/meta"
+rm -f "$OUT/console.log" "$OUT/dump.bin" "$OUT/qemu.log" "$OUT/meta" "$OUT/qemu.cmd"
+cd "$ROOT" || exit 125
 
 initrd=$(
     IFS=,
@@ -141,19 +155,26 @@ boot() {
     kvm) args+=(-accel kvm) ;;
     esac
     [ "$gdb" = 1 ] && [ "$dir" = "$OUT" ] && args+=(-s -S)
-    boot_qemu_args=("${args[@]}")
-
+    local tty=0
     if [ "$interactive" = 1 ] && [ "$dir" = "$OUT" ]; then
         # One stdio mux for console and monitor; the console is logged too.
-        "$QEMU" "${args[@]}" -chardev "stdio,id=con,mux=on,logfile=$dir/console.log" \
-            -serial chardev:con -mon chardev=con,mode=readline 2> >(tee "$dir/qemu.log" >&2)
+        tty=1
+        # shellcheck disable=SC2054
+        args+=(-chardev "stdio,id=con,mux=on,logfile=$dir/console.log"
+            -serial chardev:con -mon chardev=con,mode=readline)
+    else
+        args+=(-serial "file:$dir/console.log")
+    fi
+    boot_qemu_args=("${args[@]}")
+
+    if [ "$tty" = 1 ]; then
+        "$QEMU" "${args[@]}" 2> >(tee "$dir/qemu.log" >&2)
         boot_rc=$?
     elif [ "$limit" = 0 ]; then
-        "$QEMU" "${args[@]}" -serial "file:$dir/console.log" </dev/null >"$dir/qemu.log" 2>&1
+        "$QEMU" "${args[@]}" </dev/null >"$dir/qemu.log" 2>&1
         boot_rc=$?
     else
-        timeout --kill-after=5 "$limit" "$QEMU" "${args[@]}" -serial "file:$dir/console.log" \
-            </dev/null >"$dir/qemu.log" 2>&1
+        timeout --kill-after=5 "$limit" "$QEMU" "${args[@]}" </dev/null >"$dir/qemu.log" 2>&1
         boot_rc=$?
     fi
 }
@@ -181,7 +202,7 @@ classify() {
 accel=$ACCEL
 fallback=
 if [ "$ACCEL" = auto ]; then
-    probe_prog=$ROOT/build/user/smp_info.elf
+    probe_prog=build/user/smp_info.elf # relative: we run in ROOT
     if [ ! -e /dev/kvm ]; then
         fallback="/dev/kvm is missing"
     elif [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
@@ -263,7 +284,11 @@ t1=$(date +%s%N)
     echo "duration_ms=$(((t1 - t0) / 1000000))"
 } >>"$OUT/meta"
 # The command line, to repeat the run by hand.
-printf '%q ' "$QEMU" "${boot_qemu_args[@]}" >"$OUT/qemu.cmd" && echo >>"$OUT/qemu.cmd"
+{
+    printf 'cd %q && ' "$ROOT"
+    printf '%q ' "$QEMU" "${boot_qemu_args[@]}"
+    echo
+} >"$OUT/qemu.cmd"
 
 if [ "$status" = 0 ]; then
     echo "$ME: ok: $why" >&2
@@ -271,10 +296,10 @@ else
     echo "$ME: FAILED ($status): $why" >&2
     if [ "$interactive" = 0 ]; then
         echo "$ME: last 20 console lines ($OUT/console.log):" >&2
-        tail -n 20 "$OUT/console.log" 2>/dev/null | sed 's/^/  | /' >&2
+        tail -n 20 "$OUT/console.log" 2>/dev/null | awk '{ print "  | " $0 }' >&2
         if [ -s "$OUT/qemu.log" ]; then
             echo "$ME: QEMU said ($OUT/qemu.log):" >&2
-            tail -n 5 "$OUT/qemu.log" | sed 's/^/  | /' >&2
+            tail -n 5 "$OUT/qemu.log" | awk '{ print "  | " $0 }' >&2
         fi
     fi
 fi
