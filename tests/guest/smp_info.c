@@ -12,7 +12,7 @@ int main(void)
         printf("smp_info: sys_sysinfo failed: %s\n", sys_errname(r));
         return 1;
     }
-    printf("smp_info: ncpus=%u tsc_hz=%llu (%llu MHz) cpu=%u prog=%u/%u trace_mask=0x%llx "
+    printf("smp_info: ncpus=%u tsc_hz=%lu (%lu MHz) cpu=%u prog=%u/%u trace_mask=0x%lx "
            "trace_compiled=%u\n",
            si.ncpus, si.tsc_hz, si.tsc_hz / 1000000, si.cpu, si.prog, si.nprogs, si.trace_mask,
            si.trace_compiled);

@@ -232,7 +232,7 @@ static void check_sysinfo(void)
     long r = sys_sysinfo(&si);
     if (!EXPECT(r, 0, "sysinfo succeeds"))
         return;
-    tap_diag("ncpus=%u cpu=%u prog=%u nprogs=%u tsc_hz=%llu trace_mask=0x%llx trace_compiled=%u",
+    tap_diag("ncpus=%u cpu=%u prog=%u nprogs=%u tsc_hz=%lu trace_mask=0x%lx trace_compiled=%u",
              si.ncpus, si.cpu, si.prog, si.nprogs, si.tsc_hz, si.trace_mask, si.trace_compiled);
     tap_ok(si.ncpus >= 1 && si.ncpus <= 64, "sysinfo ncpus in 1..64");
     tap_ok(si.cpu < si.ncpus, "sysinfo cpu < ncpus");

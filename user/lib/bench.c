@@ -84,7 +84,7 @@ km_i64 bench_stable_median(const char *what, bench_measure_fn measure, void *arg
         }
         prev = st.median;
     }
-    printf("bench: warning: %s not stable after %d rounds of %d; using the smallest median %lld\n",
+    printf("bench: warning: %s not stable after %d rounds of %d; using the smallest median %ld\n",
            what, BENCH_OVH_ROUNDS, BENCH_OVH_SAMPLES, best);
     return best;
 }
@@ -127,7 +127,7 @@ long bench_finish(const struct km_bench_desc *d, km_i64 *samples, unsigned long 
         samples[i] -= d->overhead;
     long r = sys_bench_submit(d, samples, n);
     bench_stats(samples, n, &st);
-    printf("bench: %s/%s %s: n=%lu min=%lld median=%lld max=%lld %s (overhead %lld subtracted)%s%s\n",
+    printf("bench: %s/%s %s: n=%lu min=%ld median=%ld max=%ld %s (overhead %ld subtracted)%s%s\n",
            d->benchmark, d->variant, d->metric, st.n, st.min, st.median, st.max, d->unit,
            d->overhead, r < 0 ? "; sys_bench_submit failed: " : "", r < 0 ? sys_errname(r) : "");
     return r;
