@@ -44,20 +44,24 @@ $(USER_B)/obj/user/lib/string.o: USER_CFLAGS += -fno-tree-loop-distribute-patter
 
 $(USER_B)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(USER_CC) $(USER_CFLAGS) -MMD -MP -c -o $@ $<
+	@echo "  CC      $<"
+	@$(USER_CC) $(USER_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(USER_B)/obj/%.o: %.S
 	@mkdir -p $(@D)
-	$(USER_CC) $(USER_CFLAGS) -MMD -MP -c -o $@ $<
+	@echo "  AS      $<"
+	@$(USER_CC) $(USER_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(USER_LIB): $(USER_LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	@ar rcs $@ $^
 
 # Link, then refuse anything a bare loader could not run: a dynamic or
 # interpreter segment, or an entry outside the program.
 define user_link
-	$(USER_CC) $(USER_CFLAGS) $(USER_LDFLAGS) -o $@.tmp $(USER_CRT0) $< $(USER_LIB)
+	@echo "  LD      $@"
+	@$(USER_CC) $(USER_CFLAGS) $(USER_LDFLAGS) -o $@.tmp $(USER_CRT0) $< $(USER_LIB)
 	@if readelf -lW $@.tmp | grep -qE '^ +(INTERP|DYNAMIC|TLS) '; then \
 		echo "$@: has dynamic, interpreter or TLS segments" >&2; rm -f $@.tmp; exit 1; fi
 	@mv $@.tmp $@
