@@ -219,7 +219,10 @@ if [ "$ACCEL" = auto ]; then
         elif [ "$status" = 0 ]; then
             fallback="KVM self-test exited 0 but smp_info printed nothing; see $pdir"
         else
-            fallback="KVM self-test failed: $why; see $pdir"
+            # The console line that says most: a fault or panic, else the last.
+            last=$(grep -aiE 'killed|panic|fault|error' "$pdir/console.log" | tail -n 1)
+            [ -n "$last" ] || last=$(grep -a . "$pdir/console.log" | tail -n 1)
+            fallback="KVM self-test failed: $why${last:+: \"$last\"}; see $pdir"
         fi
     fi
     if [ -n "$fallback" ]; then
