@@ -4,6 +4,9 @@
 #   make user          every program, as build/user/<name>.elf
 #   BENCH_PROGS        benchmark ELFs, in run order
 #   GUEST_TEST_PROGS   test ELFs booted by the in-QEMU tests
+#   GUEST_FAULT_PROGS  the subset that must be killed by a CPU exception
+#                      (the kernel reports it and goes on with the next
+#                      program; the run's exit status is then non-zero)
 #
 # Programs are static, freestanding x86-64 ELF executables linked at
 # 0x400000 by user/user.ld: crt0 + the program + libkmu.a (syscall stubs,
@@ -32,6 +35,7 @@ USER_BENCH_NAMES := null_syscall trace_overhead
 USER_TEST_NAMES := syscall_check smp_info user_fault_ud2 user_fault_pf
 BENCH_PROGS := $(USER_BENCH_NAMES:%=$(USER_B)/%.elf)
 GUEST_TEST_PROGS := $(USER_TEST_NAMES:%=$(USER_B)/%.elf)
+GUEST_FAULT_PROGS := $(filter $(USER_B)/user_fault_%,$(GUEST_TEST_PROGS))
 USER_PROGS := $(BENCH_PROGS) $(GUEST_TEST_PROGS)
 USER_OBJS := $(USER_CRT0) $(USER_LIB_OBJS) $(USER_BENCH_NAMES:%=$(USER_B)/obj/bench/%.o) \
 	$(USER_TEST_NAMES:%=$(USER_B)/obj/tests/guest/%.o)
