@@ -306,5 +306,9 @@ else
         fi
     fi
 fi
+# With --interactive the console went to stdout: end its last line first.
+if [ "$interactive" = 1 ] && [ -s "$OUT/console.log" ] && [ -n "$(tail -c 1 "$OUT/console.log")" ]; then
+    echo
+fi
 echo "$OUT"
 exit "$status"
