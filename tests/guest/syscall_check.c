@@ -89,7 +89,7 @@ static void check_puts(void)
     tap_ok(r >= 0, "puts of 0 bytes succeeds (%ld)", r);
 
     /* The longest accepted string, as one TAP comment line. */
-    memset(big, '.', KM_PUTS_MAX);
+    memset(big, ' ', KM_PUTS_MAX);
     big[0] = '#';
     big[1] = ' ';
     big[KM_PUTS_MAX - 1] = '\n';
@@ -236,7 +236,7 @@ static void check_sysinfo(void)
              si.ncpus, si.cpu, si.prog, si.nprogs, si.tsc_hz, si.trace_mask, si.trace_compiled);
     tap_ok(si.ncpus >= 1 && si.ncpus <= 64, "sysinfo ncpus in 1..64");
     tap_ok(si.cpu < si.ncpus, "sysinfo cpu < ncpus");
-    tap_ok(si.prog < si.nprogs, "sysinfo prog < nprogs");
+    tap_ok(si.prog >= 1 && si.prog <= si.nprogs, "sysinfo prog in 1..nprogs (0 is the kernel)");
     tap_ok(si.tsc_hz >= 1000000, "sysinfo tsc_hz >= 1 MHz");
     tap_ok(si.trace_mask == (km_u64)sys_trace_ctl(KM_TRACE_CTL_GET_MASK, 0),
            "sysinfo trace_mask equals trace_ctl GET_MASK");
