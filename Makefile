@@ -1,0 +1,48 @@
+# kmemlab: top-level build.  Each part has its own fragment (*.mk), included
+# here; everything is built under build/.  The README's two commands:
+#   make bench   install what is missing, build, boot, measure, import, report
+#   make test    every check of the project; ends with "N passed, N failed"
+
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+B := build
+
+# Host toolchain (tools, unit tests)
+HOST_CC ?= gcc
+HOST_CFLAGS ?= -O2 -g -std=gnu11 -Wall -Wextra -Wshadow -Werror=implicit-function-declaration
+ABI_INC := -Ikernel/abi/include -Ikernel/lib
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+# The git revision linked into every binary and recorded with each run.
+GIT_REV := $(shell git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
+
+include kernel/kernel.mk
+include user/user.mk
+include trace/trace.mk
+include analyze/analyze.mk
+include tests/tests.mk
+
+.PHONY: all deps bench test qemu qemu-gdb clean
+all: kernel user host
+
+deps:
+	@scripts/deps.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/bench.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all tests-build
+	@tests/run.sh
+
+# Interactive boot of the benchmark set (Ctrl-A X quits); SMP, ACCEL, CMDLINE
+# as for scripts/run-qemu.sh.
+qemu: all
+	@scripts/run-qemu.sh --interactive $(BENCH_PROGS)
+
+qemu-gdb: all
+	@scripts/run-qemu.sh --interactive --gdb $(BENCH_PROGS)
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,188 @@
+/* Kernel entries: interrupt/exception stubs, the syscall entry, and the
+ * switch into and out of a user program. */
+#include <arch/layout.h>
+
+#define SEL_UDATA 0x1b
+#define SEL_UCODE 0x23
+
+/* ---- interrupts and exceptions -------------------------------------
+ * Every stub leaves the same frame (struct trap_frame in arch/trap.h):
+ * 15 saved registers, vector, error code (0 when the CPU pushes none),
+ * then the CPU's rip, cs, rflags, rsp, ss. */
+.macro ISR_NOERR n
+    .align 16
+isr\n:
+    pushq $0
+    pushq $\n
+    jmp isr_common
+.endm
+.macro ISR_ERR n
+    .align 16
+isr\n:
+    pushq $\n
+    jmp isr_common
+.endm
+
+    .text
+    .altmacro
+.set i, 0
+.rept 256
+    .if (i == 8) || (i >= 10 && i <= 14) || (i == 17) || (i == 21) || (i == 29) || (i == 30)
+        ISR_ERR %i
+    .else
+        ISR_NOERR %i
+    .endif
+    .set i, i + 1
+.endr
+
+isr_common:
+    testb $3, 24(%rsp)              /* frame cs: from user mode? */
+    jz 1f
+    swapgs
+1:  pushq %rax
+    pushq %rbx
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %rbp
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    mov %rsp, %rdi
+    cld
+    call trap_dispatch
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rbp
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    popq %rax
+    testb $3, 24(%rsp)
+    jz 2f
+    swapgs
+2:  add $16, %rsp                   /* vector, error code */
+    iretq
+
+.macro ISR_ADDR n
+    .quad isr\n
+.endm
+    .section .rodata
+    .align 8
+    .global isr_table
+isr_table:
+.set i, 0
+.rept 256
+    ISR_ADDR %i
+    .set i, i + 1
+.endr
+
+/* ---- syscall --------------------------------------------------------
+ * On entry (CPU): rcx = user rip, r11 = user rflags, IF cleared by SFMASK,
+ * still on the user stack with the user's GS.  The frame built here is
+ * struct syscall_frame (arch/syscall.h): rdi rsi rdx r10 r8 r9 nr rflags
+ * rip rsp, lowest address first.  The handler runs with interrupts off. */
+    .text
+    .global syscall_entry
+syscall_entry:
+    swapgs
+    mov %rsp, %gs:16                /* percpu.user_rsp */
+    mov %gs:8, %rsp                 /* percpu.kstack_top */
+    pushq %gs:16
+    pushq %rcx
+    pushq %r11
+    pushq %rax
+    pushq %r9
+    pushq %r8
+    pushq %r10
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    mov %rsp, %rdi
+    call syscall_dispatch           /* rax = result */
+    /* sysret to a non-canonical rip would fault in ring 0 on Intel CPUs;
+     * user space ends below USER_TOP, so this only catches kernel bugs.
+     * rdi is free until it is restored below. */
+    mov 64(%rsp), %rdi              /* frame rip */
+    sar $47, %rdi
+    jnz syscall_bad_rip
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %r10
+    popq %r8
+    popq %r9
+    add $8, %rsp                    /* nr */
+    popq %r11
+    popq %rcx
+    popq %rsp                       /* user stack; IF still 0 */
+    swapgs
+    sysretq
+syscall_bad_rip:
+    mov 64(%rsp), %rdi
+    call syscall_bad_return         /* kills the program; does not return */
+    ud2
+
+/* ---- user programs --------------------------------------------------
+ * i64 user_enter(u64 rip, u64 rsp): runs a user program until it exits or
+ * faults; user_exit_to_runner(status) comes back here with the status.
+ * The runner's callee-saved registers and rsp are kept in percpu.runner_rsp;
+ * traps and syscalls from user mode run on percpu.kstack_top instead. */
+    .global user_enter, user_exit_to_runner
+user_enter:
+    pushq %rbx
+    pushq %rbp
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    mov %rsp, %gs:24                /* percpu.runner_rsp */
+    pushq $SEL_UDATA                /* iretq frame: ss rsp rflags cs rip */
+    pushq %rsi
+    pushq $0x202                    /* IF set: the timer preempts user code */
+    pushq $SEL_UCODE
+    pushq %rdi
+    xor %eax, %eax                  /* no kernel values leak to user mode */
+    xor %ebx, %ebx
+    xor %ecx, %ecx
+    xor %edx, %edx
+    xor %esi, %esi
+    xor %edi, %edi
+    xor %ebp, %ebp
+    xor %r8d, %r8d
+    xor %r9d, %r9d
+    xor %r10d, %r10d
+    xor %r11d, %r11d
+    xor %r12d, %r12d
+    xor %r13d, %r13d
+    xor %r14d, %r14d
+    xor %r15d, %r15d
+    swapgs
+    iretq
+
+user_exit_to_runner:
+    mov %rdi, %rax
+    mov %gs:24, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbp
+    popq %rbx
+    ret
+
+    .section .note.GNU-stack, "", @progbits

@@ -1,0 +1,28 @@
+/* Physical frame allocator: a bitmap, one bit per 4 KiB frame (1 = free).
+ * All state is protected by frame_lock; every function takes it. */
+#ifndef KERNEL_FRAME_H
+#define KERNEL_FRAME_H
+
+#include <kernel/types.h>
+
+/* Size in bytes of the bitmap for frames below max_phys. */
+u64 frame_bitmap_bytes(u64 max_phys);
+/* Starts with every frame below max_phys reserved; bitmap must hold
+ * frame_bitmap_bytes(max_phys) bytes. */
+void frame_init(u64 max_phys, void *bitmap);
+/* Marks whole frames inside [base, base+len) free. */
+void frame_add_free(u64 base, u64 len);
+/* Marks every frame touching [base, base+len) reserved. */
+void frame_reserve(u64 base, u64 len);
+/* Returns a free frame's physical address, or 0 when none is left
+ * (frame 0 is never handed out). */
+u64 frame_alloc(void);
+/* Returns n physically contiguous frames, or 0. */
+u64 frame_alloc_contig(u64 n);
+/* Returns a frame from frame_alloc; freeing a free frame panics. */
+void frame_free(u64 phys);
+void frame_free_contig(u64 phys, u64 n);
+u64 frame_free_count(void);
+u64 frame_total_count(void);
+
+#endif

@@ -1,0 +1,24 @@
+/* Boot options: the kernel command line's vocabulary and its defaults. */
+#ifndef KERNEL_OPTIONS_H
+#define KERNEL_OPTIONS_H
+
+#include <kernel/types.h>
+
+struct boot_options {
+    u32 trace_mode;     /* trace.mode=stop|overwrite */
+    u64 trace_mask;     /* trace.mask=<number>: enabled events */
+    u64 trace_records;  /* trace.records=<power of two>: ring size per CPU */
+    u32 timer_hz;       /* timer_hz=<0..10000>: LAPIC timer, 0 = off */
+    u32 dump;           /* dump=debugcon|com2|com1|none */
+    u32 maxcpus;        /* maxcpus=<1..64> */
+    u64 bench_samples;  /* bench.samples=<n>: room for raw samples */
+    u32 kmem;           /* kmem=pool (the only allocator so far) */
+};
+
+extern struct boot_options opt;
+
+/* Parses line into opt (defaults first); prints each problem on the
+ * console and returns their number. */
+int options_parse(const char *line);
+
+#endif

@@ -1,0 +1,81 @@
+/* Per-CPU trace buffers.
+ *
+ * Concurrency contract:
+ *  - Each ring is written only by its own CPU, with interrupts off, so a
+ *    writer is never interrupted or raced by another writer.  No lock.
+ *  - `head` counts records stored since boot; record n lives in slot
+ *    n & mask.  The writer fills the slot, then publishes head = n + 1
+ *    with a release store.  A reader on any CPU loads head with acquire,
+ *    copies, then reloads head: every record whose slot the writer may have
+ *    touched meanwhile (index < head_after + 1 - cap) is discarded, so a
+ *    reader is never fed a torn record.
+ *  - Lost records are counted: `dropped` (stop mode, ring full) and, in
+ *    overwrite mode, records overwritten before they were read.
+ */
+#ifndef KERNEL_TRACE_H
+#define KERNEL_TRACE_H
+
+#include <abi/trace.h>
+#include <kernel/config.h>
+#include <kernel/types.h>
+
+struct trace_ring {
+    struct km_trace_rec *recs; /* cap records; set at init, then constant */
+    u64 mask;                  /* cap - 1 (cap is a power of two) */
+    u64 head;                  /* owner writes (release); anyone reads (acquire) */
+    u64 limit;                 /* owner: head values at or past this are not
+                                  stored: cap (stop mode), ~0 (overwrite),
+                                  0 (stopped) */
+    u64 tag;                   /* owner: cpu << 16 | thread << 32, the
+                                  record's second word without the event */
+    u64 dropped;               /* owner writes; read after trace_stop */
+    u32 mode;                  /* enum km_trace_mode; constant after init */
+    u32 cpu;
+} __attribute__((aligned(64)));
+
+extern struct trace_ring trace_rings[MAX_CPUS];
+/* Runtime enable mask: bit n enables event n.  Written by sys_trace_ctl
+ * (single word store), read by every trace point. */
+extern u64 trace_mask;
+
+/* Gives CPU `cpu` a ring of `cap` records (power of two) at `mem`. */
+void trace_ring_init(struct trace_ring *r, u32 cpu, struct km_trace_rec *mem, u64 cap,
+                     u32 mode);
+/* On the owning CPU: make trace points on this CPU write to r. */
+void trace_ring_attach(struct trace_ring *r);
+/* On the owning CPU: the thread id stamped on later records. */
+void trace_set_thread(u32 thread);
+
+/* Writes one record to this CPU's ring.  Call through trace(). */
+void trace_write(u32 ev, u64 a0, u64 a1);
+
+/* Stops this CPU's ring (owner only): later writes are ignored.  Records a
+ * final TRACE_STOP event first. */
+void trace_stop_local(void);
+
+/* Reader, any CPU: copies up to max of the newest records into out, in
+ * order; *first_seq gets the sequence number of out[0].  Returns the count.
+ * Safe against a concurrently writing owner (see the contract above). */
+u64 trace_ring_snapshot(const struct trace_ring *r, struct km_trace_rec *out, u64 max,
+                        u64 *first_seq);
+
+/* Counts for the dump, valid once the ring is stopped: records available
+ * (count), first available sequence number, and lost records. */
+void trace_ring_counts(const struct trace_ring *r, u64 *count, u64 *first_seq, u64 *lost,
+                       u64 *written);
+
+#if CONFIG_TRACE
+#define trace(EV, a0, a1)                                                     \
+    do {                                                                      \
+        if (__builtin_expect(trace_mask & (1ull << KM_EV_##EV), 0))           \
+            trace_write(KM_EV_##EV, (u64)(a0), (u64)(a1));                    \
+    } while (0)
+#else
+#define trace(EV, a0, a1)                                                     \
+    do {                                                                      \
+        (void)sizeof(a0);                                                     \
+        (void)sizeof(a1);                                                     \
+    } while (0)
+#endif
+
+#endif

@@ -1,0 +1,47 @@
+# Kernel: freestanding x86-64, linked in the top 2 GiB, shipped as a flat
+# multiboot image (build/kernel.bin) plus an ELF for gdb (build/kernel.elf).
+# make TRACE=0 builds a kernel with every trace point compiled out.
+
+TRACE ?= 1
+K_SRC_C := $(wildcard kernel/*.c kernel/lib/*.c kernel/arch/x86_64/*.c)
+K_SRC_S := $(wildcard kernel/arch/x86_64/*.S)
+K_OBJ := $(patsubst %.c,$(B)/%.o,$(K_SRC_C)) $(patsubst %.S,$(B)/%.o,$(K_SRC_S))
+K_INC := -Ikernel/include -Ikernel/arch/x86_64/include -Ikernel/abi/include -Ikernel \
+         -I$(B)/kernel
+K_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -mcmodel=kernel \
+            -mno-red-zone -mgeneral-regs-only -fno-stack-protector \
+            -fno-asynchronous-unwind-tables -fno-omit-frame-pointer \
+            -Wall -Wextra -Wshadow -Werror=implicit-function-declaration \
+            -DCONFIG_TRACE=$(TRACE) $(K_INC) -MMD -MP
+K_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 --no-warn-rwx-segments
+
+.PHONY: kernel
+kernel: $(B)/kernel.bin $(B)/kernel.elf
+
+$(B)/kernel.bin: $(B)/kernel.elf
+	objcopy -O binary $< $@
+
+$(B)/kernel.elf: $(K_OBJ) kernel/arch/x86_64/linker.ld
+	ld $(K_LDFLAGS) -T kernel/arch/x86_64/linker.ld -o $@ $(K_OBJ)
+
+$(B)/kernel/%.o: kernel/%.c | $(B)/kernel/gitrev.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@gcc $(K_CFLAGS) -c $< -o $@
+
+$(B)/kernel/%.o: kernel/%.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	@gcc $(K_CFLAGS) -D__ASSEMBLER__ -c $< -o $@
+
+# The revision header is rewritten only when the revision changes, so a new
+# commit rebuilds main.o and nothing else.
+$(B)/kernel/gitrev.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define KM_GIT_REV "$(GIT_REV)"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
+
+.PHONY: FORCE
+FORCE:
+
+-include $(K_OBJ:.o=.d)

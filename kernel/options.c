@@ -1,0 +1,61 @@
+/* Boot options table and defaults. */
+#include <abi/trace.h>
+#include <arch/machine.h>
+#include <kernel/cmdline.h>
+#include <kernel/config.h>
+#include <kernel/options.h>
+#include <kernel/printk.h>
+
+/* Default mask: everything but the per-syscall events and the benchmark
+ * probe, which would perturb the figures they sit on; benchmarks enable
+ * what they measure. */
+#define DEFAULT_MASK                                                              \
+    (KM_TRACE_ALL_MASK & ~((1ull << KM_EV_SYSCALL_ENTER) | (1ull << KM_EV_SYSCALL_EXIT) |    \
+               (1ull << KM_EV_PROBE)))
+
+struct boot_options opt = {
+    .trace_mode = KM_TRACE_STOP,
+    .trace_mask = DEFAULT_MASK,
+    .trace_records = 65536,
+    .timer_hz = 100,
+    .dump = DUMP_DEBUGCON,
+    .maxcpus = MAX_CPUS,
+    .bench_samples = 1u << 20,
+    .kmem = 0,
+};
+
+static const char *const modes[] = {"stop", "overwrite", NULL};
+static const char *const dumps[] = {"debugcon", "com2", "com1", "none", NULL};
+static const char *const kmems[] = {"pool", NULL};
+
+static const struct cmdline_opt table[] = {
+    {"trace.mode", OPT_ENUM, &opt.trace_mode, modes, 0, 0, false, "stop or overwrite"},
+    {"trace.mask", OPT_U64, &opt.trace_mask, NULL, 0, KM_TRACE_ALL_MASK, false,
+     "event bit mask (bits of defined events only)"},
+    {"trace.records", OPT_U64, &opt.trace_records, NULL, 64, 1u << 24, true,
+     "ring records per CPU, a power of two, 64..16777216"},
+    {"timer_hz", OPT_U32, &opt.timer_hz, NULL, 0, 10000, false, "0..10000, 0 = off"},
+    {"dump", OPT_ENUM, &opt.dump, dumps, 0, 0, false, "debugcon, com2, com1 or none"},
+    {"maxcpus", OPT_U32, &opt.maxcpus, NULL, 1, MAX_CPUS, false, "1..64"},
+    {"bench.samples", OPT_U64, &opt.bench_samples, NULL, 1024, 1u << 24, false,
+     "raw sample capacity, 1024..16777216"},
+    {"kmem", OPT_ENUM, &opt.kmem, kmems, 0, 0, false, "pool"},
+};
+
+static void report(const char *msg) { printk("cmdline: %s\n", msg); }
+
+int options_parse(const char *line)
+{
+    int errors = cmdline_parse(line, table, ARRAY_SIZE(table), report);
+    if (opt.trace_mask & ~KM_TRACE_ALL_MASK) {
+        report("trace.mask names events that do not exist");
+        errors++;
+    }
+    if (errors) {
+        printk("cmdline: known options:");
+        for (usize i = 0; i < ARRAY_SIZE(table); i++)
+            printk(" %s", table[i].name);
+        printk("\n");
+    }
+    return errors;
+}
