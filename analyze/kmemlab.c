@@ -1,0 +1,278 @@
+/* kmemlab: the project's host CLI (import runs, list, show, report).
+ * Exit status: 0 success, 1 failure (bad input, database or gnuplot error;
+ * the reason on stderr), 2 usage error. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "dump_read.h"
+#include "meta.h"
+#include "report.h"
+
+#ifndef KM_GIT_REV
+#define KM_GIT_REV "unknown"
+#endif
+
+/* Dumps at least this large report import progress on stderr. */
+#define PROGRESS_EVENTS 1000000ull
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *usage; /* first line: synopsis; then details */
+};
+
+static const struct command *current;
+
+static const char main_usage[] =
+    "usage: kmemlab COMMAND [ARGS]\n"
+    "\n"
+    "The kmemlab host tool: keeps every run in an SQLite database and reports on it.\n"
+    "\n"
+    "commands:\n"
+    "  import DUMP [--meta FILE] [--db PATH]   verify a trace dump and store it as a new run\n"
+    "  list [--db PATH]                        one line per stored run\n"
+    "  show ID [--db PATH]                     a run's context and results table\n"
+    "  report ID [--out DIR] [--db PATH]       report.md and gnuplot charts (PNG, SVG)\n"
+    "\n"
+    "The database is PATH, else $DB, else results/runs.db.\n"
+    "kmemlab COMMAND --help describes a command; kmemlab --version prints the revision.\n"
+    "exit status: 0 ok, 1 failure (reason on stderr), 2 usage error\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "kmemlab: %s%s", current ? current->name : "", current ? ": " : "");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n(kmemlab %s--help for usage)\n", current ? current->name : "");
+    return 2;
+}
+
+/* Minimal option scanner: --opt VALUE pairs from a fixed list, one
+ * positional argument (or none when positional is NULL). */
+struct opt {
+    const char *name;
+    const char **value;
+};
+
+static int parse_args(int argc, char **argv, struct opt *opts, const char **positional, int need_pos)
+{
+    int have_pos = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] == '-' && a[1]) {
+            struct opt *o = opts;
+            for (; o && o->name; o++)
+                if (!strcmp(a, o->name))
+                    break;
+            if (!o || !o->name)
+                return usage_error("unknown option %s", a);
+            if (i + 1 >= argc)
+                return usage_error("%s needs a value", a);
+            *o->value = argv[++i];
+        } else if (positional && !have_pos) {
+            *positional = a;
+            have_pos = 1;
+        } else {
+            return usage_error("unexpected argument '%s'", a);
+        }
+    }
+    if (need_pos && !have_pos)
+        return usage_error("%s", "missing argument");
+    return 0;
+}
+
+static int parse_id(const char *s, long long *id)
+{
+    char *end;
+    errno = 0;
+    *id = strtoll(s, &end, 10);
+    if (errno || end == s || *end || *id < 1)
+        return usage_error("'%s' is not a run id", s);
+    return 0;
+}
+
+static int cmd_import(int argc, char **argv)
+{
+    const char *dump_path = NULL, *meta_path = NULL, *db_path = NULL;
+    struct opt opts[] = { { "--meta", &meta_path }, { "--db", &db_path }, { NULL, NULL } };
+    struct meta m;
+    struct dump d;
+    struct dump_error derr;
+    char err[512];
+    char abs[PATH_MAX];
+
+    if (parse_args(argc, argv, opts, &dump_path, 1))
+        return 2;
+    if (!db_path)
+        db_path = db_default_path();
+    memset(&m, 0, sizeof m);
+    /* Everything is checked before the database is opened: a bad meta file
+     * or a bad dump leaves it untouched. */
+    if (meta_path && meta_read(meta_path, &m, err, sizeof err)) {
+        fprintf(stderr, "kmemlab: import: %s\n", err);
+        return 1;
+    }
+    if (dump_read_file(dump_path, &d, &derr)) {
+        fprintf(stderr, "kmemlab: import: %s: %s\n", dump_path, derr.msg);
+        fprintf(stderr, "kmemlab: import: nothing imported; %s unchanged\n", db_path);
+        meta_free(&m);
+        return 1;
+    }
+    if (m.value[META_smp] && atoi(m.value[META_smp]) != (int)d.ncpus)
+        fprintf(stderr, "kmemlab: import: warning: %s CPUs requested (smp), %u came up\n",
+                m.value[META_smp], d.ncpus);
+    int progress = d.events >= PROGRESS_EVENTS;
+    if (progress)
+        fprintf(stderr, "kmemlab: import: %s verified: %llu events, %llu samples; importing into %s\n",
+                dump_path, d.events, d.samples, db_path);
+    long long id = db_import(db_path, &d, meta_path ? &m : NULL,
+                             realpath(dump_path, abs) ? abs : dump_path, progress, err, sizeof err);
+    dump_free(&d);
+    meta_free(&m);
+    if (id < 0) {
+        fprintf(stderr, "kmemlab: import: %s: %s (nothing imported)\n", db_path, err);
+        return 1;
+    }
+    printf("%lld\n", id);
+    return 0;
+}
+
+static int open_db(const char *path, sqlite3 **db)
+{
+    char err[512];
+    if (db_open_ro(path ? path : db_default_path(), db, err, sizeof err) == 0)
+        return 0;
+    fprintf(stderr, "kmemlab: %s: %s\n", current->name, err);
+    return -1;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+    const char *db_path = NULL;
+    struct opt opts[] = { { "--db", &db_path }, { NULL, NULL } };
+    sqlite3 *db;
+    char err[512];
+    if (parse_args(argc, argv, opts, NULL, 0))
+        return 2;
+    if (open_db(db_path, &db))
+        return 1;
+    int n = report_list(db, stdout, err, sizeof err);
+    sqlite3_close(db);
+    if (n < 0) {
+        fprintf(stderr, "kmemlab: list: %s\n", err);
+        return 1;
+    }
+    if (n == 0)
+        fprintf(stderr, "kmemlab: list: no runs yet\n");
+    return 0;
+}
+
+static int cmd_show(int argc, char **argv)
+{
+    const char *db_path = NULL, *id_s = NULL;
+    struct opt opts[] = { { "--db", &db_path }, { NULL, NULL } };
+    long long id;
+    sqlite3 *db;
+    char err[512];
+    if (parse_args(argc, argv, opts, &id_s, 1) || parse_id(id_s, &id))
+        return 2;
+    if (open_db(db_path, &db))
+        return 1;
+    int rc = report_show(db, id, stdout, err, sizeof err);
+    sqlite3_close(db);
+    if (rc) {
+        fprintf(stderr, "kmemlab: show: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
+static int cmd_report(int argc, char **argv)
+{
+    const char *db_path = NULL, *id_s = NULL, *out = NULL;
+    struct opt opts[] = { { "--db", &db_path }, { "--out", &out }, { NULL, NULL } };
+    char dir[PATH_MAX];
+    long long id;
+    sqlite3 *db;
+    char err[512];
+    if (parse_args(argc, argv, opts, &id_s, 1) || parse_id(id_s, &id))
+        return 2;
+    if (!out) {
+        snprintf(dir, sizeof dir, "results/%lld", id);
+        out = dir;
+    }
+    if (open_db(db_path, &db))
+        return 1;
+    int rc = report_write(db, id, out, err, sizeof err);
+    sqlite3_close(db);
+    if (rc) {
+        fprintf(stderr, "kmemlab: report: %s\n", err);
+        return 1;
+    }
+    printf("%s/report.md\n", out);
+    return 0;
+}
+
+static const struct command commands[] = {
+    { "import", cmd_import,
+      "usage: kmemlab import DUMP [--meta FILE] [--db PATH]\n"
+      "\n"
+      "Verifies the trace dump DUMP completely, then stores it as a new run in one\n"
+      "transaction: run context, CPUs, every trace event, raw benchmark samples and\n"
+      "their statistics (results table).  A corrupt or truncated dump is rejected\n"
+      "with the problem and its byte offset, and the database is not touched.\n"
+      "Prints the new run id on stdout.\n"
+      "\n"
+      "  --meta FILE  key=value run facts written by the QEMU runner; keys:\n"
+      "               started_utc git_rev git_dirty system accel (icount|tcg|kvm|bare)\n"
+      "               qemu_cpu qemu_version icount rtc seed smp mem host cmdline_extra\n"
+      "               (any other key is an error)\n"
+      "  --db PATH    database (default $DB, else results/runs.db; created if missing)\n" },
+    { "list", cmd_list,
+      "usage: kmemlab list [--db PATH]\n"
+      "\n"
+      "One line per stored run: id, start time, system, accel, kmem mode, CPUs,\n"
+      "CPU model, events, lost events, git revision.\n" },
+    { "show", cmd_show,
+      "usage: kmemlab show ID [--db PATH]\n"
+      "\n"
+      "Run ID's full context and its results table (n, min, p50, mean, p90, p99,\n"
+      "max, stddev per benchmark/variant/metric; nearest-rank percentiles).\n" },
+    { "report", cmd_report,
+      "usage: kmemlab report ID [--out DIR] [--db PATH]\n"
+      "\n"
+      "Writes DIR (default results/ID/): report.md (run context, results table,\n"
+      "notes), per-benchmark charts bench_NAME.png/.svg (box chart and CDF per\n"
+      "metric, by variant), a per-CPU event timeline timeline.png/.svg, and\n"
+      "report.gp + data/ to redraw them.  Needs gnuplot; fails if gnuplot fails.\n"
+      "Prints the path of report.md.\n" },
+};
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage_error("%s", "no command given");
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        fputs(main_usage, stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("kmemlab %s\n", KM_GIT_REV);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(argv[1], commands[i].name))
+            continue;
+        current = &commands[i];
+        for (int k = 2; k < argc; k++)
+            if (!strcmp(argv[k], "--help") || !strcmp(argv[k], "-h")) {
+                fputs(current->usage, stdout);
+                return 0;
+            }
+        return current->run(argc - 2, argv + 2);
+    }
+    return usage_error("unknown command '%s'", argv[1]);
+}

@@ -1,0 +1,871 @@
+/* Presenting runs: list, show, and report directories with gnuplot charts.
+ *
+ * Charts are drawn by gnuplot from a script (report.gp) and data files that
+ * this file writes into the report directory, so a reader can tweak and
+ * re-run the script by hand.  Box charts are drawn from percentiles
+ * computed here (nearest rank, like the results table) rather than by
+ * gnuplot's own boxplot, so the chart and the table always agree.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "report.h"
+#include "stats.h"
+
+#define TIMELINE_BINS 1500   /* time-axis resolution of the timeline */
+#define CDF_POINTS 4000      /* CDF curves are sampled at most this finely */
+
+/* Colours for variants and event types: 16 that stay distinct side by side
+ * (the first ten are the common "category10" set). */
+static const char *const palette[] = {
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22", "#17becf", "#393b79", "#000000", "#e7ba52", "#6b6ecf", "#637939", "#ad494a",
+};
+#define NPALETTE (sizeof palette / sizeof palette[0])
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int sql_fail(sqlite3 *db, char *err, size_t errlen, const char *what)
+{
+    return fail(err, errlen, "%s: %s", what, sqlite3_errmsg(db));
+}
+
+/* ---- run context ---- */
+
+/* The runs row of one run as (column, text) pairs, NULL columns left out. */
+struct context {
+    int n;
+    char *name[64];
+    char *value[64];
+};
+
+static void context_free(struct context *c)
+{
+    for (int i = 0; i < c->n; i++) {
+        free(c->name[i]);
+        free(c->value[i]);
+    }
+    c->n = 0;
+}
+
+static const char *context_get(const struct context *c, const char *name)
+{
+    for (int i = 0; i < c->n; i++)
+        if (!strcmp(c->name[i], name))
+            return c->value[i];
+    return NULL;
+}
+
+static int context_load(sqlite3 *db, long long id, struct context *c, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    memset(c, 0, sizeof *c);
+    if (sqlite3_prepare_v2(db, "SELECT * FROM runs WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+        return sql_fail(db, err, errlen, "read run");
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        if (rc == SQLITE_DONE)
+            return fail(err, errlen, "no run %lld in the database", id);
+        return sql_fail(db, err, errlen, "read run");
+    }
+    int ncol = sqlite3_column_count(st);
+    for (int i = 0; i < ncol && c->n < 64; i++) {
+        const unsigned char *v = sqlite3_column_text(st, i);
+        if (!v || !*v)
+            continue;
+        c->name[c->n] = strdup(sqlite3_column_name(st, i));
+        c->value[c->n] = strdup((const char *)v);
+        c->n++;
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+/* ---- results ---- */
+
+struct series {
+    char benchmark[64], variant[64], metric[64], unit[32];
+    long long n, min, p50, p90, p99, max, overhead;
+    double mean, stddev;
+    int has_stddev;
+    long long p1, p25, p75; /* for the box chart (from the samples) */
+    int file;               /* data/series_<file>.dat */
+};
+
+static int results_load(sqlite3 *db, long long id, struct series **out, int *nout, char *err,
+                        size_t errlen)
+{
+    sqlite3_stmt *st;
+    struct series *v = NULL;
+    int n = 0, cap = 0, rc;
+    *out = NULL;
+    *nout = 0;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT benchmark, variant, metric, unit, n, min, p50, mean, p90, p99, "
+                           "max, stddev, overhead FROM results WHERE run_id = ? "
+                           "ORDER BY benchmark, metric, variant", -1, &st, NULL) != SQLITE_OK)
+        return sql_fail(db, err, errlen, "read results");
+    sqlite3_bind_int64(st, 1, id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            struct series *t = realloc(v, (size_t)cap * sizeof *v);
+            if (!t) {
+                free(v);
+                sqlite3_finalize(st);
+                return fail(err, errlen, "out of memory");
+            }
+            v = t;
+        }
+        struct series *s = &v[n];
+        memset(s, 0, sizeof *s);
+        snprintf(s->benchmark, sizeof s->benchmark, "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(s->variant, sizeof s->variant, "%s", (const char *)sqlite3_column_text(st, 1));
+        snprintf(s->metric, sizeof s->metric, "%s", (const char *)sqlite3_column_text(st, 2));
+        const unsigned char *u = sqlite3_column_text(st, 3);
+        snprintf(s->unit, sizeof s->unit, "%s", u ? (const char *)u : "");
+        s->n = sqlite3_column_int64(st, 4);
+        s->min = sqlite3_column_int64(st, 5);
+        s->p50 = sqlite3_column_int64(st, 6);
+        s->mean = sqlite3_column_double(st, 7);
+        s->p90 = sqlite3_column_int64(st, 8);
+        s->p99 = sqlite3_column_int64(st, 9);
+        s->max = sqlite3_column_int64(st, 10);
+        s->has_stddev = sqlite3_column_type(st, 11) != SQLITE_NULL;
+        s->stddev = sqlite3_column_double(st, 11);
+        s->overhead = sqlite3_column_int64(st, 12);
+        s->file = n;
+        n++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        free(v);
+        return sql_fail(db, err, errlen, "read results");
+    }
+    *out = v;
+    *nout = n;
+    return 0;
+}
+
+/* Formats a double with one decimal, or "-" for none. */
+static const char *fmt1(char *buf, size_t n, int have, double v)
+{
+    if (!have)
+        return "-";
+    snprintf(buf, n, "%.1f", v);
+    return buf;
+}
+
+static void print_results_table(FILE *f, const struct series *s, int n, int markdown)
+{
+    static const char *const head[] = { "benchmark", "variant", "metric", "unit", "n", "min",
+                                        "p50", "mean", "p90", "p99", "max", "stddev", "overhead" };
+    enum { NC = 13 };
+    char cell[NC][40];
+    int w[NC];
+    for (int c = 0; c < NC; c++)
+        w[c] = (int)strlen(head[c]);
+    /* two passes: widths, then output */
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            fputs(markdown ? "|" : "", f);
+            for (int c = 0; c < NC; c++)
+                fprintf(f, markdown ? " %-*s |" : "%-*s  ", w[c], head[c]);
+            fputc('\n', f);
+            fputs(markdown ? "|" : "", f);
+            for (int c = 0; c < NC; c++) {
+                int dashes = w[c] + (markdown ? 2 : 0);
+                for (int k = 0; k < dashes; k++)
+                    fputc(markdown && c >= 4 && k == dashes - 1 ? ':' : '-', f); /* numbers right */
+                fputs(markdown ? "|" : "  ", f);
+            }
+            fputc('\n', f);
+        }
+        for (int i = 0; i < n; i++) {
+            char m[32], sd[32];
+            snprintf(cell[0], 40, "%s", s[i].benchmark);
+            snprintf(cell[1], 40, "%s", s[i].variant);
+            snprintf(cell[2], 40, "%s", s[i].metric);
+            snprintf(cell[3], 40, "%s", s[i].unit);
+            snprintf(cell[4], 40, "%lld", s[i].n);
+            if (s[i].n) {
+                snprintf(cell[5], 40, "%lld", s[i].min);
+                snprintf(cell[6], 40, "%lld", s[i].p50);
+                snprintf(cell[7], 40, "%s", fmt1(m, sizeof m, 1, s[i].mean));
+                snprintf(cell[8], 40, "%lld", s[i].p90);
+                snprintf(cell[9], 40, "%lld", s[i].p99);
+                snprintf(cell[10], 40, "%lld", s[i].max);
+            } else {
+                for (int c = 5; c <= 10; c++)
+                    strcpy(cell[c], "-");
+            }
+            snprintf(cell[11], 40, "%s", fmt1(sd, sizeof sd, s[i].has_stddev, s[i].stddev));
+            snprintf(cell[12], 40, "%lld", s[i].overhead);
+            for (int c = 0; c < NC; c++) {
+                int l = (int)strlen(cell[c]);
+                if (pass == 0 && l > w[c])
+                    w[c] = l;
+                if (pass == 1) {
+                    if (c == 0 && markdown)
+                        fputc('|', f);
+                    if (c < 4)
+                        fprintf(f, markdown ? " %-*s |" : "%-*s  ", w[c], cell[c]);
+                    else
+                        fprintf(f, markdown ? " %*s |" : "%*s  ", w[c], cell[c]);
+                }
+            }
+            if (pass == 1)
+                fputc('\n', f);
+        }
+    }
+}
+
+/* ---- list / show ---- */
+
+int report_list(sqlite3 *db, FILE *f, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    int n = 0, rc;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT id, coalesce(started_utc, imported_utc), system, "
+                           "coalesce(accel, '?'), coalesce(kmem_mode, '?'), ncpus, "
+                           "coalesce(cpu_model, '?'), events, lost, coalesce(git_rev, '?'), "
+                           "coalesce(git_dirty, 0) FROM runs ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+        return sql_fail(db, err, errlen, "list runs");
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n++ == 0)
+            fprintf(f, "%5s  %-20s  %-8s  %-6s  %-6s  %4s  %-28s  %10s  %8s  %s\n", "id",
+                    "started (UTC)", "system", "accel", "kmem", "cpus", "cpu model", "events",
+                    "lost", "git rev");
+        fprintf(f, "%5lld  %-20.20s  %-8.8s  %-6.6s  %-6.6s  %4d  %-28.28s  %10lld  %8lld  %s%s\n",
+                sqlite3_column_int64(st, 0), sqlite3_column_text(st, 1),
+                sqlite3_column_text(st, 2), sqlite3_column_text(st, 3),
+                sqlite3_column_text(st, 4), sqlite3_column_int(st, 5),
+                sqlite3_column_text(st, 6), sqlite3_column_int64(st, 7),
+                sqlite3_column_int64(st, 8), sqlite3_column_text(st, 9),
+                sqlite3_column_int(st, 10) ? " (dirty)" : "");
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return sql_fail(db, err, errlen, "list runs");
+    return n;
+}
+
+int report_show(sqlite3 *db, long long id, FILE *f, char *err, size_t errlen)
+{
+    struct context c;
+    struct series *s;
+    int n;
+    if (context_load(db, id, &c, err, errlen))
+        return -1;
+    if (results_load(db, id, &s, &n, err, errlen)) {
+        context_free(&c);
+        return -1;
+    }
+    fprintf(f, "run %lld\n", id);
+    for (int i = 0; i < c.n; i++)
+        if (strcmp(c.name[i], "id"))
+            fprintf(f, "  %-14s %s\n", c.name[i], c.value[i]);
+    fprintf(f, "\n");
+    if (n) {
+        print_results_table(f, s, n, 0);
+        fprintf(f, "(percentiles: nearest rank; stddev: sample, n-1; values in the unit shown, "
+                   "cycles = TSC ticks)\n");
+    } else {
+        fprintf(f, "no benchmark results in this run\n");
+    }
+    free(s);
+    context_free(&c);
+    return 0;
+}
+
+/* ---- report directory ---- */
+
+/* Writes s as a gnuplot single-quoted string (a quote is doubled). */
+static void gp_str(FILE *f, const char *s)
+{
+    fputc('\'', f);
+    for (; *s; s++) {
+        if (*s == '\'')
+            fputc('\'', f);
+        fputc(*s, f);
+    }
+    fputc('\'', f);
+}
+
+/* Writes s as a gnuplot double-quoted string: newlines become line breaks
+ * in the chart; quotes and backslashes escaped (terminals are noenhanced). */
+static void gp_qstr(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '\n')
+            fputs("\\n", f);
+        else if (*s == '"' || *s == '\\')
+            fprintf(f, "\\%c", *s);
+        else
+            fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+/* A file-name-safe copy of s: [A-Za-z0-9._-], others become '_'. */
+static void safe_name(const char *s, char *out, size_t n)
+{
+    size_t i = 0;
+    for (; *s && i + 1 < n; s++)
+        out[i++] = (char)((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+                                  (*s >= '0' && *s <= '9') || *s == '.' || *s == '-' || *s == '_'
+                              ? *s
+                              : '_');
+    out[i] = 0;
+}
+
+static int mkdir_p(const char *path, char *err, size_t errlen)
+{
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s/", path) >= (int)sizeof buf)
+        return fail(err, errlen, "%s: path too long", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return fail(err, errlen, "cannot create directory %s: %s", buf, strerror(errno));
+        *p = '/';
+    }
+    return 0;
+}
+
+static FILE *open_out(const char *dir, const char *name, char *err, size_t errlen)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        fail(err, errlen, "cannot write %s: %s", path, strerror(errno));
+    return f;
+}
+
+static int close_out(FILE *f, const char *dir, const char *name, char *err, size_t errlen)
+{
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad)
+        return fail(err, errlen, "write error on %s/%s", dir, name);
+    return 0;
+}
+
+/* Reads series s's samples (sorted), fills its box percentiles and writes
+ * data/series_<file>.dat: "value fraction_of_samples_<=_value" lines. */
+static int write_series_data(sqlite3 *db, long long id, struct series *s, const char *dir,
+                             char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    long long *v = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM samples WHERE run_id = ? AND benchmark = ? AND "
+                               "variant = ? AND metric = ? ORDER BY value", -1, &st, NULL) != SQLITE_OK)
+        return sql_fail(db, err, errlen, "read samples");
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, s->benchmark, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, s->variant, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, s->metric, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 1024;
+            long long *t = realloc(v, cap * sizeof *v);
+            if (!t) {
+                free(v);
+                sqlite3_finalize(st);
+                return fail(err, errlen, "out of memory");
+            }
+            v = t;
+        }
+        v[n++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        free(v);
+        return sql_fail(db, err, errlen, "read samples");
+    }
+    if (n == 0) {
+        free(v);
+        return 0;
+    }
+    s->p1 = stats_percentile(v, n, 1);
+    s->p25 = stats_percentile(v, n, 25);
+    s->p75 = stats_percentile(v, n, 75);
+
+    char name[64];
+    snprintf(name, sizeof name, "data/series_%d.dat", s->file);
+    FILE *f = open_out(dir, name, err, errlen);
+    if (!f) {
+        free(v);
+        return -1;
+    }
+    fprintf(f, "# %s/%s/%s (%s): sorted samples, value and fraction of samples <= value\n",
+            s->benchmark, s->variant, s->metric, s->unit);
+    size_t points = n < CDF_POINTS ? n : CDF_POINTS;
+    for (size_t j = 0; j < points; j++) {
+        size_t i = points == n ? j : (size_t)((double)j * (double)(n - 1) / (double)(points - 1));
+        /* a run of equal values: plot its top so the step reaches it */
+        while (i + 1 < n && v[i + 1] == v[i])
+            i++;
+        fprintf(f, "%lld %.6f\n", v[i], (double)(i + 1) / (double)n);
+    }
+    free(v);
+    return close_out(f, dir, name, err, errlen);
+}
+
+/* One chart per benchmark: a row per metric, box chart left, CDF right. */
+static void gp_benchmark(FILE *f, const struct context *c, long long id, struct series *s, int first,
+                         int last, const char *file, const char *term, const char *ext)
+{
+    const char *accel = context_get(c, "accel");
+    int nmetrics = 0;
+    for (int i = first; i < last; i++)
+        if (i == first || strcmp(s[i].metric, s[i - 1].metric))
+            nmetrics++;
+    fprintf(f, "set terminal %s size 1200,%d noenhanced font 'Sans,10'%s\n", term, 60 + 400 * nmetrics,
+            strcmp(ext, "svg") ? "" : " background '#ffffff'");
+    fprintf(f, "set output '%s.%s'\n", file, ext);
+    fprintf(f, "set multiplot layout %d,2 title ", nmetrics);
+    char title[256];
+    snprintf(title, sizeof title, "%s: raw samples by variant (run %lld, accel %s)", s[first].benchmark,
+             id, accel ? accel : "unknown");
+    gp_str(f, title);
+    fprintf(f, " font 'Sans,13'\n");
+
+    for (int m0 = first; m0 < last;) {
+        int m1 = m0;
+        long long lo = LLONG_MAX, hi = LLONG_MIN, bulk_lo = LLONG_MAX, bulk_hi = LLONG_MIN;
+        long long mid = LLONG_MAX;
+        while (m1 < last && !strcmp(s[m1].metric, s[m0].metric)) {
+            if (s[m1].n) {
+                lo = s[m1].min < lo ? s[m1].min : lo;
+                hi = s[m1].max > hi ? s[m1].max : hi;
+                bulk_lo = s[m1].p1 < bulk_lo ? s[m1].p1 : bulk_lo;
+                bulk_hi = s[m1].p90 > bulk_hi ? s[m1].p90 : bulk_hi;
+                mid = s[m1].p50 < mid ? s[m1].p50 : mid;
+            }
+            m1++;
+        }
+        int any = lo != LLONG_MAX;
+        /* Box panel: when the tail (p99, max) would squash the boxes into a
+         * line, the axis shows the bulk (p1..p90 of every variant) and the
+         * values off the scale are printed at its edge instead. */
+        double range = any ? (double)bulk_hi - (double)bulk_lo : 1;
+        if (range <= 0)
+            range = bulk_hi > 0 ? (double)bulk_hi * 0.1 + 1 : 1;
+        double ymin = (double)bulk_lo - 0.3 * range, ymax = (double)bulk_hi + 0.8 * range;
+        int focus = any && ((double)hi > (double)bulk_hi + 3 * range ||
+                            (double)lo < (double)bulk_lo - 3 * range);
+        /* CDF panel: a logarithmic value axis when the tail is long. */
+        int logx = any && lo > 0 && hi > 4 * mid;
+        char label[160];
+        snprintf(label, sizeof label, "%s (%s)", s[m0].metric, s[m0].unit);
+
+        fprintf(f, "unset logscale\nunset label\nunset key\nset grid ytics\n"
+                   "set xrange [0.4:%d.6]\n", m1 - m0);
+        if (focus)
+            fprintf(f, "set yrange [%.1f:%.1f]\n", ymin, ymax);
+        else
+            fprintf(f, "set yrange [*:*]\n");
+        fprintf(f, "set boxwidth 0.5\nset style fill solid 0.3 border\nset xtics (");
+        for (int i = m0; i < m1; i++) {
+            if (i > m0)
+                fputs(", ", f);
+            gp_str(f, s[i].variant);
+            fprintf(f, " %d", i - m0 + 1);
+        }
+        fprintf(f, ")\nset xlabel 'variant'\nset ylabel ");
+        gp_str(f, label);
+        fprintf(f, "\nset title ");
+        snprintf(title, sizeof title, "%s by variant: box p25-p75, bar median, whiskers p1-p99, x min/max%s",
+                 s[m0].metric, focus ? "\n(the axis shows the bulk; values beyond it are printed at its edge)" : "");
+        gp_qstr(f, title);
+        fprintf(f, "\n");
+        for (int i = m0; focus && i < m1; i++) {
+            char txt[96] = "";
+            if (!s[i].n)
+                continue;
+            if ((double)s[i].p99 > ymax)
+                snprintf(txt, sizeof txt, "p99 %lld\n", s[i].p99);
+            if ((double)s[i].max > ymax)
+                snprintf(txt + strlen(txt), sizeof txt - strlen(txt), "max %lld", s[i].max);
+            if (txt[0]) {
+                fprintf(f, "set label ");
+                gp_qstr(f, txt);
+                fprintf(f, " at first %d.04, graph 0.95 left front textcolor rgb '#cc3311'\n", i - m0 + 1);
+            }
+            txt[0] = 0;
+            if ((double)s[i].p1 < ymin)
+                snprintf(txt, sizeof txt, "p1 %lld\n", s[i].p1);
+            if ((double)s[i].min < ymin)
+                snprintf(txt + strlen(txt), sizeof txt - strlen(txt), "min %lld", s[i].min);
+            if (txt[0]) {
+                fprintf(f, "set label ");
+                gp_qstr(f, txt);
+                fprintf(f, " at first %d.04, graph 0.08 left front textcolor rgb '#cc3311'\n", i - m0 + 1);
+            }
+        }
+        fprintf(f, "$box << EOD\n");
+        for (int i = m0; i < m1; i++)
+            if (s[i].n)
+                fprintf(f, "%d %lld %lld %lld %lld %lld %lld %lld\n", i - m0 + 1, s[i].p25, s[i].p1,
+                        s[i].p99, s[i].p75, s[i].p50, s[i].min, s[i].max);
+        fprintf(f, "EOD\n");
+        if (any)
+            fprintf(f, "plot $box using 1:2:3:4:5 with candlesticks whiskerbars 0.5 lc rgb '#1f77b4' lw 1.5, \\\n"
+                       "     $box using 1:6:6:6:6 with candlesticks lc rgb '#000000' lw 3, \\\n"
+                       "     $box using 1:7 with points pt 2 ps 1.2 lc rgb '#cc3311', \\\n"
+                       "     $box using 1:8 with points pt 2 ps 1.2 lc rgb '#cc3311'\n");
+        else
+            fprintf(f, "plot NaN notitle\n");
+        fprintf(f, "unset label\n");
+        if (logx)
+            snprintf(label, sizeof label, "%s (%s, log scale)", s[m0].metric, s[m0].unit);
+
+        /* CDF panel */
+        fprintf(f, "unset logscale\nunset grid\nset grid xtics ytics\nset xrange [*:*]\nset yrange [0:1]\n"
+                   "set xtics autofreq\nset key inside bottom right box opaque\nset xlabel ");
+        gp_str(f, label);
+        fprintf(f, "\nset ylabel 'fraction of samples <= x'\nset title ");
+        snprintf(title, sizeof title, "%s: cumulative distribution", s[m0].metric);
+        gp_str(f, title);
+        if (logx) {
+            /* log axis with 1-2-3-5 ticks, a little margin around the data */
+            static const int steps[] = { 1, 2, 3, 5 };
+            double xlo = (double)lo / 1.15, xhi = (double)hi * 1.15;
+            fprintf(f, "\nset logscale x\nset xrange [%.3f:%.3f]\nset xtics (", xlo, xhi);
+            int nt = 0;
+            for (double dec = pow(10, floor(log10(xlo))); dec <= xhi; dec *= 10)
+                for (int k = 0; k < 4; k++) {
+                    double t = dec * steps[k];
+                    if (t >= xlo && t <= xhi)
+                        fprintf(f, "%s%.0f", nt++ ? ", " : "", t);
+                }
+            fprintf(f, ")%s", nt ? "" : "\nset xtics autofreq");
+        }
+        fprintf(f, "\nplot ");
+        int plotted = 0;
+        for (int i = m0; i < m1; i++) {
+            if (!s[i].n)
+                continue;
+            fprintf(f, "%s'data/series_%d.dat' using 1:2 with steps lw 2 lc rgb '%s' title ",
+                    plotted++ ? ", \\\n     " : "", s[i].file, palette[(i - m0) % NPALETTE]);
+            gp_str(f, s[i].variant);
+        }
+        if (!plotted)
+            fprintf(f, "NaN notitle");
+        fprintf(f, "\n");
+        m0 = m1;
+    }
+    fprintf(f, "unset multiplot\nset output\nreset\n\n");
+}
+
+/* Timeline data: one block per event type present ("index" in gnuplot),
+ * one point per (CPU, event type, time bin) holding any events. */
+struct timeline {
+    int ntypes;
+    int type_id[64];
+    char type_name[64][32];
+    double scale;     /* ticks per axis unit */
+    const char *unit; /* "s", "ms", "µs" */
+    long long events;
+};
+
+static int write_timeline_data(sqlite3 *db, long long id, const struct context *c, const char *dir,
+                               struct timeline *tl, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    long long lo = 0, hi = 0, boot = 0, tsc_hz = 0;
+    const char *v;
+    memset(tl, 0, sizeof *tl);
+    if ((v = context_get(c, "boot_tsc")))
+        boot = atoll(v);
+    if ((v = context_get(c, "tsc_hz")))
+        tsc_hz = atoll(v);
+    if (tsc_hz <= 0)
+        return fail(err, errlen, "run %lld has no tsc_hz", id);
+
+    if (sqlite3_prepare_v2(db, "SELECT count(*), min(e.tsc - c.tsc_offset), max(e.tsc - c.tsc_offset) "
+                               "FROM events e JOIN cpus c ON c.run_id = e.run_id AND c.cpu = e.cpu "
+                               "WHERE e.run_id = ?", -1, &st, NULL) != SQLITE_OK)
+        return sql_fail(db, err, errlen, "read events");
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        tl->events = sqlite3_column_int64(st, 0);
+        lo = sqlite3_column_int64(st, 1);
+        hi = sqlite3_column_int64(st, 2);
+    }
+    sqlite3_finalize(st);
+    if (tl->events == 0)
+        return 0;
+    long long origin = boot && boot <= lo ? boot : lo;
+    long long span = hi - origin + 1;
+    long long binw = (span + TIMELINE_BINS - 1) / TIMELINE_BINS;
+    double secs = (double)span / (double)tsc_hz;
+    tl->unit = secs >= 10 ? "s" : secs >= 0.01 ? "ms" : "µs";
+    tl->scale = (double)tsc_hz / (secs >= 10 ? 1.0 : secs >= 0.01 ? 1e3 : 1e6);
+
+    /* event types present, in id order */
+    if (sqlite3_prepare_v2(db, "SELECT DISTINCT e.event_id, coalesce(t.name, 'event_' || e.event_id) "
+                               "FROM events e LEFT JOIN event_types t ON t.id = e.event_id "
+                               "WHERE e.run_id = ? ORDER BY e.event_id", -1, &st, NULL) != SQLITE_OK)
+        return sql_fail(db, err, errlen, "read event types");
+    sqlite3_bind_int64(st, 1, id);
+    while (sqlite3_step(st) == SQLITE_ROW && tl->ntypes < 64) {
+        tl->type_id[tl->ntypes] = sqlite3_column_int(st, 0);
+        snprintf(tl->type_name[tl->ntypes], sizeof tl->type_name[0], "%s", sqlite3_column_text(st, 1));
+        tl->ntypes++;
+    }
+    sqlite3_finalize(st);
+
+    FILE *f = open_out(dir, "data/timeline.dat", err, errlen);
+    if (!f)
+        return -1;
+    fprintf(f, "# x: time since boot (%s), y: CPU (offset per event type), events in the bin\n", tl->unit);
+    if (sqlite3_prepare_v2(db, "SELECT e.cpu, (e.tsc - c.tsc_offset - ?2) / ?3 AS b, count(*) "
+                               "FROM events e JOIN cpus c ON c.run_id = e.run_id AND c.cpu = e.cpu "
+                               "WHERE e.run_id = ?1 AND e.event_id = ?4 GROUP BY e.cpu, b ORDER BY e.cpu, b",
+                           -1, &st, NULL) != SQLITE_OK) {
+        fclose(f);
+        return sql_fail(db, err, errlen, "read events");
+    }
+    for (int k = 0; k < tl->ntypes; k++) {
+        double dy = tl->ntypes > 1 ? (k - (tl->ntypes - 1) / 2.0) * (0.7 / tl->ntypes) : 0;
+        fprintf(f, "%s# %s\n", k ? "\n\n" : "", tl->type_name[k]);
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, origin);
+        sqlite3_bind_int64(st, 3, binw);
+        sqlite3_bind_int(st, 4, tl->type_id[k]);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            int cpu = sqlite3_column_int(st, 0);
+            long long b = sqlite3_column_int64(st, 1);
+            fprintf(f, "%.6f %.4f %lld\n", ((double)b + 0.5) * (double)binw / tl->scale, cpu + dy,
+                    sqlite3_column_int64(st, 2));
+        }
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return close_out(f, dir, "data/timeline.dat", err, errlen);
+}
+
+static void gp_timeline(FILE *f, const struct context *c, long long id, const struct timeline *tl,
+                        const char *term, const char *ext)
+{
+    const char *accel = context_get(c, "accel");
+    const char *ncpus_s = context_get(c, "ncpus");
+    const char *hz = context_get(c, "tsc_hz");
+    int ncpus = ncpus_s ? atoi(ncpus_s) : 1;
+    char title[256];
+    fprintf(f, "set terminal %s size 1200,%d noenhanced font 'Sans,10'%s\n", term,
+            ncpus * 70 + 170 > 1600 ? 1600 : ncpus * 70 + 170,
+            strcmp(ext, "svg") ? "" : " background '#ffffff'");
+    fprintf(f, "set output 'timeline.%s'\nset title ", ext);
+    snprintf(title, sizeof title, "Trace events per CPU over time (run %lld, accel %s, %lld events)",
+             id, accel ? accel : "unknown", tl->events);
+    gp_str(f, title);
+    fprintf(f, " font 'Sans,12'\nset xlabel ");
+    snprintf(title, sizeof title,
+             "time since boot (%s; BSP TSC at %.3f GHz; one point per CPU, event type and 1/%d of the axis)",
+             tl->unit, hz ? atof(hz) / 1e9 : 0.0, TIMELINE_BINS);
+    gp_str(f, title);
+    fprintf(f, "\nset ylabel 'CPU'\nset yrange [%d.5:-0.5]\nset ytics (", ncpus - 1);
+    for (int i = 0; i < ncpus; i++)
+        fprintf(f, "%s'cpu %d' %d", i ? ", " : "", i, i);
+    fprintf(f, ")\nset grid xtics\nset xrange [0:*]\nset autoscale xfixmax\n"
+               "set key outside right top Left reverse title 'event'\nplot ");
+    for (int k = 0; k < tl->ntypes; k++) {
+        fprintf(f, "%s'data/timeline.dat' index %d using 1:2 with points pt 7 ps 0.5 lc rgb '%s' title ",
+                k ? ", \\\n     " : "", k, palette[k % NPALETTE]);
+        gp_str(f, tl->type_name[k]);
+    }
+    fprintf(f, "\nset output\nreset\n\n");
+}
+
+/* Runs gnuplot on script in dir; returns 0 if it succeeded. */
+static int run_gnuplot(const char *dir, const char *script, char *err, size_t errlen)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return fail(err, errlen, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        if (chdir(dir) != 0)
+            _exit(126);
+        execlp("gnuplot", "gnuplot", script, (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return fail(err, errlen, "waitpid: %s", strerror(errno));
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+        return fail(err, errlen, "cannot run gnuplot (is it installed?)");
+    if (WIFEXITED(status))
+        return fail(err, errlen, "gnuplot failed on %s/%s (exit status %d; its messages are above)",
+                    dir, script, WEXITSTATUS(status));
+    return fail(err, errlen, "gnuplot was killed by signal %d", WTERMSIG(status));
+}
+
+static void md_context(FILE *f, const struct context *c)
+{
+    fprintf(f, "| field | value |\n|---|---|\n");
+    for (int i = 0; i < c->n; i++) {
+        if (!strcmp(c->name[i], "id"))
+            continue;
+        fprintf(f, "| %s | ", c->name[i]);
+        for (const char *p = c->value[i]; *p; p++) {
+            if (*p == '|')
+                fputs("\\|", f);
+            else
+                fputc(*p, f);
+        }
+        fprintf(f, " |\n");
+    }
+}
+
+int report_write(sqlite3 *db, long long id, const char *outdir, char *err, size_t errlen)
+{
+    struct context c;
+    struct series *s = NULL;
+    struct timeline tl;
+    int n = 0, rc = -1;
+    char datadir[PATH_MAX];
+    char (*chart)[96] = NULL;
+    FILE *gp = NULL, *md = NULL;
+
+    if (context_load(db, id, &c, err, errlen))
+        return -1;
+    if (results_load(db, id, &s, &n, err, errlen))
+        goto out;
+    snprintf(datadir, sizeof datadir, "%s/data", outdir);
+    if (mkdir_p(datadir, err, errlen))
+        goto out;
+    for (int i = 0; i < n; i++)
+        if (write_series_data(db, id, &s[i], outdir, err, errlen))
+            goto out;
+    if (write_timeline_data(db, id, &c, outdir, &tl, err, errlen))
+        goto out;
+
+    /* chart file names, one per benchmark, made unique */
+    chart = calloc((size_t)n + 1, sizeof *chart);
+    if (!chart) {
+        fail(err, errlen, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        if (i && !strcmp(s[i].benchmark, s[i - 1].benchmark)) {
+            strcpy(chart[i], chart[i - 1]);
+            continue;
+        }
+        char safe[64];
+        safe_name(s[i].benchmark, safe, sizeof safe);
+        snprintf(chart[i], sizeof chart[i], "bench_%s", safe);
+        for (int j = 0, k = 2; j < i; j++)
+            if (!strcmp(chart[j], chart[i])) {
+                snprintf(chart[i], sizeof chart[i], "bench_%s_%d", safe, k++);
+                j = -1;
+            }
+    }
+
+    if (!(gp = open_out(outdir, "report.gp", err, errlen)))
+        goto out;
+    fprintf(gp, "# Charts of kmemlab run %lld, written by `kmemlab report %lld`.\n"
+                "# Run from this directory: gnuplot report.gp\nset encoding utf8\n\n", id, id);
+    for (int t = 0; t < 2; t++) {
+        const char *term = t ? "svg" : "pngcairo", *ext = t ? "svg" : "png";
+        for (int i = 0, j; i < n; i = j) {
+            for (j = i; j < n && !strcmp(s[j].benchmark, s[i].benchmark); j++)
+                ;
+            gp_benchmark(gp, &c, id, s, i, j, chart[i], term, ext);
+        }
+        if (tl.events)
+            gp_timeline(gp, &c, id, &tl, term, ext);
+    }
+    if (close_out(gp, outdir, "report.gp", err, errlen)) {
+        gp = NULL;
+        goto out;
+    }
+    gp = NULL;
+    if (run_gnuplot(outdir, "report.gp", err, errlen))
+        goto out;
+
+    if (!(md = open_out(outdir, "report.md", err, errlen)))
+        goto out;
+    const char *accel = context_get(&c, "accel");
+    fprintf(md, "# kmemlab run %lld\n\n", id);
+    fprintf(md, "Generated by `kmemlab report %lld` from the results database alone; "
+                "`gnuplot report.gp` in this directory redraws the charts.\n\n", id);
+    fprintf(md, "## Run\n\n");
+    md_context(md, &c);
+    fprintf(md, "\n## Results\n\n");
+    if (n) {
+        print_results_table(md, s, n, 1);
+        fprintf(md, "\n");
+    } else {
+        fprintf(md, "This run recorded no benchmark samples.\n\n");
+    }
+    fprintf(md, "- Units: `cycles` are TSC ticks. Under QEMU icount (accel=icount) the TSC "
+                "advances with executed guest instructions, so TSC ticks = guest instructions: "
+                "figures are exact and repeatable, not time on a real CPU. "
+                "This run's accel: **%s**.\n", accel ? accel : "unknown");
+    fprintf(md, "- Samples are raw per-iteration measurements with the empty-operation overhead "
+                "(column `overhead`) already subtracted.\n");
+    fprintf(md, "- Percentiles use the nearest-rank method (always an actual sample; p50 of an "
+                "even count is the lower middle sample); stddev is the sample standard deviation "
+                "(n-1); mean and stddev are rounded to one decimal.\n\n");
+    fprintf(md, "## Charts\n\n");
+    for (int i = 0; i < n; i++)
+        if (i == 0 || strcmp(s[i].benchmark, s[i - 1].benchmark))
+            fprintf(md, "### %s\n\n![%s](%s.png)\n\n([SVG](%s.svg)) Per metric: left, box "
+                        "p25-p75 with the median bar, whiskers p1-p99 and min/max marked (x); "
+                        "right, the cumulative distribution per variant.\n\n",
+                    s[i].benchmark, s[i].benchmark, chart[i], chart[i]);
+    if (tl.events)
+        fprintf(md, "### Timeline\n\n![timeline](timeline.png)\n\n([SVG](timeline.svg)) "
+                    "Every trace event on BSP time (each CPU's TSC minus its boot-measured "
+                    "offset), one row per CPU, colour by event type; events falling in the same "
+                    "1/%d of the time axis share a point.\n",
+                TIMELINE_BINS);
+    else
+        fprintf(md, "No trace events in this run: no timeline.\n");
+    if (close_out(md, outdir, "report.md", err, errlen)) {
+        md = NULL;
+        goto out;
+    }
+    md = NULL;
+    rc = 0;
+out:
+    if (gp)
+        fclose(gp);
+    if (md)
+        fclose(md);
+    free(chart);
+    free(s);
+    context_free(&c);
+    return rc;
+}
