@@ -1,6 +1,6 @@
-/* user_fault_pf: writes to a kernel address (#PF, vector 14).  The kernel
- * must report the fault, end this program and go on with the next one;
- * its memory must be unchanged (no U bit on kernel mappings). */
+/* user_fault_pf: writes to a kernel address (#PF, vector 14: kernel
+ * mappings have no U bit).  The kernel must report the fault, end this
+ * program and go on with the next one. */
 #include <user/stdio.h>
 
 #define TARGET 0xffffffff80000000ul /* -2 GiB: where a higher-half kernel image usually lives */

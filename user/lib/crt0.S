@@ -1,5 +1,6 @@
 /* crt0: program entry.  The kernel enters _start in ring 3 with rsp
  * 16-byte aligned on a mapped stack and no arguments. */
+    .cfi_sections .debug_frame      /* for gdb; .eh_frame is discarded */
     .section .text.entry, "ax", @progbits
     .globl _start
     .type _start, @function
