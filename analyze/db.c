@@ -2,9 +2,12 @@
  *
  * Import speed: events are the bulk (millions of rows).  The events table
  * is WITHOUT ROWID with primary key (run_id, cpu, seq), and rows are
- * inserted in key order, so every insert appends to the rightmost leaf of
- * one b-tree: no second index to maintain, no random page writes.  Other
- * indexes are created after the load.  The rollback journal stays on (a
+ * inserted in key order with 64-row INSERTs, so every insert appends to the
+ * rightmost leaf of one b-tree: no second index to maintain, no random page
+ * writes.  Indexes are created after the load (IF NOT EXISTS).  There is
+ * deliberately no events index by event type: building it costs ~0.45 s
+ * per million events (it would halve the import rate); queries by type
+ * scan one run's rows in primary-key order instead.  The rollback journal stays on (a
  * crash mid-import leaves the old database), synchronous=NORMAL syncs only
  * at commit, and a large page cache keeps the growing b-tree in memory.
  */
@@ -96,7 +99,7 @@ const char db_schema_sql[] =
 /* Percentiles: nearest rank (stats.h). */
 
 const char db_index_sql[] =
-    "CREATE INDEX IF NOT EXISTS events_by_type ON events(run_id, event_id);\n"
+
     "CREATE INDEX IF NOT EXISTS runs_by_start ON runs(started_utc);\n";
 
 const char *db_default_path(void)
@@ -326,37 +329,68 @@ static int insert_cpus(struct importer *im, long long run, const struct dump *d)
     return 0;
 }
 
+/* Rows per multi-row INSERT: one sqlite3_step per 64 events instead of one
+ * per event (measured: 0.84 s -> 0.42 s for 1M events). */
+#define EVENT_BATCH 64
+
+static int prepare_event_insert(struct importer *im, int rows, sqlite3_stmt **st)
+{
+    char sql[128 + EVENT_BATCH * 20];
+    int len = snprintf(sql, sizeof sql,
+                       "INSERT INTO events (run_id, cpu, seq, tsc, event_id, thread, a0, a1) VALUES ");
+    for (int i = 0; i < rows; i++)
+        len += snprintf(sql + len, sizeof sql - (size_t)len, "%s(?,?,?,?,?,?,?,?)", i ? "," : "");
+    return prepare(im, sql, st);
+}
+
 static int insert_events(struct importer *im, long long run, const struct dump *d, int progress)
 {
-    sqlite3_stmt *st;
-    unsigned long long done = 0, step = d->events / 4 + 1;
-    if (prepare(im, "INSERT INTO events (run_id, cpu, seq, tsc, event_id, thread, a0, a1) "
-                    "VALUES (?,?,?,?,?,?,?,?)", &st))
+    sqlite3_stmt *batch, *one;
+    unsigned long long done = 0, next_report = d->events / 4;
+    if (prepare_event_insert(im, EVENT_BATCH, &batch))
         return -1;
-    sqlite3_bind_int64(st, 1, run);
+    if (prepare_event_insert(im, 1, &one)) {
+        sqlite3_finalize(batch);
+        return -1;
+    }
+    /* sqlite3_reset keeps bindings: run and cpu are bound once per CPU. */
     for (unsigned c = 0; c < d->ncpus; c++) {
         const struct dump_cpu_trace *t = &d->cpu[c];
-        sqlite3_bind_int(st, 2, (int)c);
-        for (unsigned long long i = 0; i < t->info.count; i++) {
-            const struct km_trace_rec *r = &t->recs[i];
-            /* sqlite3_reset keeps bindings: run and cpu stay bound. */
-            sqlite3_bind_int64(st, 3, (sqlite3_int64)(t->info.first_seq + i));
-            sqlite3_bind_int64(st, 4, (sqlite3_int64)r->tsc);
-            sqlite3_bind_int(st, 5, r->event);
-            sqlite3_bind_int64(st, 6, r->thread);
-            sqlite3_bind_int64(st, 7, (sqlite3_int64)r->a0);
-            sqlite3_bind_int64(st, 8, (sqlite3_int64)r->a1);
+        for (int k = 0; k < EVENT_BATCH; k++) {
+            sqlite3_bind_int64(batch, 8 * k + 1, run);
+            sqlite3_bind_int(batch, 8 * k + 2, (int)c);
+        }
+        sqlite3_bind_int64(one, 1, run);
+        sqlite3_bind_int(one, 2, (int)c);
+        for (unsigned long long i = 0; i < t->info.count;) {
+            int rows = t->info.count - i >= EVENT_BATCH ? EVENT_BATCH : 1;
+            sqlite3_stmt *st = rows == EVENT_BATCH ? batch : one;
+            for (int k = 0; k < rows; k++, i++) {
+                const struct km_trace_rec *r = &t->recs[i];
+                int p = 8 * k;
+                sqlite3_bind_int64(st, p + 3, (sqlite3_int64)(t->info.first_seq + i));
+                sqlite3_bind_int64(st, p + 4, (sqlite3_int64)r->tsc);
+                sqlite3_bind_int(st, p + 5, r->event);
+                sqlite3_bind_int64(st, p + 6, r->thread);
+                sqlite3_bind_int64(st, p + 7, (sqlite3_int64)r->a0);
+                sqlite3_bind_int64(st, p + 8, (sqlite3_int64)r->a1);
+            }
             if (sqlite3_step(st) != SQLITE_DONE) {
                 sql_fail(im, "insert event");
-                sqlite3_finalize(st);
+                sqlite3_finalize(batch);
+                sqlite3_finalize(one);
                 return -1;
             }
             sqlite3_reset(st);
-            if (progress && ++done % step == 0)
+            done += (unsigned long long)rows;
+            if (progress && done >= next_report && done < d->events) {
                 fprintf(stderr, "kmemlab: import: %llu of %llu events\n", done, d->events);
+                next_report += d->events / 4;
+            }
         }
     }
-    sqlite3_finalize(st);
+    sqlite3_finalize(batch);
+    sqlite3_finalize(one);
     return 0;
 }
 
@@ -454,7 +488,7 @@ long long db_import(const char *path, const struct dump *d, const struct meta *m
 
     if (make_parent_dirs(path, err, errlen))
         return -1;
-    if (sqlite3_open_v2(path, &im.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(path, &im.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         fail(err, errlen, "cannot open database %s: %s", path,
              im.db ? sqlite3_errmsg(im.db) : "out of memory");
         sqlite3_close(im.db);

@@ -645,27 +645,33 @@ static int write_timeline_data(sqlite3 *db, long long id, const struct context *
     if (!f)
         return -1;
     fprintf(f, "# x: time since boot (%s), y: CPU (offset per event type), events in the bin\n", tl->unit);
-    if (sqlite3_prepare_v2(db, "SELECT e.cpu, (e.tsc - c.tsc_offset - ?2) / ?3 AS b, count(*) "
+    /* one pass over the run's events, grouped by type, CPU and time bin */
+    if (sqlite3_prepare_v2(db, "SELECT e.event_id, e.cpu, (e.tsc - c.tsc_offset - ?2) / ?3 AS b, count(*) "
                                "FROM events e JOIN cpus c ON c.run_id = e.run_id AND c.cpu = e.cpu "
-                               "WHERE e.run_id = ?1 AND e.event_id = ?4 GROUP BY e.cpu, b ORDER BY e.cpu, b",
+                               "WHERE e.run_id = ?1 GROUP BY e.event_id, e.cpu, b "
+                               "ORDER BY e.event_id, e.cpu, b",
                            -1, &st, NULL) != SQLITE_OK) {
         fclose(f);
         return sql_fail(db, err, errlen, "read events");
     }
-    for (int k = 0; k < tl->ntypes; k++) {
-        double dy = tl->ntypes > 1 ? (k - (tl->ntypes - 1) / 2.0) * (0.7 / tl->ntypes) : 0;
-        fprintf(f, "%s# %s\n", k ? "\n\n" : "", tl->type_name[k]);
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int64(st, 2, origin);
-        sqlite3_bind_int64(st, 3, binw);
-        sqlite3_bind_int(st, 4, tl->type_id[k]);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            int cpu = sqlite3_column_int(st, 0);
-            long long b = sqlite3_column_int64(st, 1);
-            fprintf(f, "%.6f %.4f %lld\n", ((double)b + 0.5) * (double)binw / tl->scale, cpu + dy,
-                    sqlite3_column_int64(st, 2));
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, origin);
+    sqlite3_bind_int64(st, 3, binw);
+    int k = -1;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int type = sqlite3_column_int(st, 0);
+        while (k < 0 || (k < tl->ntypes && tl->type_id[k] != type)) {
+            k++; /* next block: types come in the same order as type_id[] */
+            if (k < tl->ntypes)
+                fprintf(f, "%s# %s\n", k ? "\n\n" : "", tl->type_name[k]);
         }
-        sqlite3_reset(st);
+        if (k >= tl->ntypes)
+            break;
+        double dy = tl->ntypes > 1 ? (k - (tl->ntypes - 1) / 2.0) * (0.7 / tl->ntypes) : 0;
+        int cpu = sqlite3_column_int(st, 1);
+        long long b = sqlite3_column_int64(st, 2);
+        fprintf(f, "%.6f %.4f %lld\n", ((double)b + 0.5) * (double)binw / tl->scale, cpu + dy,
+                sqlite3_column_int64(st, 3));
     }
     sqlite3_finalize(st);
     return close_out(f, dir, "data/timeline.dat", err, errlen);
