@@ -8,16 +8,12 @@
 #include <string.h>
 
 #include "db.h"
-#include "dump_read.h"
-#include "meta.h"
+#include "import.h"
 #include "report.h"
 
 #ifndef KM_GIT_REV
 #define KM_GIT_REV "unknown"
 #endif
-
-/* Dumps at least this large report import progress on stderr. */
-#define PROGRESS_EVENTS 1000000ull
 
 struct command {
     const char *name;
@@ -98,42 +94,13 @@ static int cmd_import(int argc, char **argv)
 {
     const char *dump_path = NULL, *meta_path = NULL, *db_path = NULL;
     struct opt opts[] = { { "--meta", &meta_path }, { "--db", &db_path }, { NULL, NULL } };
-    struct meta m;
-    struct dump d;
-    struct dump_error derr;
-    char err[512];
-    char abs[PATH_MAX];
+    char err[1024];
+    long long id;
 
     if (parse_args(argc, argv, opts, &dump_path, 1))
         return 2;
-    if (!db_path)
-        db_path = db_default_path();
-    memset(&m, 0, sizeof m);
-    /* Everything is checked before the database is opened: a bad meta file
-     * or a bad dump leaves it untouched. */
-    if (meta_path && meta_read(meta_path, &m, err, sizeof err)) {
+    if (import_run(dump_path, meta_path, db_path ? db_path : db_default_path(), &id, err, sizeof err)) {
         fprintf(stderr, "kmemlab: import: %s\n", err);
-        return 1;
-    }
-    if (dump_read_file(dump_path, &d, &derr)) {
-        fprintf(stderr, "kmemlab: import: %s: %s\n", dump_path, derr.msg);
-        fprintf(stderr, "kmemlab: import: nothing imported; %s unchanged\n", db_path);
-        meta_free(&m);
-        return 1;
-    }
-    if (m.value[META_smp] && atoi(m.value[META_smp]) != (int)d.ncpus)
-        fprintf(stderr, "kmemlab: import: warning: %s CPUs requested (smp), %u came up\n",
-                m.value[META_smp], d.ncpus);
-    int progress = d.events >= PROGRESS_EVENTS;
-    if (progress)
-        fprintf(stderr, "kmemlab: import: %s verified: %llu events, %llu samples; importing into %s\n",
-                dump_path, d.events, d.samples, db_path);
-    long long id = db_import(db_path, &d, meta_path ? &m : NULL,
-                             realpath(dump_path, abs) ? abs : dump_path, progress, err, sizeof err);
-    dump_free(&d);
-    meta_free(&m);
-    if (id < 0) {
-        fprintf(stderr, "kmemlab: import: %s: %s (nothing imported)\n", db_path, err);
         return 1;
     }
     printf("%lld\n", id);

@@ -31,6 +31,8 @@
 #define PKT_CTX_SIZE 44
 #define EV_SIZE 30
 
+#define U(x) ((unsigned long long)(x)) /* km_u64 is unsigned long on LP64 */
+
 /* TSDL keywords (CTF 1.8 section 7.2.1 plus type names) that cannot be used
  * as field names as they are; such names get a leading underscore, which the
  * spec tells readers to strip when presenting the field. */
@@ -105,8 +107,8 @@ int ctf_write_metadata(const struct dump *d, const unsigned char uuid[16], FILE 
                "    };\n};\n\n");
 
     fprintf(f, "env {\n    domain = \"kmemlab\";\n    tracer_name = \"kmemlab\";\n");
-    fprintf(f, "    tsc_hz = %llu;\n    ncpus = %u;\n    boot_tsc = %llu;\n", d->run.tsc_hz,
-            d->ncpus, d->run.boot_tsc);
+    fprintf(f, "    tsc_hz = %llu;\n    ncpus = %u;\n    boot_tsc = %llu;\n",
+            (unsigned long long)d->run.tsc_hz, d->ncpus, (unsigned long long)d->run.boot_tsc);
     fprintf(f, "    trace_mode = \"%s\";\n",
             d->run.trace_mode == KM_TRACE_OVERWRITE ? "overwrite" : "stop");
     static const struct { const char *key; size_t off; } strs[] = {
@@ -129,7 +131,7 @@ int ctf_write_metadata(const struct dump *d, const unsigned char uuid[16], FILE 
                "    description = \"BSP TSC ticks: each CPU's TSC minus its boot-measured tsc_offset\";\n"
                "    freq = %llu;\n    precision = 1;\n    offset_s = 0;\n    offset = 0;\n"
                "    absolute = false;\n};\n\n",
-            d->run.tsc_hz);
+            (unsigned long long)d->run.tsc_hz);
     fprintf(f, "typealias integer { size = 64; align = 8; signed = false; map = clock.tsc.value; } := tsc_t;\n\n");
 
     fprintf(f, "stream {\n    id = 0;\n"
@@ -210,14 +212,14 @@ static int check_times(const struct dump_cpu_trace *t, unsigned cpu, char *err, 
         if (t->info.tsc_offset > 0 && t->recs[i].tsc < off)
             return err_out(err, errlen,
                            "cpu %u seq %llu: TSC %llu is below the CPU's tsc_offset %lld", cpu,
-                           t->info.first_seq + i, t->recs[i].tsc, t->info.tsc_offset);
+                           U(t->info.first_seq + i), U(t->recs[i].tsc), (long long)t->info.tsc_offset);
         if (t->info.tsc_offset < 0 && ts < t->recs[i].tsc)
             return err_out(err, errlen, "cpu %u seq %llu: TSC %llu - tsc_offset %lld overflows",
-                           cpu, t->info.first_seq + i, t->recs[i].tsc, t->info.tsc_offset);
+                           cpu, U(t->info.first_seq + i), U(t->recs[i].tsc), (long long)t->info.tsc_offset);
         if (ts < prev)
             return err_out(err, errlen,
                            "cpu %u seq %llu: time goes backwards (%llu after %llu); CTF needs it to advance",
-                           cpu, t->info.first_seq + i, ts, prev);
+                           cpu, U(t->info.first_seq + i), U(ts), U(prev));
         prev = ts;
     }
     return 0;

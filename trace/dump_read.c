@@ -7,9 +7,9 @@
  * is reported as "bad magic" (bytes 0..3) or "header CRC" (bytes 4..23), a
  * flipped bit in a payload as "payload CRC", whatever field it hit.
  *
- * Records are copied into one array per CPU sized from the CPU frame (after
- * checking that the dump is big enough to hold them), so decoding allocates
- * once per CPU and once per sample series, never per record.
+ * Records are copied into one array per CPU sized from the CPU frame
+ * (bounded by the bytes left in the dump), so decoding allocates once per
+ * CPU and once per sample series, never per record.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +29,9 @@
 
 #define HDR_SIZE ((unsigned long long)sizeof(struct km_frame_hdr))
 #define REC_SIZE ((unsigned long long)sizeof(struct km_trace_rec))
+
+/* km_u64 is unsigned long on LP64; messages print everything as %llu. */
+#define U(x) ((unsigned long long)(x))
 
 const char *dump_err_name(enum dump_err code)
 {
@@ -85,6 +88,9 @@ struct decoder {
     unsigned long long got[KM_DUMP_MAX_CPUS]; /* records received per CPU */
     struct dump_series *cur;                  /* series still missing chunks */
     unsigned long long cur_have;              /* samples of cur received */
+    unsigned long long cur_cap;               /* samples cur's array holds */
+    unsigned long long cap[KM_DUMP_MAX_CPUS]; /* records each array holds */
+    unsigned long long remaining;             /* bytes after the current frame */
     size_t series_cap;
     unsigned long long total_samples;
     /* the frame being decoded */
@@ -182,22 +188,24 @@ static int decode_cpu(struct decoder *dc, const unsigned char *p, unsigned len)
         return FAIL(dc, DUMP_E_BAD_FIELD, "CPU frame %u says cpu %u", i, c.cpu);
     if (c.count > c.written || c.written - c.count != c.lost)
         return FAIL(dc, DUMP_E_COUNTS,
-                    "CPU %u: count %llu + lost %llu != written %llu", i, c.count,
-                    c.lost, c.written);
+                    "CPU %u: count %llu + lost %llu != written %llu", i, U(c.count),
+                    U(c.lost), U(c.written));
     if (c.first_seq > c.lost)
         return FAIL(dc, DUMP_E_COUNTS,
                     "CPU %u: first_seq %llu + count %llu is past written %llu", i,
-                    c.first_seq, c.count, c.written);
-    if (c.count > dc->len / REC_SIZE)
-        return FAIL(dc, DUMP_E_BAD_FIELD,
-                    "CPU %u claims %llu records, more than a %llu-byte dump holds", i,
-                    c.count, dc->len);
+                    U(c.first_seq), U(c.count), U(c.written));
     struct dump_cpu_trace *t = &dc->d->cpu[i];
     t->info = c;
-    if (c.count) {
-        t->recs = malloc(c.count * REC_SIZE);
+    /* The records still to come must fit in the bytes after this frame, so
+     * that bounds the array even when count is corrupt (the frame is CRC
+     * checked, but a lying writer should cost memory, not crash us).  A
+     * truncated dump is then reported where the bytes run out. */
+    unsigned long long fits = dc->remaining / REC_SIZE;
+    dc->cap[i] = c.count < fits ? c.count : fits;
+    if (dc->cap[i]) {
+        t->recs = malloc(dc->cap[i] * REC_SIZE);
         if (!t->recs)
-            return FAIL(dc, DUMP_E_NOMEM, "no memory for %llu records of CPU %u", c.count, i);
+            return FAIL(dc, DUMP_E_NOMEM, "no memory for %llu records of CPU %u", dc->cap[i], i);
     }
     if (++dc->next_cpu == dc->d->ncpus)
         dc->phase = PH_EVENTS;
@@ -223,19 +231,21 @@ static int decode_events(struct decoder *dc, const unsigned char *p, unsigned le
     unsigned long long have = dc->got[e.cpu];
     if (e.first_seq != t->info.first_seq + have)
         return FAIL(dc, DUMP_E_COUNTS, "EVENTS for cpu %u start at seq %llu, expected %llu",
-                    e.cpu, e.first_seq, t->info.first_seq + have);
+                    e.cpu, U(e.first_seq), U(t->info.first_seq + have));
     if (e.count > t->info.count - have)
         return FAIL(dc, DUMP_E_COUNTS, "cpu %u: more records than its CPU frame's count %llu",
-                    e.cpu, t->info.count);
+                    e.cpu, U(t->info.count));
+    if (e.count > dc->cap[e.cpu] - have) /* cannot happen: see decode_cpu */
+        return FAIL(dc, DUMP_E_BAD_FIELD, "cpu %u: records beyond the dump's size", e.cpu);
     struct km_trace_rec *r = t->recs + have;
     memcpy(r, p + sizeof e, e.count * REC_SIZE);
     for (unsigned k = 0; k < e.count; k++) {
         if (r[k].cpu != e.cpu)
             return FAIL(dc, DUMP_E_BAD_FIELD, "record %u (seq %llu) has cpu %u in a cpu %u frame",
-                        k, e.first_seq + k, r[k].cpu, e.cpu);
+                        k, U(e.first_seq + k), r[k].cpu, e.cpu);
         if (r[k].event >= KM_EV_LIMIT)
             return FAIL(dc, DUMP_E_BAD_FIELD, "record %u (seq %llu) has event id %u, max %d",
-                        k, e.first_seq + k, r[k].event, KM_EV_LIMIT - 1);
+                        k, U(e.first_seq + k), r[k].event, KM_EV_LIMIT - 1);
     }
     dc->got[e.cpu] = have + e.count;
     return 0;
@@ -288,10 +298,6 @@ static int decode_samples(struct decoder *dc, const unsigned char *p, unsigned l
             if (!strcmp(d->series[i].benchmark, b) && !strcmp(d->series[i].variant, v) &&
                 !strcmp(d->series[i].metric, m))
                 return FAIL(dc, DUMP_E_BAD_FIELD, "series %s/%s/%s appears twice", b, v, m);
-        if (h.total > dc->len / 8)
-            return FAIL(dc, DUMP_E_BAD_FIELD,
-                        "series %s/%s/%s claims %llu samples, more than a %llu-byte dump holds",
-                        b, v, m, h.total, dc->len);
         if (d->nseries == dc->series_cap) {
             size_t cap = dc->series_cap ? 2 * dc->series_cap : 16;
             struct dump_series *n = realloc(d->series, cap * sizeof *n);
@@ -309,21 +315,26 @@ static int decode_samples(struct decoder *dc, const unsigned char *p, unsigned l
         s->overhead = h.overhead;
         s->cpu = h.cpu;
         s->n = h.total;
-        if (h.total) {
-            s->samples = malloc(h.total * 8);
+        /* bounded like the record arrays: samples must fit in the rest */
+        unsigned long long fits = (len - sizeof h) / 8 + dc->remaining / 8;
+        dc->cur_cap = h.total < fits ? h.total : fits;
+        if (dc->cur_cap) {
+            s->samples = malloc(dc->cur_cap * 8);
             if (!s->samples)
-                return FAIL(dc, DUMP_E_NOMEM, "no memory for %llu samples", h.total);
+                return FAIL(dc, DUMP_E_NOMEM, "no memory for %llu samples", dc->cur_cap);
         }
         have = 0;
     }
     if (h.first_index != have)
         return FAIL(dc, DUMP_E_COUNTS, "series %s/%s/%s chunk starts at index %llu, expected %llu",
-                    b, v, m, h.first_index, have);
+                    b, v, m, U(h.first_index), have);
     if (h.count > h.total - have)
         return FAIL(dc, DUMP_E_COUNTS, "series %s/%s/%s: chunk of %u at %llu overruns total %llu",
-                    b, v, m, h.count, have, h.total);
+                    b, v, m, h.count, have, U(h.total));
     if (h.count == 0 && h.total != 0)
         return FAIL(dc, DUMP_E_BAD_FIELD, "series %s/%s/%s: empty chunk", b, v, m);
+    if (h.count > dc->cur_cap - have) /* cannot happen: see above */
+        return FAIL(dc, DUMP_E_BAD_FIELD, "series %s/%s/%s: samples beyond the dump's size", b, v, m);
     memcpy(s->samples + have, p + sizeof h, 8ull * h.count);
     have += h.count;
     dc->total_samples += h.count;
@@ -348,7 +359,7 @@ static int decode_end(struct decoder *dc, const unsigned char *p, unsigned len)
         const struct km_dump_cpu *c = &d->cpu[i].info;
         if (dc->got[i] != c->count)
             return FAIL(dc, DUMP_E_COUNTS, "cpu %u: EVENTS frames hold %llu records, CPU frame says %llu",
-                        i, dc->got[i], c->count);
+                        i, dc->got[i], U(c->count));
         events += c->count;
         if (__builtin_add_overflow(lost, c->lost, &lost))
             return FAIL(dc, DUMP_E_COUNTS, "lost counts overflow 64 bits");
@@ -359,13 +370,13 @@ static int decode_end(struct decoder *dc, const unsigned char *p, unsigned len)
     if (e.ncpus != d->ncpus)
         return FAIL(dc, DUMP_E_COUNTS, "END.ncpus is %u, RUN.ncpus is %u", e.ncpus, d->ncpus);
     if (e.events != events)
-        return FAIL(dc, DUMP_E_COUNTS, "END.events is %llu, EVENTS frames hold %llu", e.events,
+        return FAIL(dc, DUMP_E_COUNTS, "END.events is %llu, EVENTS frames hold %llu", U(e.events),
                     events);
     if (e.lost != lost)
-        return FAIL(dc, DUMP_E_COUNTS, "END.lost is %llu, CPU frames say %llu", e.lost, lost);
+        return FAIL(dc, DUMP_E_COUNTS, "END.lost is %llu, CPU frames say %llu", U(e.lost), lost);
     if (e.samples != dc->total_samples)
         return FAIL(dc, DUMP_E_COUNTS, "END.samples is %llu, SAMPLES frames hold %llu",
-                    e.samples, dc->total_samples);
+                    U(e.samples), dc->total_samples);
     d->events = events;
     d->lost = lost;
     d->samples = dc->total_samples;
@@ -452,6 +463,7 @@ static int decode_frames(struct decoder *dc)
         if (h.seq != (km_u32)frame)
             return FAIL(dc, DUMP_E_SEQ, "seq is %u, expected %ld", h.seq, frame);
         dc->type = h.type;
+        dc->remaining = len - off - HDR_SIZE - h.len;
         if (check_order(dc))
             return -1;
         int rc;

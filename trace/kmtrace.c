@@ -74,12 +74,13 @@ static int cmd_verify(const char *path)
         return 1;
     printf("%s: valid kmemlab dump, %llu bytes in %u frames. %u CPU%s, tsc_hz %llu, kmem_mode %s, "
            "trace mode %s, kernel %s. Events:",
-           path, d.bytes, d.frames, d.ncpus, d.ncpus == 1 ? "" : "s", d.run.tsc_hz,
+           path, d.bytes, d.frames, d.ncpus, d.ncpus == 1 ? "" : "s",
+           (unsigned long long)d.run.tsc_hz,
            d.kmem_mode[0] ? d.kmem_mode : "?",
            d.run.trace_mode == KM_TRACE_OVERWRITE ? "overwrite" : "stop",
            d.kernel_rev[0] ? d.kernel_rev : "?");
     for (unsigned c = 0; c < d.ncpus; c++)
-        printf(" cpu%u %llu%s", c, d.cpu[c].info.count, c + 1 < d.ncpus ? "," : "");
+        printf(" cpu%u %llu%s", c, (unsigned long long)d.cpu[c].info.count, c + 1 < d.ncpus ? "," : "");
     printf(" (%llu total), lost %llu.", d.events, d.lost);
     printf(" Samples: %zu series, %llu samples", d.nseries, d.samples);
     for (size_t i = 0; i < d.nseries; i++)

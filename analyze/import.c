@@ -1,0 +1,54 @@
+/* Import of one run: check every input, then write in one transaction. */
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "dump_read.h"
+#include "import.h"
+#include "meta.h"
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int import_run(const char *dump_path, const char *meta_path, const char *db_path, long long *id,
+               char *err, size_t errlen)
+{
+    struct meta m;
+    struct dump d;
+    struct dump_error derr;
+    char msg[512], abs[PATH_MAX];
+
+    *id = -1;
+    memset(&m, 0, sizeof m);
+    if (meta_path && meta_read(meta_path, &m, msg, sizeof msg))
+        return fail(err, errlen, "%s (nothing imported; %s unchanged)", msg, db_path);
+    if (dump_read_file(dump_path, &d, &derr)) {
+        meta_free(&m);
+        return fail(err, errlen, "%s: %s (nothing imported; %s unchanged)", dump_path, derr.msg,
+                    db_path);
+    }
+    if (m.value[META_smp] && atoi(m.value[META_smp]) != (int)d.ncpus)
+        fprintf(stderr, "kmemlab: import: warning: %s CPUs requested (smp), %u came up\n",
+                m.value[META_smp], d.ncpus);
+    int progress = d.events >= IMPORT_PROGRESS_EVENTS;
+    if (progress)
+        fprintf(stderr, "kmemlab: import: %s verified: %llu events, %llu samples; importing into %s\n",
+                dump_path, d.events, d.samples, db_path);
+    *id = db_import(db_path, &d, meta_path ? &m : NULL, realpath(dump_path, abs) ? abs : dump_path,
+                    progress, msg, sizeof msg);
+    dump_free(&d);
+    meta_free(&m);
+    if (*id < 0)
+        return fail(err, errlen, "%s: %s (nothing imported)", db_path, msg);
+    return 0;
+}
