@@ -81,7 +81,10 @@ u64 trace_ring_snapshot(const struct trace_ring *r, struct km_trace_rec *out, u6
      * after h2's publication is not in a slot we keep. */
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     u64 h2 = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
-    u64 valid = h2 + 1 > cap ? h2 + 1 - cap : 0; /* slot of h2 may be mid-write */
+    /* A live owner may be writing record h2 into the slot of h2 - cap; a
+     * stopped ring (limit 0) has no writer, so every slot is whole. */
+    u64 busy = __atomic_load_n(&r->limit, __ATOMIC_ACQUIRE) ? 1 : 0;
+    u64 valid = h2 + busy > cap ? h2 + busy - cap : 0;
     u64 skip = valid > start ? valid - start : 0;
     if (skip >= h1 - start) {
         *first_seq = h1;

@@ -1,1 +1,44 @@
-# placeholder until written
+# tests/: host unit tests of generic kernel code (tests/unit, cmocka, built
+# with ASan+UBSan against the host stand-in arch in tests/unit/arch), plus
+# the shell-level tests the harness runs (tests/run.sh).
+#
+#   make tests-build   everything make test runs
+
+UNIT_B := $(B)/unit
+UNIT_INC := -Itests/unit/arch/include -Ikernel/include -Ikernel/abi/include -Ikernel \
+            -Ikernel/lib -Itrace -Itests/unit
+UNIT_CFLAGS := $(HOST_CFLAGS) $(SAN_FLAGS) -Wno-format $(UNIT_INC) -DCONFIG_TRACE=1 -MMD -MP
+# Generic kernel code, compiled for the host exactly as written.
+UNIT_KSRC := kernel/trace.c kernel/frame.c kernel/cmdline.c kernel/options.c kernel/printk.c \
+             kernel/lib/format.c kernel/dump.c kernel/bench_store.c
+UNIT_KOBJ := $(UNIT_KSRC:%.c=$(UNIT_B)/%.o) $(UNIT_B)/kstring.o $(UNIT_B)/host_support.o
+UNIT_NAMES := test_trace test_cmdline test_format test_frame test_dump
+UNIT_TEST_BINS := $(UNIT_NAMES:%=$(UNIT_B)/%)
+
+$(UNIT_B)/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC(san) $<"
+	@$(HOST_CC) $(UNIT_CFLAGS) -c $< -o $@
+
+# The kernel's string functions, renamed so they do not replace libc's.
+$(UNIT_B)/kstring.o: kernel/lib/string.c
+	@mkdir -p $(@D)
+	@$(HOST_CC) $(UNIT_CFLAGS) -fno-builtin -Dmemcpy=kmemcpy -Dmemmove=kmemmove \
+	  -Dmemset=kmemset -Dmemcmp=kmemcmp -Dstrlen=kstrlen -Dstrnlen=kstrnlen \
+	  -Dstrcmp=kstrcmp -Dstrncmp=kstrncmp -Dstrlcpy=kstrlcpy -c $< -o $@
+
+$(UNIT_B)/host_support.o: tests/unit/host_support.c
+	@mkdir -p $(@D)
+	@$(HOST_CC) $(UNIT_CFLAGS) -c $< -o $@
+
+$(UNIT_B)/test_%: $(UNIT_B)/tests/unit/test_%.o $(UNIT_KOBJ) $(TRACE_LIB_SAN_OBJS)
+	@echo "  LD(san) $@"
+	@$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) -o $@ $^ -lcmocka -lpthread -lm
+
+.PHONY: tests-build
+tests-build: $(UNIT_TEST_BINS) $(HOST_TEST_BINS)
+
+-include $(UNIT_KOBJ:.o=.d) $(UNIT_NAMES:%=$(UNIT_B)/tests/unit/%.d)
+
+# Keep the objects make would otherwise delete as intermediates.
+.SECONDARY: $(UNIT_KOBJ) $(UNIT_NAMES:%=$(UNIT_B)/tests/unit/%.o)

@@ -32,7 +32,7 @@ USER_CRT0 := $(USER_B)/obj/user/lib/crt0.o
 USER_LIB := $(USER_B)/libkmu.a
 
 USER_BENCH_NAMES := null_syscall trace_overhead
-USER_TEST_NAMES := syscall_check smp_info user_fault_ud2 user_fault_pf
+USER_TEST_NAMES := syscall_check smp_info user_fault_ud2 user_fault_pf spin
 BENCH_PROGS := $(USER_BENCH_NAMES:%=$(USER_B)/%.elf)
 GUEST_TEST_PROGS := $(USER_TEST_NAMES:%=$(USER_B)/%.elf)
 GUEST_FAULT_PROGS := $(filter $(USER_B)/user_fault_%,$(GUEST_TEST_PROGS))

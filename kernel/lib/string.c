@@ -1,14 +1,18 @@
-/* Freestanding string functions.  memcpy/memset use `rep movsq`/`rep stosq`
- * semantics through the compiler's builtins being disabled: plain loops,
- * since page zeroing is not on any measured path yet. */
+/* Freestanding string functions: plain word-at-a-time loops (no `rep`
+ * string instructions, whose icount cost depends on the CPU model's ERMS
+ * flag; page zeroing is not on a measured path yet). */
 #include <kernel/string.h>
+
+/* A u64 that may sit at any address and alias anything: x86-64 allows
+ * unaligned loads and stores, C needs to be told. */
+typedef u64 __attribute__((aligned(1), may_alias)) u64_any;
 
 void *memcpy(void *d, const void *s, usize n)
 {
     u8 *dp = d;
     const u8 *sp = s;
     while (n >= 8) {
-        *(u64 *)(void *)dp = *(const u64 *)(const void *)sp;
+        *(u64_any *)dp = *(const u64_any *)sp;
         dp += 8;
         sp += 8;
         n -= 8;
@@ -34,7 +38,7 @@ void *memset(void *d, int c, usize n)
     u8 *dp = d;
     u64 v = (u8)c * 0x0101010101010101ull;
     while (n >= 8) {
-        *(u64 *)(void *)dp = v;
+        *(u64_any *)dp = v;
         dp += 8;
         n -= 8;
     }

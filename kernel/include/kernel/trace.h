@@ -55,7 +55,9 @@ void trace_stop_local(void);
 
 /* Reader, any CPU: copies up to max of the newest records into out, in
  * order; *first_seq gets the sequence number of out[0].  Returns the count.
- * Safe against a concurrently writing owner (see the contract above). */
+ * Safe against a concurrently writing owner (see the contract above); while
+ * the ring is live, a full ring yields cap - 1 records (the oldest slot is
+ * the one the owner may be overwriting), a stopped one all cap. */
 u64 trace_ring_snapshot(const struct trace_ring *r, struct km_trace_rec *out, u64 max,
                         u64 *first_seq);
 

@@ -1,0 +1,99 @@
+/* Frame allocator: regions, reservations, exhaustion, contiguous runs,
+ * and the panic on a bad free. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "host_support.h"
+#include <kernel/frame.h>
+
+#define MAXPHYS (8ull << 20) /* 2048 frames */
+static u64 bitmap[MAXPHYS / 4096 / 64];
+
+static int setup(void **state)
+{
+    (void)state;
+    assert_int_equal(frame_bitmap_bytes(MAXPHYS), sizeof bitmap);
+    frame_init(MAXPHYS, bitmap);
+    return 0;
+}
+
+static void test_regions_and_reservations(void **state)
+{
+    (void)state;
+    assert_int_equal(frame_free_count(), 0);
+    assert_int_equal(frame_alloc(), 0); /* nothing free yet */
+    frame_add_free(0, 1ull << 20);           /* frame 0 is never handed out */
+    assert_int_equal(frame_free_count(), 255);
+    frame_add_free(0x100800, 0x3000);        /* partial pages round inward */
+    assert_int_equal(frame_free_count(), 255 + 2);
+    frame_reserve(0x1000, 0x10);             /* touching a frame reserves it */
+    assert_int_equal(frame_free_count(), 256);
+    frame_add_free(MAXPHYS - 4096, 1ull << 30); /* clipped at max_phys */
+    assert_int_equal(frame_free_count(), 257);
+    assert_int_equal(frame_total_count(), 257);
+}
+
+static void test_alloc_all_unique_then_exhausted(void **state)
+{
+    (void)state;
+    frame_add_free(0, MAXPHYS);
+    u64 n = frame_free_count();
+    assert_int_equal(n, 2047);
+    static u8 seen[2048];
+    memset(seen, 0, sizeof seen);
+    for (u64 i = 0; i < n; i++) {
+        u64 p = frame_alloc();
+        assert_true(p != 0);
+        assert_int_equal(p % 4096, 0);
+        assert_true(p < MAXPHYS);
+        assert_int_equal(seen[p / 4096], 0);
+        seen[p / 4096] = 1;
+    }
+    assert_int_equal(frame_alloc(), 0);
+    assert_int_equal(frame_free_count(), 0);
+    frame_free(0x5000);
+    assert_int_equal(frame_alloc(), 0x5000);
+}
+
+static void test_contiguous(void **state)
+{
+    (void)state;
+    frame_add_free(0, MAXPHYS);
+    frame_reserve(0x10000, 0x1000); /* a hole at frame 16 */
+    u64 p = frame_alloc_contig(20);
+    assert_true(p >= 0x11000); /* 1..15 is too short a run */
+    for (u64 f = 0; f < 20; f++)
+        frame_reserve(p + f * 4096, 1); /* already used: no change */
+    u64 before = frame_free_count();
+    frame_free_contig(p, 20);
+    assert_int_equal(frame_free_count(), before + 20);
+    assert_int_equal(frame_alloc_contig(5000), 0);
+}
+
+static void test_bad_free_panics(void **state)
+{
+    (void)state;
+    frame_add_free(0, MAXPHYS);
+    host_console_clear();
+    expect_assert_failure(frame_free(0x3000)); /* already free */
+    assert_non_null(strstr(host_console, "frame_free"));
+    expect_assert_failure(frame_free(0));
+    u64 p = frame_alloc();
+    expect_assert_failure(frame_free(p + 8)); /* not page aligned */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_regions_and_reservations, setup),
+        cmocka_unit_test_setup(test_alloc_all_unique_then_exhausted, setup),
+        cmocka_unit_test_setup(test_contiguous, setup),
+        cmocka_unit_test_setup(test_bad_free_panics, setup),
+    };
+    return cmocka_run_group_tests_name("kernel frame allocator", tests, NULL, NULL);
+}
