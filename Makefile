@@ -30,7 +30,7 @@ deps:
 
 bench: deps
 	@$(MAKE) --no-print-directory all
-	@scripts/bench.sh
+	@scripts/bench.sh $(BENCH_PROGS)
 
 test: deps
 	@$(MAKE) --no-print-directory all tests-build

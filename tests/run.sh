@@ -58,7 +58,7 @@ run_one() { # suite -> writes LOGS/<name>.log and LOGS/<name>.rc
     start=$(date +%s.%N)
     CMOCKA_MESSAGE_OUTPUT=TAP "./$s" >"$LOGS/$name.log" 2>&1
     rc=$?
-    echo "$rc $(echo "$(date +%s.%N) - $start" | bc)" >"$LOGS/$name.rc"
+    echo "$rc $(awk -v a="$start" -v b="$(date +%s.%N)" "BEGIN{print b-a}")" >"$LOGS/$name.rc"
     printf '  %-40s done (%.1f s)\n' "$s" "$(cut -d' ' -f2 "$LOGS/$name.rc")"
 }
 export -f run_one logname

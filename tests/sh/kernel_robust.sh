@@ -35,7 +35,8 @@ else not_ok "a hung guest is killed at the timeout (124) with the console tail" 
 for mode in stop overwrite; do
     CMDLINE="trace.records=64 trace.mode=$mode" boot "ring_$mode" "$U/null_syscall.elf" "$U/trace_overhead.elf"
     summary=$("$KMTRACE" verify "$BOOT_OUT/dump.bin" 2>&1)
-    if [ "$BOOT_RC" = 0 ] && [ $? = 0 ] && echo "$summary" | grep -q "valid kmemlab dump"; then
+    vrc=$?
+    if [ "$BOOT_RC" = 0 ] && [ $vrc = 0 ] && echo "$summary" | grep -q "valid kmemlab dump"; then
         ok "trace.mode=$mode with 64 records: run succeeds, dump verifies"
     else not_ok "trace.mode=$mode with 64 records: run succeeds, dump verifies" "$summary"; fi
     lost=$(echo "$summary" | sed -n 's/.*lost \([0-9]*\).*/\1/p')

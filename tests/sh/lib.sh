@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/sh/lib.sh: TAP helpers for the shell suites (source it).
 #   check NAME CMD...    runs CMD; ok if it exits 0
 #   ok NAME / not_ok NAME [DETAIL...]
