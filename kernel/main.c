@@ -122,6 +122,26 @@ static void dump_and_exit(i32 status)
     machine_exit((u8)status);
 }
 
+/* debug.kfault: take an exception in kernel mode on purpose, so tests can
+ * see that it ends in a readable panic (never a triple fault). */
+static void debug_kfault(u32 kind)
+{
+    switch (kind) {
+    case 1:
+        (void)*(volatile u64 *)0xffff900000000000ull; /* unmapped: #PF */
+        break;
+    case 2:
+        __asm__ volatile("ud2");
+        break;
+    case 3:
+        __asm__ volatile("xor %%ecx, %%ecx; div %%rcx" ::: "rax", "rcx", "rdx"); /* #DE */
+        break;
+    case 4:
+        (void)*(volatile u64 *)0x8000000000000000ull; /* non-canonical: #GP */
+        break;
+    }
+}
+
 void kmain(u32 mb_magic, u32 mb_info)
 {
     struct percpu *bsp = &percpu_area[0];
@@ -159,5 +179,6 @@ void kmain(u32 mb_magic, u32 mb_info)
         printk("smp: cpu %u apic %u tsc offset %ld\n", c, percpu_area[c].apic_id,
                percpu_area[c].tsc_offset);
     lapic_timer_start(opt.timer_hz);
+    debug_kfault(opt.kfault);
     dump_and_exit(run_programs());
 }

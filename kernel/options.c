@@ -27,6 +27,7 @@ struct boot_options opt = {
 static const char *const modes[] = {"stop", "overwrite", NULL};
 static const char *const dumps[] = {"debugcon", "com2", "com1", "none", NULL};
 static const char *const kmems[] = {"pool", NULL};
+static const char *const kfaults[] = {"none", "pf", "ud", "de", "gp", NULL};
 
 static const struct cmdline_opt table[] = {
     {"trace.mode", OPT_ENUM, &opt.trace_mode, modes, 0, 0, false, "stop or overwrite"},
@@ -40,6 +41,7 @@ static const struct cmdline_opt table[] = {
     {"bench.samples", OPT_U64, &opt.bench_samples, NULL, 1024, 1u << 24, false,
      "raw sample capacity, 1024..16777216"},
     {"kmem", OPT_ENUM, &opt.kmem, kmems, 0, 0, false, "pool"},
+    {"debug.kfault", OPT_ENUM, &opt.kfault, kfaults, 0, 0, false, "none, pf, ud, de or gp"},
 };
 
 static void report(const char *msg) { printk("cmdline: %s\n", msg); }

@@ -19,6 +19,7 @@
 #   --gdb          QEMU waits for gdb on localhost:1234 (-s -S), no timeout
 #
 # OUT receives: console.log (COM1), dump.bin (port 0xe9: binary trace dump),
+# com2.bin (COM2: the dump when the kernel runs with dump=com2),
 # qemu.log (QEMU's own messages), meta (key=value run context).  The last
 # line on stdout is OUT's path, on success and failure alike.
 #
@@ -123,7 +124,7 @@ else
 fi
 OUT=$(cd "$OUT" && pwd)
 [[ "$OUT" != *,* ]] || die_usage "OUT must not contain ',': $OUT"
-rm -f "$OUT/console.log" "$OUT/dump.bin" "$OUT/qemu.log" "$OUT/meta" "$OUT/qemu.cmd"
+rm -f "$OUT/console.log" "$OUT/com2.bin" "$OUT/dump.bin" "$OUT/qemu.log" "$OUT/meta" "$OUT/qemu.cmd"
 cd "$ROOT" || exit 125
 
 initrd=$(
@@ -165,6 +166,9 @@ boot() {
     else
         args+=(-serial "file:$dir/console.log")
     fi
+    # COM2: a plain serial port for the dump (kernel option dump=com2), the
+    # channel bare metal uses.
+    args+=(-serial "file:$dir/com2.bin")
     boot_qemu_args=("${args[@]}")
 
     if [ "$tty" = 1 ]; then

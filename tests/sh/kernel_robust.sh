@@ -30,6 +30,26 @@ if [ "$BOOT_RC" = 124 ] && grep -q "spin: looping forever" "$BOOT_OUT/run.stderr
     ok "a hung guest is killed at the timeout (124) with the console tail"
 else not_ok "a hung guest is killed at the timeout (124) with the console tail" "rc $BOOT_RC"; fi
 
+# Kernel-mode exceptions end in a readable panic: vector, name, error code,
+# registers, CPU, faulting address; status 3, never a triple fault.
+for k in pf:14:ffff900000000000 ud:6: de:0: gp:13:; do
+    IFS=: read -r kind vec addr <<<"$k"
+    CMDLINE="debug.kfault=$kind" boot "kfault_$kind" "$U/smp_info.elf"
+    log=$BOOT_OUT/console.log
+    if [ "$BOOT_RC" = 3 ] && grep -q "KERNEL EXCEPTION $vec (.*) on cpu 0, error code" "$log" &&
+        grep -qE '^  rip ffffffff8[0-9a-f]{7}  cs 0008' "$log" && grep -q "^  r13 " "$log" &&
+        grep -q "^KERNEL PANIC on cpu 0: unhandled kernel exception $vec" "$log" &&
+        { [ -z "$addr" ] || grep -q "cr2 $addr" "$log"; }; then
+        ok "kernel #$kind (vector $vec) ends in a readable panic with status 3"
+    else not_ok "kernel #$kind (vector $vec) ends in a readable panic with status 3" "rc $BOOT_RC" "$(tail -4 "$log")"; fi
+done
+
+# The same framing over a plain serial port (bare metal's channel).
+CMDLINE="dump=com2" boot com2 "$U/null_syscall.elf"
+if [ "$BOOT_RC" = 0 ] && [ ! -s "$BOOT_OUT/dump.bin" ] && "$KMTRACE" verify "$BOOT_OUT/com2.bin" >/dev/null 2>&1; then
+    ok "dump=com2 sends a dump over COM2 that verifies"
+else not_ok "dump=com2 sends a dump over COM2 that verifies" "rc $BOOT_RC"; fi
+
 # Small rings: stop mode keeps the oldest records, overwrite the newest;
 # both count what they lose, and count + lost == written holds per CPU.
 for mode in stop overwrite; do

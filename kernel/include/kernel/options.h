@@ -13,6 +13,8 @@ struct boot_options {
     u32 maxcpus;        /* maxcpus=<1..64> */
     u64 bench_samples;  /* bench.samples=<n>: room for raw samples */
     u32 kmem;           /* kmem=pool (the only allocator so far) */
+    u32 kfault;         /* debug.kfault=none|pf|ud|de|gp: fault in the
+                           kernel after boot, to test the panic path */
 };
 
 extern struct boot_options opt;
