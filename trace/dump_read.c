@@ -435,9 +435,17 @@ static int decode_frames(struct decoder *dc)
         }
         if (dc->phase == PH_DONE)
             return FAIL(dc, DUMP_E_AFTER_END, "%llu bytes follow the END frame", len - off);
-        if (len - off < HDR_SIZE)
+        if (len - off < HDR_SIZE) {
+            /* a short tail that does not even start like a frame is not a
+             * truncated frame: call it what it is */
+            km_u32 magic = KM_DUMP_MAGIC;
+            size_t have = len - off < 4 ? (size_t)(len - off) : 4;
+            if (memcmp(buf + off, &magic, have) != 0)
+                return FAIL(dc, DUMP_E_BAD_MAGIC, "%llu bytes that do not start with \"KMTF\"",
+                            len - off);
             return FAIL(dc, DUMP_E_TRUNCATED, "only %llu of %llu header bytes present",
                         len - off, HDR_SIZE);
+        }
         memcpy(&h, buf + off, sizeof h);
         if (h.magic != KM_DUMP_MAGIC)
             return FAIL(dc, DUMP_E_BAD_MAGIC, "magic is 0x%08x, expected 0x%08x (\"KMTF\")",

@@ -287,6 +287,9 @@ static void test_bad_magic(void **state)
     /* not a dump at all: a text file */
     const char *text = "this is a serial console log, not a dump\n";
     expect_reject((const unsigned char *)text, strlen(text), DUMP_E_BAD_MAGIC, 0, 0);
+    /* shorter than a header: bad magic if it does not start like a frame */
+    expect_reject((const unsigned char *)"hi\n", 3, DUMP_E_BAD_MAGIC, 0, 0);
+    expect_reject(small.p, 2, DUMP_E_TRUNCATED, 0, 0);
     free(buf);
 }
 
