@@ -34,7 +34,7 @@ const char db_schema_sql[] =
     "  system TEXT NOT NULL,  -- system measured: kmemlab (meta system=)\n"
     "  accel TEXT,            -- icount | tcg | kvm | bare (meta)\n"
     "  ncpus INTEGER NOT NULL,-- CPUs that came up (dump)\n"
-    "  cpu_model TEXT,        -- QEMU -cpu model if given, else CPUID brand\n"
+    "  cpu_model TEXT,        -- QEMU -cpu model (name before any ',features'), else CPUID brand\n"
     "  tsc_hz INTEGER NOT NULL, -- TSC ticks per second (kernel calibration)\n"
     "  kmem_mode TEXT,        -- pool | kpager\n"
     "  cmdline TEXT,          -- kernel command line\n"
@@ -56,7 +56,12 @@ const char db_schema_sql[] =
     "  samples INTEGER,       -- benchmark samples imported\n"
     "  dump_bytes INTEGER,    -- size of the dump\n"
     "  dump_path TEXT,        -- where the dump was imported from\n"
-    "  imported_utc TEXT      -- when it was imported\n"
+    "  imported_utc TEXT,     -- when it was imported\n"
+    "  accel_requested TEXT, accel_fallback TEXT, qemu_machine TEXT, -- runner (meta)\n"
+    "  kernel_image TEXT,     -- meta kernel=: the image booted\n"
+    "  kernel_sha256 TEXT, programs TEXT, programs_sha256 TEXT,\n"
+    "  timeout_s INTEGER,     -- meta timeout=\n"
+    "  qemu_exit INTEGER, result TEXT, duration_ms INTEGER -- how the run ended (meta)\n"
     ");\n"
     "CREATE TABLE IF NOT EXISTS event_types (\n"
     "  id INTEGER PRIMARY KEY, -- enum km_event_id (0..63)\n"
@@ -174,6 +179,15 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
         sqlite3_bind_null(st, i);
 }
 
+/* Binds a meta integer (already checked by meta_parse), or NULL. */
+static void bind_int_or_null(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_int64(st, i, strtoll(s, NULL, 10));
+    else
+        sqlite3_bind_null(st, i);
+}
+
 /* runs.pmu: 'none' unless the kernel saw a PMU; then the events the
  * command line asked for (pmu=...), or 'available' when it asked none. */
 static void pmu_value(const struct dump *d, char *out, size_t n)
@@ -213,9 +227,12 @@ static long long insert_run(struct importer *im, const struct dump *d, const str
         "tsc_hz, kmem_mode, cmdline, pmu, host, qemu_cpu, qemu_version, icount, rtc, seed, smp, "
         "mem, cmdline_extra, cpu_vendor, cpu_brand, cpuid_sig, run_flags, kernel_rev, trace_mode, "
         "trace_mask, ring_records, timer_hz, boot_tsc, exit_status, events, lost, samples, "
-        "dump_bytes, dump_path, imported_utc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+        "dump_bytes, dump_path, imported_utc, accel_requested, accel_fallback, qemu_machine, "
+        "kernel_image, kernel_sha256, programs, programs_sha256, timeout_s, qemu_exit, result, "
+        "duration_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
         "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, "
-        "?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37)";
+        "?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43, ?44, "
+        "?45, ?46, ?47, ?48)";
     static const struct meta none;
     sqlite3_stmt *st;
     char brand[64], pmu[128], now[32];
@@ -233,12 +250,15 @@ static long long insert_run(struct importer *im, const struct dump *d, const str
 
     bind_text(st, 1, v[META_started_utc]);
     bind_text(st, 2, v[META_git_rev] ? v[META_git_rev] : d->kernel_rev);
-    if (v[META_git_dirty])
-        sqlite3_bind_int(st, 3, atoi(v[META_git_dirty]));
+    bind_int_or_null(st, 3, v[META_git_dirty]);
     bind_text(st, 4, v[META_system] ? v[META_system] : "kmemlab");
     bind_text(st, 5, v[META_accel]);
     sqlite3_bind_int(st, 6, (int)d->ncpus);
-    bind_text(st, 7, v[META_qemu_cpu] ? v[META_qemu_cpu] : brand[0] ? brand : d->cpu_vendor);
+    /* cpu_model: the -cpu model name without its feature list */
+    char model[64];
+    snprintf(model, sizeof model, "%.*s", v[META_qemu_cpu] ? (int)strcspn(v[META_qemu_cpu], ",") : 0,
+             v[META_qemu_cpu] ? v[META_qemu_cpu] : "");
+    bind_text(st, 7, model[0] ? model : brand[0] ? brand : d->cpu_vendor);
     sqlite3_bind_int64(st, 8, (sqlite3_int64)d->run.tsc_hz);
     bind_text(st, 9, d->kmem_mode);
     bind_text(st, 10, d->cmdline);
@@ -249,8 +269,7 @@ static long long insert_run(struct importer *im, const struct dump *d, const str
     bind_text(st, 15, v[META_icount]);
     bind_text(st, 16, v[META_rtc]);
     bind_text(st, 17, v[META_seed]);
-    if (v[META_smp])
-        sqlite3_bind_int(st, 18, atoi(v[META_smp]));
+    bind_int_or_null(st, 18, v[META_smp]);
     bind_text(st, 19, v[META_mem]);
     bind_text(st, 20, v[META_cmdline_extra]);
     bind_text(st, 21, d->cpu_vendor);
@@ -270,6 +289,17 @@ static long long insert_run(struct importer *im, const struct dump *d, const str
     sqlite3_bind_int64(st, 35, (sqlite3_int64)d->bytes);
     bind_text(st, 36, dump_path);
     bind_text(st, 37, now);
+    bind_text(st, 38, v[META_accel_requested]);
+    bind_text(st, 39, v[META_accel_fallback]);
+    bind_text(st, 40, v[META_qemu_machine]);
+    bind_text(st, 41, v[META_kernel]);
+    bind_text(st, 42, v[META_kernel_sha256]);
+    bind_text(st, 43, v[META_programs]);
+    bind_text(st, 44, v[META_programs_sha256]);
+    bind_int_or_null(st, 45, v[META_timeout]);
+    bind_int_or_null(st, 46, v[META_qemu_exit]);
+    bind_text(st, 47, v[META_result]);
+    bind_int_or_null(st, 48, v[META_duration_ms]);
     if (sqlite3_step(st) != SQLITE_DONE) {
         sql_fail(im, "insert run");
         sqlite3_finalize(st);
@@ -459,6 +489,37 @@ static int insert_samples(struct importer *im, long long run, const struct dump 
     return rc;
 }
 
+/* Columns added to schema version 1 after databases were first made: a
+ * database that lacks them gets them (NULL for the old runs). */
+static const char *const added_columns[][2] = {
+    { "accel_requested", "TEXT" }, { "accel_fallback", "TEXT" }, { "qemu_machine", "TEXT" },
+    { "kernel_image", "TEXT" },    { "kernel_sha256", "TEXT" },  { "programs", "TEXT" },
+    { "programs_sha256", "TEXT" }, { "timeout_s", "INTEGER" },   { "qemu_exit", "INTEGER" },
+    { "result", "TEXT" },          { "duration_ms", "INTEGER" },
+};
+
+static int add_missing_columns(struct importer *im)
+{
+    for (size_t i = 0; i < sizeof added_columns / sizeof added_columns[0]; i++) {
+        sqlite3_stmt *st;
+        char sql[160];
+        int have = 0;
+        if (prepare(im, "SELECT count(*) FROM pragma_table_info('runs') WHERE name = ?", &st))
+            return -1;
+        sqlite3_bind_text(st, 1, added_columns[i][0], -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            have = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+        if (have)
+            continue;
+        snprintf(sql, sizeof sql, "ALTER TABLE runs ADD COLUMN %s %s", added_columns[i][0],
+                 added_columns[i][1]);
+        if (exec(im, sql, "upgrade schema"))
+            return -1;
+    }
+    return 0;
+}
+
 /* Creates the schema, or checks that an existing one is ours. */
 static int ensure_schema(struct importer *im)
 {
@@ -473,7 +534,7 @@ static int ensure_schema(struct importer *im)
         return fail(im->err, im->errlen,
                     "database schema version %d is newer than this kmemlab's (%d)", version,
                     KM_DB_SCHEMA_VERSION);
-    if (exec(im, db_schema_sql, "create schema"))
+    if (exec(im, db_schema_sql, "create schema") || add_missing_columns(im))
         return -1;
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", KM_DB_SCHEMA_VERSION);

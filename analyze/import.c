@@ -40,6 +40,9 @@ int import_run(const char *dump_path, const char *meta_path, const char *db_path
     if (m.value[META_smp] && atoi(m.value[META_smp]) != (int)d.ncpus)
         fprintf(stderr, "kmemlab: import: warning: %s CPUs requested (smp), %u came up\n",
                 m.value[META_smp], d.ncpus);
+    if (m.value[META_exit_status] && atoi(m.value[META_exit_status]) != d.run.exit_status)
+        fprintf(stderr, "kmemlab: import: warning: the runner saw exit status %s, the dump says %d\n",
+                m.value[META_exit_status], d.run.exit_status);
     int progress = d.events >= IMPORT_PROGRESS_EVENTS;
     if (progress)
         fprintf(stderr, "kmemlab: import: %s verified: %llu events, %llu samples; importing into %s\n",

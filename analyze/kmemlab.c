@@ -196,7 +196,9 @@ static const struct command commands[] = {
       "  --meta FILE  key=value run facts written by the QEMU runner; keys:\n"
       "               started_utc git_rev git_dirty system accel (icount|tcg|kvm|bare)\n"
       "               qemu_cpu qemu_version icount rtc seed smp mem host cmdline_extra\n"
-      "               (any other key is an error)\n"
+      "               accel_requested accel_fallback qemu_machine kernel kernel_sha256\n"
+      "               programs programs_sha256 timeout qemu_exit exit_status result\n"
+      "               duration_ms (any other key is an error)\n"
       "  --db PATH    database (default $DB, else results/runs.db; created if missing)\n" },
     { "list", cmd_list,
       "usage: kmemlab list [--db PATH]\n"

@@ -56,11 +56,17 @@ static const char *check_value(enum meta_key k, char *v)
         else
             return "git_dirty must be 0 or 1";
         break;
-    case META_smp: {
+    case META_smp:
+    case META_timeout:
+    case META_qemu_exit:
+    case META_exit_status:
+    case META_duration_ms: {
         char *end;
         errno = 0;
         long n = strtol(v, &end, 10);
-        if (errno || *end || n < 1 || v[0] == '+')
+        if (errno || *end || v[0] == '+' || v[0] == ' ')
+            return "value must be an integer";
+        if (k == META_smp && n < 1)
             return "smp must be a positive integer";
         break;
     }

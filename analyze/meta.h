@@ -21,7 +21,19 @@
     X(smp,           "CPUs requested (QEMU -smp)")                          \
     X(mem,           "guest memory (QEMU -m)")                              \
     X(host,          "host the run executed on")                            \
-    X(cmdline_extra, "extra kernel command line given by the runner")
+    X(cmdline_extra, "extra kernel command line given by the runner")      \
+    X(accel_requested, "accel asked for (auto, icount, tcg, kvm)")          \
+    X(accel_fallback,  "why the runner fell back from kvm, if it did")      \
+    X(qemu_machine,  "QEMU -machine model")                                 \
+    X(kernel,        "kernel image booted")                                 \
+    X(kernel_sha256, "SHA-256 of the kernel image")                         \
+    X(programs,      "user programs booted, in run order")                  \
+    X(programs_sha256, "SHA-256 of each program, same order")               \
+    X(timeout,       "seconds before the runner kills a hung guest")        \
+    X(qemu_exit,     "QEMU's exit status")                                  \
+    X(exit_status,   "the kernel's exit status as the runner saw it")       \
+    X(result,        "the runner's verdict, one line")                      \
+    X(duration_ms,   "wall-clock duration of the run")
 
 enum meta_key {
 #define KM_META_ENUM(key, doc) META_##key,
@@ -42,7 +54,8 @@ const char *meta_key_name(enum meta_key k);
  * starting with '#' are ignored; spaces around key and value are trimmed.
  * Rejects unknown keys, repeated keys, lines without '=', an accel outside
  * icount|tcg|kvm|bare, a git_dirty other than 0/1/true/false/yes/no
- * (stored as 0/1) and an smp that is not a positive integer.  Returns 0, or
+ * (stored as 0/1), and an smp, timeout, qemu_exit, exit_status or
+ * duration_ms that is not an integer (smp: positive).  Returns 0, or
  * -1 with "FILE:LINE: reason" in err (and m left empty). */
 int meta_read(const char *path, struct meta *m, char *err, size_t errlen);
 

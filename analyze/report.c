@@ -96,6 +96,28 @@ static int context_load(sqlite3 *db, long long id, struct context *c, char *err,
         c->n++;
     }
     sqlite3_finalize(st);
+    /* bit fields read better in hex; run flags by name */
+    for (int i = 0; i < c->n; i++) {
+        int mask = !strcmp(c->name[i], "trace_mask"), sig = !strcmp(c->name[i], "cpuid_sig");
+        int flags = !strcmp(c->name[i], "run_flags");
+        if (!mask && !sig && !flags)
+            continue;
+        unsigned long long v = (unsigned long long)strtoll(c->value[i], NULL, 10);
+        char buf[160];
+        int len = snprintf(buf, sizeof buf, "0x%llx", v);
+        if (flags && v) { /* KM_RUN_F_* in bit order */
+            static const char *const names[] = { "hypervisor", "pmu", "invariant_tsc", "trace_compiled" };
+            const char *sep = " (";
+            for (int b = 0; b < 4; b++)
+                if (v & (1ull << b)) {
+                    len += snprintf(buf + len, sizeof buf - (size_t)len, "%s%s", sep, names[b]);
+                    sep = ", ";
+                }
+            snprintf(buf + len, sizeof buf - (size_t)len, ")");
+        }
+        free(c->value[i]);
+        c->value[i] = strdup(buf);
+    }
     return 0;
 }
 
@@ -283,7 +305,7 @@ int report_show(sqlite3 *db, long long id, FILE *f, char *err, size_t errlen)
     fprintf(f, "run %lld\n", id);
     for (int i = 0; i < c.n; i++)
         if (strcmp(c.name[i], "id"))
-            fprintf(f, "  %-14s %s\n", c.name[i], c.value[i]);
+            fprintf(f, "  %-16s %s\n", c.name[i], c.value[i]);
     fprintf(f, "\n");
     if (n) {
         print_results_table(f, s, n, 0);
@@ -424,6 +446,9 @@ static int write_series_data(sqlite3 *db, long long id, struct series *s, const 
     }
     fprintf(f, "# %s/%s/%s (%s): sorted samples, value and fraction of samples <= value\n",
             s->benchmark, s->variant, s->metric, s->unit);
+    /* the curve starts at 0 below the smallest sample, so a series of one
+     * repeated value (common under icount) still draws its step */
+    fprintf(f, "%lld 0\n", v[0]);
     size_t points = n < CDF_POINTS ? n : CDF_POINTS;
     for (size_t j = 0; j < points; j++) {
         size_t i = points == n ? j : (size_t)((double)j * (double)(n - 1) / (double)(points - 1));
@@ -486,8 +511,13 @@ static void gp_benchmark(FILE *f, const struct context *c, long long id, struct 
 
         fprintf(f, "unset logscale\nunset label\nunset key\nset grid ytics\n"
                    "set xrange [0.4:%d.6]\n", m1 - m0);
+        double pad = any ? ((double)hi - (double)lo) * 0.05 : 0;
+        if (any && hi == lo)
+            pad = lo ? fabs((double)lo) * 0.1 : 1; /* constant samples (icount): a visible range */
         if (focus)
             fprintf(f, "set yrange [%.1f:%.1f]\n", ymin, ymax);
+        else if (any)
+            fprintf(f, "set yrange [%.3f:%.3f]\n", (double)lo - pad, (double)hi + pad);
         else
             fprintf(f, "set yrange [*:*]\n");
         fprintf(f, "set boxwidth 0.5\nset style fill solid 0.3 border\nset xtics (");
@@ -528,6 +558,10 @@ static void gp_benchmark(FILE *f, const struct context *c, long long id, struct 
                 fprintf(f, " at first %d.04, graph 0.08 left front textcolor rgb '#cc3311'\n", i - m0 + 1);
             }
         }
+        for (int i = m0; i < m1; i++) /* the median, as a number */
+            if (s[i].n && (!focus || ((double)s[i].p50 >= ymin && (double)s[i].p50 <= ymax)))
+                fprintf(f, "set label 'p50 %lld' at first %d.3, first %lld left front\n", s[i].p50,
+                        i - m0 + 1, s[i].p50);
         fprintf(f, "$box << EOD\n");
         for (int i = m0; i < m1; i++)
             if (s[i].n)
@@ -546,7 +580,11 @@ static void gp_benchmark(FILE *f, const struct context *c, long long id, struct 
             snprintf(label, sizeof label, "%s (%s, log scale)", s[m0].metric, s[m0].unit);
 
         /* CDF panel */
-        fprintf(f, "unset logscale\nunset grid\nset grid xtics ytics\nset xrange [*:*]\nset yrange [0:1]\n"
+        if (any && !logx)
+            fprintf(f, "set xrange [%.3f:%.3f]\n", (double)lo - pad, (double)hi + pad);
+        else
+            fprintf(f, "set xrange [*:*]\n");
+        fprintf(f, "unset logscale\nunset grid\nset grid xtics ytics\nset yrange [0:1.05]\n"
                    "set xtics autofreq\nset key inside bottom right box opaque\nset xlabel ");
         gp_str(f, label);
         fprintf(f, "\nset ylabel 'fraction of samples <= x'\nset title ");
@@ -591,6 +629,7 @@ struct timeline {
     char type_name[64][32];
     double scale;     /* ticks per axis unit */
     const char *unit; /* "s", "ms", "µs" */
+    double xmax;      /* right end of the time axis */
     long long events;
 };
 
@@ -627,6 +666,7 @@ static int write_timeline_data(sqlite3 *db, long long id, const struct context *
     double secs = (double)span / (double)tsc_hz;
     tl->unit = secs >= 10 ? "s" : secs >= 0.01 ? "ms" : "µs";
     tl->scale = (double)tsc_hz / (secs >= 10 ? 1.0 : secs >= 0.01 ? 1e3 : 1e6);
+    tl->xmax = (double)span / tl->scale * 1.02; /* keep the last points off the border */
 
     /* event types present, in id order */
     if (sqlite3_prepare_v2(db, "SELECT DISTINCT e.event_id, coalesce(t.name, 'event_' || e.event_id) "
@@ -700,7 +740,8 @@ static void gp_timeline(FILE *f, const struct context *c, long long id, const st
     fprintf(f, "\nset ylabel 'CPU'\nset yrange [%d.5:-0.5]\nset ytics (", ncpus - 1);
     for (int i = 0; i < ncpus; i++)
         fprintf(f, "%s'cpu %d' %d", i ? ", " : "", i, i);
-    fprintf(f, ")\nset grid xtics\nset xrange [0:*]\nset autoscale xfixmax\n"
+    fprintf(f, ")\nset grid xtics\nset xrange [0:%g]\n", tl->xmax);
+    fprintf(f, 
                "set key outside right top Left reverse title 'event'\nplot ");
     for (int k = 0; k < tl->ntypes; k++) {
         fprintf(f, "%s'data/timeline.dat' index %d using 1:2 with points pt 7 ps 0.5 lc rgb '%s' title ",

@@ -29,7 +29,19 @@ static void test_full(void **state)
         "smp=4\n"
         "mem=512M\n"
         "host=buildbox\r\n"
-        "cmdline_extra=\n";
+        "cmdline_extra=\n"
+        "accel_requested=auto\n"
+        "accel_fallback=kvm self-test failed\n"
+        "qemu_machine=pc-i440fx-7.2\n"
+        "kernel=build/kernel.bin\n"
+        "kernel_sha256=6a94\n"
+        "programs=a.elf b.elf\n"
+        "programs_sha256=01 02\n"
+        "timeout=60\n"
+        "qemu_exit=1\n"
+        "exit_status=0\n"
+        "result=kernel reported success\n"
+        "duration_ms=1201\n";
     assert_int_equal(meta_parse(text, "run.meta", &m, err, sizeof err), 0);
     assert_string_equal(m.value[META_started_utc], "2025-01-02T03:04:05Z");
     assert_string_equal(m.value[META_git_dirty], "1");
@@ -39,6 +51,8 @@ static void test_full(void **state)
     assert_string_equal(m.value[META_host], "buildbox");
     assert_null(m.value[META_cmdline_extra]); /* empty = absent */
     assert_string_equal(meta_key_name(META_smp), "smp");
+    assert_string_equal(m.value[META_programs], "a.elf b.elf");
+    assert_string_equal(m.value[META_duration_ms], "1201");
     meta_free(&m);
     assert_int_equal(meta_parse("", "empty", &m, err, sizeof err), 0);
     assert_null(m.value[META_accel]);
@@ -64,7 +78,9 @@ static void test_errors(void **state)
     expect_error("accel=hvf\n", "accel must be icount, tcg, kvm or bare");
     expect_error("git_dirty=maybe\n", "git_dirty must be 0 or 1");
     expect_error("smp=0\n", "smp must be a positive integer");
-    expect_error("smp=4cpus\n", "smp must be a positive integer");
+    expect_error("smp=4cpus\n", "value must be an integer");
+    expect_error("duration_ms=fast\n", "value must be an integer");
+    expect_error("qemu_exit=1.5\n", "value must be an integer");
     expect_error("\n\njust words\n", "run.meta:3: expected key=value");
 }
 
