@@ -12,16 +12,19 @@ host: $(B)/host/kmemlab
 
 $(ANALYZE_LIB_OBJS) $(B)/host/obj/analyze/kmemlab.o: $(B)/host/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) $(ANALYZE_INC) $(ANALYZE_XFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC(host) $<"
+	@$(HOST_CC) $(HOST_CFLAGS) $(ANALYZE_INC) $(ANALYZE_XFLAGS) -MMD -MP -c $< -o $@
 
 $(ANALYZE_LIB_SAN_OBJS): $(B)/host/san/%.o: %.c
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(ANALYZE_INC) -MMD -MP -c $< -o $@
+	@echo "  CC(san)  $<"
+	@$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(ANALYZE_INC) -MMD -MP -c $< -o $@
 
 $(B)/host/obj/analyze/kmemlab.o: ANALYZE_XFLAGS = -DKM_GIT_REV='"$(GIT_REV)"'
 
 $(B)/host/kmemlab: $(B)/host/obj/analyze/kmemlab.o $(ANALYZE_LIB_OBJS) $(TRACE_LIB_OBJS)
-	$(HOST_CC) $(HOST_CFLAGS) -o $@ $^ $(ANALYZE_LIBS)
+	@echo "  LD(host) $@"
+	@$(HOST_CC) $(HOST_CFLAGS) -o $@ $^ $(ANALYZE_LIBS)
 
 # Host unit tests: one binary per tests/host/test_*.c, linked with the
 # sanitized libraries; each prints TAP when CMOCKA_MESSAGE_OUTPUT=TAP.
@@ -31,12 +34,14 @@ HOST_TEST_OBJS := $(HOST_TEST_NAMES:%=$(B)/host/san/tests/host/%.o) $(B)/host/sa
 
 $(HOST_TEST_OBJS): $(B)/host/san/%.o: %.c
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(ANALYZE_INC) -Itests/host -MMD -MP -c $< -o $@
+	@echo "  CC(san)  $<"
+	@$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(ANALYZE_INC) -Itests/host -MMD -MP -c $< -o $@
 
 $(HOST_TEST_BINS): $(B)/host/tests/%: $(B)/host/san/tests/host/%.o $(B)/host/san/tests/host/testutil.o \
                    $(ANALYZE_LIB_SAN_OBJS) $(TRACE_LIB_SAN_OBJS)
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) -o $@ $^ -lcmocka $(ANALYZE_LIBS)
+	@echo "  LD(san)  $@"
+	@$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) -o $@ $^ -lcmocka $(ANALYZE_LIBS)
 
 # Convenience for working on trace/ and analyze/ alone (make test runs
 # everything): the unit tests, then the shell tests against the CLIs.

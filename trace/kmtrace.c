@@ -91,10 +91,15 @@ static int cmd_verify(const char *path)
     return 0;
 }
 
+/* Small values in decimal (a small negative one, like a tsc_offset of -1,
+ * signed), anything else (addresses, masks) in hex. */
 static void print_value(const char *name, unsigned long long v)
 {
+    long long sv = (long long)v;
     if (v < 1000000)
         printf(" %s=%llu", name, v);
+    else if (sv < 0 && sv > -1000000)
+        printf(" %s=%lld", name, sv);
     else
         printf(" %s=0x%llx", name, v);
 }

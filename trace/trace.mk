@@ -15,16 +15,19 @@ host: $(B)/host/kmtrace
 
 $(TRACE_LIB_OBJS) $(B)/host/obj/trace/kmtrace.o: $(B)/host/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) $(TRACE_INC) $(TRACE_XFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC(host) $<"
+	@$(HOST_CC) $(HOST_CFLAGS) $(TRACE_INC) $(TRACE_XFLAGS) -MMD -MP -c $< -o $@
 
 $(TRACE_LIB_SAN_OBJS): $(B)/host/san/%.o: %.c
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(TRACE_INC) -MMD -MP -c $< -o $@
+	@echo "  CC(san)  $<"
+	@$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(TRACE_INC) -MMD -MP -c $< -o $@
 
 # The revision is baked into the CLI only (kmtrace --version).
 $(B)/host/obj/trace/kmtrace.o: TRACE_XFLAGS = -DKM_GIT_REV='"$(GIT_REV)"'
 
 $(B)/host/kmtrace: $(B)/host/obj/trace/kmtrace.o $(TRACE_LIB_OBJS)
-	$(HOST_CC) $(HOST_CFLAGS) -o $@ $^
+	@echo "  LD(host) $@"
+	@$(HOST_CC) $(HOST_CFLAGS) -o $@ $^
 
 -include $(TRACE_LIB_OBJS:.o=.d) $(TRACE_LIB_SAN_OBJS:.o=.d) $(B)/host/obj/trace/kmtrace.d

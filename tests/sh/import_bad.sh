@@ -110,6 +110,14 @@ if [ "$(head -c 4 "$T/report/timeline.png" | od -An -c | tr -d ' ')" = '211PNG' 
 else not_ok "timeline.png is a PNG"; fi
 if grep -q "guest instructions" "$T/report/report.md" && grep -q "| null_syscall *| enabled *| roundtrip *| cycles *| *200 |" "$T/report/report.md"
 then ok "report.md has the results table and the icount note"; else not_ok "report.md has the results table and the icount note"; fi
+# a report without a working gnuplot fails, and says why
+mkdir -p "$T/bin"
+printf '#!/bin/sh\necho "gnuplot: simulated failure" >&2\nexit 3\n' >"$T/bin/gnuplot"
+chmod +x "$T/bin/gnuplot"
+PATH="$T/bin:$PATH" expect "kmemlab report fails when gnuplot fails" 1 "gnuplot failed on $T/r2/report.gp (exit status 3" \
+    "$KMEMLAB" report 1 --db "$T/runs.db" --out "$T/r2"
+expect "kmemlab report fails without gnuplot" 1 "cannot run gnuplot" \
+    env PATH=/nonexistent "$KMEMLAB" report 1 --db "$T/runs.db" --out "$T/r3"
 if [ "$(sha256sum <"$T/runs.db")" = "$sum" ]; then ok "report leaves the database unchanged"
 else not_ok "report leaves the database unchanged"; fi
 
