@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The whole pipeline on a real run: boot (2 CPUs, icount) -> dump -> CTF
+# read by babeltrace2 -> import into SQLite -> report and charts.  The
+# event counts babeltrace2 reports must equal what we import, per CPU.
+. "$(dirname "$0")/lib.sh"
+
+U=build/user
+SMP=2 CMDLINE="timer_hz=1000" boot pipeline "$U/null_syscall.elf" "$U/trace_overhead.elf"
+if [ "$BOOT_RC" = 0 ]; then ok "benchmark run boots and succeeds"; else
+    not_ok "benchmark run boots and succeeds" "rc $BOOT_RC" "$(tail -4 "$BOOT_OUT/console.log")"; fi
+dump=$BOOT_OUT/dump.bin
+check "dump verifies" "$KMTRACE" verify "$dump"
+
+ctf=$BOOT_OUT/ctf
+check "kmtrace ctf writes a trace directory" "$KMTRACE" ctf "$dump" "$ctf"
+if babeltrace2 "$ctf" >"$BOOT_OUT/bt.out" 2>"$BOOT_OUT/bt.err" && [ ! -s "$BOOT_OUT/bt.err" ]; then
+    ok "babeltrace2 reads the trace without warnings"
+else not_ok "babeltrace2 reads the trace without warnings" "$(head -3 "$BOOT_OUT/bt.err")"; fi
+
+db=$BOOT_OUT/runs.db
+rm -f "$db"
+id=$("$KMEMLAB" import "$dump" --meta "$BOOT_OUT/meta" --db "$db" 2>"$BOOT_OUT/import.err")
+if [ "$id" = 1 ]; then ok "kmemlab import stores run 1"; else not_ok "kmemlab import stores run 1" "$(cat "$BOOT_OUT/import.err")"; fi
+
+bt=$(wc -l <"$BOOT_OUT/bt.out")
+n=$(sqlite3 "$db" "SELECT count(*) FROM events WHERE run_id = 1")
+if [ "$bt" = "$n" ] && [ "$n" -gt 10000 ]; then ok "babeltrace2 events ($bt) = imported events ($n)"; else
+    not_ok "babeltrace2 events = imported events" "babeltrace2 $bt, database $n"; fi
+for c in 0 1; do
+    b=$(grep -c "{ cpu_id = $c }" "$BOOT_OUT/bt.out")
+    d=$(sqlite3 "$db" "SELECT count(*) FROM events WHERE run_id = 1 AND cpu = $c")
+    if [ "$b" = "$d" ] && [ "$d" -gt 0 ]; then ok "cpu $c: babeltrace2 $b = database $d"; else
+        not_ok "cpu $c: babeltrace2 = database" "babeltrace2 $b, database $d"; fi
+done
+timers=$(grep -c ' timer: ' "$BOOT_OUT/bt.out")
+if [ "$timers" -gt 0 ]; then ok "LAPIC timer interrupts are traced ($timers)"; else not_ok "LAPIC timer interrupts are traced"; fi
+
+q() { sqlite3 "$db" "$1"; }
+[ "$(q "SELECT accel || ' ' || ncpus || ' ' || system || ' ' || kmem_mode FROM runs WHERE id = 1")" = "icount 2 kmemlab pool" ] &&
+    ok "runs row records accel, CPUs, system, kmem mode" || not_ok "runs row records accel, CPUs, system, kmem mode"
+for m in "null_syscall default roundtrip" "trace_overhead enabled event_cost" "trace_overhead masked event_cost"; do
+    read -r b v mt <<<"$m"
+    row=$(q "SELECT n, min, p50 FROM results WHERE run_id = 1 AND benchmark = '$b' AND variant = '$v' AND metric = '$mt'")
+    if [ -n "$row" ] && [ "${row%%|*}" = 10000 ]; then ok "results row $b/$v/$mt (n|min|p50 = $row)"; else
+        not_ok "results row $b/$v/$mt" "got '$row'"; fi
+done
+te=$(q "SELECT p50 FROM results WHERE run_id = 1 AND benchmark = 'trace_overhead' AND variant = 'enabled'")
+tm=$(q "SELECT p50 FROM results WHERE run_id = 1 AND benchmark = 'trace_overhead' AND variant = 'masked'")
+if [ "${te%.*}" -gt "${tm%.*}" ]; then ok "an enabled trace point costs more than a masked one ($te > $tm)"; else
+    not_ok "an enabled trace point costs more than a masked one" "$te vs $tm"; fi
+
+out=$BOOT_OUT/report
+if "$KMEMLAB" report 1 --db "$db" --out "$out" >/dev/null 2>"$BOOT_OUT/report.err"; then ok "kmemlab report succeeds"; else
+    not_ok "kmemlab report succeeds" "$(head -3 "$BOOT_OUT/report.err")"; fi
+for f in report.md timeline.png timeline.svg bench_null_syscall.png bench_null_syscall.svg \
+    bench_trace_overhead.png bench_trace_overhead.svg; do
+    if [ -s "$out/$f" ]; then ok "report writes $f"; else not_ok "report writes $f"; fi
+done
+if [ "$(head -c 4 "$out/timeline.png" | tail -c 3)" = PNG ]; then ok "timeline.png is a PNG"; else not_ok "timeline.png is a PNG"; fi
+if grep -q "| null_syscall" "$out/report.md" && grep -q "icount" "$out/report.md"; then
+    ok "report.md has the results table and the run mode"
+else not_ok "report.md has the results table and the run mode"; fi
+finish
