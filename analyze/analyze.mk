@@ -52,3 +52,23 @@ host-test: $(HOST_TEST_BINS) host
 
 -include $(ANALYZE_LIB_OBJS:.o=.d) $(ANALYZE_LIB_SAN_OBJS:.o=.d) $(HOST_TEST_OBJS:.o=.d) \
          $(B)/host/obj/analyze/kmemlab.d
+
+# Fuzzing the dump reader with libFuzzer (clang): make fuzz-dump
+# [FUZZ_SECONDS=60].  Not part of make test; crashes land in $(B)/host/fuzz/.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SRCS := tests/host/fuzz_dump_read.c tests/host/testutil.c trace/dump_read.c trace/synth.c \
+             kernel/lib/crc32.c kernel/lib/dump_frame.c
+
+$(B)/host/fuzz/fuzz_dump_read: $(FUZZ_SRCS)
+	@mkdir -p $(@D)
+	@echo "  LD(fuzz) $@"
+	@$(FUZZ_CC) -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined $(ANALYZE_INC) -Itests/host \
+	  -o $@ $(FUZZ_SRCS)
+
+.PHONY: fuzz-dump
+fuzz-dump: $(B)/host/fuzz/fuzz_dump_read $(B)/host/kmtrace
+	@mkdir -p $(B)/host/fuzz/corpus
+	@for s in 1 2 3; do printf '\001' >$(B)/host/fuzz/corpus/seed$$s; \
+	  $(B)/host/kmtrace synth --cpus $$s --events 40 --samples 9 --seed $$s - >>$(B)/host/fuzz/corpus/seed$$s; done
+	cd $(B)/host/fuzz && ./fuzz_dump_read -max_total_time=$(FUZZ_SECONDS) -max_len=65536 corpus

@@ -68,8 +68,9 @@ struct dump_series {
     long long *samples;    /* n samples in index order (NULL when 0) */
 };
 
-/* A verified dump.  Strings in run are copied into the *_s fields with a
- * terminating NUL so callers never bound them again. */
+/* A verified dump.  The RUN strings are also copied into cpu_vendor,
+ * cpu_brand, kmem_mode, kernel_rev and cmdline with a terminating NUL, so
+ * callers never bound them again. */
 struct dump {
     struct km_dump_run run;
     char cpu_vendor[17], cpu_brand[49], kmem_mode[17], kernel_rev[49];

@@ -66,6 +66,19 @@ void fix_payload_crc(unsigned char *p, size_t off)
     fix_header_crc(p, off);
 }
 
+void repair_crcs(unsigned char *p, size_t len)
+{
+    size_t off = 0;
+    while (len - off >= sizeof(struct km_frame_hdr)) {
+        struct km_frame_hdr h;
+        memcpy(&h, p + off, sizeof h);
+        if (h.len > len - off - sizeof h)
+            break;
+        fix_payload_crc(p, off);
+        off += sizeof h + h.len;
+    }
+}
+
 static struct tframe *tframe_new(unsigned type, const void *payload, unsigned len)
 {
     struct tframe *f = malloc(sizeof *f);

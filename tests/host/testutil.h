@@ -33,6 +33,11 @@ size_t frames_of(const unsigned char *p, size_t len, struct frame_pos *out, size
 void fix_header_crc(unsigned char *p, size_t off);
 void fix_payload_crc(unsigned char *p, size_t off);
 
+/* Walks the frames of buf as far as their len fields allow and recomputes
+ * every CRC, so a mutated dump reaches the checks behind the CRCs (used
+ * by the mutation tests and the fuzzer). */
+void repair_crcs(unsigned char *p, size_t len);
+
 /* A dump as an editable list of frames, written with the kernel's frame
  * writer (so CRCs and seq are right whatever a test changes). */
 struct tframe {
