@@ -87,6 +87,12 @@ void ctf_trace_uuid(const struct dump *d, unsigned char uuid[16])
     uuid[8] = (unsigned char)((uuid[8] & 0x3f) | 0x80); /* RFC 4122 variant */
 }
 
+/* TSDL type of an event argument, from its KM_ARG_* kind. */
+static const char *arg_type(int kind)
+{
+    return kind == KM_ARG_S ? "arg_s64" : kind == KM_ARG_X ? "arg_x64" : "uint64_t";
+}
+
 int ctf_write_metadata(const struct dump *d, const unsigned char uuid[16], FILE *f)
 {
     fprintf(f, "/* CTF 1.8 */\n\n");
@@ -132,7 +138,9 @@ int ctf_write_metadata(const struct dump *d, const unsigned char uuid[16], FILE 
                "    freq = %llu;\n    precision = 1;\n    offset_s = 0;\n    offset = 0;\n"
                "    absolute = false;\n};\n\n",
             (unsigned long long)d->run.tsc_hz);
-    fprintf(f, "typealias integer { size = 64; align = 8; signed = false; map = clock.tsc.value; } := tsc_t;\n\n");
+    fprintf(f, "typealias integer { size = 64; align = 8; signed = false; map = clock.tsc.value; } := tsc_t;\n");
+    fprintf(f, "typealias integer { size = 64; align = 8; signed = true; } := arg_s64;\n");
+    fprintf(f, "typealias integer { size = 64; align = 8; signed = false; base = 16; } := arg_x64;\n\n");
 
     fprintf(f, "stream {\n    id = 0;\n"
                "    packet.context := struct {\n"
@@ -152,8 +160,8 @@ int ctf_write_metadata(const struct dump *d, const unsigned char uuid[16], FILE 
         const struct km_event_info *e = &km_events[i];
         fprintf(f, "event {\n    name = \"%s\";\n    id = %u;\n    stream_id = 0;\n", e->name, e->id);
         fprintf(f, "    fields := struct {\n        uint32_t thread;\n");
-        fprintf(f, "        uint64_t %s%s;\n", field_prefix(e->a0), e->a0);
-        fprintf(f, "        uint64_t %s%s;\n", field_prefix(e->a1), e->a1);
+        fprintf(f, "        %s %s%s;\n", arg_type(e->a0_type), field_prefix(e->a0), e->a0);
+        fprintf(f, "        %s %s%s;\n", arg_type(e->a1_type), field_prefix(e->a1), e->a1);
         fprintf(f, "    };\n};\n\n");
     }
     return ferror(f) ? -1 : 0;

@@ -8,6 +8,8 @@ struct km_event_info {
     const char *name; /* "timer" */
     const char *a0;   /* name of argument a0 ("tick") */
     const char *a1;   /* name of argument a1 ("rip") */
+    int a0_type;      /* KM_ARG_U, KM_ARG_S or KM_ARG_X */
+    int a1_type;
     const char *doc;  /* one line: what the event records */
 };
 

@@ -93,15 +93,16 @@ static int cmd_verify(const char *path)
 
 /* Small values in decimal (a small negative one, like a tsc_offset of -1,
  * signed), anything else (addresses, masks) in hex. */
-static void print_value(const char *name, unsigned long long v)
+/* An argument the way the event list says to read it (KM_ARG_*); unknown
+ * events: small values decimal, the rest hex. */
+static void print_value(const char *name, int kind, unsigned long long v)
 {
-    long long sv = (long long)v;
-    if (v < 1000000)
-        printf(" %s=%llu", name, v);
-    else if (sv < 0 && sv > -1000000)
-        printf(" %s=%lld", name, sv);
-    else
+    if (kind == KM_ARG_S)
+        printf(" %s=%lld", name, (long long)v);
+    else if (kind == KM_ARG_X || (kind < 0 && v >= 1000000))
         printf(" %s=0x%llx", name, v);
+    else
+        printf(" %s=%llu", name, v);
 }
 
 static int cmd_print(const char *path)
@@ -138,8 +139,8 @@ static int cmd_print(const char *path)
         else
             printf("event_%-8u", r->event);
         printf(" thread=%u", r->thread);
-        print_value(e ? e->a0 : "a0", r->a0);
-        print_value(e ? e->a1 : "a1", r->a1);
+        print_value(e ? e->a0 : "a0", e ? e->a0_type : -1, r->a0);
+        print_value(e ? e->a1 : "a1", e ? e->a1_type : -1, r->a1);
         putchar('\n');
         next[best]++;
     }

@@ -146,7 +146,7 @@ static void check_trace(void)
 
     /* The first id that names no event. */
     int unused = 0;
-#define KM_EV_MAX(id, NAME, name, a0, a1, doc) unused = (id) >= unused ? (id) + 1 : unused;
+#define KM_EV_MAX(id, NAME, name, a0, t0, a1, t1, doc) unused = (id) >= unused ? (id) + 1 : unused;
     KM_TRACE_EVENTS(KM_EV_MAX)
 #undef KM_EV_MAX
     r = sys_trace_ctl(KM_TRACE_CTL_ENABLE, (unsigned long)unused);

@@ -1,38 +1,44 @@
 /* Trace event list: the single source of truth for kernel trace points,
  * the CTF metadata and the host importer.  Adding an event is one line.
  *
- * X(id, NAME, "name", "a0 field", "a1 field", "what it records")
+ * EV(id, NAME, "name", "a0 field", A0, "a1 field", A1, "what it records")
  *   id     0..63 (bit position in the runtime enable mask); never reused.
  *   NAME   C identifier suffix: KM_EV_NAME.
- *   names  CTF field names of the two 64-bit arguments.
+ *   fields CTF field names of the two 64-bit arguments, each with how to
+ *          read it: U unsigned decimal, S signed (two's complement), X hex
+ *          (addresses, masks).
  */
 #ifndef ABI_TRACE_EVENTS_H
 #define ABI_TRACE_EVENTS_H
 
-#define KM_TRACE_EVENTS(X)                                                              \
-    X(0,  BOOT,          "boot",          "ncpus",   "tsc_hz",     "kernel booted (BSP)")          \
-    X(1,  CPU_ONLINE,    "cpu_online",    "apic_id", "tsc_offset", "CPU entered the kernel")       \
-    X(2,  TIMER,         "timer",         "tick",    "rip",        "LAPIC timer interrupt")        \
-    X(3,  SYSCALL_ENTER, "syscall_enter", "nr",      "arg0",       "system call entered")          \
-    X(4,  SYSCALL_EXIT,  "syscall_exit",  "nr",      "ret",        "system call returns")          \
-    X(5,  MARKER,        "marker",        "id",      "value",      "user marker (sys_trace_marker)") \
-    X(6,  EXCEPTION,     "exception",     "vector",  "error",      "CPU exception taken")          \
-    X(7,  USER_FAULT,    "user_fault",    "vector",  "addr",       "user program killed by fault") \
-    X(8,  PROG_START,    "prog_start",    "index",   "entry",      "user program entered")         \
-    X(9,  PROG_EXIT,     "prog_exit",     "index",   "status",     "user program exited")          \
-    X(10, PROBE,         "probe",         "seq",     "arg",        "trace_overhead benchmark probe") \
-    X(11, IPI,           "ipi",           "vector",  "arg",        "inter-processor interrupt")    \
-    X(12, TRACE_STOP,    "trace_stop",    "written", "lost",       "tracing stopped on this CPU")
+#define KM_ARG_U 0 /* unsigned */
+#define KM_ARG_S 1 /* signed */
+#define KM_ARG_X 2 /* unsigned, shown in hex */
+
+#define KM_TRACE_EVENTS(EV)                                                                        \
+    EV(0,  BOOT,          "boot",          "ncpus",   U, "tsc_hz",     U, "kernel booted (BSP)")            \
+    EV(1,  CPU_ONLINE,    "cpu_online",    "apic_id", U, "tsc_offset", S, "CPU entered the kernel")         \
+    EV(2,  TIMER,         "timer",         "tick",    U, "rip",        X, "LAPIC timer interrupt")          \
+    EV(3,  SYSCALL_ENTER, "syscall_enter", "nr",      U, "arg0",       X, "system call entered")            \
+    EV(4,  SYSCALL_EXIT,  "syscall_exit",  "nr",      U, "ret",        S, "system call returns")            \
+    EV(5,  MARKER,        "marker",        "id",      U, "value",      U, "user marker (sys_trace_marker)") \
+    EV(6,  EXCEPTION,     "exception",     "vector",  U, "error",      X, "CPU exception taken")            \
+    EV(7,  USER_FAULT,    "user_fault",    "vector",  U, "addr",       X, "user program killed by fault")   \
+    EV(8,  PROG_START,    "prog_start",    "index",   U, "entry",      X, "user program entered")           \
+    EV(9,  PROG_EXIT,     "prog_exit",     "index",   U, "status",     S, "user program exited")            \
+    EV(10, PROBE,         "probe",         "seq",     U, "arg",        U, "trace_overhead benchmark probe") \
+    EV(11, IPI,           "ipi",           "vector",  U, "arg",        U, "inter-processor interrupt")      \
+    EV(12, TRACE_STOP,    "trace_stop",    "written", U, "lost",       U, "tracing stopped on this CPU")
 
 enum km_event_id {
-#define KM_EV_ENUM(id, NAME, name, a0, a1, doc) KM_EV_##NAME = id,
+#define KM_EV_ENUM(id, NAME, name, a0, t0, a1, t1, doc) KM_EV_##NAME = id,
     KM_TRACE_EVENTS(KM_EV_ENUM)
 #undef KM_EV_ENUM
     KM_EV_LIMIT = 64 /* ids are bit positions in a 64-bit mask */
 };
 
 /* Mask with the bit of every defined event set. */
-#define KM_EV_BIT_(id, NAME, name, a0, a1, doc) | (1ull << (id))
+#define KM_EV_BIT_(id, NAME, name, a0, t0, a1, t1, doc) | (1ull << (id))
 #define KM_TRACE_ALL_MASK (0ull KM_TRACE_EVENTS(KM_EV_BIT_))
 
 #endif
