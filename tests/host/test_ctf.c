@@ -57,6 +57,9 @@ static void test_metadata(void **state)
     snprintf(want, sizeof want, "freq = %llu;", (unsigned long long)d.run.tsc_hz);
     assert_non_null(strstr(m, want));
     assert_non_null(strstr(m, "map = clock.tsc.value;"));
+    /* signed and hex arguments get their own integer types */
+    assert_non_null(strstr(m, "signed = true; } := arg_s64;"));
+    assert_non_null(strstr(m, "base = 16; } := arg_x64;"));
     static const char *const ctx[] = { "tsc_t timestamp_begin;", "tsc_t timestamp_end;",
                                        "uint64_t content_size;", "uint64_t packet_size;",
                                        "uint64_t events_discarded;", "uint32_t cpu_id;",
@@ -66,11 +69,13 @@ static void test_metadata(void **state)
     /* one event class per X-macro entry, with its argument names */
     for (unsigned i = 0; i < km_nevents; i++) {
         const struct km_event_info *e = &km_events[i];
+        static const char *const type[] = { [KM_ARG_U] = "uint64_t", [KM_ARG_S] = "arg_s64",
+                                             [KM_ARG_X] = "arg_x64" };
         snprintf(want, sizeof want,
                  "event {\n    name = \"%s\";\n    id = %u;\n    stream_id = 0;\n"
-                 "    fields := struct {\n        uint32_t thread;\n        uint64_t %s;\n"
-                 "        uint64_t %s;\n",
-                 e->name, e->id, e->a0, e->a1);
+                 "    fields := struct {\n        uint32_t thread;\n        %s %s;\n"
+                 "        %s %s;\n",
+                 e->name, e->id, type[e->a0_type], e->a0, type[e->a1_type], e->a1);
         if (!strstr(m, want))
             fail_msg("no event class for %s", e->name);
     }
