@@ -31,7 +31,7 @@ static const char main_usage[] =
     "commands:\n"
     "  import DUMP [--meta FILE] [--db PATH]   verify a trace dump and store it as a new run\n"
     "  list [--db PATH]                        one line per stored run\n"
-    "  show ID [--db PATH]                     a run's context and results table\n"
+    "  show ID [--brief] [--db PATH]           a run's context and results table\n"
     "  report ID [--out DIR] [--db PATH]       report.md and gnuplot charts (PNG, SVG)\n"
     "\n"
     "The database is PATH, else $DB, else results/runs.db.\n"
@@ -144,11 +144,20 @@ static int cmd_show(int argc, char **argv)
     long long id;
     sqlite3 *db;
     char err[512];
+    int brief = 0;
+    /* --brief: the one-line context and the results table only. */
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--brief")) {
+            brief = 1;
+            memmove(&argv[i], &argv[i + 1], (size_t)(argc - i) * sizeof *argv);
+            argc--;
+            i--;
+        }
     if (parse_args(argc, argv, opts, &id_s, 1) || parse_id(id_s, &id))
         return 2;
     if (open_db(db_path, &db))
         return 1;
-    int rc = report_show(db, id, stdout, err, sizeof err);
+    int rc = report_show(db, id, brief, stdout, err, sizeof err);
     sqlite3_close(db);
     if (rc) {
         fprintf(stderr, "kmemlab: show: %s\n", err);
@@ -206,15 +215,17 @@ static const struct command commands[] = {
       "One line per stored run: id, start time, system, accel, kmem mode, CPUs,\n"
       "CPU model, events, lost events, git revision.\n" },
     { "show", cmd_show,
-      "usage: kmemlab show ID [--db PATH]\n"
+      "usage: kmemlab show ID [--brief] [--db PATH]\n"
       "\n"
       "Run ID's full context and its results table (n, min, p50, mean, p90, p99,\n"
-      "max, stddev per benchmark/variant/metric; nearest-rank percentiles).\n" },
+      "max, stddev per benchmark/variant/metric; nearest-rank percentiles).\n"
+      "--brief: one line of context (system, CPUs, run mode, CPU model, git) and\n"
+      "the results table.\n" },
     { "report", cmd_report,
       "usage: kmemlab report ID [--out DIR] [--db PATH]\n"
       "\n"
-      "Writes DIR (default results/ID/): report.md (run context, results table,\n"
-      "notes), per-benchmark charts bench_NAME.png/.svg (box chart and CDF per\n"
+      "Writes DIR (default results/ID/): report.md (a summary line, results\n"
+      "table, notes, charts, then the full run context), per-benchmark charts bench_NAME.png/.svg (box chart and CDF per\n"
       "metric, by variant), a per-CPU event timeline timeline.png/.svg, and\n"
       "report.gp + data/ to redraw them.  Needs gnuplot; fails if gnuplot fails.\n"
       "Prints the path of report.md.\n" },

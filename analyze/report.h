@@ -16,7 +16,7 @@ int report_list(sqlite3 *db, FILE *f, char *err, size_t errlen);
 
 /* Writes run id's context (every non-empty runs column) and its results
  * table to f.  Returns 0, or -1 with the reason in err (e.g. no such run). */
-int report_show(sqlite3 *db, long long id, FILE *f, char *err, size_t errlen);
+int report_show(sqlite3 *db, long long id, int brief, FILE *f, char *err, size_t errlen);
 
 /* Writes the report directory outdir (created if missing):
  *   report.md                  run context, results table, notes, chart links

@@ -46,6 +46,6 @@ step 3/4 "writing the report and charts"
 "$KMEMLAB" report "$id" >/dev/null || { echo "bench: report failed" >&2; exit 1; }
 
 step 4/4 "summary"
-"$KMEMLAB" show "$id"
+"$KMEMLAB" show "$id" --brief
 printf '\nReport: %s\n' "results/$id/report.md"
 printf "Wall time: %.1f s\n" "$(awk -v a="$t0" -v b="$(date +%s.%N)" "BEGIN{print b-a}")"
