@@ -22,7 +22,7 @@ include trace/trace.mk
 include analyze/analyze.mk
 include tests/tests.mk
 
-.PHONY: all deps bench test qemu qemu-gdb clean
+.PHONY: all deps bench bench-import test qemu qemu-gdb clean
 all: kernel user host
 
 deps:
@@ -31,6 +31,11 @@ deps:
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/bench.sh $(BENCH_PROGS)
+
+# Import speed of the host tools on a synthetic 1,000,000-event dump.
+bench-import: deps
+	@$(MAKE) --no-print-directory host
+	@scripts/import_speed.sh --check
 
 test: deps
 	@$(MAKE) --no-print-directory all tests-build
