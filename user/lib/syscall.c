@@ -36,6 +36,12 @@ const char *sys_errname(long ret)
     case -KM_EFAULT: return "-KM_EFAULT";
     case -KM_ENOSYS: return "-KM_ENOSYS";
     case -KM_ENOMEM: return "-KM_ENOMEM";
+    case -KM_ESRCH: return "-KM_ESRCH";
+    case -KM_EPERM: return "-KM_EPERM";
+    case -KM_ETIMEOUT: return "-KM_ETIMEOUT";
+    case -KM_ECANCELED: return "-KM_ECANCELED";
+    case -KM_EDEADLK: return "-KM_EDEADLK";
+    case -KM_EBUSY: return "-KM_EBUSY";
     default: return ret >= 0 ? "ok" : "unknown error";
     }
 }

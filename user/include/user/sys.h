@@ -125,4 +125,67 @@ const char *sys_name(long nr);
 /* "-KM_EFAULT" etc. for a negative system call result, "ok" for >= 0. */
 const char *sys_errname(long ret);
 
+/* ---- the L4 base (semantics in <abi/l4.h>) ---------------------------- */
+#include <abi/l4.h>
+
+/* This thread's UTCB (its FS base points at it). */
+static inline struct km_utcb *utcb(void)
+{
+    struct km_utcb *u;
+    __asm__ volatile("movq %%fs:0, %0" : "=r"(u));
+    return u;
+}
+
+/* Send and/or receive (see abi/l4.h): the message is tag + MR[0..u+t-1] of
+ * the UTCB; a received one arrives in the UTCB (sender, tag, MRs). */
+static inline long sys_ipc(km_tid to, km_tid from, unsigned long flags, km_u64 tag)
+{
+    return km_syscall5(KM_SYS_IPC, (long)to, (long)from, (long)flags, (long)tag, 0);
+}
+#define KM_USER_STUB_IPC KM_SYS_IPC
+
+/* A new inactive thread in task (0: the caller's) with the given pager;
+ * returns its id (> 0) or -KM_E*.  Start it with sys_exregs(START). */
+static inline long sys_thread_create(km_taskid task, km_tid pager)
+{
+    return km_syscall2(KM_SYS_THREAD_CREATE, (long)task, (long)pager);
+}
+#define KM_USER_STUB_THREAD_CREATE KM_SYS_THREAD_CREATE
+
+static inline long sys_thread_delete(km_tid tid) { return km_syscall1(KM_SYS_THREAD_DELETE, (long)tid); }
+#define KM_USER_STUB_THREAD_DELETE KM_SYS_THREAD_DELETE
+
+static inline long sys_thread_control(km_tid tid, long op, unsigned long arg)
+{
+    return km_syscall3(KM_SYS_THREAD_CONTROL, (long)tid, op, (long)arg);
+}
+#define KM_USER_STUB_THREAD_CONTROL KM_SYS_THREAD_CONTROL
+
+/* A new empty task owned by the caller's task; returns its id or -KM_E*. */
+static inline long sys_task_create(void) { return km_syscall0(KM_SYS_TASK_CREATE); }
+#define KM_USER_STUB_TASK_CREATE KM_SYS_TASK_CREATE
+
+static inline long sys_task_delete(km_taskid task) { return km_syscall1(KM_SYS_TASK_DELETE, (long)task); }
+#define KM_USER_STUB_TASK_DELETE KM_SYS_TASK_DELETE
+
+/* Revokes what was derived from fpage's region (the fpage's rights are the
+ * rights taken away); KM_UNMAP_SELF also from the caller itself. */
+static inline long sys_unmap(km_u64 fpage, unsigned long flags)
+{
+    return km_syscall2(KM_SYS_UNMAP, (long)fpage, (long)flags);
+}
+#define KM_USER_STUB_UNMAP KM_SYS_UNMAP
+
+static inline long sys_exregs(km_tid tid, long op, unsigned long ip, unsigned long sp)
+{
+    return km_syscall5(KM_SYS_EXREGS, (long)tid, op, (long)ip, (long)sp, 0);
+}
+#define KM_USER_STUB_EXREGS KM_SYS_EXREGS
+
+static inline long sys_yield(void) { return km_syscall0(KM_SYS_YIELD); }
+#define KM_USER_STUB_YIELD KM_SYS_YIELD
+
+static inline km_tid sys_myself(void) { return (km_tid)km_syscall0(KM_SYS_MYSELF); }
+#define KM_USER_STUB_MYSELF KM_SYS_MYSELF
+
 #endif

@@ -20,7 +20,17 @@
     X(4, TRACE_CTL,    "trace_ctl",    "(op, arg) enable mask control")           \
     X(5, TRACE_PROBE,  "trace_probe",  "(with_probe) ticks around one trace point") \
     X(6, BENCH_SUBMIT, "bench_submit", "(desc, samples, n) records raw samples")  \
-    X(7, SYSINFO,      "sysinfo",      "(struct km_sysinfo *) fills system facts")
+    X(7, SYSINFO,      "sysinfo",      "(struct km_sysinfo *) fills system facts")             \
+    X(8, IPC,          "ipc",          "(to, from, flags, tag) send and/or receive (abi/l4.h)") \
+    X(9, THREAD_CREATE, "thread_create", "(task, pager) new inactive thread; returns its id") \
+    X(10, THREAD_DELETE, "thread_delete", "(tid) ends a thread")                              \
+    X(11, THREAD_CONTROL, "thread_control", "(tid, op, arg) pager, kpager, priority, CPU")    \
+    X(12, TASK_CREATE, "task_create",  "() new empty task; returns its id")                  \
+    X(13, TASK_DELETE, "task_delete",  "(task) ends a task, its threads and mappings")       \
+    X(14, UNMAP,       "unmap",        "(fpage, flags) revokes derived mappings")            \
+    X(15, EXREGS,      "exregs",       "(tid, op, ip, sp) start a thread, read/set ip, sp")  \
+    X(16, YIELD,       "yield",        "() gives the CPU to the next runnable thread")       \
+    X(17, MYSELF,      "myself",       "() returns the caller's thread id")
 
 enum km_syscall_nr {
 #define KM_SYS_ENUM(nr, NAME, name, doc) KM_SYS_##NAME = nr,
@@ -34,6 +44,17 @@ enum km_syscall_nr {
 #define KM_EFAULT 2 /* a user pointer is not mapped or not user memory */
 #define KM_ENOSYS 3 /* no such system call */
 #define KM_ENOMEM 4 /* the kernel has no room for the request */
+#define KM_ESRCH 5    /* no such thread or task (nil, out of range or stale id) */
+#define KM_EPERM 6    /* the caller may not act on that thread or task */
+#define KM_ETIMEOUT 7 /* an IPC phase with a zero timeout found no partner */
+#define KM_ECANCELED 8 /* the partner was deleted while we waited */
+#define KM_EDEADLK 9  /* the operation would wait for itself */
+#define KM_EBUSY 10   /* the object is in a state that forbids the operation */
+
+/* sys_unmap flags */
+#define KM_UNMAP_SELF 1u /* also remove the caller's own mapping of the region */
+/* The rights to revoke are the fpage's rights bits (KM_RWX: the whole
+ * mapping); revoking fewer leaves the mappings with the remaining rights. */
 
 #define KM_PUTS_MAX 4096 /* longest string sys_puts accepts */
 
