@@ -12,7 +12,7 @@ UNIT_CFLAGS := $(HOST_CFLAGS) $(SAN_FLAGS) -Wno-format $(UNIT_INC) -DCONFIG_TRAC
 UNIT_KSRC := kernel/trace.c kernel/frame.c kernel/cmdline.c kernel/options.c kernel/printk.c \
              kernel/lib/format.c kernel/dump.c kernel/bench_store.c
 UNIT_KOBJ := $(UNIT_KSRC:%.c=$(UNIT_B)/%.o) $(UNIT_B)/kstring.o $(UNIT_B)/host_support.o
-UNIT_NAMES := test_trace test_cmdline test_format test_frame test_dump
+UNIT_NAMES := test_trace test_cmdline test_format test_kvformat test_frame test_dump
 UNIT_TEST_BINS := $(UNIT_NAMES:%=$(UNIT_B)/%)
 
 $(UNIT_B)/%.o: %.c

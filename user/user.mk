@@ -10,7 +10,9 @@
 #
 # Programs are static, freestanding x86-64 ELF executables linked at
 # 0x400000 by user/user.ld: crt0 + the program + libkmu.a (syscall stubs,
-# string, printf, tap, bench).
+# string, printf, tap, bench, L4 helpers).  The string functions and the
+# formatter are the kernel's own (kernel/lib/string.c, kernel/lib/format.c),
+# compiled again with the user flags.
 
 USER_CC ?= gcc
 USER_B := $(B)/user
@@ -25,8 +27,8 @@ USER_CFLAGS := -std=gnu11 -ffreestanding -fno-pic -fno-pie -fno-stack-protector 
 USER_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,user/user.ld -Wl,--build-id=none \
 	-Wl,-z,noexecstack -Wl,-z,max-page-size=4096 -Wl,--no-dynamic-linker
 
-USER_LIB_SRCS := user/lib/syscall.c user/lib/string.c user/lib/printf.c \
-	user/lib/tap.c user/lib/bench.c
+USER_LIB_SRCS := user/lib/syscall.c kernel/lib/string.c kernel/lib/format.c \
+	user/lib/printf.c user/lib/tap.c user/lib/bench.c
 USER_LIB_OBJS := $(USER_LIB_SRCS:%.c=$(USER_B)/obj/%.o)
 USER_CRT0 := $(USER_B)/obj/user/lib/crt0.o
 USER_LIB := $(USER_B)/libkmu.a
@@ -43,8 +45,11 @@ USER_OBJS := $(USER_CRT0) $(USER_LIB_OBJS) $(USER_BENCH_NAMES:%=$(USER_B)/obj/be
 .PHONY: user
 user: $(USER_PROGS)
 
-# string.c must not have its loops turned into calls to memcpy/memset.
-$(USER_B)/obj/user/lib/string.o: USER_CFLAGS += -fno-tree-loop-distribute-patterns
+# The shared kernel sources and printf.c (which calls kvformat) see the
+# kernel's headers; programs do not.  string.c must not have its loops
+# turned into calls to memcpy/memset.
+$(USER_B)/obj/kernel/lib/%.o $(USER_B)/obj/user/lib/printf.o: USER_CFLAGS += -Ikernel/include
+$(USER_B)/obj/kernel/lib/string.o: USER_CFLAGS += -fno-tree-loop-distribute-patterns
 
 $(USER_B)/obj/%.o: %.c
 	@mkdir -p $(@D)

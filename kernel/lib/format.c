@@ -1,23 +1,30 @@
-/* kvsnprintf: the printf subset the kernel needs (see printk.h). */
+/* kvformat: the printf subset the kernel and user programs share (see
+ * printk.h).  One formatter feeding a character sink; kvsnprintf is the
+ * buffer sink.  Freestanding: no allocation, no libc. */
 #include <kernel/printk.h>
 
 struct out {
-    char *buf;
-    usize size;
-    usize len; /* bytes the full output would have */
+    void (*put)(void *ctx, char c);
+    void *ctx;
+    int len; /* characters produced so far */
 };
 
 static void put(struct out *o, char c)
 {
-    if (o->len + 1 < o->size)
-        o->buf[o->len] = c;
+    o->put(o->ctx, c);
     o->len++;
+}
+
+static void pad(struct out *o, char c, int n)
+{
+    for (; n > 0; n--)
+        put(o, c);
 }
 
 static void put_num(struct out *o, u64 v, int neg, unsigned base, int upper, int width,
                     int zero, int left)
 {
-    char tmp[24];
+    char tmp[24]; /* 2^64 - 1 in octal is 22 digits */
     const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
     int n = 0;
     do {
@@ -26,33 +33,43 @@ static void put_num(struct out *o, u64 v, int neg, unsigned base, int upper, int
     } while (v);
     int len = n + neg;
     if (!left && !zero)
-        for (; width > len; width--)
-            put(o, ' ');
+        pad(o, ' ', width - len);
     if (neg)
         put(o, '-');
-    if (!left && zero)
-        for (; width > len; width--)
-            put(o, '0');
+    if (!left && zero) /* "-0042", not "00-42" */
+        pad(o, '0', width - len);
     while (n)
         put(o, tmp[--n]);
     if (left)
-        for (; width > len; width--)
-            put(o, ' ');
+        pad(o, ' ', width - len);
 }
 
-int kvsnprintf(char *buf, usize size, const char *fmt, va_list ap)
+int kvformat(void (*sink)(void *ctx, char c), void *ctx, const char *fmt, va_list ap)
 {
-    struct out o = {buf, size, 0};
+    struct out o = {sink, ctx, 0};
     for (; *fmt; fmt++) {
         if (*fmt != '%') {
             put(&o, *fmt);
             continue;
         }
-        int zero = 0, left = 0, width = 0, lng = 0;
+        int zero = 0, left = 0, width = 0, prec = -1, lng = 0;
         for (fmt++; *fmt == '0' || *fmt == '-'; fmt++)
             *fmt == '0' ? (zero = 1) : (left = 1);
+        if (*fmt == '*') { /* width from the arguments; negative means '-' */
+            width = va_arg(ap, int);
+            if (width < 0) {
+                left = 1;
+                width = -width;
+            }
+            fmt++;
+        }
         for (; *fmt >= '0' && *fmt <= '9'; fmt++)
             width = width * 10 + (*fmt - '0');
+        if (*fmt == '.') { /* precision: only %s uses it (at most prec bytes) */
+            prec = 0;
+            for (fmt++; *fmt >= '0' && *fmt <= '9'; fmt++)
+                prec = prec * 10 + (*fmt - '0');
+        }
         for (; *fmt == 'l' || *fmt == 'z'; fmt++)
             lng++;
         switch (*fmt) {
@@ -63,13 +80,11 @@ int kvsnprintf(char *buf, usize size, const char *fmt, va_list ap)
             break;
         }
         case 'u':
-            put_num(&o, lng ? va_arg(ap, u64) : va_arg(ap, unsigned), 0, 10, 0, width, zero,
-                    left);
-            break;
         case 'x':
         case 'X':
-            put_num(&o, lng ? va_arg(ap, u64) : va_arg(ap, unsigned), 0, 16, *fmt == 'X',
-                    width, zero, left);
+        case 'o':
+            put_num(&o, lng ? va_arg(ap, u64) : va_arg(ap, unsigned),
+                    0, *fmt == 'u' ? 10 : *fmt == 'o' ? 8 : 16, *fmt == 'X', width, zero, left);
             break;
         case 'p':
             put(&o, '0');
@@ -81,20 +96,22 @@ int kvsnprintf(char *buf, usize size, const char *fmt, va_list ap)
             if (!s)
                 s = "(null)";
             int n = 0;
-            while (s[n])
+            while (s[n] && (prec < 0 || n < prec))
                 n++;
             if (!left)
-                for (; width > n; width--)
-                    put(&o, ' ');
-            while (*s)
-                put(&o, *s++);
+                pad(&o, ' ', width - n);
+            for (int i = 0; i < n; i++)
+                put(&o, s[i]);
             if (left)
-                for (; width > n; width--)
-                    put(&o, ' ');
+                pad(&o, ' ', width - n);
             break;
         }
         case 'c':
+            if (!left)
+                pad(&o, ' ', width - 1);
             put(&o, (char)va_arg(ap, int));
+            if (left)
+                pad(&o, ' ', width - 1);
             break;
         case '%':
             put(&o, '%');
@@ -107,9 +124,30 @@ int kvsnprintf(char *buf, usize size, const char *fmt, va_list ap)
             put(&o, *fmt);
         }
     }
+    return o.len;
+}
+
+/* The buffer sink: keeps what fits, leaving room for the terminator. */
+struct buf_sink {
+    char *buf;
+    usize size;
+    usize len;
+};
+
+static void buf_put(void *ctx, char c)
+{
+    struct buf_sink *b = ctx;
+    if (b->len + 1 < b->size)
+        b->buf[b->len++] = c;
+}
+
+int kvsnprintf(char *buf, usize size, const char *fmt, va_list ap)
+{
+    struct buf_sink b = {buf, size, 0};
+    int n = kvformat(buf_put, &b, fmt, ap);
     if (size)
-        buf[o.len < size ? o.len : size - 1] = 0;
-    return (int)o.len;
+        buf[b.len] = 0;
+    return n;
 }
 
 int ksnprintf(char *buf, usize size, const char *fmt, ...)

@@ -5,9 +5,14 @@
 #include <kernel/types.h>
 #include <stdarg.h>
 
-/* vsnprintf subset: %d %i %u %x %X %p %s %c %%, flags 0 -, width, and the
- * l/ll/z length modifiers.  Always NUL-terminates when size > 0; returns
- * the length the full output would have had. */
+/* The printf subset shared by kernel and user level (kernel/lib/format.c):
+ * %d %i %u %x %X %o %p %s %c %%, flags 0 and -, a width (digits or '*'),
+ * a precision for %s only, and the l/ll/z length modifiers.  %p prints
+ * 0x and 16 hex digits.  kvformat hands each character to put(ctx, c)
+ * and returns how many it produced. */
+int kvformat(void (*put)(void *ctx, char c), void *ctx, const char *fmt, va_list ap);
+/* kvformat into buf: always NUL-terminates when size > 0; returns the
+ * length the full output would have had. */
 int kvsnprintf(char *buf, usize size, const char *fmt, va_list ap);
 int ksnprintf(char *buf, usize size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -1,8 +1,10 @@
-/* Console output for ring-3 programs (user/lib/printf.c).
+/* Console output for ring-3 programs (user/lib/printf.c), formatted by
+ * the kernel's formatter (kvformat in kernel/lib/format.c).
  *
  * Conversions: %d %i %u %x %X %o %c %s %p %%, length modifiers l, ll, z,
  * flags '-' and '0', a field width (number or '*') and, for %s, a
- * precision.  No floating point (user code is built without SSE).
+ * precision.  %p prints 0x and 16 hex digits.  No floating point (user
+ * code is built without SSE).
  */
 #ifndef USER_STDIO_H
 #define USER_STDIO_H

@@ -1,4 +1,5 @@
-/* Minimal <string.h> for ring-3 programs (user/lib/string.c). */
+/* Minimal <string.h> for ring-3 programs: the kernel's own functions
+ * (kernel/lib/string.c, declared there in kernel/include/kernel/string.h). */
 #ifndef USER_STRING_H
 #define USER_STRING_H
 
