@@ -57,6 +57,8 @@ isr_common:
     mov %rsp, %rdi
     cld
     call trap_dispatch
+    .global trap_return
+trap_return:                        /* also the first return of a new thread */
     popq %r15
     popq %r14
     popq %r13

@@ -13,6 +13,7 @@ _Static_assert(sizeof(struct trap_frame) == 22 * 8, "trap frame layout");
 
 #define VEC_TIMER 32
 #define VEC_HALT 0xf1     /* IPI: stop tracing and halt (end of run) */
+#define VEC_RESCHED 0xf2  /* IPI: a thread became runnable on this CPU */
 #define VEC_SPURIOUS 0xff
 
 void idt_init(void);      /* builds the IDT (BSP, once) */

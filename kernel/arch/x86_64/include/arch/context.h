@@ -1,0 +1,26 @@
+/* Thread contexts: initial kernel stacks and the switch between threads. */
+#ifndef ARCH_CONTEXT_H
+#define ARCH_CONTEXT_H
+
+#include <kernel/types.h>
+
+struct thread;
+
+/* Once, on the BSP, while the kernel's own tables are loaded. */
+void arch_context_init(void);
+/* Lays out t's kernel stack so that its first switch enters user mode at
+ * ip with stack sp (interrupts on). */
+void arch_thread_init_user(struct thread *t, u64 ip, u64 sp);
+/* Lays out t's kernel stack so that its first switch calls fn(arg). */
+void arch_thread_init_kernel(struct thread *t, void (*fn)(void *), void *arg);
+/* The user frame a new or stopped user thread resumes with: ip and sp. */
+void arch_uframe_get(const struct thread *t, u64 *ip, u64 *sp);
+void arch_uframe_set(struct thread *t, u64 ip, u64 sp);
+/* Switches from prev (the running thread) to next on this CPU: kernel
+ * stack, address space, FS base (the UTCB), the stack for entries from
+ * user mode.  Returns when prev is switched back to. */
+void arch_switch(struct thread *prev, struct thread *next);
+/* Sends a reschedule IPI to cpu. */
+void arch_kick_cpu(u32 cpu);
+
+#endif

@@ -1,0 +1,27 @@
+/* Synchronous IPC (semantics in abi/l4.h).
+ *
+ * A blocked thread's whole IPC is finished by its partner: whoever wakes
+ * it has already delivered the message (or the error) into its UTCB and
+ * set ext->ipc_result, so the blocked thread only returns that.  A thread
+ * blocked in the send phase of a call is moved straight to its receive
+ * phase by the receiver, without running in between.
+ * All under the kernel lock.
+ */
+#ifndef KERNEL_IPC_H
+#define KERNEL_IPC_H
+
+#include <kernel/thread.h>
+
+/* sys_ipc for the current thread; arguments already checked for form
+ * (tag within bounds). */
+i64 ipc(struct thread *self, km_tid to, km_tid from, u32 flags, u64 tag);
+/* The current thread's page fault as a call to its pager; 0 once a reply
+ * came (the access is retried), < 0 when the pager is gone. */
+i64 ipc_pagefault(struct thread *self, struct thread *pager, u64 addr, u64 ip, u32 access);
+/* t is being deleted or its IPC aborted: take it out of every queue and
+ * fail the IPCs of threads waiting for it with -KM_ECANCELED. */
+void ipc_cancel(struct thread *t);
+/* Ends t's pending IPC (exregs): t returns -KM_ECANCELED. */
+void ipc_abort(struct thread *t);
+
+#endif

@@ -1,0 +1,115 @@
+/* Threads.
+ *
+ * A TCB is split in two (the next step pages the second part):
+ *  - struct thread, the pinned part (< 128 bytes): identity, state, what is
+ *    needed to find the rest, scheduling parameters, pager, kpager, and the
+ *    queue links.  It stays in the kernel's thread table.
+ *  - struct thread_ext, the pageable part: 2 pages holding the IPC state,
+ *    the saved kernel stack pointer and the kernel stack itself (with the
+ *    user registers at its top).  Only the pinned part points to it; no
+ *    other structure does, so it can be taken away and found again.
+ * Plus the UTCB: a page of the thread's task the thread may read and write.
+ *
+ * Locking: everything here is protected by the kernel lock (klock.h).
+ */
+#ifndef KERNEL_THREAD_H
+#define KERNEL_THREAD_H
+
+#include <abi/l4.h>
+#include <kernel/types.h>
+
+#define THREAD_MAX 1024          /* thread table slots (number 0 unused) */
+#define THREAD_EXT_PAGES 2
+#define THREAD_EXT_SIZE (THREAD_EXT_PAGES * PAGE_SIZE)
+
+enum thread_state {
+    TS_FREE = 0,      /* slot unused */
+    TS_INACTIVE,      /* created, not started */
+    TS_RUNNABLE,      /* on a run queue, or running */
+    TS_SENDING,       /* blocked in a send phase: on partner's send queue */
+    TS_RECEIVING,     /* blocked in a receive phase */
+    TS_WAITING,       /* kernel thread waiting for an event */
+    TS_DEAD,          /* deleted; resources freed once off its CPU */
+};
+
+/* flags */
+#define TF_KERNEL 0x1      /* kernel thread (idle, runner): no task, no UTCB */
+#define TF_IDLE 0x2
+#define TF_FAULT_IPC 0x4   /* the current IPC is a page-fault call */
+#define TF_ON_CPU 0x8      /* running now (its stack is in use) */
+#define TF_MAIN 0x10       /* a boot program's main thread */
+
+struct task;
+struct thread_ext;
+
+struct thread {
+    u32 number, version;       /* the id; version 0 = free slot */
+    u8 state;                  /* enum thread_state */
+    u8 prio;                   /* 0..255, higher runs first */
+    u16 cpu;                   /* CPU it runs on */
+    u32 flags;                 /* TF_* */
+    struct task *task;         /* NULL for kernel threads */
+    km_tid pager, kpager;
+    struct thread *q_next, *q_prev; /* run queue or partner's send queue */
+    struct thread *send_head;  /* threads blocked sending to this one */
+    struct thread *partner;    /* SENDING: receiver; RECEIVING: sender or NULL = any */
+    struct thread_ext *ext;    /* the pageable part */
+    u32 utcb_slot;             /* UTCB page index in the task's UTCB area */
+    u32 ticks_left;            /* of the current time slice */
+};
+_Static_assert(sizeof(struct thread) <= 128, "the pinned TCB part stays under 128 bytes");
+
+/* How the thread last entered the kernel from user mode: where its user
+ * registers are. */
+enum uframe_kind { UF_NONE = 0, UF_SYSCALL, UF_TRAP };
+
+struct thread_ext {
+    u64 ksp;            /* saved kernel stack pointer while switched out */
+    u64 utcb_uva;       /* the UTCB's user address (FS base) */
+    u64 utcb_phys;      /* its frame */
+    u32 uframe_kind;    /* enum uframe_kind */
+    u32 pad;
+    void *uframe;       /* struct syscall_frame or trap_frame, at stack top */
+    i64 ipc_result;     /* what a blocked IPC returns when woken */
+    u64 send_tag;       /* TS_SENDING: the tag of the message to deliver */
+    km_tid recv_spec;   /* TS_SENDING: the receive phase that follows (nil: none) */
+    u64 fault[3];       /* page-fault message: address, ip, access */
+    u64 waiting_for;    /* TS_WAITING: what for (kernel threads) */
+    /* the kernel stack fills the rest, growing down from the end */
+};
+
+extern struct thread thread_table[THREAD_MAX];
+
+static inline km_tid thread_id(const struct thread *t) { return KM_ID(t->number, t->version); }
+static inline u64 thread_kstack_top(const struct thread *t)
+{
+    return (u64)t->ext + THREAD_EXT_SIZE;
+}
+static inline struct km_utcb *thread_utcb(const struct thread *t);
+
+/* The live thread named by id (nil, out of range, stale or dead: NULL). */
+struct thread *thread_lookup(km_tid id);
+/* A new inactive user thread in task with the given pager; NULL when out
+ * of memory or slots. */
+struct thread *thread_create(struct task *task, km_tid pager, u8 prio, u16 cpu);
+/* A kernel thread running fn(arg) (with the kernel lock held on entry). */
+struct thread *thread_create_kernel(void (*fn)(void *), void *arg, u8 prio, u16 cpu);
+/* Wraps the running boot context of this CPU into a kernel thread. */
+struct thread *thread_adopt_boot(u16 cpu, u8 prio, u32 flags);
+/* Sets ip and sp of a not yet started (or to be restarted) thread. */
+void thread_set_user_regs(struct thread *t, u64 ip, u64 sp);
+/* Reads a user thread's ip and sp (from its saved user frame). */
+void thread_get_user_regs(const struct thread *t, u64 *ip, u64 *sp);
+/* Ends t: out of every queue, partners told (-KM_ECANCELED); its memory is
+ * freed now, or once it has left its CPU when it runs somewhere. */
+void thread_delete(struct thread *t);
+/* Frees a dead thread's memory (called once it is off every CPU). */
+void thread_reap(struct thread *t);
+
+#include <arch/layout.h>
+static inline struct km_utcb *thread_utcb(const struct thread *t)
+{
+    return (struct km_utcb *)phys_to_virt(t->ext->utcb_phys);
+}
+
+#endif
