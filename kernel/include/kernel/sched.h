@@ -4,14 +4,26 @@
 #ifndef KERNEL_SCHED_H
 #define KERNEL_SCHED_H
 
+#include <arch/current.h>
 #include <kernel/thread.h>
 
 #define SCHED_SLICE_TICKS 2 /* timer ticks per time slice */
 
+/* CPUs that run the scheduler (the online ones). */
+u32 sched_ncpus(void);
+/* What hot paths read about this CPU: the running thread and whether a
+ * better one waits.  Written only by the scheduler, under the kernel lock. */
+struct sched_hot {
+    struct thread *current;
+    bool need_resched;
+} __attribute__((aligned(16)));
+extern struct sched_hot sched_hot[MAX_CPUS];
+
 /* The thread running on this CPU. */
-struct thread *sched_current(void);
-/* Starts scheduling on this CPU with `idle` as its idle thread. */
-void sched_init_cpu(struct thread *idle);
+static inline struct thread *sched_current(void) { return sched_hot[cpu_id()].current; }
+/* Starts scheduling on this CPU: `running` is the context running now,
+ * `idle` the thread to run when nothing else can (they may be the same). */
+void sched_init_cpu(struct thread *running, struct thread *idle);
 /* Makes t runnable on its CPU (kicks that CPU if t should run now). */
 void sched_wake(struct thread *t);
 /* Takes t off its run queue (it is about to block or die). */
@@ -19,12 +31,13 @@ void sched_dequeue(struct thread *t);
 /* Gives up the CPU: the current thread, if still runnable, goes to the
  * tail of its priority's queue; the best runnable thread runs. */
 void schedule(void);
-/* Switches to `next` (runnable, on this CPU) at once: IPC hand-off. */
-void sched_switch_to(struct thread *next);
+/* IPC hand-off: the current thread has just blocked and `next`, on this
+ * CPU and not on any queue, runs at once (made runnable here). */
+void sched_handoff(struct thread *next);
 /* Timer tick on this CPU (kernel lock held): ends slices. */
 void sched_tick(void);
 /* true when a higher-priority thread became runnable on this CPU. */
-bool sched_need_resched(void);
+static inline bool sched_need_resched(void) { return sched_hot[cpu_id()].need_resched; }
 /* Idle loop of this CPU: runs when nothing else is runnable. */
 __attribute__((noreturn)) void sched_idle_loop(void);
 

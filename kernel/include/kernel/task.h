@@ -45,6 +45,8 @@ void task_delete(struct task *t);
 /* The live task named by id, or NULL (nil, out of range, stale). */
 struct task *task_lookup(km_taskid id);
 static inline km_taskid task_id(const struct task *t) { return KM_ID(t->number, t->version); }
+/* false once t has been destroyed (its slot is free). */
+static inline bool task_alive(const struct task *t) { return t->number != 0; }
 /* A thread of t was reaped: destroys a dying t when it was the last. */
 void task_thread_gone(struct task *t);
 /* true when `a` is t or owns t (directly or through its owned tasks). */

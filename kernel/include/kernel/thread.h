@@ -59,6 +59,8 @@ struct thread {
 };
 _Static_assert(sizeof(struct thread) <= 128, "the pinned TCB part stays under 128 bytes");
 
+extern struct thread thread_table[THREAD_MAX];
+
 /* How the thread last entered the kernel from user mode: where its user
  * registers are. */
 enum uframe_kind { UF_NONE = 0, UF_SYSCALL, UF_TRAP };
@@ -78,8 +80,6 @@ struct thread_ext {
     /* the kernel stack fills the rest, growing down from the end */
 };
 
-extern struct thread thread_table[THREAD_MAX];
-
 static inline km_tid thread_id(const struct thread *t) { return KM_ID(t->number, t->version); }
 static inline u64 thread_kstack_top(const struct thread *t)
 {
@@ -87,12 +87,23 @@ static inline u64 thread_kstack_top(const struct thread *t)
 }
 static inline struct km_utcb *thread_utcb(const struct thread *t);
 
-/* The live thread named by id (nil, out of range, stale or dead: NULL). */
-struct thread *thread_lookup(km_tid id);
+/* The live thread named by id (nil, out of range, stale or dead: NULL).
+ * Inline: every IPC looks up its partner. */
+static inline struct thread *thread_lookup(km_tid id)
+{
+    u32 n = KM_ID_NUMBER(id), v = KM_ID_VERSION(id);
+    if (n == 0 || n >= THREAD_MAX || v == 0)
+        return NULL;
+    struct thread *t = &thread_table[n];
+    if (t->version != v || t->state == TS_FREE || t->state == TS_DEAD)
+        return NULL;
+    return t;
+}
 /* A new inactive user thread in task with the given pager; NULL when out
  * of memory or slots. */
 struct thread *thread_create(struct task *task, km_tid pager, u8 prio, u16 cpu);
-/* A kernel thread running fn(arg) (with the kernel lock held on entry). */
+/* A kernel thread that will run fn(arg), entered with the kernel lock
+ * held; not yet runnable (sched_wake it, or make it a CPU's idle thread). */
 struct thread *thread_create_kernel(void (*fn)(void *), void *arg, u8 prio, u16 cpu);
 /* Wraps the running boot context of this CPU into a kernel thread. */
 struct thread *thread_adopt_boot(u16 cpu, u8 prio, u32 flags);
