@@ -11,15 +11,16 @@
 #ifndef KERNEL_KMEM_H
 #define KERNEL_KMEM_H
 
+#include <abi/kmem.h>
 #include <kernel/types.h>
 
 enum kmem_type {
-    KMEM_PAGETABLE = 0, /* x86-64 page-table pages of the task's space */
-    KMEM_NODETABLE = 1, /* node tables, one beside each leaf page table */
-    KMEM_MAPNODE = 2,   /* pages holding mapping-database nodes */
-    KMEM_TCB = 3,       /* pageable TCB parts (registers, IPC state, stack) */
-    KMEM_UTCB = 4,      /* UTCB pages (user-visible, kernel-owned) */
-    KMEM_NTYPES
+    KMEM_PAGETABLE = KM_KMEM_PAGETABLE, /* page-table pages of the task's space */
+    KMEM_NODETABLE = KM_KMEM_NODETABLE, /* node tables beside the leaf page tables */
+    KMEM_MAPNODE = KM_KMEM_MAPNODE,     /* pages holding mapping-database nodes */
+    KMEM_TCB = KM_KMEM_TCB,             /* pageable TCB parts (registers, IPC, stack) */
+    KMEM_UTCB = KM_KMEM_UTCB,           /* UTCB pages (user-visible, kernel-owned) */
+    KMEM_NTYPES = KM_KMEM_NTYPES
 };
 
 struct kmem_account {

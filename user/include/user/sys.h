@@ -188,4 +188,13 @@ static inline long sys_yield(void) { return km_syscall0(KM_SYS_YIELD); }
 static inline km_tid sys_myself(void) { return (km_tid)km_syscall0(KM_SYS_MYSELF); }
 #define KM_USER_STUB_MYSELF KM_SYS_MYSELF
 
+/* Kernel pages held for task (0: the caller's), by type, and the kernel's
+ * free frame count (abi/kmem.h). */
+#include <abi/kmem.h>
+static inline long sys_kmem_info(km_taskid task, struct km_kmem_info *out)
+{
+    return km_syscall2(KM_SYS_KMEM_INFO, (long)task, (long)out);
+}
+#define KM_USER_STUB_KMEM_INFO KM_SYS_KMEM_INFO
+
 #endif

@@ -30,7 +30,8 @@
     X(14, UNMAP,       "unmap",        "(fpage, flags) revokes derived mappings")            \
     X(15, EXREGS,      "exregs",       "(tid, op, ip, sp) start a thread, read/set ip, sp")  \
     X(16, YIELD,       "yield",        "() gives the CPU to the next runnable thread")       \
-    X(17, MYSELF,      "myself",       "() returns the caller's thread id")
+    X(17, MYSELF,      "myself",       "() returns the caller's thread id")                 \
+    X(18, KMEM_INFO,   "kmem_info",    "(task, struct km_kmem_info *) kernel pages by type")
 
 enum km_syscall_nr {
 #define KM_SYS_ENUM(nr, NAME, name, doc) KM_SYS_##NAME = nr,
@@ -82,7 +83,9 @@ struct km_sysinfo {
     km_u64 trace_mask;
     km_u32 trace_compiled; /* 0 when trace points are compiled out */
     km_u32 reserved;
+    km_u64 sigma0;         /* sigma0's thread id (0: no sigma0 in this run) */
+    km_u64 sigma0_mem;     /* bytes of memory sigma0 owns */
 };
-KM_STATIC_ASSERT(sizeof(struct km_sysinfo) == 40, "sysinfo is 40 bytes");
+KM_STATIC_ASSERT(sizeof(struct km_sysinfo) == 56, "sysinfo is 56 bytes");
 
 #endif

@@ -1,0 +1,31 @@
+/* Kernel memory accounting as user level sees it (sys_kmem_info). */
+#ifndef ABI_KMEM_H
+#define ABI_KMEM_H
+
+#include <abi/types.h>
+
+/* Types of kernel memory held for a task (the paper's P, N, M, U and the
+ * UTCB pages). */
+#define KM_KMEM_PAGETABLE 0 /* page tables of the task's address space */
+#define KM_KMEM_NODETABLE 1 /* node tables beside the leaf page tables */
+#define KM_KMEM_MAPNODE 2   /* pages of mapping-database nodes */
+#define KM_KMEM_TCB 3       /* pageable TCB parts */
+#define KM_KMEM_UTCB 4      /* UTCB pages */
+#define KM_KMEM_NTYPES 5
+
+/* sys_kmem_info(task, struct km_kmem_info *out): task 0 = the caller's.
+ * OFFSET SIZE FIELD     MEANING
+ *      0   64 pages     pages held now, by type (8 slots, NTYPES used)
+ *     64   64 peak      most pages ever held, by type
+ *    128    8 free_frames  frames the kernel's allocator has free
+ *    136    8 reserved
+ */
+struct km_kmem_info {
+    km_u64 pages[8];
+    km_u64 peak[8];
+    km_u64 free_frames;
+    km_u64 reserved;
+};
+KM_STATIC_ASSERT(sizeof(struct km_kmem_info) == 144, "kmem info is 144 bytes");
+
+#endif
