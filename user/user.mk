@@ -2,7 +2,8 @@
 # Included by the top-level Makefile (B = build directory).
 #
 #   make user          every program, as build/user/<name>.elf
-#   BENCH_PROGS        benchmark ELFs, in run order
+#   BENCH_PROGS        benchmark ELFs, in run order (make bench runs them)
+#   BENCH_PROGS_PENDING  built, not yet run: they wait for kernel features
 #   GUEST_TEST_PROGS   test ELFs booted by the in-QEMU tests
 #   GUEST_FAULT_PROGS  the subset that must be killed by a CPU exception
 #                      (the kernel reports it and goes on with the next
@@ -28,18 +29,24 @@ USER_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,user/user.ld -Wl,--build-id=non
 	-Wl,-z,noexecstack -Wl,-z,max-page-size=4096 -Wl,--no-dynamic-linker
 
 USER_LIB_SRCS := user/lib/syscall.c kernel/lib/string.c kernel/lib/format.c \
-	user/lib/printf.c user/lib/tap.c user/lib/bench.c
-USER_LIB_OBJS := $(USER_LIB_SRCS:%.c=$(USER_B)/obj/%.o)
+	user/lib/printf.c user/lib/tap.c user/lib/bench.c user/lib/l4.c user/lib/l4_entry.S
+USER_LIB_OBJS := $(patsubst %.S,$(USER_B)/obj/%.o,$(USER_LIB_SRCS:%.c=$(USER_B)/obj/%.o))
 USER_CRT0 := $(USER_B)/obj/user/lib/crt0.o
 USER_LIB := $(USER_B)/libkmu.a
 
+# Benchmarks that need kernel features still in progress are built but not
+# run by make bench until they work (then they move to USER_BENCH_NAMES).
 USER_BENCH_NAMES := null_syscall trace_overhead
-USER_TEST_NAMES := syscall_check smp_info user_fault_ud2 user_fault_pf spin
+USER_BENCH_PENDING_NAMES := ipc_roundtrip fault_simple map_unmap
+USER_TEST_NAMES := syscall_check smp_info user_fault_ud2 user_fault_pf spin \
+	ipc_check mem_check syscall_fuzz teardown_check
 BENCH_PROGS := $(USER_BENCH_NAMES:%=$(USER_B)/%.elf)
+BENCH_PROGS_PENDING := $(USER_BENCH_PENDING_NAMES:%=$(USER_B)/%.elf)
 GUEST_TEST_PROGS := $(USER_TEST_NAMES:%=$(USER_B)/%.elf)
 GUEST_FAULT_PROGS := $(filter $(USER_B)/user_fault_%,$(GUEST_TEST_PROGS))
-USER_PROGS := $(BENCH_PROGS) $(GUEST_TEST_PROGS)
-USER_OBJS := $(USER_CRT0) $(USER_LIB_OBJS) $(USER_BENCH_NAMES:%=$(USER_B)/obj/bench/%.o) \
+USER_PROGS := $(BENCH_PROGS) $(BENCH_PROGS_PENDING) $(GUEST_TEST_PROGS)
+USER_OBJS := $(USER_CRT0) $(USER_LIB_OBJS) \
+	$(USER_BENCH_NAMES:%=$(USER_B)/obj/bench/%.o) $(USER_BENCH_PENDING_NAMES:%=$(USER_B)/obj/bench/%.o) \
 	$(USER_TEST_NAMES:%=$(USER_B)/obj/tests/guest/%.o)
 
 .PHONY: user
@@ -76,7 +83,7 @@ define user_link
 	@mv $@.tmp $@
 endef
 
-$(BENCH_PROGS): $(USER_B)/%.elf: $(USER_B)/obj/bench/%.o $(USER_CRT0) $(USER_LIB) user/user.ld
+$(BENCH_PROGS) $(BENCH_PROGS_PENDING): $(USER_B)/%.elf: $(USER_B)/obj/bench/%.o $(USER_CRT0) $(USER_LIB) user/user.ld
 	$(user_link)
 
 $(GUEST_TEST_PROGS): $(USER_B)/%.elf: $(USER_B)/obj/tests/guest/%.o $(USER_CRT0) $(USER_LIB) user/user.ld
