@@ -49,6 +49,10 @@ __asm__(".text\n"
         "    jmp 1b\n"
         ".size fuzz_spin, . - fuzz_spin\n");
 KM_STATIC_ASSERT(KM_SYS_YIELD == 16, "fuzz_spin's syscall number");
+KM_STATIC_ASSERT(KM_SYS_COUNT == 19, "a new system call: give it a case in fuzz_one if it "
+                                     "takes a pointer, then update this count");
+KM_STATIC_ASSERT(sizeof(struct km_sysinfo) <= 256 && sizeof(struct km_kmem_info) <= 256,
+                 "any_ptr leaves room for what the kernel writes");
 
 static km_tid me;
 static km_taskid my_task;
@@ -166,8 +170,8 @@ static km_u64 any_ptr(void)
     case 2: return NONCANON - below(64);
     case 3: return UNMAPPED;
     case 4: return ~0ull - below(4096);
-    default: /* room for the largest thing the kernel writes (a sysinfo) */
-        return (km_u64)(unsigned long)scratch + below(sizeof scratch - 64);
+    default: /* room for the largest thing the kernel writes (a kmem_info) */
+        return (km_u64)(unsigned long)scratch + below(sizeof scratch - 256);
     }
 }
 
@@ -350,6 +354,9 @@ static void fuzz_one(void)
     case KM_SYS_TASK_DELETE: fuzz_task_delete(); return;
     case KM_SYS_UNMAP: fuzz_unmap(); return;
     case KM_SYS_EXREGS: fuzz_exregs(); return;
+    case KM_SYS_KMEM_INFO:
+        r = sys_kmem_info(below(2) ? any_id() : 0, (struct km_kmem_info *)(unsigned long)any_ptr());
+        break;
     case KM_SYS_YIELD:
         r = sys_yield();
         break;
@@ -365,7 +372,9 @@ static void fuzz_one(void)
         r = km_syscall5((long)(nr == KM_SYS_EXIT ? KM_SYS_COUNT : nr), (long)any_arg(),
                         (long)any_arg(), (long)any_arg(), (long)any_arg(), (long)any_arg());
         break;
-    default: /* KM_SYS_NULL */
+    default: /* KM_SYS_NULL, and calls added to the ABI since (arguments that
+              * are not pointers into our memory; a new call that writes
+              * through one needs a case above) */
         r = km_syscall5(nr, (long)any_arg(), (long)any_arg(), (long)any_arg(), (long)any_arg(),
                         (long)any_arg());
         break;
