@@ -1,7 +1,10 @@
 /* ELF64 loader for user programs: every header field is checked against the
- * image size and the user address range before anything is mapped. */
+ * image size and the user address range before anything is mapped.  Pages
+ * are kernel-owned root mappings (kernel/mapdb.h): freed with the task. */
+#include <abi/l4.h>
 #include <arch/layout.h>
 #include <kernel/frame.h>
+#include <kernel/mapdb.h>
 #include <kernel/prog.h>
 #include <kernel/string.h>
 
@@ -51,6 +54,8 @@ static const char *check(const u8 *img, u64 size, u64 *entry_ok)
         if (ph.vaddr < PAGE_SIZE || ph.vaddr >= USER_LOAD_TOP ||
             ph.memsz > USER_LOAD_TOP - ph.vaddr)
             return "segment outside the user address range";
+        if (ph.vaddr < KM_UTCB_AREA + KM_UTCB_AREA_SIZE && ph.vaddr + ph.memsz > KM_UTCB_AREA)
+            return "segment in the UTCB area";
         if ((ph.flags & PF_X) && eh->entry >= ph.vaddr && eh->entry < ph.vaddr + ph.memsz)
             *entry_ok = 1;
     }
@@ -59,20 +64,20 @@ static const char *check(const u8 *img, u64 size, u64 *entry_ok)
     return NULL;
 }
 
-static const char *load_segment(const u8 *img, const struct elf64_phdr *ph,
-                                struct aspace *as)
+static const char *load_segment(const u8 *img, const struct elf64_phdr *ph, struct task *t)
 {
     u64 start = ALIGN_DOWN(ph->vaddr, PAGE_SIZE);
     u64 end = ALIGN_UP(ph->vaddr + ph->memsz, PAGE_SIZE);
-    u32 flags = ((ph->flags & PF_W) ? MAP_W : 0) | ((ph->flags & PF_X) ? MAP_X : 0);
+    u32 rights = KM_R | ((ph->flags & PF_W) ? KM_W : 0) | ((ph->flags & PF_X) ? KM_X : 0);
     for (u64 va = start; va < end; va += PAGE_SIZE) {
-        u64 phys = aspace_lookup(as, va);
-        if (!phys) { /* pages shared with the previous segment keep its rights */
+        u64 phys;
+        u32 held;
+        if (!mapdb_lookup(t, va, &phys, &held)) { /* shared pages keep the first segment's rights */
             phys = frame_alloc();
             if (!phys)
                 return "out of memory";
             memset(phys_to_virt(phys), 0, PAGE_SIZE);
-            if (aspace_map(as, va, phys, flags)) {
+            if (mapdb_map_root(t, va, phys, rights, true)) {
                 frame_free(phys);
                 return "out of memory for page tables";
             }
@@ -86,7 +91,7 @@ static const char *load_segment(const u8 *img, const struct elf64_phdr *ph,
     return NULL;
 }
 
-const char *elf_load(const void *image, u64 size, struct aspace *as, u64 *entry)
+const char *elf_load(const void *image, u64 size, struct task *t, u64 *entry)
 {
     const u8 *img = image;
     u64 ok;
@@ -97,7 +102,7 @@ const char *elf_load(const void *image, u64 size, struct aspace *as, u64 *entry)
     for (u16 i = 0; i < eh->phnum; i++) {
         struct elf64_phdr ph;
         memcpy(&ph, img + eh->phoff + i * sizeof ph, sizeof ph);
-        if (ph.type == PT_LOAD && (err = load_segment(img, &ph, as)))
+        if (ph.type == PT_LOAD && (err = load_segment(img, &ph, t)))
             return err;
     }
     *entry = eh->entry;

@@ -12,17 +12,23 @@ static u64 nframes;   /* frames covered by the bitmap */
 static u64 nfree;     /* set bits */
 static u64 ntotal;    /* frames ever added free */
 static u64 hint;      /* word index where the last search succeeded */
+/* Not under frame_lock: the aux word of a frame belongs to whoever holds
+ * the frame (see frame_aux_set in kernel/frame.h). */
+static u32 *aux;      /* per frame: a frame number, 0 = none */
+
+static u64 bitmap_bytes(u64 nf) { return ALIGN_UP(nf, 64) / 8; }
 
 u64 frame_bitmap_bytes(u64 max_phys)
 {
     u64 n = max_phys >> PAGE_SHIFT;
-    return ALIGN_UP(n, 64) / 8;
+    return bitmap_bytes(n) + n * sizeof *aux;
 }
 
 void frame_init(u64 max_phys, void *bm)
 {
     bitmap = bm;
     nframes = max_phys >> PAGE_SHIFT;
+    aux = (u32 *)((u8 *)bm + bitmap_bytes(nframes)); /* 8-aligned: whole words */
     nfree = ntotal = hint = 0;
     memset(bitmap, 0, frame_bitmap_bytes(max_phys));
 }
@@ -128,3 +134,21 @@ u64 frame_free_count(void)
 }
 
 u64 frame_total_count(void) { return ntotal; }
+
+static u64 checked_frame(u64 phys, const char *who)
+{
+    u64 f = phys >> PAGE_SHIFT;
+    if (f == 0 || f >= nframes || (phys & (PAGE_SIZE - 1)))
+        panic("%s: bad frame %lx", who, phys);
+    return f;
+}
+
+void frame_aux_set(u64 phys, u64 aux_phys)
+{
+    u64 f = checked_frame(phys, "frame_aux_set");
+    if (aux_phys & (PAGE_SIZE - 1) || aux_phys >> PAGE_SHIFT > 0xffffffffull)
+        panic("frame_aux_set: bad value %lx", aux_phys);
+    aux[f] = (u32)(aux_phys >> PAGE_SHIFT);
+}
+
+u64 frame_aux_get(u64 phys) { return (u64)aux[checked_frame(phys, "frame_aux_get")] << PAGE_SHIFT; }

@@ -4,13 +4,16 @@
 #include <arch/layout.h>
 #include <arch/syscall.h>
 #include <kernel/frame.h>
+#include <kernel/mapdb.h>
 #include <kernel/printk.h>
 #include <kernel/prog.h>
 #include <kernel/string.h>
+#include <kernel/task.h>
 #include <kernel/trace.h>
 
 static struct prog progs[BOOT_MAX_MODULES + 1];
 static struct prog *current[MAX_CPUS]; /* written by the owning CPU only */
+static struct task prog_task; /* the running program's (one at a time) */
 
 struct prog *prog_current(void) { return current[cpu_id()]; }
 
@@ -27,14 +30,14 @@ static void set_name(struct prog *p, const char *path)
     p->name[n] = 0;
 }
 
-static bool map_stack(struct aspace *as)
+static bool map_stack(struct task *t)
 {
     for (u64 i = 1; i <= PROG_STACK_PAGES; i++) {
         u64 f = frame_alloc();
         if (!f)
             return false;
         memset(phys_to_virt(f), 0, PAGE_SIZE);
-        if (aspace_map(as, PROG_STACK_TOP - i * PAGE_SIZE, f, MAP_W)) {
+        if (mapdb_map_root(t, PROG_STACK_TOP - i * PAGE_SIZE, f, KM_R | KM_W, true)) {
             frame_free(f);
             return false;
         }
@@ -49,12 +52,15 @@ i32 prog_run(const struct boot_module *m, u32 index)
     i32 status;
     p->index = index;
     set_name(p, m->name[0] ? m->name : "unnamed");
-    if (!aspace_create(&p->as)) {
+    struct task *t = &prog_task;
+    memset(t, 0, sizeof *t);
+    if (!aspace_create(t) || mapdb_task_init(t)) {
         printk("kmemlab: program %u (%s): no memory for an address space\n", index, p->name);
         return PROG_STATUS_NOLOAD;
     }
-    const char *err = elf_load(phys_to_virt(m->phys), m->size, &p->as, &p->entry);
-    if (!err && !map_stack(&p->as))
+    p->as = t->as; /* syscall.c checks user pointers against p->as */
+    const char *err = elf_load(phys_to_virt(m->phys), m->size, t, &p->entry);
+    if (!err && !map_stack(t))
         err = "out of memory for the stack";
     if (err) {
         printk("kmemlab: program %u (%s): not loaded: %s\n", index, p->name, err);
@@ -72,7 +78,8 @@ i32 prog_run(const struct boot_module *m, u32 index)
         aspace_activate_kernel();
         printk("kmemlab: program %u (%s) exited with status %d\n", index, p->name, status);
     }
-    aspace_destroy(&p->as);
+    mapdb_task_destroy(t);
+    aspace_destroy(t);
     u64 free_after = frame_free_count();
     if (free_after != free_before)
         printk("kmemlab: program %u (%s): frames free before %lu, after %lu (leak)\n", index,

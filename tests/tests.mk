@@ -10,9 +10,13 @@ UNIT_INC := -Itests/unit/arch/include -Ikernel/include -Ikernel/abi/include -Ike
 UNIT_CFLAGS := $(HOST_CFLAGS) $(SAN_FLAGS) -Wno-format $(UNIT_INC) -DCONFIG_TRACE=1 -MMD -MP
 # Generic kernel code, compiled for the host exactly as written.
 UNIT_KSRC := kernel/trace.c kernel/frame.c kernel/cmdline.c kernel/options.c kernel/printk.c \
-             kernel/lib/format.c kernel/dump.c kernel/bench_store.c
-UNIT_KOBJ := $(UNIT_KSRC:%.c=$(UNIT_B)/%.o) $(UNIT_B)/kstring.o $(UNIT_B)/host_support.o
-UNIT_NAMES := test_trace test_cmdline test_format test_kvformat test_frame test_dump
+             kernel/lib/format.c kernel/dump.c kernel/bench_store.c kernel/kmem.c kernel/mapdb.c \
+             kernel/arch/x86_64/pgtable.c
+# Host stand-ins for the hardware hooks of the arch code above.
+UNIT_HSRC := tests/unit/arch/mmu_host.c
+UNIT_KOBJ := $(UNIT_KSRC:%.c=$(UNIT_B)/%.o) $(UNIT_HSRC:%.c=$(UNIT_B)/%.o) $(UNIT_B)/kstring.o \
+             $(UNIT_B)/host_support.o
+UNIT_NAMES := test_trace test_cmdline test_format test_kvformat test_frame test_dump test_mapdb
 UNIT_TEST_BINS := $(UNIT_NAMES:%=$(UNIT_B)/%)
 
 $(UNIT_B)/%.o: %.c

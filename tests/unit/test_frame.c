@@ -12,7 +12,7 @@
 #include <kernel/frame.h>
 
 #define MAXPHYS (8ull << 20) /* 2048 frames */
-static u64 bitmap[MAXPHYS / 4096 / 64];
+static u64 bitmap[MAXPHYS / 4096 / 64 + MAXPHYS / 4096 / 2]; /* bits + 32-bit aux words */
 
 static int setup(void **state)
 {
@@ -87,6 +87,26 @@ static void test_bad_free_panics(void **state)
     expect_assert_failure(frame_free(p + 8)); /* not page aligned */
 }
 
+/* The aux word links a frame to another (leaf page table -> node table). */
+static void test_aux_words(void **state)
+{
+    (void)state;
+    frame_add_free(0, MAXPHYS);
+    u64 a = frame_alloc(), b = frame_alloc();
+    assert_int_equal(frame_aux_get(a), 0);
+    frame_aux_set(a, b);
+    assert_int_equal(frame_aux_get(a), b);
+    assert_int_equal(frame_aux_get(b), 0);
+    frame_aux_set(a, 0);
+    assert_int_equal(frame_aux_get(a), 0);
+    frame_aux_set(MAXPHYS - 4096, 0x1000); /* the last frame has one too */
+    assert_int_equal(frame_aux_get(MAXPHYS - 4096), 0x1000);
+    expect_assert_failure(frame_aux_get(0));       /* frame 0 is never handed out */
+    expect_assert_failure(frame_aux_get(MAXPHYS)); /* beyond max_phys */
+    expect_assert_failure(frame_aux_set(a, 0x1234)); /* not a frame address */
+    expect_assert_failure(frame_aux_set(a + 8, 0));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -94,6 +114,7 @@ int main(void)
         cmocka_unit_test_setup(test_alloc_all_unique_then_exhausted, setup),
         cmocka_unit_test_setup(test_contiguous, setup),
         cmocka_unit_test_setup(test_bad_free_panics, setup),
+        cmocka_unit_test_setup(test_aux_words, setup),
     };
     return cmocka_run_group_tests_name("kernel frame allocator", tests, NULL, NULL);
 }

@@ -1,17 +1,21 @@
-/* Page tables for user address spaces, and the direct map above 4 GiB. */
+/* The hardware side of address spaces (see arch/mmu.h): the direct map
+ * above 4 GiB, the kernel half of every space, CR3 switches and TLB
+ * shootdowns.  The page tables themselves are built in pgtable.c. */
 #include <arch/cpu.h>
+#include <arch/lapic.h>
 #include <arch/layout.h>
 #include <arch/mmu.h>
+#include <arch/percpu.h>
 #include <kernel/frame.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
 
 #define PTE_P 0x1ull
 #define PTE_W 0x2ull
-#define PTE_U 0x4ull
 #define PTE_PS 0x80ull
 #define PTE_NX (1ull << 63)
 #define PTE_ADDR 0x000ffffffffff000ull
+#define INVLPG_MAX 32 /* past this many pages a CR3 reload is cheaper */
 
 extern u64 boot_pml4[512];
 static u64 kernel_cr3;
@@ -32,6 +36,7 @@ void mmu_init(u64 max_phys)
     extern u32 boot_efer;
     kernel_cr3 = read_cr3();
     nx_ok = boot_efer & (1u << 11);
+    mmu_pte_nx = nx_ok ? PTE_NX : 0;
     /* 2 MiB pages for [4 GiB, max_phys): PML4[256 + i/512 GiB] already
      * points at the boot PDPT for the first 512 GiB. */
     for (u64 a = BOOT_DMAP_LIMIT; a < max_phys; a += 0x200000) {
@@ -57,102 +62,78 @@ void mmu_init(u64 max_phys)
     write_cr3(kernel_cr3);
 }
 
-bool aspace_create(struct aspace *as)
+void mmu_kernel_half(u64 *pml4)
 {
-    u64 p = zeroed_frame();
-    if (!p)
-        return false;
-    u64 *pml4 = phys_to_virt(p);
     for (int i = 256; i < 512; i++)
         pml4[i] = kernel_pml4()[i];
-    as->pml4 = p;
-    as->tables = 1;
-    as->pages = 0;
-    return true;
 }
 
-/* Walks to the leaf entry for va, creating tables when create is set. */
-static u64 *walk(struct aspace *as, u64 va, bool create)
+/* ---- CR3 and TLB shootdowns ------------------------------------------
+ * loaded[c]: the PML4 in CPU c's CR3.  Written by CPU c when it switches
+ * (kernel lock held), read by shootdowns (kernel lock held).
+ * asked[c]: shootdowns that asked CPU c to reload CR3 (incremented under
+ * the kernel lock); done[c]: the value of asked[c] that CPU c read before
+ * its last reload (written by CPU c only).  CPU c owes a reload while
+ * done[c] < asked[c]; reading asked before reloading means a request that
+ * comes during the reload stays owed, never lost. */
+static u64 loaded[MAX_CPUS];
+static u64 asked[MAX_CPUS], done[MAX_CPUS];
+
+static void reload_cr3(void)
 {
-    u64 *t = phys_to_virt(as->pml4);
-    for (int shift = 39; shift > 12; shift -= 9) {
-        u64 *e = &t[(va >> shift) & 511];
-        if (!(*e & PTE_P)) {
-            if (!create)
-                return NULL;
-            u64 f = zeroed_frame();
-            if (!f)
-                return NULL;
-            as->tables++;
-            *e = f | PTE_P | PTE_W | PTE_U; /* leaf entries decide rights */
-        }
-        t = phys_to_virt(*e & PTE_ADDR);
+    u32 me = cpu_id();
+    u64 g = __atomic_load_n(&asked[me], __ATOMIC_ACQUIRE);
+    write_cr3(read_cr3());
+    __atomic_store_n(&done[me], g, __ATOMIC_RELEASE);
+}
+
+static void load(u64 pml4)
+{
+    loaded[cpu_id()] = pml4;
+    if (read_cr3() != pml4)
+        write_cr3(pml4);
+}
+
+void aspace_activate(struct aspace *as) { load(as->pml4); }
+void aspace_activate_kernel(void) { load(kernel_cr3); }
+
+void arch_tlb_ipi(void) { reload_cr3(); }
+
+/* CPU c has reloaded since request g, or halted for good (end of run). */
+static bool reloaded(u32 c, u64 g)
+{
+    return __atomic_load_n(&done[c], __ATOMIC_ACQUIRE) >= g ||
+           __atomic_load_n(&percpu_area[c].halt_ack, __ATOMIC_ACQUIRE);
+}
+
+void arch_tlb_shootdown(struct aspace *as, u64 va, u64 npages)
+{
+    u32 me = cpu_id();
+    u64 want[MAX_CPUS]; /* the request each CPU must reach; 0 = none */
+    if (read_cr3() == as->pml4) {
+        if (npages > INVLPG_MAX)
+            reload_cr3();
+        for (u64 i = 0; npages <= INVLPG_MAX && i < npages; i++)
+            invlpg(va + i * PAGE_SIZE);
     }
-    return &t[(va >> 12) & 511];
-}
-
-int aspace_map(struct aspace *as, u64 va, u64 phys, u32 flags)
-{
-    if (va & (PAGE_SIZE - 1) || va >= USER_TOP)
-        return -2;
-    u64 *pte = walk(as, va, true);
-    if (!pte)
-        return -1;
-    if (*pte & PTE_P)
-        return -3;
-    *pte = phys | PTE_P | PTE_U | ((flags & MAP_W) ? PTE_W : 0) |
-           ((flags & MAP_X) || !nx_ok ? 0 : PTE_NX);
-    as->pages++;
-    return 0;
-}
-
-u64 aspace_lookup(struct aspace *as, u64 va)
-{
-    if (va >= USER_TOP)
-        return 0;
-    u64 *pte = walk(as, va, false);
-    return pte && (*pte & PTE_P) ? *pte & PTE_ADDR : 0;
-}
-
-bool aspace_user_ok(struct aspace *as, u64 va, u64 len, bool write)
-{
-    if (len == 0)
-        return true;
-    if (va >= USER_TOP || len > USER_TOP - va)
-        return false;
-    for (u64 p = ALIGN_DOWN(va, PAGE_SIZE); p < va + len; p += PAGE_SIZE) {
-        u64 *pte = walk(as, p, false);
-        if (!pte || !(*pte & PTE_P) || !(*pte & PTE_U) || (write && !(*pte & PTE_W)))
-            return false;
-    }
-    return true;
-}
-
-static void free_table(struct aspace *as, u64 phys, int level)
-{
-    u64 *t = phys_to_virt(phys);
-    int n = level == 4 ? 256 : 512; /* the kernel half is shared */
-    for (int i = 0; i < n; i++) {
-        if (!(t[i] & PTE_P))
+    for (u32 c = 0; c < ncpus_online; c++) {
+        want[c] = 0;
+        if (c == me || loaded[c] != as->pml4)
             continue;
-        if (level == 1) {
-            frame_free(t[i] & PTE_ADDR);
-            as->pages--;
-        } else {
-            free_table(as, t[i] & PTE_ADDR, level - 1);
-        }
+        /* The request is visible before the IPI arrives. */
+        want[c] = __atomic_add_fetch(&asked[c], 1, __ATOMIC_SEQ_CST);
+        lapic_send_ipi(percpu_area[c].apic_id, VEC_TLB);
     }
-    frame_free(phys);
-    as->tables--;
+    for (u32 c = 0; c < ncpus_online; c++)
+        while (want[c] && !reloaded(c, want[c]))
+            cpu_relax();
 }
 
-void aspace_destroy(struct aspace *as)
+void mmu_release(struct aspace *as)
 {
     if (read_cr3() == as->pml4)
-        write_cr3(kernel_cr3);
-    free_table(as, as->pml4, 4);
-    as->pml4 = 0;
+        aspace_activate_kernel();
+    for (u32 c = 0; c < ncpus_online; c++)
+        if (loaded[c] == as->pml4)
+            panic("mmu_release: cpu %u still runs on the tables being freed", c);
 }
-
-void aspace_activate(struct aspace *as) { write_cr3(as->pml4); }
-void aspace_activate_kernel(void) { write_cr3(kernel_cr3); }

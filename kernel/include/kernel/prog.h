@@ -27,8 +27,9 @@ struct prog *prog_current(void);
 __attribute__((noreturn)) void prog_fault(u64 vector, const char *what, u64 error, u64 rip,
                                           u64 addr);
 
-/* Loads an ELF64 x86-64 executable into as.  Returns NULL on success (entry
- * set) or a message saying what is wrong with the image. */
-const char *elf_load(const void *img, u64 size, struct aspace *as, u64 *entry);
+struct task;
+/* Loads an ELF64 x86-64 executable into t as kernel-owned root mappings.
+ * Returns NULL on success (entry set) or what is wrong with the image. */
+const char *elf_load(const void *img, u64 size, struct task *t, u64 *entry);
 
 #endif

@@ -1,35 +1,128 @@
-/* Address spaces: 4-level x86-64 page tables.  The kernel half (PML4
- * entries 256..511) is shared by every address space. */
+/* Address spaces: 4-level x86-64 page tables, with a node table beside
+ * each leaf page table for the mapping database (kernel/mapdb.h).
+ *
+ * The kernel half (PML4 entries 256..511) is shared by every address
+ * space.  The user half is built from two kinds of mappings:
+ *  - mapping-database pages: the PTE plus a node-table slot pointing at the
+ *    page's mapping node (only mapdb.c writes these);
+ *  - fixed pages (UTCBs): a PTE and no node, made by mmu_map_fixed.
+ * Page-table pages are charged to the task as KMEM_PAGETABLE, node tables
+ * as KMEM_NODETABLE.  Tables are freed only with the space (aspace_destroy).
+ * A leaf table finds its node table through the frame allocator's aux word
+ * (frame_aux_get(leaf table) = node table, 0 = none yet); node tables exist
+ * only beside leaf tables that hold (or held) mapping-database pages.
+ *
+ * The page-table code (pgtable.c) is portable C and runs in host unit tests
+ * as written; mmu.c holds what touches the hardware (CR3, TLB, IPIs) and
+ * the kernel half.
+ *
+ * Locking: the kernel lock, for everything but the direct map (mmu_init,
+ * boot CPU, before the others start).
+ */
 #ifndef ARCH_MMU_H
 #define ARCH_MMU_H
 
 #include <kernel/types.h>
 
-#define MAP_W 0x1 /* writable */
-#define MAP_X 0x2 /* executable */
+struct task;
 
 struct aspace {
-    u64 pml4;   /* physical address of the top-level table */
-    u64 tables; /* page-table pages held (PML4 included) */
-    u64 pages;  /* user frames mapped */
+    u64 pml4; /* physical address of the top-level table; 0 = none */
 };
 
 /* Direct map of [4 GiB, max_phys) (the boot tables map the first 4 GiB). */
 void mmu_init(u64 max_phys);
-/* false: out of memory. */
-bool aspace_create(struct aspace *as);
-/* Maps user page va -> phys.  0 on success; -1 out of memory; -2 va is
- * not a page-aligned user address; -3 already mapped. */
-int aspace_map(struct aspace *as, u64 va, u64 phys, u32 flags);
+
+/* ---- spaces ---------------------------------------------------------- */
+
+/* Gives t (whose t->as is zero) a top-level table with the kernel half;
+ * false when memory is short. */
+bool aspace_create(struct task *t);
+/* Frees t's page tables and node tables.  Every mapping-database page must
+ * be gone (mapdb_task_destroy first); fixed pages left are dropped, their
+ * frames are the caller's.  No other CPU may have the space loaded; this
+ * CPU leaves it for the kernel's tables. */
+void aspace_destroy(struct task *t);
 /* Physical address mapped at user page va, or 0. */
 u64 aspace_lookup(struct aspace *as, u64 va);
 /* true when every byte of [va, va+len) is mapped user-accessible (and
  * writable if write); len 0 is ok; overflow and kernel addresses fail. */
 bool aspace_user_ok(struct aspace *as, u64 va, u64 len, bool write);
-/* Frees every mapped user frame and every table. */
-void aspace_destroy(struct aspace *as);
+/* Loads as (or the kernel's tables) on this CPU.  Every CR3 switch must go
+ * through these: TLB shootdowns find the CPUs to flush from them. */
 void aspace_activate(struct aspace *as);
-/* The kernel's own address space (boot tables), active when no program runs. */
 void aspace_activate_kernel(void);
+
+/* ---- fixed pages (outside the mapping database) ---------------------- */
+
+/* Maps user page va of t to phys with rights (KM_R|KM_W|KM_X; R implied).
+ * 0, -KM_EINVAL (va not a page-aligned user address), -KM_EBUSY (va is
+ * mapped), -KM_ENOMEM (no memory for page tables). */
+int mmu_map_fixed(struct task *t, u64 va, u64 phys, u32 rights);
+/* Removes the fixed page at va (TLBs flushed); returns its frame, or 0 if
+ * nothing was mapped there.  Panics on a mapping-database page. */
+u64 mmu_unmap_fixed(struct task *t, u64 va);
+
+/* ---- for the mapping database ---------------------------------------- */
+
+/* Where one user page of a space is: its leaf PTE and its node-table slot
+ * (NULL when the leaf table has no node table). */
+struct mmu_slot {
+    u64 *pte;
+    void **node;
+};
+
+enum mmu_walk_mode {
+    MMU_FIND,       /* only look */
+    MMU_CREATE_PT,  /* create missing page tables (not the node table) */
+    MMU_CREATE_ALL, /* create missing page tables and the node table */
+};
+/* Finds the slot of user page va (page aligned, below USER_TOP) of t.
+ * false: a table is missing (MMU_FIND) or memory is short. */
+bool mmu_walk(struct task *t, u64 va, enum mmu_walk_mode mode, struct mmu_slot *s);
+/* The first page >= va and < end whose node slot is set (a mapping-database
+ * page), or end.  Skips absent tables whole, so sparse spaces are cheap. */
+u64 mmu_next_node(struct task *t, u64 va, u64 end);
+bool mmu_present(const struct mmu_slot *s);
+u64 mmu_phys(const struct mmu_slot *s);
+/* The rights the PTE grants (KM_R always; KM_X also without NX). */
+u32 mmu_rights(const struct mmu_slot *s);
+/* Sets the PTE of page va of t (slot s) to phys with rights (KM_R implied);
+ * flushes TLBs when it replaces a present entry. */
+void mmu_set(struct task *t, u64 va, struct mmu_slot *s, u64 phys, u32 rights);
+/* Clears the PTE and flushes TLBs (the node slot is the caller's). */
+void mmu_clear(struct task *t, u64 va, struct mmu_slot *s);
+/* Pages held by t's tables: page-table pages (the PML4 included) and node
+ * tables, counted by walking them (tests and accounting checks). */
+void mmu_count_tables(struct task *t, u64 *page_tables, u64 *node_tables);
+
+/* ---- TLB consistency -------------------------------------------------
+ * Without PCIDs a CPU caches translations only of the tables in its CR3
+ * (the kernel half aside), and a CR3 write drops them.  After a present
+ * PTE of as changed or went away, arch_tlb_shootdown invalidates the pages
+ * on this CPU (invlpg, or a CR3 reload past 32 pages), sends IPI VEC_TLB to
+ * every other CPU that has as loaded (aspace_activate says which) and waits
+ * until each has reloaded CR3.  On return no CPU can reach the old frame
+ * through as, so it may be reused at once.
+ * Waiting with the kernel lock held is deadlock-free only if every CPU can
+ * take VEC_TLB soon, so:
+ *  - the VEC_TLB handler calls arch_tlb_ipi() and EOIs, from user or kernel
+ *    mode, without taking the kernel lock;
+ *  - waiting for the kernel lock is done with interrupts on (they go off
+ *    again once it is held), and interrupts from kernel mode never take it.
+ * The other windows with interrupts off (entry before the lock, return
+ * after it) are short and need nothing; a CPU halted for the end of the
+ * run (percpu halt_ack) is not waited for. */
+#define VEC_TLB 0xf3
+void arch_tlb_shootdown(struct aspace *as, u64 va, u64 npages);
+void arch_tlb_ipi(void);
+
+/* ---- arch-internal (pgtable.c <-> mmu.c, faked by host tests) --------- */
+extern u64 mmu_pte_nx; /* the NX bit when the CPU has it, else 0 */
+/* Copies the kernel half into a new top-level table. */
+void mmu_kernel_half(u64 *pml4);
+/* A space is about to be freed: this CPU leaves it; panics if another CPU
+ * still has it loaded. */
+void mmu_release(struct aspace *as);
 
 #endif

@@ -8,5 +8,6 @@
 #define USER_TOP 0x00007fffffffe000ull
 extern u8 *host_phys_base;
 static inline void *phys_to_virt(u64 p) { return host_phys_base + p; }
+static inline u64 virt_to_phys(const void *v) { return (u64)((const u8 *)v - host_phys_base); }
 
 #endif

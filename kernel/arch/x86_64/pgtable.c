@@ -1,0 +1,252 @@
+/* x86-64 page tables of user spaces and the node tables beside them (see
+ * arch/mmu.h).  Portable C: no privileged instruction here, so host unit
+ * tests run this file as written (hardware hooks: mmu.c).
+ *
+ * Tables: PML4 -> PDPT -> PD -> leaf table (PT), 512 entries each.  Upper
+ * entries of the user half are P|W|U (the leaf entry decides the rights);
+ * no large pages in the user half.  The node table of a leaf table is the
+ * frame in the leaf table's aux word; its entry i is the mapping node of
+ * the page in PTE i (or NULL).  Every table is charged to the space's task.
+ */
+#include <abi/l4.h>
+#include <abi/syscall.h>
+#include <arch/layout.h>
+#include <arch/mmu.h>
+#include <kernel/frame.h>
+#include <kernel/kmem.h>
+#include <kernel/printk.h>
+#include <kernel/task.h>
+
+#define PTE_P 0x1ull
+#define PTE_W 0x2ull
+#define PTE_U 0x4ull
+#define PTE_ADDR 0x000ffffffffff000ull
+#define LEAF_SHIFT 21 /* entries at this level point to leaf tables */
+
+u64 mmu_pte_nx; /* set by mmu_init when EFER.NXE is on */
+
+static u64 *table_of(u64 entry) { return phys_to_virt(entry & PTE_ADDR); }
+static u64 index_at(u64 va, int shift) { return (va >> shift) & 511; }
+static bool user_page(u64 va) { return va < USER_TOP && !(va & (PAGE_SIZE - 1)); }
+
+static u64 pte_make(u64 phys, u32 rights)
+{
+    return phys | PTE_P | PTE_U | ((rights & KM_W) ? PTE_W : 0) | ((rights & KM_X) ? 0 : mmu_pte_nx);
+}
+
+bool aspace_create(struct task *t)
+{
+    u64 p = kmem_page_alloc(t, KMEM_PAGETABLE);
+    if (!p)
+        return false;
+    mmu_kernel_half(phys_to_virt(p));
+    t->as.pml4 = p;
+    return true;
+}
+
+/* The leaf table holding va's PTE under top-level table pml4, or NULL.
+ * With t, missing tables are created (and charged to t); a new leaf table
+ * starts without a node table. */
+static u64 *leaf_table(u64 pml4, u64 va, struct task *t)
+{
+    u64 *tb = phys_to_virt(pml4);
+    for (int shift = 39; shift >= LEAF_SHIFT; shift -= 9) {
+        u64 *e = &tb[index_at(va, shift)];
+        if (!(*e & PTE_P)) {
+            if (!t)
+                return NULL;
+            u64 f = kmem_page_alloc(t, KMEM_PAGETABLE);
+            if (!f)
+                return NULL;
+            if (shift == LEAF_SHIFT)
+                frame_aux_set(f, 0);
+            *e = f | PTE_P | PTE_W | PTE_U;
+        }
+        tb = table_of(*e);
+    }
+    return tb;
+}
+
+bool mmu_walk(struct task *t, u64 va, enum mmu_walk_mode mode, struct mmu_slot *s)
+{
+    assert(user_page(va));
+    u64 *leaf = leaf_table(t->as.pml4, va, mode == MMU_FIND ? NULL : t);
+    if (!leaf)
+        return false;
+    u64 leaf_phys = virt_to_phys(leaf);
+    u64 nt = frame_aux_get(leaf_phys);
+    if (!nt && mode == MMU_CREATE_ALL) {
+        nt = kmem_page_alloc(t, KMEM_NODETABLE);
+        if (!nt)
+            return false;
+        frame_aux_set(leaf_phys, nt);
+    }
+    s->pte = &leaf[index_at(va, 12)];
+    s->node = nt ? (void **)phys_to_virt(nt) + index_at(va, 12) : NULL;
+    return true;
+}
+
+/* First page in [va, end) with a node slot set, below table tb whose
+ * entries each span 1 << shift bytes; end if none.  Recursion depth 4. */
+static u64 next_node(u64 *tb, int shift, u64 va, u64 end)
+{
+    while (va < end) {
+        u64 e = tb[index_at(va, shift)];
+        u64 span_end = MIN((va | ((1ull << shift) - 1)) + 1, end);
+        if (!(e & PTE_P)) {
+            /* nothing mapped in this span */
+        } else if (shift > LEAF_SHIFT) {
+            u64 r = next_node(table_of(e), shift - 9, va, span_end);
+            if (r < span_end)
+                return r;
+        } else {
+            u64 nt = frame_aux_get(e & PTE_ADDR);
+            void **nodes = nt ? phys_to_virt(nt) : NULL;
+            for (u64 v = va; nodes && v < span_end; v += PAGE_SIZE)
+                if (nodes[index_at(v, 12)])
+                    return v;
+        }
+        va = span_end;
+    }
+    return end;
+}
+
+u64 mmu_next_node(struct task *t, u64 va, u64 end)
+{
+    u64 lim = MIN(end, USER_TOP);
+    u64 r = va < lim ? next_node(phys_to_virt(t->as.pml4), 39, va, lim) : lim;
+    return r < lim ? r : end;
+}
+
+bool mmu_present(const struct mmu_slot *s) { return *s->pte & PTE_P; }
+u64 mmu_phys(const struct mmu_slot *s) { return *s->pte & PTE_ADDR; }
+
+u32 mmu_rights(const struct mmu_slot *s)
+{
+    u64 e = *s->pte;
+    if (!(e & PTE_P))
+        return 0;
+    return KM_R | ((e & PTE_W) ? KM_W : 0) | ((e & mmu_pte_nx) ? 0 : KM_X);
+}
+
+void mmu_set(struct task *t, u64 va, struct mmu_slot *s, u64 phys, u32 rights)
+{
+    u64 old = *s->pte;
+    *s->pte = pte_make(phys, rights);
+    if (old & PTE_P)
+        arch_tlb_shootdown(&t->as, va, 1);
+}
+
+void mmu_clear(struct task *t, u64 va, struct mmu_slot *s)
+{
+    u64 old = *s->pte;
+    *s->pte = 0;
+    if (old & PTE_P)
+        arch_tlb_shootdown(&t->as, va, 1);
+}
+
+int mmu_map_fixed(struct task *t, u64 va, u64 phys, u32 rights)
+{
+    struct mmu_slot s;
+    if (!user_page(va) || (phys & (PAGE_SIZE - 1)))
+        return -KM_EINVAL;
+    if (!mmu_walk(t, va, MMU_CREATE_PT, &s))
+        return -KM_ENOMEM;
+    if (mmu_present(&s))
+        return -KM_EBUSY;
+    mmu_set(t, va, &s, phys, rights);
+    return 0;
+}
+
+u64 mmu_unmap_fixed(struct task *t, u64 va)
+{
+    struct mmu_slot s;
+    if (!user_page(va) || !mmu_walk(t, va, MMU_FIND, &s) || !mmu_present(&s))
+        return 0;
+    if (s.node && *s.node)
+        panic("mmu_unmap_fixed: %lx is a mapping-database page", va);
+    u64 phys = mmu_phys(&s);
+    mmu_clear(t, va, &s);
+    return phys;
+}
+
+u64 aspace_lookup(struct aspace *as, u64 va)
+{
+    if (!user_page(va))
+        return 0;
+    u64 *leaf = leaf_table(as->pml4, va, NULL);
+    u64 e = leaf ? leaf[index_at(va, 12)] : 0;
+    return (e & PTE_P) ? e & PTE_ADDR : 0;
+}
+
+bool aspace_user_ok(struct aspace *as, u64 va, u64 len, bool write)
+{
+    if (len == 0)
+        return true;
+    if (va >= USER_TOP || len > USER_TOP - va)
+        return false;
+    for (u64 p = ALIGN_DOWN(va, PAGE_SIZE); p < va + len; p += PAGE_SIZE) {
+        u64 *leaf = leaf_table(as->pml4, p, NULL);
+        u64 e = leaf ? leaf[index_at(p, 12)] : 0;
+        if (!(e & PTE_P) || !(e & PTE_U) || (write && !(e & PTE_W)))
+            return false;
+    }
+    return true;
+}
+
+/* Frees a leaf table's node table, which must be empty by now. */
+static void free_node_table(struct task *t, u64 leaf_phys)
+{
+    u64 nt = frame_aux_get(leaf_phys);
+    if (!nt)
+        return;
+    void **nodes = phys_to_virt(nt);
+    for (int i = 0; i < 512; i++)
+        if (nodes[i])
+            panic("aspace_destroy: task %u still has a mapping node", t->number);
+    frame_aux_set(leaf_phys, 0);
+    kmem_page_free(t, KMEM_NODETABLE, nt);
+}
+
+/* Frees table phys (its entries span 1 << shift bytes) and the tables below. */
+static void free_tables(struct task *t, u64 phys, int shift)
+{
+    u64 *tb = phys_to_virt(phys);
+    int n = shift == 39 ? 256 : 512; /* the kernel half is shared */
+    for (int i = 0; shift > 12 && i < n; i++)
+        if (tb[i] & PTE_P)
+            free_tables(t, tb[i] & PTE_ADDR, shift - 9);
+    if (shift == 12)
+        free_node_table(t, phys);
+    kmem_page_free(t, KMEM_PAGETABLE, phys);
+}
+
+void aspace_destroy(struct task *t)
+{
+    if (!t->as.pml4)
+        return;
+    mmu_release(&t->as);
+    free_tables(t, t->as.pml4, 39);
+    t->as.pml4 = 0;
+}
+
+static void count_tables(u64 phys, int shift, u64 *pts, u64 *nts)
+{
+    u64 *tb = phys_to_virt(phys);
+    int n = shift == 39 ? 256 : 512;
+    (*pts)++;
+    if (shift == 12) {
+        *nts += frame_aux_get(phys) != 0;
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        if (tb[i] & PTE_P)
+            count_tables(tb[i] & PTE_ADDR, shift - 9, pts, nts);
+}
+
+void mmu_count_tables(struct task *t, u64 *page_tables, u64 *node_tables)
+{
+    *page_tables = *node_tables = 0;
+    if (t->as.pml4)
+        count_tables(t->as.pml4, 39, page_tables, node_tables);
+}

@@ -1,0 +1,689 @@
+/* Mapping database: derivation trees of mappings, map, grant, unmap (see
+ * kernel/mapdb.h).
+ *
+ * DATA STRUCTURES
+ *
+ * struct mnode, one per mapping (a user page of a task holding a frame):
+ *   word    the page's address (bits 46..12), flags (MN_*), rights (2..0)
+ *   parent  the mapping it was derived from (map), NULL for a root
+ *   child   the first mapping derived from it
+ *   next    the next mapping derived from the same parent
+ * 32 bytes.  The task is not stored: a node lives in a node page of the
+ * task whose mapping it is, and the page's header names the task (so a
+ * grant moves the node to a page of the receiver's).  The frame is not
+ * stored either: it is in the page's PTE.  Siblings are singly linked:
+ * taking one node out of its parent's list (unmap with self, replacement,
+ * grant) walks its siblings; removing a subtree unlinks only its top, and
+ * inserting is O(1).  A prev link would cost 8 bytes in every node for
+ * lists that are short in practice.
+ *
+ * Node pages (struct mnode_page + 126 nodes, KMEM_MAPNODE, charged to the
+ * task): a circular list from t->mapdb, the pages with free nodes first; a
+ * page goes back to kmem when its last node is freed.
+ *
+ * Node tables (arch/mmu.h): beside each leaf page table, the mapping node
+ * of each page (mmu_walk gives the PTE and the slot together).
+ *
+ * sigma0: a table of (task, physical range) pairs.  Its idempotent root
+ * mappings (va == phys, all rights, not kernel-owned) are made lazily: when
+ * sigma0 maps or grants an unmapped page of its ranges onward, and when it
+ * touches one (mapdb_sigma0_fault, from the page-fault path).  As in other
+ * L4 kernels, sigma0 (trusted, the root of all memory) can thus get back a
+ * frame it granted away; it is up to sigma0 not to hand a frame out twice.
+ *
+ * INVARIANTS (mapdb_check verifies them)
+ *  1. A node is in exactly one slot: the one of (its task, its va); a slot
+ *     is set exactly when a mapping-database page is mapped there, and its
+ *     PTE is present with the node's frame and rights.
+ *  2. Every mapping has KM_R (x86 cannot give W or X without R): revoking
+ *     R removes the mapping.
+ *  3. A node's rights are a subset of its parent's.  So revoking rights
+ *     from a mapping and its derived ones never leaves a derived mapping
+ *     with more than the one it came from.
+ *  4. All mappings of one tree share the frame; a tree's root is a
+ *     mapping made by mapdb_map_root or a sigma0 page; MN_KERNEL_OWNED
+ *     roots free their frame when they go.
+ *  5. n->parent's child list holds n; children's parent is n.
+ *  6. The task's kmem counters equal the pages it holds: page tables and
+ *     node tables (mmu_count_tables), node pages (the list).
+ * Trees are walked iteratively (parent pointers), so depth is bounded
+ * only by memory, never by the kernel stack.
+ *
+ * Locking: the kernel lock protects everything here (every field of every
+ * node, node page and the sigma0 table).
+ */
+#include <abi/l4.h>
+#include <abi/syscall.h>
+#include <arch/layout.h>
+#include <arch/mmu.h>
+#include <kernel/frame.h>
+#include <kernel/kmem.h>
+#include <kernel/mapdb.h>
+#include <kernel/printk.h>
+#include <kernel/string.h>
+#include <kernel/task.h>
+
+#define MN_RIGHTS 0x7ull
+#define MN_KERNEL_OWNED 0x8ull /* root: the frame is freed with it */
+#define MN_VA 0x00007ffffffff000ull
+#define UTCB_END (KM_UTCB_AREA + KM_UTCB_AREA_SIZE)
+#define SIGMA0_RANGES 64
+
+struct mnode {
+    u64 word;
+    struct mnode *parent;
+    struct mnode *child;
+    struct mnode *next; /* also the free-list link of a free node */
+};
+
+struct mnode_page {
+    struct mnode_page *next, *prev; /* the task's node pages, circular */
+    struct mnode *free;             /* free nodes of this page */
+    struct task *task;              /* whose mappings these nodes are */
+    u32 used;                       /* nodes in use */
+};
+
+#define NODES_PER_PAGE ((PAGE_SIZE - sizeof(struct mnode_page)) / sizeof(struct mnode))
+_Static_assert(sizeof(struct mnode) == 32, "mapping nodes stay small");
+_Static_assert(NODES_PER_PAGE == 126, "node page layout");
+
+static struct sigma0_range {
+    struct task *t; /* NULL: free entry */
+    u64 base, end;
+} sigma0[SIGMA0_RANGES];
+
+/* ---- nodes -------------------------------------------------------------- */
+
+static struct mnode_page *page_of(const struct mnode *n)
+{
+    return (struct mnode_page *)ALIGN_DOWN((uptr)n, PAGE_SIZE);
+}
+
+static struct task *node_task(const struct mnode *n) { return page_of(n)->task; }
+static u64 node_va(const struct mnode *n) { return n->word & MN_VA; }
+static u32 node_rights(const struct mnode *n) { return (u32)(n->word & MN_RIGHTS); }
+
+static void list_insert_front(struct task *t, struct mnode_page *pg)
+{
+    struct mnode_page *head = t->mapdb;
+    if (!head) {
+        pg->next = pg->prev = pg;
+    } else {
+        pg->next = head;
+        pg->prev = head->prev;
+        head->prev->next = pg;
+        head->prev = pg;
+    }
+    t->mapdb = pg;
+}
+
+static void list_remove(struct task *t, struct mnode_page *pg)
+{
+    if (pg->next == pg) {
+        t->mapdb = NULL;
+        return;
+    }
+    pg->prev->next = pg->next;
+    pg->next->prev = pg->prev;
+    if (t->mapdb == pg)
+        t->mapdb = pg->next;
+}
+
+static struct mnode_page *page_alloc(struct task *t)
+{
+    u64 p = kmem_page_alloc(t, KMEM_MAPNODE);
+    if (!p)
+        return NULL;
+    struct mnode_page *pg = phys_to_virt(p);
+    struct mnode *nodes = (struct mnode *)(pg + 1);
+    pg->task = t;
+    for (usize i = 0; i < NODES_PER_PAGE; i++)
+        nodes[i].next = i + 1 < NODES_PER_PAGE ? &nodes[i + 1] : NULL;
+    pg->free = nodes;
+    list_insert_front(t, pg);
+    return pg;
+}
+
+/* A zeroed node in one of t's node pages, or NULL when memory is short. */
+static struct mnode *node_alloc(struct task *t)
+{
+    struct mnode_page *pg = t->mapdb;
+    if ((!pg || !pg->free) && !(pg = page_alloc(t)))
+        return NULL;
+    struct mnode *n = pg->free;
+    pg->free = n->next;
+    pg->used++;
+    if (!pg->free) /* full: behind every page with free nodes */
+        t->mapdb = pg->next;
+    memset(n, 0, sizeof *n);
+    return n;
+}
+
+static void node_free(struct mnode *n)
+{
+    struct mnode_page *pg = page_of(n);
+    struct task *t = pg->task;
+    bool was_full = !pg->free;
+    memset(n, 0, sizeof *n);
+    n->next = pg->free;
+    pg->free = n;
+    if (--pg->used == 0) {
+        list_remove(t, pg);
+        kmem_page_free(t, KMEM_MAPNODE, virt_to_phys(pg));
+    } else if (was_full && t->mapdb != pg) {
+        list_remove(t, pg);
+        list_insert_front(t, pg);
+    }
+}
+
+/* ---- trees -------------------------------------------------------------- */
+
+static void link_child(struct mnode *parent, struct mnode *n)
+{
+    n->parent = parent;
+    n->next = parent->child;
+    parent->child = n;
+}
+
+/* The link that points at n: its parent's child field or a sibling's next. */
+static struct mnode **link_to(struct mnode *n)
+{
+    struct mnode **pp = &n->parent->child;
+    while (*pp != n) {
+        if (!*pp)
+            panic("mapdb: node %p missing from its parent's list", (void *)n);
+        pp = &(*pp)->next;
+    }
+    return pp;
+}
+
+/* Takes n (with its subtree) out of its parent's list. */
+static void unlink_node(struct mnode *n)
+{
+    if (n->parent)
+        *link_to(n) = n->next;
+    n->parent = n->next = NULL;
+}
+
+/* nn takes n's place in the tree: same parent, same position, n's children. */
+static void replace_node(struct mnode *n, struct mnode *nn)
+{
+    nn->parent = n->parent;
+    nn->next = n->next;
+    nn->child = n->child;
+    if (n->parent)
+        *link_to(n) = nn;
+    for (struct mnode *c = nn->child; c; c = c->next)
+        c->parent = nn;
+}
+
+/* n leaves the tree; its children take its place in its parent's list. */
+static void dissolve_node(struct mnode *n)
+{
+    struct mnode **pp = link_to(n), *last = NULL;
+    for (struct mnode *c = n->child; c; c = c->next) {
+        c->parent = n->parent;
+        last = c;
+    }
+    if (last) {
+        last->next = n->next;
+        *pp = n->child;
+    } else {
+        *pp = n->next;
+    }
+    n->parent = n->next = n->child = NULL;
+}
+
+static bool is_ancestor(const struct mnode *a, const struct mnode *n)
+{
+    for (const struct mnode *p = n->parent; p; p = p->parent)
+        if (p == a)
+            return true;
+    return false;
+}
+
+/* Pre-order successor of n among the descendants of top, or NULL. */
+static struct mnode *next_below(struct mnode *n, const struct mnode *top)
+{
+    if (n->child)
+        return n->child;
+    for (; n != top; n = n->parent)
+        if (n->next)
+            return n->next;
+    return NULL;
+}
+
+/* ---- pages -------------------------------------------------------------- */
+
+static bool reserved(u64 va) { return va >= USER_TOP || (va >= KM_UTCB_AREA && va < UTCB_END); }
+
+/* The node of t's page va (slot in s), or NULL. */
+static struct mnode *node_at(struct task *t, u64 va, struct mmu_slot *s)
+{
+    if (!mmu_walk(t, va, MMU_FIND, s) || !s->node)
+        return NULL;
+    return *s->node;
+}
+
+static void slot_of(struct mnode *n, struct mmu_slot *s)
+{
+    if (node_at(node_task(n), node_va(n), s) != n)
+        panic("mapdb: node %p is not in its slot", (void *)n);
+}
+
+static void set_rights(struct mnode *n, u32 rights)
+{
+    struct mmu_slot s;
+    slot_of(n, &s);
+    n->word = (n->word & ~MN_RIGHTS) | rights;
+    mmu_set(node_task(n), node_va(n), &s, mmu_phys(&s), rights);
+}
+
+/* Unmaps n's page and frees n, which has left its tree (no children). */
+static void drop_mapping(struct mnode *n)
+{
+    struct mmu_slot s;
+    slot_of(n, &s);
+    u64 phys = mmu_phys(&s);
+    *s.node = NULL;
+    mmu_clear(node_task(n), node_va(n), &s); /* TLBs flushed: the frame is unreachable */
+    if (n->word & MN_KERNEL_OWNED)
+        frame_free(phys);
+    node_free(n);
+}
+
+/* Removes every mapping derived from x (not x), children before parents;
+ * returns how many. */
+static u64 remove_descendants(struct mnode *x)
+{
+    u64 count = 0;
+    struct mnode *n = x->child;
+    while (n) {
+        if (n->child) {
+            n = n->child;
+            continue;
+        }
+        struct mnode *p = n->parent; /* n is p's first child */
+        p->child = n->next;
+        drop_mapping(n);
+        count++;
+        n = p->child ? p->child : (p == x ? NULL : p);
+    }
+    return count;
+}
+
+/* Removes x and everything derived from it. */
+static u64 remove_tree(struct mnode *x)
+{
+    u64 count = remove_descendants(x) + 1;
+    unlink_node(x);
+    drop_mapping(x);
+    return count;
+}
+
+/* Takes rights (never KM_R) from every mapping derived from x; returns how
+ * many had some of them. */
+static u64 reduce_descendants(struct mnode *x, u32 rights)
+{
+    u64 count = 0;
+    for (struct mnode *n = next_below(x, x); n; n = next_below(n, x))
+        if (node_rights(n) & rights) {
+            set_rights(n, node_rights(n) & ~rights);
+            count++;
+        }
+    return count;
+}
+
+/* A root mapping of phys at t's page va; the slot is found or made in s. */
+static int make_root(struct task *t, u64 va, u64 phys, u32 rights, u64 flags, struct mmu_slot *s)
+{
+    if (!mmu_walk(t, va, MMU_CREATE_ALL, s))
+        return -KM_ENOMEM;
+    if (mmu_present(s))
+        return -KM_EBUSY;
+    struct mnode *n = node_alloc(t);
+    if (!n)
+        return -KM_ENOMEM;
+    n->word = va | flags | rights;
+    *s->node = n;
+    mmu_set(t, va, s, phys, rights);
+    return 0;
+}
+
+/* ---- sigma0 ------------------------------------------------------------- */
+
+static bool sigma0_owns(const struct task *t, u64 va)
+{
+    for (int i = 0; i < SIGMA0_RANGES; i++)
+        if (sigma0[i].t == t && va >= sigma0[i].base && va < sigma0[i].end)
+            return true;
+    return false;
+}
+
+/* The first page >= va and < end in one of t's ranges, or end. */
+static u64 sigma0_next(const struct task *t, u64 va, u64 end)
+{
+    u64 best = end;
+    for (int i = 0; i < SIGMA0_RANGES; i++)
+        if (sigma0[i].t == t && sigma0[i].end > va && sigma0[i].base < best)
+            best = MAX(sigma0[i].base, va);
+    return best;
+}
+
+int mapdb_sigma0_add(struct task *t, u64 base, u64 len)
+{
+    u64 end = base + len;
+    if ((base | len) & (PAGE_SIZE - 1) || len == 0 || end < base || end > USER_TOP ||
+        (base < UTCB_END && end > KM_UTCB_AREA))
+        return -KM_EINVAL;
+    int free_slot = -1;
+    for (int i = 0; i < SIGMA0_RANGES; i++) {
+        if (!sigma0[i].t && free_slot < 0)
+            free_slot = i;
+        if (sigma0[i].t && sigma0[i].t != t && base < sigma0[i].end && end > sigma0[i].base)
+            return -KM_EBUSY; /* two owners of one frame */
+    }
+    if (free_slot < 0)
+        return -KM_ENOMEM;
+    sigma0[free_slot] = (struct sigma0_range){t, base, end};
+    t->flags |= TASK_F_SIGMA0;
+    return 0;
+}
+
+int mapdb_sigma0_fault(struct task *t, u64 va)
+{
+    struct mmu_slot s;
+    va = ALIGN_DOWN(va, PAGE_SIZE);
+    if (!sigma0_owns(t, va))
+        return -KM_EINVAL;
+    if (node_at(t, va, &s))
+        return 0;
+    return make_root(t, va, va, KM_RWX, 0, &s);
+}
+
+/* ---- map and grant ------------------------------------------------------ */
+
+struct xfer {
+    u64 src, dst, len; /* source and destination regions */
+    u32 rights;        /* the fpage's */
+    bool grant;
+};
+
+static bool fpage_ok(u64 f)
+{
+    u32 l = KM_FPAGE_LOG2(f);
+    u64 base = KM_FPAGE_BASE(f);
+    return l >= KM_FPAGE_MIN_LOG2 && l <= KM_FPAGE_MAX_LOG2 && !(f & 0x38) && /* bits 5..3 */
+           !(base & ((1ull << l) - 1)) && base < (1ull << KM_FPAGE_MAX_LOG2);
+}
+
+/* A region (a naturally aligned power of two, so it lies inside the
+ * 4 MiB-aligned UTCB area, holds it, or misses it) is usable unless it lies
+ * inside the UTCB area or above user space.  One larger than the UTCB area
+ * that holds it (the whole space) skips its pages. */
+static bool region_ok(u64 base, u64 len)
+{
+    return base < USER_TOP && !(base >= KM_UTCB_AREA && base + len <= UTCB_END);
+}
+
+/* Decodes and checks an item and window; the placement rule of abi/l4.h. */
+static int plan(u64 word0, u64 word1, u64 acceptor, struct xfer *x)
+{
+    if (word0 & 0xffd || !fpage_ok(word1) || !acceptor || !fpage_ok(acceptor))
+        return -KM_EINVAL;
+    u64 fsize = 1ull << KM_FPAGE_LOG2(word1), wsize = 1ull << KM_FPAGE_LOG2(acceptor);
+    u64 hot = KM_FPAGE_BASE(word0);
+    if (fsize <= wsize) {
+        x->src = KM_FPAGE_BASE(word1);
+        x->dst = KM_FPAGE_BASE(acceptor) + ALIGN_DOWN(hot & (wsize - 1), fsize);
+        x->len = fsize;
+    } else {
+        x->src = KM_FPAGE_BASE(word1) + ALIGN_DOWN(hot & (fsize - 1), wsize);
+        x->dst = KM_FPAGE_BASE(acceptor);
+        x->len = wsize;
+    }
+    x->rights = KM_FPAGE_RIGHTS(word1);
+    x->grant = word0 & KM_ITEM_GRANT;
+    /* Both regions are aligned to their common size, so within one task
+     * they are equal (each page maps onto itself) or disjoint. */
+    return region_ok(x->src, x->len) && region_ok(x->dst, x->len) ? 0 : -KM_EINVAL;
+}
+
+/* The receiver already has this frame at the destination: map lets its
+ * rights grow by what is given, up to its parent's (invariant 3). */
+static void grow_rights(struct mnode *dn, u32 given)
+{
+    u32 cap = dn->parent ? node_rights(dn->parent) : node_rights(dn);
+    u32 r = node_rights(dn) | (given & cap);
+    if (r != node_rights(dn))
+        set_rights(dn, r);
+}
+
+/* Grant: nn (in `to`, at dva) takes sn's place in the tree; sn goes. */
+static void move_node(struct mnode *sn, struct mmu_slot *ss, struct mnode *nn, struct task *to,
+                      u64 dva, struct mmu_slot *ds, u32 given)
+{
+    u64 phys = mmu_phys(ss);
+    u32 lost = node_rights(sn) & ~given;
+    if (lost) /* derived mappings keep no more than the granted one */
+        reduce_descendants(sn, lost);
+    nn->word = dva | (sn->word & MN_KERNEL_OWNED) | given;
+    replace_node(sn, nn);
+    *ss->node = NULL;
+    mmu_clear(node_task(sn), node_va(sn), ss);
+    node_free(sn);
+    *ds->node = nn;
+    mmu_set(to, dva, ds, phys, given);
+}
+
+/* One page: 1 mapped, 0 skipped (nothing to send, or a fixed page at the
+ * destination), or -KM_ENOMEM. */
+static int transfer_page(struct task *from, u64 sva, struct task *to, u64 dva, u32 rights,
+                         bool grant)
+{
+    struct mmu_slot ss, ds;
+    struct mnode *sn = node_at(from, sva, &ss);
+    if (!sn && sigma0_owns(from, sva)) {
+        int r = make_root(from, sva, sva, KM_RWX, 0, &ss);
+        if (r)
+            return r == -KM_EBUSY ? 0 : r;
+        sn = *ss.node;
+    }
+    u32 given = sn ? rights & node_rights(sn) : 0;
+    if (!(given & KM_R))
+        return 0;
+    if (from == to && sva == dva)
+        return 1; /* onto itself: it is there already */
+    if (!mmu_walk(to, dva, MMU_CREATE_ALL, &ds))
+        return -KM_ENOMEM;
+    struct mnode *dn = *ds.node;
+    if (mmu_present(&ds) && !dn)
+        return 0;
+    if (dn && mmu_phys(&ds) == mmu_phys(&ss)) {
+        if (!grant) {
+            grow_rights(dn, given);
+            return 1;
+        }
+        if (is_ancestor(dn, sn)) { /* granted back where it came from */
+            dissolve_node(sn);
+            *ss.node = NULL;
+            mmu_clear(from, sva, &ss);
+            node_free(sn);
+            return 1;
+        }
+    }
+    struct mnode *nn = node_alloc(to);
+    if (!nn)
+        return -KM_ENOMEM;
+    if (dn) /* a different mapping (not sn's ancestor): it goes */
+        remove_tree(dn);
+    if (grant) {
+        move_node(sn, &ss, nn, to, dva, &ds, given);
+    } else {
+        nn->word = dva | given;
+        link_child(sn, nn);
+        *ds.node = nn;
+        mmu_set(to, dva, &ds, mmu_phys(&ss), given);
+    }
+    return 1;
+}
+
+/* The next page of from's at or after va, below end, that may be sent. */
+static u64 next_source(struct task *from, u64 va, u64 end)
+{
+    u64 n = mmu_next_node(from, va, end);
+    return (from->flags & TASK_F_SIGMA0) ? sigma0_next(from, va, n) : n;
+}
+
+i64 mapdb_transfer(struct task *from, u64 word0, u64 word1, struct task *to, u64 acceptor)
+{
+    struct xfer x;
+    int err = plan(word0, word1, acceptor, &x);
+    if (err)
+        return err;
+    i64 pages = 0;
+    u64 end = x.src + x.len;
+    for (u64 va = next_source(from, x.src, end); va < end; va = next_source(from, va + PAGE_SIZE, end)) {
+        u64 dva = x.dst + (va - x.src);
+        if (reserved(va) || reserved(dva))
+            continue;
+        int r = transfer_page(from, va, to, dva, x.rights, x.grant);
+        if (r < 0)
+            return r;
+        pages += r;
+    }
+    return pages;
+}
+
+/* ---- unmap, destroy, lookup -------------------------------------------- */
+
+static u64 revoke(struct mnode *x, u32 rights, bool self)
+{
+    if (rights & KM_R)
+        return self ? remove_tree(x) : remove_descendants(x);
+    u64 count = reduce_descendants(x, rights);
+    if (self && (node_rights(x) & rights)) {
+        set_rights(x, node_rights(x) & ~rights);
+        count++;
+    }
+    return count;
+}
+
+i64 mapdb_unmap(struct task *t, u64 fpage, bool self)
+{
+    if (!fpage_ok(fpage))
+        return -KM_EINVAL;
+    u64 base = KM_FPAGE_BASE(fpage), end = base + (1ull << KM_FPAGE_LOG2(fpage));
+    u32 rights = KM_FPAGE_RIGHTS(fpage);
+    if (!region_ok(base, end - base))
+        return -KM_EINVAL;
+    i64 count = 0;
+    struct mmu_slot s;
+    for (u64 va = mmu_next_node(t, base, end); rights && va < end; va = mmu_next_node(t, va + PAGE_SIZE, end))
+        count += (i64)revoke(node_at(t, va, &s), rights, self);
+    return count;
+}
+
+int mapdb_task_init(struct task *t)
+{
+    t->mapdb = NULL; /* node pages come with the first mapping */
+    return 0;
+}
+
+void mapdb_task_destroy(struct task *t)
+{
+    struct mmu_slot s;
+    for (u64 va = t->as.pml4 ? mmu_next_node(t, 0, USER_TOP) : USER_TOP; va < USER_TOP;
+         va = mmu_next_node(t, va + PAGE_SIZE, USER_TOP))
+        remove_tree(node_at(t, va, &s));
+    for (int i = 0; i < SIGMA0_RANGES; i++)
+        if (sigma0[i].t == t)
+            sigma0[i].t = NULL;
+    if (t->mapdb)
+        panic("mapdb_task_destroy: task %u keeps node pages", t->number);
+}
+
+int mapdb_map_root(struct task *t, u64 va, u64 phys, u32 rights, bool kernel_owned)
+{
+    struct mmu_slot s;
+    if ((va | phys) & (PAGE_SIZE - 1) || reserved(va) || !(rights & KM_R) || rights & ~KM_RWX)
+        return -KM_EINVAL;
+    return make_root(t, va, phys, rights, kernel_owned ? MN_KERNEL_OWNED : 0, &s);
+}
+
+bool mapdb_lookup(struct task *t, u64 va, u64 *phys, u32 *rights)
+{
+    struct mmu_slot s;
+    va = ALIGN_DOWN(va, PAGE_SIZE);
+    struct mnode *n = va < USER_TOP ? node_at(t, va, &s) : NULL;
+    if (!n)
+        return false;
+    *phys = mmu_phys(&s);
+    *rights = node_rights(n);
+    return true;
+}
+
+/* ---- consistency check -------------------------------------------------- */
+
+/* Invariants 1..5 for node n found in t's slot for va; NULL or what is wrong. */
+static const char *check_node(struct task *t, u64 va, struct mmu_slot *s, struct mnode *n)
+{
+    u32 r = node_rights(n);
+    if (node_task(n) != t || node_va(n) != va)
+        return "node in a slot that is not its own";
+    if (!mmu_present(s) || (mmu_rights(s) & KM_W) != (r & KM_W) || (r & ~mmu_rights(s)))
+        return "PTE does not match the node";
+    if (!(r & KM_R) || (n->word & ~(MN_VA | MN_RIGHTS | MN_KERNEL_OWNED)))
+        return "node without R, or with stray bits";
+    if (n->parent) {
+        struct mmu_slot ps;
+        slot_of(n->parent, &ps);
+        if (r & ~node_rights(n->parent))
+            return "node has rights its parent lacks";
+        if (mmu_phys(&ps) != mmu_phys(s))
+            return "node and parent map different frames";
+        if (n->word & MN_KERNEL_OWNED)
+            return "kernel-owned node that is not a root";
+        bool found = false;
+        for (struct mnode *c = n->parent->child; c && !found; c = c->next)
+            found = c == n;
+        if (!found)
+            return "node missing from its parent's list";
+    }
+    for (struct mnode *c = n->child; c; c = c->next)
+        if (c->parent != n)
+            return "child's parent is not the node";
+    return NULL;
+}
+
+const char *mapdb_check(struct task *t)
+{
+    u64 nodes = 0, used = 0, npages = 0, pts, nts;
+    struct mmu_slot s;
+    for (u64 va = mmu_next_node(t, 0, USER_TOP); va < USER_TOP; va = mmu_next_node(t, va + PAGE_SIZE, USER_TOP)) {
+        const char *err = check_node(t, va, &s, node_at(t, va, &s));
+        if (err)
+            return err;
+        nodes++;
+    }
+    struct mnode_page *head = t->mapdb, *pg = head;
+    bool seen_full = false;
+    do {
+        if (!pg)
+            break;
+        if (pg->task != t || pg->used == 0 || pg->next->prev != pg)
+            return "node page list broken";
+        if (seen_full && pg->free)
+            return "node page with free nodes behind a full one";
+        seen_full |= !pg->free;
+        used += pg->used;
+        npages++;
+    } while ((pg = pg->next) != head);
+    if (used != nodes)
+        return "node pages hold nodes that no slot points to";
+    mmu_count_tables(t, &pts, &nts);
+    if (t->kmem.pages[KMEM_MAPNODE] != npages || t->kmem.pages[KMEM_PAGETABLE] != pts ||
+        t->kmem.pages[KMEM_NODETABLE] != nts)
+        return "kmem counters differ from the pages held";
+    return NULL;
+}
