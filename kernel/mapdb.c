@@ -593,7 +593,7 @@ int mapdb_task_init(struct task *t)
 void mapdb_task_destroy(struct task *t)
 {
     struct mmu_slot s;
-    for (u64 va = t->as.pml4 ? mmu_next_node(t, 0, USER_TOP) : USER_TOP; va < USER_TOP;
+    for (u64 va = mmu_next_node(t, 0, USER_TOP); va < USER_TOP;
          va = mmu_next_node(t, va + PAGE_SIZE, USER_TOP))
         remove_tree(node_at(t, va, &s));
     for (int i = 0; i < SIGMA0_RANGES; i++)

@@ -70,6 +70,8 @@ static u64 *leaf_table(u64 pml4, u64 va, struct task *t)
 bool mmu_walk(struct task *t, u64 va, enum mmu_walk_mode mode, struct mmu_slot *s)
 {
     assert(user_page(va));
+    if (!t->as.pml4) /* no space (yet, or any more) */
+        return false;
     u64 *leaf = leaf_table(t->as.pml4, va, mode == MMU_FIND ? NULL : t);
     if (!leaf)
         return false;
@@ -114,7 +116,7 @@ static u64 next_node(u64 *tb, int shift, u64 va, u64 end)
 u64 mmu_next_node(struct task *t, u64 va, u64 end)
 {
     u64 lim = MIN(end, USER_TOP);
-    u64 r = va < lim ? next_node(phys_to_virt(t->as.pml4), 39, va, lim) : lim;
+    u64 r = va < lim && t->as.pml4 ? next_node(phys_to_virt(t->as.pml4), 39, va, lim) : lim;
     return r < lim ? r : end;
 }
 
