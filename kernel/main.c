@@ -13,6 +13,13 @@
 #include <arch/tsc.h>
 #include <kernel/bench_store.h>
 #include <kernel/boot.h>
+#include <kernel/klock.h>
+#include <kernel/mapdb.h>
+#include <kernel/task.h>
+#include <kernel/sched.h>
+#include <kernel/thread.h>
+#include <abi/l4.h>
+#include <arch/context.h>
 #include <kernel/dump.h>
 #include <kernel/frame.h>
 #include <kernel/options.h>
@@ -67,6 +74,9 @@ static void trace_init(u32 ncpus)
     trace_ring_attach(&trace_rings[0]);
 }
 
+static km_tid sigma0_tid; /* set once sigma0 runs */
+static u64 sigma0_bytes, sigma0_base;
+
 void sysinfo_fill(struct km_sysinfo *si)
 {
     memset(si, 0, sizeof *si);
@@ -75,6 +85,53 @@ void sysinfo_fill(struct km_sysinfo *si)
     si->nprogs = bi.nmodules;
     si->trace_mask = trace_mask;
     si->trace_compiled = CONFIG_TRACE;
+    si->sigma0 = sigma0_tid;
+    si->sigma0_mem = sigma0_bytes;
+    si->sigma0_base = sigma0_base;
+}
+
+static void idle_entry(void *arg)
+{
+    (void)arg;
+    klock_release(); /* kernel threads start with it; idle takes it itself */
+    sched_idle_loop();
+}
+
+/* The boot CPU's boot context becomes the runner; it gets an idle thread. */
+static void sched_start_bsp(void)
+{
+    klock_acquire();
+    struct thread *runner = thread_adopt_boot(0, KM_PRIO_MAX, 0);
+    struct thread *idle = thread_create_kernel(idle_entry, NULL, 0, 0);
+    if (!idle)
+        panic("no memory for the boot CPU's idle thread");
+    idle->flags |= TF_IDLE;
+    sched_init_cpu(runner, idle);
+    klock_release();
+}
+
+/* sigma0: module 1 runs as a server that owns a block of memory, mapped
+ * idempotently (virtual = physical) in its space; it hands pages out. */
+static u32 start_sigma0(void)
+{
+    if (!opt.sigma0)
+        return 0;
+    if (bi.nmodules == 0) {
+        printk("kmemlab: option sigma0 needs a boot module for it\n");
+        return 0;
+    }
+    u64 pages = opt.sigma0_mib ? opt.sigma0_mib << 8 : frame_free_count() / 2;
+    u64 base = pages ? frame_alloc_contig(pages) : 0;
+    struct thread *t = base ? prog_start_server(&bi.modules[0], 1, TASK_F_SIGMA0) : NULL;
+    if (!t || mapdb_sigma0_add(t->task, base, pages * PAGE_SIZE)) {
+        printk("kmemlab: sigma0 could not start (memory: %lu pages)\n", pages);
+        return 1;
+    }
+    sigma0_tid = thread_id(t);
+    sigma0_bytes = pages * PAGE_SIZE;
+    sigma0_base = base;
+    printk("kmemlab: sigma0 owns %lu MiB at 0x%lx\n", sigma0_bytes >> 20, base);
+    return 1;
 }
 
 static i32 run_programs(void)
@@ -82,7 +139,7 @@ static i32 run_programs(void)
     i32 worst = 0;
     if (bi.nmodules == 0)
         printk("kmemlab: no programs given (boot modules); nothing to run\n");
-    for (u32 i = 0; i < bi.nmodules; i++) {
+    for (u32 i = start_sigma0(); i < bi.nmodules; i++) {
         i32 s = prog_run(&bi.modules[i], i + 1);
         if (s != 0)
             worst = 1;
@@ -173,6 +230,8 @@ void kmain(u32 mb_magic, u32 mb_info)
     trace_init(possible);
     trace(BOOT, possible, tsc_hz);
     trace(CPU_ONLINE, bsp->apic_id, 0);
+    arch_context_init();
+    sched_start_bsp();
     u32 n = smp_boot(opt.maxcpus, opt.timer_hz);
     printk("smp: %u CPU%s online\n", n, n == 1 ? "" : "s");
     for (u32 c = 1; c < n; c++)
@@ -180,5 +239,6 @@ void kmain(u32 mb_magic, u32 mb_info)
                percpu_area[c].tsc_offset);
     lapic_timer_start(opt.timer_hz);
     debug_kfault(opt.kfault);
+    klock_acquire(); /* the runner holds the kernel lock while it runs */
     dump_and_exit(run_programs());
 }

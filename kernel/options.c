@@ -41,6 +41,9 @@ static const struct cmdline_opt table[] = {
     {"bench.samples", OPT_U64, &opt.bench_samples, NULL, 1024, 1u << 24, false,
      "raw sample capacity, 1024..16777216"},
     {"kmem", OPT_ENUM, &opt.kmem, kmems, 0, 0, false, "pool"},
+    {"sigma0", OPT_FLAG, &opt.sigma0, NULL, 0, 0, false, "module 1 is sigma0"},
+    {"sigma0.mib", OPT_U64, &opt.sigma0_mib, NULL, 1, 1u << 20, false,
+     "MiB of memory for sigma0 (default: half of what is free)"},
     {"debug.kfault", OPT_ENUM, &opt.kfault, kfaults, 0, 0, false, "none, pf, ud, de or gp"},
 };
 

@@ -1,21 +1,21 @@
-/* Program runner: one boot module at a time on the boot CPU. */
-#include <abi/trace.h>
-#include <arch/current.h>
+/* Boot programs: each boot module becomes a task with one main thread; the
+ * runner (a kernel thread) starts them one after another and waits until
+ * the program has ended and its tasks are gone. */
+#include <abi/l4.h>
 #include <arch/layout.h>
-#include <arch/syscall.h>
 #include <kernel/frame.h>
+#include <kernel/klock.h>
 #include <kernel/mapdb.h>
 #include <kernel/printk.h>
 #include <kernel/prog.h>
+#include <kernel/sched.h>
 #include <kernel/string.h>
 #include <kernel/task.h>
+#include <kernel/thread.h>
 #include <kernel/trace.h>
 
 static struct prog progs[BOOT_MAX_MODULES + 1];
-static struct prog *current[MAX_CPUS]; /* written by the owning CPU only */
-static struct task prog_task; /* the running program's (one at a time) */
-
-struct prog *prog_current(void) { return current[cpu_id()]; }
+static struct prog *running; /* the program being run, or NULL */
 
 static void set_name(struct prog *p, const char *path)
 {
@@ -30,6 +30,8 @@ static void set_name(struct prog *p, const char *path)
     p->name[n] = 0;
 }
 
+/* The stack: kernel-owned root mappings, so the program may map its own
+ * stack pages on to tasks it creates, like any other page of its. */
 static bool map_stack(struct task *t)
 {
     for (u64 i = 1; i <= PROG_STACK_PAGES; i++) {
@@ -45,54 +47,110 @@ static bool map_stack(struct task *t)
     return true;
 }
 
+/* Blocks the runner until `what` wakes it (program end, task gone). */
+static void runner_sleep(u64 what)
+{
+    struct thread *self = sched_current();
+    self->ext->waiting_for = what;
+    self->state = TS_WAITING;
+    schedule();
+    self->ext->waiting_for = 0;
+}
+
+static struct thread *start(struct prog *p, const struct boot_module *m, u32 task_flags)
+{
+    p->task = task_create(NULL);
+    if (!p->task) {
+        printk("kmemlab: program %u (%s): no memory for a task\n", p->index, p->name);
+        return NULL;
+    }
+    p->task->flags |= TASK_F_PROGRAM | task_flags;
+    u64 entry;
+    const char *err = elf_load(phys_to_virt(m->phys), m->size, p->task, &entry);
+    if (!err && !map_stack(p->task))
+        err = "out of memory for the stack";
+    struct thread *t = NULL;
+    if (!err && !(t = thread_create(p->task, KM_NILTHREAD, KM_PRIO_DEFAULT, 0)))
+        err = "out of memory for the main thread";
+    if (err) {
+        printk("kmemlab: program %u (%s): not loaded: %s\n", p->index, p->name, err);
+        task_delete(p->task);
+        return NULL;
+    }
+    t->flags |= TF_MAIN;
+    thread_set_user_regs(t, entry, PROG_STACK_TOP);
+    printk("kmemlab: program %u (%s) starts\n", p->index, p->name);
+    trace(PROG_START, p->index, entry);
+    sched_wake(t);
+    return t;
+}
+
+struct thread *prog_start_server(const struct boot_module *m, u32 index, u32 task_flags)
+{
+    struct prog *p = &progs[index];
+    memset(p, 0, sizeof *p);
+    p->index = index;
+    set_name(p, m->name[0] ? m->name : "unnamed");
+    return start(p, m, task_flags);
+}
+
+/* Runs with the kernel lock held (the runner is a kernel thread). */
 i32 prog_run(const struct boot_module *m, u32 index)
 {
     struct prog *p = &progs[index];
-    u64 free_before = frame_free_count();
-    i32 status;
+    memset(p, 0, sizeof *p);
     p->index = index;
     set_name(p, m->name[0] ? m->name : "unnamed");
-    struct task *t = &prog_task;
-    memset(t, 0, sizeof *t);
-    if (!aspace_create(t) || mapdb_task_init(t)) {
-        printk("kmemlab: program %u (%s): no memory for an address space\n", index, p->name);
-        return PROG_STATUS_NOLOAD;
-    }
-    p->as = t->as; /* syscall.c checks user pointers against p->as */
-    const char *err = elf_load(phys_to_virt(m->phys), m->size, t, &p->entry);
-    if (!err && !map_stack(t))
-        err = "out of memory for the stack";
-    if (err) {
-        printk("kmemlab: program %u (%s): not loaded: %s\n", index, p->name, err);
-        status = PROG_STATUS_NOLOAD;
+    u64 free_before = frame_free_count();
+    if (start(p, m, 0)) {
+        running = p;
+        while (!p->done)
+            runner_sleep((u64)p);
+        running = NULL;
+        trace(PROG_EXIT, index, p->status);
+        task_delete(p->task);
+        while (task_alive(p->task)) /* threads still on other CPUs */
+            runner_sleep((u64)p->task);
+        printk("kmemlab: program %u (%s) exited with status %d\n", index, p->name, p->status);
     } else {
-        printk("kmemlab: program %u (%s) starts\n", index, p->name);
-        aspace_activate(&p->as);
-        current[cpu_id()] = p;
-        trace_set_thread(index);
-        trace(PROG_START, index, p->entry);
-        status = (i32)user_enter(p->entry, PROG_STACK_TOP);
-        trace(PROG_EXIT, index, status);
-        trace_set_thread(0);
-        current[cpu_id()] = NULL;
-        aspace_activate_kernel();
-        printk("kmemlab: program %u (%s) exited with status %d\n", index, p->name, status);
+        p->status = PROG_STATUS_NOLOAD;
     }
-    mapdb_task_destroy(t);
-    aspace_destroy(t);
     u64 free_after = frame_free_count();
     if (free_after != free_before)
         printk("kmemlab: program %u (%s): frames free before %lu, after %lu (leak)\n", index,
                p->name, free_before, free_after);
-    return status;
+    return p->status;
+}
+
+u32 prog_index_of(const struct task *t)
+{
+    return running && t && task_controls(running->task, t) ? running->index : 0;
+}
+
+void prog_end(struct task *t, i32 status)
+{
+    struct prog *p = running;
+    if (!p || p->done || !t || !task_controls(p->task, t))
+        return;
+    p->status = status;
+    p->done = true;
+    for (u32 i = 1; i < THREAD_MAX; i++) { /* wake the runner */
+        struct thread *w = &thread_table[i];
+        if (w->state == TS_WAITING && w->ext && w->ext->waiting_for == (u64)p)
+            sched_wake(w);
+    }
 }
 
 void prog_fault(u64 vector, const char *what, u64 error, u64 rip, u64 addr)
 {
-    struct prog *p = prog_current();
+    struct thread *self = sched_current();
+    struct prog *p = running;
     trace(USER_FAULT, vector, addr);
     printk("kmemlab: program %u (%s) killed: exception %lu (%s), error 0x%lx, rip 0x%lx, "
            "address 0x%lx\n",
            p ? p->index : 0, p ? p->name : "?", vector, what, error, rip, addr);
-    user_exit_to_runner(PROG_STATUS_FAULT + (i64)vector);
+    prog_end(self->task, PROG_STATUS_FAULT + (i32)vector);
+    thread_delete(self);
+    schedule(); /* never returns: the thread is dead */
+    panic("prog_fault: a dead thread ran again");
 }

@@ -3,22 +3,30 @@
 #include <abi/syscall.h>
 #include <arch/cpu.h>
 #include <arch/current.h>
+#include <arch/layout.h>
 #include <arch/mmu.h>
 #include <arch/syscall.h>
 #include <kernel/bench_store.h>
+#include <kernel/frame.h>
+#include <kernel/ipc.h>
+#include <kernel/klock.h>
+#include <kernel/mapdb.h>
+#include <kernel/sched.h>
+#include <kernel/task.h>
+#include <kernel/thread.h>
 #include <kernel/printk.h>
 #include <kernel/prog.h>
 #include <kernel/string.h>
 #include <kernel/sysinfo.h>
 #include <kernel/trace.h>
 
-/* Copies between user and kernel after checking the whole user range is
- * mapped for the calling program (it runs alone on this CPU: nothing can
- * unmap it meanwhile). */
+/* Copies between user and kernel after checking that the whole user range
+ * is mapped for the calling task.  The kernel lock is held, so no other
+ * thread can unmap it meanwhile. */
 static bool copy_from_user(void *dst, u64 uva, u64 len)
 {
-    struct prog *p = prog_current();
-    if (!p || !aspace_user_ok(&p->as, uva, len, false))
+    struct task *t = sched_current()->task;
+    if (!t || !aspace_user_ok(&t->as, uva, len, false))
         return false;
     memcpy(dst, (const void *)uva, len);
     return true;
@@ -26,8 +34,8 @@ static bool copy_from_user(void *dst, u64 uva, u64 len)
 
 static bool copy_to_user(u64 uva, const void *src, u64 len)
 {
-    struct prog *p = prog_current();
-    if (!p || !aspace_user_ok(&p->as, uva, len, true))
+    struct task *t = sched_current()->task;
+    if (!t || !aspace_user_ok(&t->as, uva, len, true))
         return false;
     memcpy((void *)uva, src, len);
     return true;
@@ -39,7 +47,15 @@ static i64 sys_null(const u64 *a)
     return 0;
 }
 
-static i64 sys_exit(const u64 *a) { user_exit_to_runner((i32)a[0]); }
+/* Ends the whole program the caller belongs to (the runner deletes its
+ * tasks); the calling thread goes at once. */
+static i64 sys_exit(const u64 *a)
+{
+    struct thread *self = sched_current();
+    prog_end(self->task, (i32)a[0]);
+    thread_delete(self);
+    return 0; /* not seen: the thread is dead, schedule() never returns to it */
+}
 
 static i64 sys_puts(const u64 *a)
 {
@@ -115,8 +131,7 @@ static i64 sys_bench_submit(const u64 *a)
         return -KM_EFAULT;
     if (!bench_desc_valid(&d))
         return -KM_EINVAL;
-    struct prog *p = prog_current();
-    if (!aspace_user_ok(&p->as, a[1], n * sizeof(i64), false))
+    if (!aspace_user_ok(&sched_current()->task->as, a[1], n * sizeof(i64), false))
         return -KM_EFAULT;
     i64 *dst = bench_store_reserve(n);
     if (!dst)
@@ -130,10 +145,226 @@ static i64 sys_sysinfo(const u64 *a)
 {
     struct km_sysinfo si;
     sysinfo_fill(&si);
-    struct prog *p = prog_current();
     si.cpu = cpu_id();
-    si.prog = p ? p->index : 0;
+    si.prog = prog_index_of(sched_current()->task);
     return copy_to_user(a[0], &si, sizeof si) ? 0 : -KM_EFAULT;
+}
+
+/* ---- the L4 base ---- */
+
+static bool tag_ok(u64 tag)
+{
+    u32 u = KM_TAG_U(tag), t = KM_TAG_T(tag);
+    return (tag & 0x80) == 0 && (t & 1) == 0 && u + t <= KM_MR_COUNT;
+}
+
+static i64 sys_ipc(const u64 *a)
+{
+    if (a[2] & ~(u64)(KM_IPC_SEND_NOWAIT | KM_IPC_RECV_NOWAIT) || !tag_ok(a[3]))
+        return -KM_EINVAL;
+    if (a[0] == KM_ANYTHREAD) /* one can receive from anyone, not send to */
+        return -KM_EINVAL;
+    return ipc(sched_current(), a[0], a[1], (u32)a[2], a[3]);
+}
+
+
+/* A thread the caller may control: one of its own task's or of a task it
+ * owns.  Sets *err to what to return when NULL. */
+static struct thread *controlled_thread(u64 id, i64 *err)
+{
+    struct thread *t = thread_lookup(id);
+    if (!t || !t->task) {
+        *err = -KM_ESRCH;
+        return NULL;
+    }
+    if (!task_controls(sched_current()->task, t->task)) {
+        *err = -KM_EPERM;
+        return NULL;
+    }
+    return t;
+}
+
+/* A pager is nil (faults end the program) or a live user thread. */
+static bool pager_ok(km_tid pager)
+{
+    struct thread *p = thread_lookup(pager);
+    return pager == KM_NILTHREAD || (p && p->task);
+}
+
+static i64 sys_thread_create(const u64 *a)
+{
+    struct task *t = a[0] == 0 ? sched_current()->task : task_lookup(a[0]);
+    if (!t)
+        return -KM_ESRCH;
+    if (!task_controls(sched_current()->task, t))
+        return -KM_EPERM;
+    if (!pager_ok(a[1]))
+        return -KM_ESRCH;
+    struct thread *self = sched_current();
+    struct thread *n = thread_create(t, a[1], MIN(self->prio, (u8)KM_PRIO_DEFAULT), self->cpu);
+    if (!n)
+        return -KM_ENOMEM;
+    n->kpager = self->kpager;
+    return (i64)thread_id(n);
+}
+
+static i64 sys_thread_delete(const u64 *a)
+{
+    i64 err;
+    struct thread *t = controlled_thread(a[0], &err);
+    if (!t)
+        return err;
+    if (t->flags & TF_MAIN)
+        prog_end(t->task, 0); /* a program whose main thread goes ends */
+    thread_delete(t);
+    return 0;
+}
+
+static i64 sys_thread_control(const u64 *a)
+{
+    i64 err;
+    struct thread *t = controlled_thread(a[0], &err);
+    if (!t)
+        return err;
+    struct thread *self = sched_current();
+    switch (a[1]) {
+    case KM_TCTL_SET_PAGER:
+        if (!pager_ok(a[2]))
+            return -KM_ESRCH;
+        t->pager = a[2];
+        return 0;
+    case KM_TCTL_SET_KPAGER:
+        if (!pager_ok(a[2]))
+            return -KM_ESRCH;
+        t->kpager = a[2];
+        return 0;
+    case KM_TCTL_SET_PRIORITY:
+        if (a[2] > KM_PRIO_MAX || a[2] > self->prio)
+            return a[2] > KM_PRIO_MAX ? -KM_EINVAL : -KM_EPERM;
+        sched_dequeue(t);
+        t->prio = (u8)a[2];
+        if (t->state == TS_RUNNABLE && t != self)
+            sched_wake(t);
+        return 0;
+    case KM_TCTL_SET_CPU:
+        if (a[2] >= sched_ncpus())
+            return -KM_EINVAL;
+        if (t == self)
+            return -KM_EBUSY; /* migrate another thread, not the running one */
+        if (t->flags & TF_ON_CPU)
+            return -KM_EBUSY;
+        sched_dequeue(t);
+        t->cpu = (u16)a[2];
+        if (t->state == TS_RUNNABLE)
+            sched_wake(t);
+        return 0;
+    default:
+        return -KM_EINVAL;
+    }
+}
+
+static i64 sys_task_create(const u64 *a)
+{
+    (void)a;
+    struct task *t = task_create(sched_current()->task);
+    return t ? (i64)task_id(t) : -KM_ENOMEM;
+}
+
+static i64 sys_task_delete(const u64 *a)
+{
+    struct task *self = sched_current()->task;
+    struct task *t = task_lookup(a[0]);
+    if (!t)
+        return -KM_ESRCH;
+    if (t == self || !task_controls(self, t))
+        return t == self ? -KM_EDEADLK : -KM_EPERM; /* sys_exit ends one's own */
+    task_delete(t);
+    return 0;
+}
+
+static bool fpage_ok(u64 f)
+{
+    u32 l = KM_FPAGE_LOG2(f);
+    return l >= KM_FPAGE_MIN_LOG2 && l <= KM_FPAGE_MAX_LOG2 &&
+           (KM_FPAGE_BASE(f) & ((1ull << l) - 1)) == 0 && (f & 0x38) == 0 &&
+           KM_FPAGE_BASE(f) < (1ull << KM_FPAGE_MAX_LOG2);
+}
+
+static i64 sys_unmap(const u64 *a)
+{
+    if (!fpage_ok(a[0]) || (a[1] & ~(u64)KM_UNMAP_SELF))
+        return -KM_EINVAL;
+    return mapdb_unmap(sched_current()->task, a[0], a[1] & KM_UNMAP_SELF);
+}
+
+static i64 sys_exregs(const u64 *a)
+{
+    i64 err;
+    struct thread *t = controlled_thread(a[0], &err);
+    if (!t)
+        return err;
+    u64 ip, sp;
+    switch (a[1]) {
+    case KM_EXREGS_START:
+        if (t->state != TS_INACTIVE)
+            return -KM_EBUSY;
+        if (a[2] >= USER_TOP || a[3] >= USER_TOP)
+            return -KM_EINVAL;
+        thread_set_user_regs(t, a[2], a[3]);
+        sched_wake(t);
+        return 0;
+    case KM_EXREGS_SET:
+        if (t == sched_current() || t->state == TS_INACTIVE)
+            return -KM_EBUSY;
+        if (a[2] >= USER_TOP || a[3] >= USER_TOP)
+            return -KM_EINVAL;
+        ipc_abort(t);
+        thread_set_user_regs(t, a[2], a[3]);
+        return 0;
+    case KM_EXREGS_READ:
+        thread_get_user_regs(t, &ip, &sp);
+        if (sched_current()->task) {
+            struct km_utcb *u = thread_utcb(sched_current());
+            u->mr[0] = sp;
+            u->mr[1] = t->state == TS_INACTIVE    ? KM_TSTATE_INACTIVE
+                       : t->state == TS_SENDING   ? KM_TSTATE_SENDING
+                       : t->state == TS_RECEIVING ? KM_TSTATE_RECEIVING
+                                                  : KM_TSTATE_RUNNABLE;
+        }
+        return (i64)ip;
+    default:
+        return -KM_EINVAL;
+    }
+}
+
+static i64 sys_yield(const u64 *a)
+{
+    (void)a;
+    schedule();
+    return 0;
+}
+
+static i64 sys_kmem_info(const u64 *a)
+{
+    struct task *t = a[0] == 0 ? sched_current()->task : task_lookup(a[0]);
+    if (!t)
+        return -KM_ESRCH;
+    if (!task_controls(sched_current()->task, t))
+        return -KM_EPERM;
+    struct km_kmem_info info;
+    memset(&info, 0, sizeof info);
+    for (int k = 0; k < KMEM_NTYPES; k++) {
+        info.pages[k] = t->kmem.pages[k];
+        info.peak[k] = t->kmem.peak[k];
+    }
+    info.free_frames = frame_free_count();
+    return copy_to_user(a[1], &info, sizeof info) ? 0 : -KM_EFAULT;
+}
+
+static i64 sys_myself(const u64 *a)
+{
+    (void)a;
+    return (i64)thread_id(sched_current());
 }
 
 typedef i64 (*syscall_fn)(const u64 *args);
@@ -146,13 +377,40 @@ static const syscall_fn handlers[KM_SYS_COUNT] = {
     [KM_SYS_TRACE_PROBE] = sys_trace_probe,
     [KM_SYS_BENCH_SUBMIT] = sys_bench_submit,
     [KM_SYS_SYSINFO] = sys_sysinfo,
+    [KM_SYS_IPC] = sys_ipc,
+    [KM_SYS_THREAD_CREATE] = sys_thread_create,
+    [KM_SYS_THREAD_DELETE] = sys_thread_delete,
+    [KM_SYS_THREAD_CONTROL] = sys_thread_control,
+    [KM_SYS_TASK_CREATE] = sys_task_create,
+    [KM_SYS_TASK_DELETE] = sys_task_delete,
+    [KM_SYS_UNMAP] = sys_unmap,
+    [KM_SYS_EXREGS] = sys_exregs,
+    [KM_SYS_YIELD] = sys_yield,
+    [KM_SYS_MYSELF] = sys_myself,
+    [KM_SYS_KMEM_INFO] = sys_kmem_info,
 };
 
+/* Entry from syscall_entry (entry.S), interrupts off.  The kernel lock is
+ * taken here and released before the return to user mode; a handler that
+ * blocks switches threads with the lock held (klock.h). */
 i64 syscall_dispatch(struct syscall_frame *f)
 {
     u64 nr = f->nr;
     trace(SYSCALL_ENTER, nr, f->arg[0]);
-    i64 r = nr < KM_SYS_COUNT && handlers[nr] ? handlers[nr](f->arg) : -KM_ENOSYS;
+    klock_acquire();
+    struct thread *self = sched_current();
+    self->ext->uframe = f;
+    self->ext->uframe_kind = UF_SYSCALL;
+    /* A thread deleted while it ran on another CPU does nothing more. */
+    i64 r = self->state == TS_DEAD                     ? -KM_ECANCELED
+            : nr < KM_SYS_COUNT && handlers[nr] ? handlers[nr](f->arg)
+                                                : -KM_ENOSYS;
+    if (self->state == TS_DEAD || sched_need_resched())
+        schedule(); /* a dead thread never comes back from here */
+    klock_release();
+    if (nr == KM_SYS_YIELD)
+        cpu_relax(); /* a yield loop is a spin-wait: pause, so that under
+                        icount the other virtual CPUs get their turn */
     trace(SYSCALL_EXIT, nr, r);
     return r;
 }

@@ -12,6 +12,9 @@
 #include <kernel/frame.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
+#include <kernel/klock.h>
+#include <kernel/sched.h>
+#include <kernel/thread.h>
 #include <kernel/trace.h>
 
 struct trampoline_mailbox {
@@ -69,8 +72,11 @@ static void ap_entry(struct percpu *c)
     tsc_sync_follower();
     trace(CPU_ONLINE, c->apic_id, c->tsc_offset);
     lapic_timer_start(ap_timer_hz);
-    for (;;)
-        irq_enable_and_halt(); /* idle: hlt lets icount run the other CPUs */
+    klock_acquire();
+    struct thread *idle = thread_adopt_boot((u16)c->id, 0, TF_IDLE);
+    sched_init_cpu(idle, idle); /* this boot context is the CPU's idle thread */
+    klock_release();
+    sched_idle_loop(); /* hlt between run-queue checks lets icount run the others */
 }
 
 static bool start_ap(struct percpu *c)

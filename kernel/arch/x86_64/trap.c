@@ -1,13 +1,18 @@
 /* IDT and trap dispatch: timer and IPIs, user faults (reported, the
  * program killed), kernel faults (a readable panic, never a triple fault). */
 #include <abi/exit.h>
+#include <abi/l4.h>
 #include <arch/cpu.h>
 #include <arch/lapic.h>
 #include <arch/machine.h>
 #include <arch/percpu.h>
 #include <arch/trap.h>
 #include <kernel/printk.h>
+#include <kernel/ipc.h>
+#include <kernel/klock.h>
 #include <kernel/prog.h>
+#include <kernel/sched.h>
+#include <kernel/thread.h>
 #include <kernel/trace.h>
 
 struct idt_entry {
@@ -84,9 +89,67 @@ static void halt_ipi(void)
         __asm__ volatile("cli; hlt");
 }
 
+/* A page fault in user mode: a call to the thread's pager, or the end of
+ * the program when there is none (or it is gone). */
+static void user_page_fault(struct trap_frame *f, struct thread *self)
+{
+    u64 addr = read_cr2();
+    u32 access = (f->error & 0x10) ? KM_X : (f->error & 0x2) ? KM_W : KM_R;
+    struct thread *pager = thread_lookup(self->pager);
+    if (pager && pager->task && pager != self &&
+        ipc_pagefault(self, pager, addr, f->rip, access) == 0)
+        return; /* mapped (or not): the access is retried */
+    prog_fault(14, exc_names[14], f->error, f->rip, addr);
+}
+
+/* Interrupts and exceptions from user mode: the kernel lock is taken here
+ * and released before the return (klock.h). */
+static void from_user(struct trap_frame *f)
+{
+    u64 v = f->vector;
+    klock_acquire();
+    struct thread *self = sched_current();
+    self->ext->uframe = f;
+    self->ext->uframe_kind = UF_TRAP;
+    if (self->state == TS_DEAD) {
+        /* deleted while it ran here: nothing to handle but the EOI */
+        if (v >= 32 && v != VEC_SPURIOUS)
+            lapic_eoi();
+    } else if (v == VEC_TIMER) {
+        struct percpu *c = this_cpu();
+        c->ticks++;
+        trace(TIMER, c->ticks, f->rip);
+        lapic_eoi();
+        sched_tick();
+    } else if (v == VEC_RESCHED) {
+        lapic_eoi();
+    } else if (v == 14) {
+        trace(EXCEPTION, v, f->error);
+        user_page_fault(f, self);
+    } else if (v < 32) {
+        trace(EXCEPTION, v, f->error);
+        prog_fault(v, exc_names[v], f->error, f->rip, f->rip);
+    } else if (v != VEC_SPURIOUS) {
+        lapic_eoi();
+    }
+    if (self->state == TS_DEAD || sched_need_resched())
+        schedule();
+    klock_release();
+}
+
+/* Interrupts in kernel mode: only the idle loop runs with interrupts on,
+ * so these just acknowledge; the idle loop looks at its run queue next. */
 void trap_dispatch(struct trap_frame *f)
 {
     u64 v = f->vector;
+    if (v == VEC_HALT) { /* end of run: before anything that takes locks */
+        trace(IPI, v, 0);
+        halt_ipi();
+    }
+    if (f->cs & 3) {
+        from_user(f);
+        return;
+    }
     if (v == VEC_TIMER) {
         struct percpu *c = this_cpu();
         c->ticks++;
@@ -94,19 +157,14 @@ void trap_dispatch(struct trap_frame *f)
         lapic_eoi();
         return;
     }
-    if (v == VEC_HALT) {
-        trace(IPI, v, 0);
-        halt_ipi();
+    if (v == VEC_RESCHED) {
+        lapic_eoi();
+        return;
     }
     if (v == VEC_SPURIOUS)
         return; /* no EOI for spurious interrupts */
     if (v < 32) {
-        u64 addr = v == 14 ? read_cr2() : f->rip;
         trace(EXCEPTION, v, f->error);
-        if (f->cs & 3) {
-            prog_fault(v, exc_names[v], f->error, f->rip, addr);
-            return; /* not reached: prog_fault goes back to the runner */
-        }
         kernel_fault(f);
     }
     printk("cpu %u: unexpected interrupt %lu\n", cpu_id(), v);

@@ -15,12 +15,37 @@
 #ifndef KERNEL_KLOCK_H
 #define KERNEL_KLOCK_H
 
-#include <kernel/spinlock.h>
+#include <arch/cpu.h>
+#include <kernel/types.h>
 
-extern struct spinlock klock;
+/* A ticket lock: CPUs get the lock in the order they asked for it.  A
+ * test-and-set lock starves here: under QEMU's icount every virtual CPU
+ * runs in turn on one host thread, and a CPU that keeps re-entering the
+ * kernel would almost always be the one holding the lock when the others
+ * get their turn. */
+struct ticket_lock {
+    volatile u32 next;    /* ticket of the next CPU to ask */
+    volatile u32 serving; /* ticket now holding the lock */
+};
 
-static inline void klock_acquire(void) { spin_lock(&klock); }
-static inline void klock_release(void) { spin_unlock(&klock); }
-static inline bool klock_held(void) { return __atomic_load_n(&klock.locked, __ATOMIC_RELAXED); }
+extern struct ticket_lock klock;
+
+static inline void klock_acquire(void)
+{
+    u32 me = __atomic_fetch_add(&klock.next, 1, __ATOMIC_RELAXED);
+    while (__atomic_load_n(&klock.serving, __ATOMIC_ACQUIRE) != me)
+        cpu_relax(); /* pause: lets icount switch to the holder */
+}
+
+static inline void klock_release(void)
+{
+    __atomic_store_n(&klock.serving, klock.serving + 1, __ATOMIC_RELEASE);
+}
+
+static inline bool klock_held(void)
+{
+    return __atomic_load_n(&klock.next, __ATOMIC_RELAXED) !=
+           __atomic_load_n(&klock.serving, __ATOMIC_RELAXED);
+}
 
 #endif

@@ -13,6 +13,9 @@ struct boot_options {
     u32 maxcpus;        /* maxcpus=<1..64> */
     u64 bench_samples;  /* bench.samples=<n>: room for raw samples */
     u32 kmem;           /* kmem=pool (the only allocator so far) */
+    u32 sigma0;         /* sigma0: boot module 1 is sigma0, a server that
+                           owns the memory it is given */
+    u64 sigma0_mib;     /* sigma0.mib=<n>: memory for sigma0 (0: half) */
     u32 kfault;         /* debug.kfault=none|pf|ud|de|gp: fault in the
                            kernel after boot, to test the panic path */
 };

@@ -26,6 +26,11 @@ static inline struct thread *sched_current(void) { return sched_hot[cpu_id()].cu
 void sched_init_cpu(struct thread *running, struct thread *idle);
 /* Makes t runnable on its CPU (kicks that CPU if t should run now). */
 void sched_wake(struct thread *t);
+/* t, running on its CPU, must stop soon (it was deleted): that CPU
+ * reschedules at its next kernel entry, which an IPI forces. */
+void sched_kick(struct thread *t);
+/* Frees the threads that died on this CPU and have switched away. */
+void sched_reap(void);
 /* Takes t off its run queue (it is about to block or die). */
 void sched_dequeue(struct thread *t);
 /* Gives up the CPU: the current thread, if still runnable, goes to the

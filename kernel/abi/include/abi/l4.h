@@ -131,6 +131,19 @@ KM_STATIC_ASSERT(__builtin_offsetof(struct km_utcb, mr) == 64, "MRs at 64");
  */
 #define KM_LABEL_PAGEFAULT 0xfffffffffffeull /* -2 in 48 bits */
 
+/* ---- sigma0 protocol -----------------------------------------------------
+ * With kernel option `sigma0`, boot module 1 is sigma0: it owns a block of
+ * physical memory (sysinfo: sigma0, sigma0_mem), mapped at the same virtual
+ * addresses in its space, and hands pages out on request:
+ *   request: tag KM_TAG(KM_LABEL_SIGMA0, 1, 0), MR[0] = KM_FPAGE(base,
+ *            log2size, rights): base 0 = any free block of that size, else
+ *            that physical block (if sigma0 still has it).
+ *   reply:   tag KM_TAG(0, 0, 2) with a map item of the block (the caller's
+ *            acceptor decides where it lands), or KM_TAG(0, 1, 0) with
+ *            MR[0] = -KM_ENOMEM (none left) or -KM_EINVAL (bad request).
+ * A block is given once; sigma0 keeps its own mapping (it may revoke). */
+#define KM_LABEL_SIGMA0 0xfffffffffff0ull /* -16 in 48 bits */
+
 /* ---- thread control -----------------------------------------------------
  * sys_thread_control(tid, op, arg) */
 #define KM_TCTL_SET_PAGER 1    /* arg: pager's tid (or nil: faults kill) */

@@ -85,7 +85,8 @@ struct km_sysinfo {
     km_u32 reserved;
     km_u64 sigma0;         /* sigma0's thread id (0: no sigma0 in this run) */
     km_u64 sigma0_mem;     /* bytes of memory sigma0 owns */
+    km_u64 sigma0_base;    /* its physical (= sigma0-virtual) start address */
 };
-KM_STATIC_ASSERT(sizeof(struct km_sysinfo) == 56, "sysinfo is 56 bytes");
+KM_STATIC_ASSERT(sizeof(struct km_sysinfo) == 64, "sysinfo is 64 bytes");
 
 #endif

@@ -1,0 +1,107 @@
+/* Thread contexts on x86-64: the frames a new thread starts from, and the
+ * switch (kernel stack, CR3, FS base = UTCB, entry stack for user mode). */
+#include <arch/context.h>
+#include <arch/cpu.h>
+#include <arch/gdt.h>
+#include <arch/lapic.h>
+#include <arch/mmu.h>
+#include <arch/percpu.h>
+#include <arch/syscall.h>
+#include <arch/trap.h>
+#include <kernel/string.h>
+#include <kernel/task.h>
+#include <kernel/thread.h>
+
+extern char thread_start_user[], thread_start_kernel[];
+void switch_context(u64 *save_ksp, u64 new_ksp);
+
+/* Below the user frame: the switch frame switch_context pops (r15, r14,
+ * r13, r12, rbx, rbp, return address). */
+struct switch_frame {
+    u64 r15, r14, r13, r12, rbx, rbp, ret;
+};
+
+static u64 kernel_cr3; /* the boot tables: kernel half only in use */
+
+void arch_context_init(void) { kernel_cr3 = read_cr3(); }
+
+void arch_thread_init_user(struct thread *t, u64 ip, u64 sp)
+{
+    u64 top = thread_kstack_top(t);
+    struct trap_frame *f = (struct trap_frame *)(top - sizeof *f);
+    memset(f, 0, sizeof *f);
+    f->rip = ip;
+    f->cs = SEL_UCODE;
+    f->rflags = 0x202; /* IF */
+    f->rsp = sp;
+    f->ss = SEL_UDATA;
+    struct switch_frame *s = (struct switch_frame *)f - 1;
+    memset(s, 0, sizeof *s);
+    s->ret = (u64)thread_start_user;
+    t->ext->ksp = (u64)s;
+    t->ext->uframe = f;
+    t->ext->uframe_kind = UF_TRAP;
+}
+
+void arch_thread_init_kernel(struct thread *t, void (*fn)(void *), void *arg)
+{
+    u64 top = thread_kstack_top(t) - 16; /* keeps rsp 16-aligned at the call */
+    struct switch_frame *s = (struct switch_frame *)top - 1;
+    memset(s, 0, sizeof *s);
+    s->r12 = (u64)fn;
+    s->r13 = (u64)arg;
+    s->ret = (u64)thread_start_kernel;
+    t->ext->ksp = (u64)s;
+}
+
+void arch_uframe_get(const struct thread *t, u64 *ip, u64 *sp)
+{
+    if (t->ext->uframe_kind == UF_SYSCALL) {
+        const struct syscall_frame *f = t->ext->uframe;
+        *ip = f->rip;
+        *sp = f->rsp;
+    } else if (t->ext->uframe_kind == UF_TRAP) {
+        const struct trap_frame *f = t->ext->uframe;
+        *ip = f->rip;
+        *sp = f->rsp;
+    } else {
+        *ip = *sp = 0;
+    }
+}
+
+void arch_uframe_set(struct thread *t, u64 ip, u64 sp)
+{
+    if (t->ext->uframe_kind == UF_SYSCALL) {
+        struct syscall_frame *f = t->ext->uframe;
+        f->rip = ip;
+        f->rsp = sp;
+    } else if (t->ext->uframe_kind == UF_TRAP) {
+        struct trap_frame *f = t->ext->uframe;
+        f->rip = ip;
+        f->rsp = sp;
+    }
+}
+
+void arch_switch(struct thread *prev, struct thread *next)
+{
+    struct percpu *c = this_cpu();
+    if (next->task) {
+        u64 top = thread_kstack_top(next);
+        c->kstack_top = top; /* syscall entry stack */
+        c->tss.rsp[0] = top; /* interrupt entry stack from user mode */
+        wrmsr(MSR_FS_BASE, next->ext->utcb_uva);
+        if (read_cr3() != next->task->as.pml4)
+            write_cr3(next->task->as.pml4);
+    } else if (read_cr3() != kernel_cr3) {
+        /* Kernel threads run on the kernel's tables, so that no CPU keeps
+         * a deleted task's tables loaded. */
+        write_cr3(kernel_cr3);
+    }
+    switch_context(&prev->ext->ksp, next->ext->ksp);
+}
+
+void arch_kick_cpu(u32 cpu)
+{
+    if (cpu != cpu_id() && cpu < ncpus_online)
+        lapic_send_ipi(percpu_area[cpu].apic_id, VEC_RESCHED);
+}

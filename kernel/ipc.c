@@ -1,0 +1,244 @@
+/* Synchronous IPC (see kernel/ipc.h). */
+#include <abi/syscall.h>
+#include <kernel/ipc.h>
+#include <kernel/mapdb.h>
+#include <kernel/printk.h>
+#include <kernel/sched.h>
+#include <kernel/string.h>
+#include <kernel/task.h>
+#include <kernel/trace.h>
+
+#define WHOLE_SPACE KM_FPAGE(0, KM_FPAGE_MAX_LOG2, KM_RWX)
+
+/* ---- send queues: threads blocked sending to `rcv`, FIFO ---- */
+static void sendq_add(struct thread *rcv, struct thread *s)
+{
+    s->q_next = NULL;
+    if (!rcv->send_head) {
+        rcv->send_head = s;
+        s->q_prev = s; /* the head's q_prev points at the tail */
+        return;
+    }
+    struct thread *tail = rcv->send_head->q_prev;
+    tail->q_next = s;
+    s->q_prev = tail;
+    rcv->send_head->q_prev = s;
+}
+
+static void sendq_remove(struct thread *rcv, struct thread *s)
+{
+    struct thread *head = rcv->send_head;
+    if (s == head) {
+        rcv->send_head = s->q_next;
+        if (rcv->send_head)
+            rcv->send_head->q_prev = s->q_prev == s ? rcv->send_head : s->q_prev;
+    } else {
+        s->q_prev->q_next = s->q_next;
+        if (s->q_next)
+            s->q_next->q_prev = s->q_prev;
+        else
+            head->q_prev = s->q_prev;
+    }
+    s->q_next = s->q_prev = NULL;
+}
+
+static struct thread *sendq_find(struct thread *rcv, struct thread *from)
+{
+    for (struct thread *s = rcv->send_head; s; s = s->q_next)
+        if (!from || s == from)
+            return s;
+    return NULL;
+}
+
+/* ---- message transfer ---- */
+
+/* Copies snd's message (tag and MRs, or its page-fault message) to rcv
+ * and applies the typed items.  Returns 0 or -KM_E*. */
+static i64 transfer(struct thread *snd, struct thread *rcv, u64 tag)
+{
+    const u64 *src;
+    if (snd->flags & TF_FAULT_IPC) {
+        tag = KM_TAG(KM_LABEL_PAGEFAULT, 3, 0);
+        src = snd->ext->fault;
+    } else {
+        src = thread_utcb(snd)->mr;
+    }
+    u32 u = KM_TAG_U(tag), t = KM_TAG_T(tag);
+    struct km_utcb *ru = thread_utcb(rcv);
+    bool fault_reply = rcv->flags & TF_FAULT_IPC;
+    if (!fault_reply) {
+        /* Word by word from UTCB to UTCB: each word is read once, so a
+         * sender's other threads changing MRs meanwhile only change what
+         * arrives, never the kernel's view of the message. */
+        for (u32 i = 0; i < u + t; i++)
+            ru->mr[i] = src[i];
+        ru->sender = thread_id(snd);
+        ru->tag = tag;
+    }
+    if (t && snd->task && rcv->task) {
+        u64 acceptor = fault_reply ? WHOLE_SPACE : ru->acceptor;
+        for (u32 i = 0; i < t; i += 2) {
+            /* The item words come from the receiver's copy when there is
+             * one, so what is applied is what the receiver sees. */
+            const u64 *item = fault_reply ? &src[u + i] : &ru->mr[u + i];
+            i64 r = mapdb_transfer(snd->task, item[0], item[1], rcv->task, acceptor);
+            if (r < 0)
+                return r;
+        }
+    }
+    return 0;
+}
+
+/* Ends t's blocked IPC with result; the caller makes t run. */
+static void complete(struct thread *t, i64 result, u64 error_phase)
+{
+    t->ext->ipc_result = result;
+    if (result < 0 && t->task)
+        thread_utcb(t)->error = error_phase;
+    t->partner = NULL;
+}
+
+static void finish(struct thread *t, i64 result, u64 error_phase)
+{
+    complete(t, result, error_phase);
+    sched_wake(t);
+}
+
+/* Blocks the current thread until its partner finishes the IPC. */
+static i64 block(struct thread *self)
+{
+    schedule();
+    return self->ext->ipc_result;
+}
+
+/* Delivers from a thread blocked sending to self; moves a caller on to its
+ * receive phase instead of waking it. */
+static i64 receive_from_blocked(struct thread *self, struct thread *s)
+{
+    sendq_remove(self, s);
+    i64 r = transfer(s, self, s->ext->send_tag);
+    if (r < 0) {
+        finish(s, r, KM_IPCERR_SEND);
+        return r;
+    }
+    if (s->ext->recv_spec != KM_NILTHREAD) {
+        s->state = TS_RECEIVING;
+        s->partner = s->ext->recv_spec == KM_ANYTHREAD ? NULL : self;
+        return 0;
+    }
+    finish(s, 0, 0);
+    return 0;
+}
+
+static i64 recv_phase(struct thread *self, km_tid from, u32 flags)
+{
+    struct thread *want = NULL;
+    if (from != KM_ANYTHREAD) {
+        want = thread_lookup(from);
+        if (!want)
+            return -KM_ESRCH;
+    }
+    struct thread *s = sendq_find(self, want);
+    if (s)
+        return receive_from_blocked(self, s);
+    if (flags & KM_IPC_RECV_NOWAIT)
+        return -KM_ETIMEOUT;
+    self->state = TS_RECEIVING;
+    self->partner = want;
+    return block(self);
+}
+
+i64 ipc(struct thread *self, km_tid to, km_tid from, u32 flags, u64 tag)
+{
+    struct km_utcb *u = self->task ? thread_utcb(self) : NULL;
+    if (u)
+        u->error = 0;
+    if (to != KM_NILTHREAD) {
+        struct thread *dst = thread_lookup(to);
+        if (!dst || dst == self || (!dst->task && !(self->flags & TF_KERNEL))) {
+            if (u)
+                u->error = KM_IPCERR_SEND;
+            return dst == self ? -KM_EDEADLK : -KM_ESRCH;
+        }
+        if (dst->state == TS_RECEIVING && (!dst->partner || dst->partner == self)) {
+            i64 r = transfer(self, dst, tag);
+            complete(dst, r, KM_IPCERR_RECV);
+            struct thread *want = from == KM_ANYTHREAD ? NULL : thread_lookup(from);
+            /* Call or reply-and-wait that will block: hand the CPU to the
+             * partner directly (no run-queue round trip). */
+            if (r >= 0 && from != KM_NILTHREAD && (from == KM_ANYTHREAD || want) &&
+                !(flags & KM_IPC_RECV_NOWAIT) && !sendq_find(self, want) &&
+                dst->cpu == self->cpu && dst->prio >= self->prio) {
+                self->state = TS_RECEIVING;
+                self->partner = want;
+                sched_handoff(dst);
+                i64 rr = self->ext->ipc_result;
+                if (rr < 0 && u && !u->error)
+                    u->error = KM_IPCERR_RECV;
+                return rr;
+            }
+            sched_wake(dst);
+            if (r < 0) {
+                if (u)
+                    u->error = KM_IPCERR_SEND;
+                return r;
+            }
+            if (from == KM_NILTHREAD)
+                return 0;
+            i64 rr = recv_phase(self, from, flags);
+            if (rr < 0 && u && !u->error)
+                u->error = KM_IPCERR_RECV;
+            return rr;
+        }
+        if (flags & KM_IPC_SEND_NOWAIT) {
+            if (u)
+                u->error = KM_IPCERR_SEND;
+            return -KM_ETIMEOUT;
+        }
+        self->state = TS_SENDING;
+        self->partner = dst;
+        self->ext->send_tag = tag;
+        self->ext->recv_spec = from;
+        sendq_add(dst, self);
+        return block(self); /* the receiver finished both phases for us */
+    }
+    i64 r = recv_phase(self, from, flags);
+    if (r < 0 && u)
+        u->error = KM_IPCERR_RECV;
+    return r;
+}
+
+i64 ipc_pagefault(struct thread *self, struct thread *pager, u64 addr, u64 ip, u32 access)
+{
+    self->ext->fault[0] = addr;
+    self->ext->fault[1] = ip;
+    self->ext->fault[2] = access;
+    self->flags |= TF_FAULT_IPC;
+    i64 r = ipc(self, thread_id(pager), thread_id(pager), 0, KM_TAG(KM_LABEL_PAGEFAULT, 3, 0));
+    self->flags &= ~TF_FAULT_IPC;
+    return r;
+}
+
+void ipc_abort(struct thread *t)
+{
+    if (t->state == TS_SENDING && t->partner)
+        sendq_remove(t->partner, t);
+    if (t->state == TS_SENDING || t->state == TS_RECEIVING)
+        finish(t, -KM_ECANCELED, t->state == TS_SENDING ? KM_IPCERR_SEND : KM_IPCERR_RECV);
+}
+
+void ipc_cancel(struct thread *t)
+{
+    if (t->state == TS_SENDING && t->partner)
+        sendq_remove(t->partner, t);
+    while (t->send_head) {
+        struct thread *s = t->send_head;
+        sendq_remove(t, s);
+        finish(s, -KM_ECANCELED, KM_IPCERR_SEND);
+    }
+    for (u32 i = 1; i < THREAD_MAX; i++) {
+        struct thread *w = &thread_table[i];
+        if (w->state == TS_RECEIVING && w->partner == t)
+            finish(w, -KM_ECANCELED, KM_IPCERR_RECV);
+    }
+}

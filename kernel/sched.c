@@ -1,0 +1,219 @@
+/* Scheduler (see kernel/sched.h).
+ *
+ * Per CPU: a run queue per priority (doubly linked through q_next/q_prev,
+ * FIFO), a bitmap of non-empty priorities, the running thread and the idle
+ * thread.  The running thread is not on its queue.  Everything is
+ * protected by the kernel lock; each CPU only switches its own threads,
+ * other CPUs may enqueue onto its queues and then kick it with an IPI.
+ */
+#include <arch/context.h>
+#include <arch/cpu.h>
+#include <arch/current.h>
+#include <kernel/klock.h>
+#include <kernel/printk.h>
+#include <kernel/sched.h>
+#include <kernel/task.h>
+#include <kernel/trace.h>
+
+struct sched_cpu {
+    struct thread *idle;
+    struct thread *reap;        /* dead threads that switched away, linked
+                                   through q_next: whoever runs next frees them */
+    u64 bitmap[4];              /* bit p: queue[p] not empty */
+    struct thread *head[256], *tail[256];
+};
+
+struct ticket_lock klock; /* the kernel lock (klock.h) */
+
+static struct sched_cpu cpus[MAX_CPUS];
+static u32 ncpus; /* CPUs that run the scheduler */
+
+u32 sched_ncpus(void) { return ncpus; }
+
+struct sched_hot sched_hot[MAX_CPUS];
+
+static u32 cpu_of(const struct sched_cpu *c) { return (u32)(c - cpus); }
+static struct sched_cpu *here(void) { return &cpus[cpu_id()]; }
+
+static void enqueue(struct sched_cpu *c, struct thread *t)
+{
+    u8 p = t->prio;
+    t->q_next = NULL;
+    t->q_prev = c->tail[p];
+    if (c->tail[p])
+        c->tail[p]->q_next = t;
+    else
+        c->head[p] = t;
+    c->tail[p] = t;
+    c->bitmap[p / 64] |= 1ull << (p % 64);
+}
+
+static void unlink(struct sched_cpu *c, struct thread *t)
+{
+    u8 p = t->prio;
+    if (t->q_prev)
+        t->q_prev->q_next = t->q_next;
+    else
+        c->head[p] = t->q_next;
+    if (t->q_next)
+        t->q_next->q_prev = t->q_prev;
+    else
+        c->tail[p] = t->q_prev;
+    t->q_next = t->q_prev = NULL;
+    if (!c->head[p])
+        c->bitmap[p / 64] &= ~(1ull << (p % 64));
+}
+
+static bool queued(const struct sched_cpu *c, const struct thread *t)
+{
+    return t->q_prev || c->head[t->prio] == t;
+}
+
+static struct thread *best(struct sched_cpu *c)
+{
+    for (int w = 3; w >= 0; w--)
+        if (c->bitmap[w])
+            return c->head[w * 64 + 63 - __builtin_clzll(c->bitmap[w])];
+    return NULL;
+}
+
+void sched_init_cpu(struct thread *running, struct thread *idle)
+{
+    struct sched_cpu *c = here();
+    ncpus++;
+    c->idle = idle;
+    sched_hot[cpu_of(c)].current = running;
+    running->flags |= TF_ON_CPU;
+    running->state = TS_RUNNABLE;
+    idle->state = TS_RUNNABLE;
+    trace_set_thread(running->number);
+}
+
+void sched_wake(struct thread *t)
+{
+    struct sched_cpu *c = &cpus[t->cpu];
+    t->state = TS_RUNNABLE;
+    struct sched_hot *h = &sched_hot[t->cpu];
+    if (t == h->current || queued(c, t))
+        return;
+    enqueue(c, t);
+    if (!h->current || t->prio > h->current->prio || h->current == c->idle) {
+        h->need_resched = true;
+        if (t->cpu != cpu_id())
+            arch_kick_cpu(t->cpu);
+    }
+}
+
+void sched_kick(struct thread *t)
+{
+    sched_hot[t->cpu].need_resched = true;
+    if (t->cpu != cpu_id())
+        arch_kick_cpu(t->cpu);
+}
+
+void sched_dequeue(struct thread *t)
+{
+    struct sched_cpu *c = &cpus[t->cpu];
+    if (t != sched_hot[cpu_of(c)].current && queued(c, t))
+        unlink(c, t);
+}
+
+static void switch_to(struct sched_cpu *c, struct thread *next)
+{
+    struct thread *prev = sched_hot[cpu_of(c)].current;
+    sched_hot[cpu_of(c)].need_resched = false;
+    if (next == prev)
+        return;
+    if (next != c->idle && queued(c, next))
+        unlink(c, next);
+    next->ticks_left = SCHED_SLICE_TICKS;
+    sched_hot[cpu_of(c)].current = next;
+    next->flags |= TF_ON_CPU;
+    trace_set_thread(next->number);
+    arch_switch(prev, next);
+    /* Back on prev's stack, maybe much later: free dead predecessors. */
+    sched_reap();
+}
+
+void sched_reap(void)
+{
+    struct sched_cpu *c = here();
+    while (c->reap) {
+        struct thread *dead = c->reap;
+        c->reap = dead->q_next;
+        dead->q_next = NULL;
+        thread_reap(dead);
+    }
+}
+
+/* Clears the on-CPU mark of the thread we just left; a dead one is freed
+ * by whoever runs next (its stack was in use until the switch). */
+static void leaving(struct sched_cpu *c, struct thread *prev)
+{
+    prev->flags &= ~TF_ON_CPU;
+    if (prev->state == TS_DEAD) {
+        prev->q_next = c->reap;
+        c->reap = prev;
+    }
+}
+
+void schedule(void)
+{
+    struct sched_cpu *c = here();
+    struct thread *prev = sched_hot[cpu_of(c)].current;
+    if (prev != c->idle && prev->state == TS_RUNNABLE)
+        enqueue(c, prev); /* round robin: to the tail of its priority */
+    struct thread *next = best(c);
+    if (!next)
+        next = c->idle;
+    if (next == prev) {
+        if (queued(c, prev))
+            unlink(c, prev);
+        sched_hot[cpu_of(c)].need_resched = false;
+        return;
+    }
+    leaving(c, prev);
+    switch_to(c, next);
+}
+
+void sched_handoff(struct thread *next)
+{
+    struct sched_cpu *c = here();
+    struct thread *prev = sched_hot[cpu_of(c)].current;
+    next->state = TS_RUNNABLE;
+    leaving(c, prev);
+    switch_to(c, next);
+}
+
+void sched_tick(void)
+{
+    struct sched_cpu *c = here();
+    struct thread *t = sched_hot[cpu_of(c)].current;
+    if (t == c->idle)
+        return;
+    if (t->ticks_left)
+        t->ticks_left--;
+    if (!t->ticks_left) {
+        struct thread *b = best(c);
+        if (b && b->prio >= t->prio)
+            sched_hot[cpu_of(c)].need_resched = true;
+        else
+            t->ticks_left = SCHED_SLICE_TICKS;
+    }
+}
+
+void sched_idle_loop(void)
+{
+    struct sched_cpu *c = here();
+    for (;;) {
+        klock_acquire();
+        if (best(c))
+            schedule();
+        sched_reap(); /* threads that died and switched to idle */
+        klock_release();
+        /* sti takes effect after the next instruction: no wake-up is lost
+         * between the check above and the hlt. */
+        irq_enable_and_halt();
+        irq_disable();
+    }
+}
