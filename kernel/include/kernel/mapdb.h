@@ -25,7 +25,7 @@ struct task;
  * (today it allocates nothing: node pages come with the first mapping). */
 int mapdb_task_init(struct task *t);
 /* Revokes every mapping t holds (and all derived from them, in any task)
- * and frees t's mapping nodes; t stops being sigma0.  Frames whose root
+ * and frees t's mapping nodes; its sigma0 ranges are dropped.  Frames whose root
  * mapping goes away are freed if the kernel allocated them.  The page
  * tables and node tables go with aspace_destroy(t), called next. */
 void mapdb_task_destroy(struct task *t);
