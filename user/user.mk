@@ -29,7 +29,8 @@ USER_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,user/user.ld -Wl,--build-id=non
 	-Wl,-z,noexecstack -Wl,-z,max-page-size=4096 -Wl,--no-dynamic-linker
 
 USER_LIB_SRCS := user/lib/syscall.c kernel/lib/string.c kernel/lib/format.c \
-	user/lib/printf.c user/lib/tap.c user/lib/bench.c user/lib/l4.c user/lib/l4_entry.S
+	user/lib/printf.c user/lib/tap.c user/lib/bench.c user/lib/l4.c user/lib/l4_entry.S \
+	user/lib/sigma0_client.c
 USER_LIB_OBJS := $(patsubst %.S,$(USER_B)/obj/%.o,$(USER_LIB_SRCS:%.c=$(USER_B)/obj/%.o))
 USER_CRT0 := $(USER_B)/obj/user/lib/crt0.o
 USER_LIB := $(USER_B)/libkmu.a
@@ -39,15 +40,17 @@ USER_LIB := $(USER_B)/libkmu.a
 USER_BENCH_NAMES := null_syscall trace_overhead
 USER_BENCH_PENDING_NAMES := ipc_roundtrip fault_simple map_unmap
 USER_TEST_NAMES := syscall_check smp_info user_fault_ud2 user_fault_pf spin \
-	ipc_check mem_check syscall_fuzz teardown_check
+	ipc_check mem_check syscall_fuzz teardown_check sigma0_check
+# Servers: sigma0 (boot module 1 with kernel option sigma0).
+SIGMA0_PROG := $(USER_B)/sigma0.elf
 BENCH_PROGS := $(USER_BENCH_NAMES:%=$(USER_B)/%.elf)
 BENCH_PROGS_PENDING := $(USER_BENCH_PENDING_NAMES:%=$(USER_B)/%.elf)
 GUEST_TEST_PROGS := $(USER_TEST_NAMES:%=$(USER_B)/%.elf)
 GUEST_FAULT_PROGS := $(filter $(USER_B)/user_fault_%,$(GUEST_TEST_PROGS))
-USER_PROGS := $(BENCH_PROGS) $(BENCH_PROGS_PENDING) $(GUEST_TEST_PROGS)
+USER_PROGS := $(BENCH_PROGS) $(BENCH_PROGS_PENDING) $(GUEST_TEST_PROGS) $(SIGMA0_PROG)
 USER_OBJS := $(USER_CRT0) $(USER_LIB_OBJS) \
 	$(USER_BENCH_NAMES:%=$(USER_B)/obj/bench/%.o) $(USER_BENCH_PENDING_NAMES:%=$(USER_B)/obj/bench/%.o) \
-	$(USER_TEST_NAMES:%=$(USER_B)/obj/tests/guest/%.o)
+	$(USER_TEST_NAMES:%=$(USER_B)/obj/tests/guest/%.o) $(USER_B)/obj/user/sigma0/sigma0.o
 
 .PHONY: user
 user: $(USER_PROGS)
@@ -87,6 +90,9 @@ $(BENCH_PROGS) $(BENCH_PROGS_PENDING): $(USER_B)/%.elf: $(USER_B)/obj/bench/%.o 
 	$(user_link)
 
 $(GUEST_TEST_PROGS): $(USER_B)/%.elf: $(USER_B)/obj/tests/guest/%.o $(USER_CRT0) $(USER_LIB) user/user.ld
+	$(user_link)
+
+$(SIGMA0_PROG): $(USER_B)/obj/user/sigma0/sigma0.o $(USER_CRT0) $(USER_LIB) user/user.ld
 	$(user_link)
 
 -include $(USER_OBJS:.o=.d)
