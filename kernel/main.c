@@ -230,7 +230,6 @@ void kmain(u32 mb_magic, u32 mb_info)
     trace_init(possible);
     trace(BOOT, possible, tsc_hz);
     trace(CPU_ONLINE, bsp->apic_id, 0);
-    arch_context_init();
     sched_start_bsp();
     u32 n = smp_boot(opt.maxcpus, opt.timer_hz);
     printk("smp: %u CPU%s online\n", n, n == 1 ? "" : "s");

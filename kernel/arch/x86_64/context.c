@@ -21,9 +21,6 @@ struct switch_frame {
     u64 r15, r14, r13, r12, rbx, rbp, ret;
 };
 
-static u64 kernel_cr3; /* the boot tables: kernel half only in use */
-
-void arch_context_init(void) { kernel_cr3 = read_cr3(); }
 
 void arch_thread_init_user(struct thread *t, u64 ip, u64 sp)
 {
@@ -90,12 +87,11 @@ void arch_switch(struct thread *prev, struct thread *next)
         c->kstack_top = top; /* syscall entry stack */
         c->tss.rsp[0] = top; /* interrupt entry stack from user mode */
         wrmsr(MSR_FS_BASE, next->ext->utcb_uva);
-        if (read_cr3() != next->task->as.pml4)
-            write_cr3(next->task->as.pml4);
-    } else if (read_cr3() != kernel_cr3) {
+        aspace_activate(&next->task->as); /* records which CPU has it loaded */
+    } else {
         /* Kernel threads run on the kernel's tables, so that no CPU keeps
          * a deleted task's tables loaded. */
-        write_cr3(kernel_cr3);
+        aspace_activate_kernel();
     }
     switch_context(&prev->ext->ksp, next->ext->ksp);
 }

@@ -5,6 +5,7 @@
 #include <arch/cpu.h>
 #include <arch/lapic.h>
 #include <arch/machine.h>
+#include <arch/mmu.h>
 #include <arch/percpu.h>
 #include <arch/trap.h>
 #include <kernel/printk.h>
@@ -145,6 +146,11 @@ void trap_dispatch(struct trap_frame *f)
     if (v == VEC_HALT) { /* end of run: before anything that takes locks */
         trace(IPI, v, 0);
         halt_ipi();
+    }
+    if (v == VEC_TLB) { /* another CPU, holding the kernel lock, waits for us */
+        arch_tlb_ipi();
+        lapic_eoi();
+        return;
     }
     if (f->cs & 3) {
         from_user(f);

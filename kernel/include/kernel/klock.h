@@ -10,7 +10,8 @@
  *  - a context switch (schedule) happens with the lock held: the lock
  *    passes from the thread that switches away to the one that resumes;
  *  - idle threads take it only to look at their run queue and switch.
- * Interrupts stay off while it is held, so a holder is never preempted.
+ * Interrupts stay off while it is held, so a holder is never preempted;
+ * they are on while a CPU waits for it (see klock_acquire).
  */
 #ifndef KERNEL_KLOCK_H
 #define KERNEL_KLOCK_H
@@ -30,11 +31,15 @@ struct ticket_lock {
 
 extern struct ticket_lock klock;
 
+/* Interrupts are enabled while waiting (and off again once the lock is
+ * ours): the holder may be waiting for this CPU to take a TLB-flush IPI.
+ * No interrupt handler takes the lock in kernel mode, so this is safe. */
 static inline void klock_acquire(void)
 {
     u32 me = __atomic_fetch_add(&klock.next, 1, __ATOMIC_RELAXED);
     while (__atomic_load_n(&klock.serving, __ATOMIC_ACQUIRE) != me)
-        cpu_relax(); /* pause: lets icount switch to the holder */
+        __asm__ volatile("sti; pause; cli" ::: "memory"); /* pause also lets
+                                                     icount run the holder */
 }
 
 static inline void klock_release(void)

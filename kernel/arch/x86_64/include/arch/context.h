@@ -6,8 +6,6 @@
 
 struct thread;
 
-/* Once, on the BSP, while the kernel's own tables are loaded. */
-void arch_context_init(void);
 /* Lays out t's kernel stack so that its first switch enters user mode at
  * ip with stack sp (interrupts on). */
 void arch_thread_init_user(struct thread *t, u64 ip, u64 sp);
