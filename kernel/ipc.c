@@ -66,6 +66,7 @@ static i64 transfer(struct thread *snd, struct thread *rcv, u64 tag)
     u32 u = KM_TAG_U(tag), t = KM_TAG_T(tag);
     struct km_utcb *ru = thread_utcb(rcv);
     bool fault_reply = rcv->flags & TF_FAULT_IPC;
+    trace(IPC_RECV, thread_id(snd), tag);
     if (!fault_reply) {
         /* Word by word from UTCB to UTCB: each word is read once, so a
          * sender's other threads changing MRs meanwhile only change what
@@ -82,6 +83,7 @@ static i64 transfer(struct thread *snd, struct thread *rcv, u64 tag)
              * one, so what is applied is what the receiver sees. */
             const u64 *item = fault_reply ? &src[u + i] : &ru->mr[u + i];
             i64 r = mapdb_transfer(snd->task, item[0], item[1], rcv->task, acceptor);
+            trace(MAP, item[1], r);
             if (r < 0)
                 return r;
         }
@@ -154,6 +156,7 @@ i64 ipc(struct thread *self, km_tid to, km_tid from, u32 flags, u64 tag)
     if (u)
         u->error = 0;
     if (to != KM_NILTHREAD) {
+        trace(IPC_SEND, to, tag);
         struct thread *dst = thread_lookup(to);
         if (!dst || dst == self || (!dst->task && !(self->flags & TF_KERNEL))) {
             if (u)
@@ -214,8 +217,10 @@ i64 ipc_pagefault(struct thread *self, struct thread *pager, u64 addr, u64 ip, u
     self->ext->fault[1] = ip;
     self->ext->fault[2] = access;
     self->flags |= TF_FAULT_IPC;
+    trace(PAGEFAULT, addr, ip);
     i64 r = ipc(self, thread_id(pager), thread_id(pager), 0, KM_TAG(KM_LABEL_PAGEFAULT, 3, 0));
     self->flags &= ~TF_FAULT_IPC;
+    trace(FAULT_DONE, addr, r);
     return r;
 }
 

@@ -6,12 +6,14 @@
 #include <kernel/options.h>
 #include <kernel/printk.h>
 
-/* Default mask: everything but the per-syscall events and the benchmark
- * probe, which would perturb the figures they sit on; benchmarks enable
- * what they measure. */
+/* Default mask: everything but the per-operation events (system calls,
+ * IPC, faults, maps, switches) and the benchmark probe, which would
+ * perturb the figures they sit on; benchmarks enable what they trace. */
 #define DEFAULT_MASK                                                              \
-    (KM_TRACE_ALL_MASK & ~((1ull << KM_EV_SYSCALL_ENTER) | (1ull << KM_EV_SYSCALL_EXIT) |    \
-               (1ull << KM_EV_PROBE)))
+    (KM_TRACE_ALL_MASK &                                                          \
+     ~((1ull << KM_EV_SYSCALL_ENTER) | (1ull << KM_EV_SYSCALL_EXIT) | (1ull << KM_EV_PROBE) | \
+       (1ull << KM_EV_IPC_SEND) | (1ull << KM_EV_IPC_RECV) | (1ull << KM_EV_PAGEFAULT) |     \
+       (1ull << KM_EV_MAP) | (1ull << KM_EV_FAULT_DONE) | (1ull << KM_EV_SWITCH)))
 
 struct boot_options opt = {
     .trace_mode = KM_TRACE_STOP,

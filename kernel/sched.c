@@ -129,6 +129,7 @@ static void switch_to(struct sched_cpu *c, struct thread *next)
     next->ticks_left = SCHED_SLICE_TICKS;
     sched_hot[cpu_of(c)].current = next;
     next->flags |= TF_ON_CPU;
+    trace(SWITCH, next->number, next->prio);
     trace_set_thread(next->number);
     arch_switch(prev, next);
     /* Back on prev's stack, maybe much later: free dead predecessors. */

@@ -28,7 +28,13 @@
     EV(9,  PROG_EXIT,     "prog_exit",     "index",   U, "status",     S, "user program exited")            \
     EV(10, PROBE,         "probe",         "seq",     U, "arg",        U, "trace_overhead benchmark probe") \
     EV(11, IPI,           "ipi",           "vector",  U, "arg",        U, "inter-processor interrupt")      \
-    EV(12, TRACE_STOP,    "trace_stop",    "written", U, "lost",       U, "tracing stopped on this CPU")
+    EV(12, TRACE_STOP,    "trace_stop",    "written", U, "lost",       U, "tracing stopped on this CPU")       \
+    EV(13, IPC_SEND,      "ipc_send",      "to",      X, "tag",        X, "IPC send phase starts")             \
+    EV(14, IPC_RECV,      "ipc_recv",      "from",    X, "tag",        X, "a message is delivered to a thread") \
+    EV(15, PAGEFAULT,     "pagefault",     "addr",    X, "ip",         X, "user page fault sent to the pager") \
+    EV(16, MAP,           "map",           "fpage",   X, "pages",      S, "a map or grant item applied")       \
+    EV(17, FAULT_DONE,    "fault_done",    "addr",    X, "result",     S, "the pager answered; access retried") \
+    EV(18, SWITCH,        "switch",        "to",      U, "prio",       U, "the CPU switches to another thread")
 
 enum km_event_id {
 #define KM_EV_ENUM(id, NAME, name, a0, t0, a1, t1, doc) KM_EV_##NAME = id,
