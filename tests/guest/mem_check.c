@@ -126,7 +126,7 @@ enum {
     LBL_ACK = 0xac,
 };
 
-#define NWORKERS 24
+#define NWORKERS 40
 struct worker {
     struct l4_task t;
     volatile long accept_r;
@@ -330,13 +330,14 @@ static void check_pager_basics(void)
     struct worker *w = worker_new();
     if (!tap_ok(w != 0, "start a worker task with the recording pager"))
         return;
-    tap_ok(faulted(0, wtid(w), (km_u64)(unsigned long)l4_thread_entry, KM_X),
-           "its first fault was the fetch of its first instruction (access X)");
     pages[PG_SHARED][0] = VALUE(PG_SHARED);
     unsigned m = log_mark();
     tap_ok(wread(w, PAGE_ADDR(PG_SHARED)) == VALUE(PG_SHARED) &&
            faulted(m, wtid(w), PAGE_ADDR(PG_SHARED), KM_R),
            "its first read of one of our pages faults (access R) and reads our value");
+    /* The worker has run now (it answered): its faults are all logged. */
+    tap_ok(faulted(0, wtid(w), (km_u64)(unsigned long)l4_thread_entry, KM_X),
+           "its first fault was the fetch of its first instruction (access X)");
     m = log_mark();
     tap_ok(wread(w, PAGE_ADDR(PG_SHARED)) == VALUE(PG_SHARED) && !faulted(m, wtid(w), PAGE_ADDR(PG_SHARED), 0),
            "once mapped, the page is read without a fault");
@@ -610,6 +611,7 @@ static void check_silent_pager(void)
 int main(void)
 {
     sys_trace_marker(MARK_ID, 0);
+    pages[PG_MARKER][0] = MARKER; /* what the pager shows in a window on a read fault */
     me = sys_myself();
     if (!tap_ok((long)me > 0, "sys_myself returns a thread id (%s)", sys_errname((long)me)))
         return tap_done("mem_check");

@@ -38,8 +38,10 @@ static inline void klock_acquire(void)
 {
     u32 me = __atomic_fetch_add(&klock.next, 1, __ATOMIC_RELAXED);
     while (__atomic_load_n(&klock.serving, __ATOMIC_ACQUIRE) != me)
-        __asm__ volatile("sti; pause; cli" ::: "memory"); /* pause also lets
-                                                     icount run the holder */
+        /* The nop takes sti's one-instruction interrupt shadow, so that an
+         * interrupt is taken at the pause (where QEMU's icount also
+         * switches to another virtual CPU, the holder among them). */
+        __asm__ volatile("sti; nop; pause; nop; cli" ::: "memory");
 }
 
 static inline void klock_release(void)
