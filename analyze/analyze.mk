@@ -28,7 +28,7 @@ $(B)/host/kmemlab: $(B)/host/obj/analyze/kmemlab.o $(ANALYZE_LIB_OBJS) $(TRACE_L
 
 # Host unit tests: one binary per tests/host/test_*.c, linked with the
 # sanitized libraries; each prints TAP when CMOCKA_MESSAGE_OUTPUT=TAP.
-HOST_TEST_NAMES := test_dump_read test_ctf test_stats test_meta test_import
+HOST_TEST_NAMES := test_dump_read test_ctf test_stats test_meta test_import test_pmu
 HOST_TEST_BINS := $(HOST_TEST_NAMES:%=$(B)/host/tests/%)
 HOST_TEST_OBJS := $(HOST_TEST_NAMES:%=$(B)/host/san/tests/host/%.o) $(B)/host/san/tests/host/testutil.o
 
@@ -52,6 +52,39 @@ host-test: $(HOST_TEST_BINS) host
 
 -include $(ANALYZE_LIB_OBJS:.o=.d) $(ANALYZE_LIB_SAN_OBJS:.o=.d) $(HOST_TEST_OBJS:.o=.d) \
          $(B)/host/obj/analyze/kmemlab.d
+
+# ---- Performance-counter event names (libpfm4) and the Linux baseline ----
+# analyze/pmu.c: `kmemlab pmu-encode` (event names -> raw PERFEVTSEL values)
+# and the perf_event_open encodings of bench/linux/fault_linux.
+# bench/linux/linux_samples.c: `kmemlab import-linux` (fault_linux's file).
+PMU_HOST_OBJS := $(B)/host/obj/analyze/pmu.o $(B)/host/obj/bench/linux/linux_samples.o \
+                 $(B)/host/obj/bench/linux/fault_linux.o
+ANALYZE_INC += -Ibench/linux
+ANALYZE_LIBS += -lpfm
+
+$(PMU_HOST_OBJS): $(B)/host/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC(host) $<"
+	@$(HOST_CC) $(HOST_CFLAGS) $(ANALYZE_INC) $(PMU_XFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/host/san/analyze/pmu.o: analyze/pmu.c
+	@mkdir -p $(@D)
+	@echo "  CC(san)  $<"
+	@$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) $(ANALYZE_INC) -MMD -MP -c $< -o $@
+
+$(B)/host/obj/bench/linux/fault_linux.o: PMU_XFLAGS = -DKM_GIT_REV='"$(GIT_REV)"'
+
+$(B)/host/kmemlab: $(B)/host/obj/analyze/pmu.o $(B)/host/obj/bench/linux/linux_samples.o
+$(B)/host/tests/test_pmu: $(B)/host/san/analyze/pmu.o
+
+# The Linux baseline (scripts/linux_baseline.sh runs it and imports the file).
+host: $(B)/host/fault_linux
+$(B)/host/fault_linux: $(B)/host/obj/bench/linux/fault_linux.o $(B)/host/obj/analyze/pmu.o \
+                       $(B)/host/obj/analyze/stats.o $(B)/host/obj/kernel/lib/crc32.o
+	@echo "  LD(host) $@"
+	@$(HOST_CC) $(HOST_CFLAGS) -o $@ $^ -lpfm -lm
+
+-include $(PMU_HOST_OBJS:.o=.d) $(B)/host/san/analyze/pmu.d
 
 # Fuzzing the dump reader with libFuzzer (clang): make fuzz-dump
 # [FUZZ_SECONDS=60].  Not part of make test; crashes land in $(B)/host/fuzz/.

@@ -9,6 +9,8 @@
 
 #include "db.h"
 #include "import.h"
+#include "linux_samples.h"
+#include "pmu.h"
 #include "report.h"
 
 #ifndef KM_GIT_REV
@@ -33,6 +35,8 @@ static const char main_usage[] =
     "  list [--db PATH]                        one line per stored run\n"
     "  show ID [--brief] [--db PATH]           a run's context and results table\n"
     "  report ID [--out DIR] [--db PATH]       report.md and gnuplot charts (PNG, SVG)\n"
+    "  import-linux FILE [--db PATH]           store a Linux baseline (build/host/fault_linux) as a run\n"
+    "  pmu-encode EVENT[,EVENT...]             raw PMU encodings of perf-style event names (libpfm4)\n"
     "\n"
     "The database is PATH, else $DB, else results/runs.db.\n"
     "kmemlab COMMAND --help describes a command; kmemlab --version prints the revision.\n"
@@ -192,6 +196,52 @@ static int cmd_report(int argc, char **argv)
     return 0;
 }
 
+/* ---- the Linux baseline and PMU event names (bench/linux/, analyze/pmu.c) ---- */
+
+static int cmd_import_linux(int argc, char **argv)
+{
+    const char *path = NULL, *db_path = NULL;
+    struct opt opts[] = { { "--db", &db_path }, { NULL, NULL } };
+    char err[1024];
+    long long id;
+
+    if (parse_args(argc, argv, opts, &path, 1))
+        return 2;
+    if (linux_samples_import(path, db_path ? db_path : db_default_path(), &id, err, sizeof err)) {
+        fprintf(stderr, "kmemlab: import-linux: %s\n", err);
+        return 1;
+    }
+    printf("%lld\n", id);
+    return 0;
+}
+
+static int cmd_pmu_encode(int argc, char **argv)
+{
+    struct pmu_event ev[PMU_MAX_EVENTS];
+    char list[1024] = "", err[512];
+    size_t len = 0;
+
+    if (argc == 0)
+        return usage_error("%s", "no events given");
+    /* EVENT[,EVENT...], also as several arguments */
+    for (int i = 0; i < argc; i++) {
+        if (argv[i][0] == '-' && argv[i][1])
+            return usage_error("unknown option %s", argv[i]);
+        int w = snprintf(list + len, sizeof list - len, "%s%s", i ? "," : "", argv[i]);
+        if (w < 0 || (size_t)w >= sizeof list - len)
+            return usage_error("%s", "event list too long");
+        len += (size_t)w;
+    }
+    int n = pmu_encode_list(list, ev, PMU_MAX_EVENTS, err, sizeof err);
+    if (n < 0) {
+        fprintf(stderr, "kmemlab: pmu-encode: %s\n", err);
+        return 1;
+    }
+    for (int i = 0; i < n; i++)
+        printf("%-32s 0x%llx %s\n", ev[i].name, ev[i].raw, ev[i].pmu);
+    return 0;
+}
+
 static const struct command commands[] = {
     { "import", cmd_import,
       "usage: kmemlab import DUMP [--meta FILE] [--db PATH]\n"
@@ -229,6 +279,29 @@ static const struct command commands[] = {
       "metric, by variant), a per-CPU event timeline timeline.png/.svg, and\n"
       "report.gp + data/ to redraw them.  Needs gnuplot; fails if gnuplot fails.\n"
       "Prints the path of report.md.\n" },
+    { "import-linux", cmd_import_linux,
+      "usage: kmemlab import-linux FILE [--db PATH]\n"
+      "\n"
+      "Stores the samples file FILE written by build/host/fault_linux (the Linux\n"
+      "baseline: first-write faults on this host; format in bench/linux/linux_samples.h)\n"
+      "as a new run with system=linux, accel=host: the host's CPU model, kernel\n"
+      "release (kernel_rev), git revision, pmu ('none' or the events counted), raw\n"
+      "samples and their statistics.  The whole file is checked first (magic,\n"
+      "keys, counts, CRC-32); a bad file is rejected with its line number and the\n"
+      "database is not touched.  One transaction.  Prints the new run id.\n"
+      "\n"
+      "  --db PATH    database (default $DB, else results/runs.db; created if missing)\n" },
+    { "pmu-encode", cmd_pmu_encode,
+      "usage: kmemlab pmu-encode EVENT[,EVENT...]\n"
+      "\n"
+      "Encodes perf-style event names (cycles, instructions, DTLB_LOAD_MISSES:WALK_COMPLETED,\n"
+      "any libpfm4 name with :modifiers) for the core PMU libpfm4 detects here, or the\n"
+      "one named by LIBPFM_FORCE_PMU (e.g. skl: the CPU model a QEMU run uses).\n"
+      "Prints one line per event: name, raw PERFEVTSEL encoding (hex), PMU.\n"
+      "Events count in user and kernel mode unless a modifier says otherwise (:u, :k).\n"
+      "Every name is checked first: an unknown name, an empty list, a software event\n"
+      "or an event needing more than one register prints nothing on stdout, names\n"
+      "the event on stderr and exits 1.\n" },
 };
 
 int main(int argc, char **argv)
