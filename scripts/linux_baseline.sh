@@ -49,7 +49,8 @@ if [ -z "$file" ]; then
     file=results/linux/fault_linux-$(date -u +%Y%m%dT%H%M%SZ).txt
 fi
 step 2/3 "measuring on $(uname -n) (Linux $(uname -r)) -> $file"
-"$FAULT_LINUX" "${args[@]}" -o "$file" 2>&1 | sed 's/^/    /'
+rev=$(git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
+"$FAULT_LINUX" "${args[@]}" --git-rev "$rev" -o "$file" 2>&1 | sed 's/^/    /'
 [ "${PIPESTATUS[0]}" = 0 ] || { echo "linux_baseline.sh: fault_linux failed" >&2; exit 1; }
 
 step 3/3 "importing into $DB"

@@ -66,7 +66,7 @@
 
 static const char usage[] =
     "usage: fault_linux [-n SAMPLES] [--warmup N] [--cpu N] [--events LIST|none]\n"
-    "                   [--shapes LIST] [-o FILE] [-q]\n"
+    "                   [--shapes LIST] [--git-rev REV] [-o FILE] [-q]\n"
     "\n"
     "Measures first-write page faults on this Linux host in three shapes\n"
     "(pte_present, new_pt, new_pd) and writes the samples file that\n"
@@ -78,6 +78,7 @@ static const char usage[] =
     "  --events LIST    hardware events to count per fault, libpfm4/perf names\n"
     "                   (default cycles,instructions; 'none': only the TSC)\n"
     "  --shapes LIST    subset of pte_present,new_pt,new_pd (default all)\n"
+    "  --git-rev REV    revision to record (default: the one built in, " KM_GIT_REV ")\n"
     "  -o, --out FILE   samples file (default '-': stdout, summary to stderr)\n"
     "  -q, --quiet      no summary\n"
     "exit status: 0 ok, 1 failure, 2 usage error\n";
@@ -475,11 +476,13 @@ int main(int argc, char **argv)
     size_t n = 2000, warmup = 200;
     long cpu = -1;
     const char *events = "cycles,instructions", *out = "-", *shape_list = "pte_present,new_pt,new_pd";
+    const char *git_rev = KM_GIT_REV;
     static const struct option lopts[] = {
         { "samples", required_argument, 0, 'n' }, { "warmup", required_argument, 0, 'w' },
         { "cpu", required_argument, 0, 'c' },     { "events", required_argument, 0, 'e' },
         { "shapes", required_argument, 0, 's' },  { "out", required_argument, 0, 'o' },
         { "quiet", no_argument, 0, 'q' },         { "help", no_argument, 0, 'h' },
+        { "git-rev", required_argument, 0, 'g' },
         { 0, 0, 0, 0 },
     };
     int c;
@@ -491,6 +494,7 @@ int main(int argc, char **argv)
         case 'e': events = optarg; break;
         case 's': shape_list = optarg; break;
         case 'o': out = optarg; break;
+        case 'g': git_rev = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': fputs(usage, stdout); return 0;
         default: fputs(usage, stderr); return 2;
@@ -521,6 +525,12 @@ int main(int argc, char **argv)
         }
     }
     info = strcmp(out, "-") ? stdout : stderr;
+    if (info == stdout)
+        setvbuf(stdout, NULL, _IOLBF, 0); /* in order with the notes on stderr */
+    if (!*git_rev || strpbrk(git_rev, "\n=")) {
+        fprintf(stderr, "fault_linux: --git-rev '%s' is not a revision\n", git_rev);
+        return 2;
+    }
 
     /* Hardware events: encoded with libpfm4 for perf_event_open; a name
      * libpfm4 does not know is a usage error, before anything runs. */
@@ -668,7 +678,7 @@ int main(int argc, char **argv)
     char started_s[32];
     strftime(started_s, sizeof started_s, "%Y-%m-%dT%H:%M:%SZ", gmtime(&started));
     fprintf(f, "%s\n", LINUX_SAMPLES_MAGIC);
-    fprintf(f, "started_utc=%s\ngit_rev=%s\nhost=%s\nkernel=%s\n", started_s, KM_GIT_REV, host, kernel);
+    fprintf(f, "started_utc=%s\ngit_rev=%s\nhost=%s\nkernel=%s\n", started_s, git_rev, host, kernel);
     fprintf(f, "cpu_vendor=%s\ncpu_model=%s\ncpuid_sig=0x%x\nhypervisor=%u\ninvariant_tsc=%u\n", vendor,
             model, sig, hyperv, edx8 >> 8 & 1);
     fprintf(f, "ncpus=%ld\n", ncpus);
