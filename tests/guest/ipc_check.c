@@ -418,9 +418,6 @@ static void check_inter_task(void)
     struct l4_thread_attr a = L4_THREAD_ATTR_INIT;
     long res;
 
-    l4_pager_init(&pg, KM_ANYTHREAD, KM_RWX);
-    if (!tap_ok(l4_pager_thread_start(&pager_thr, 0, &pg) == 0, "start a pager thread"))
-        return;
     a.pager = pager_thr.tid;
 
     long r = l4_task_start(&child, &a, me, child_my_task, 0);
@@ -441,8 +438,9 @@ static void check_inter_task(void)
         unsigned long good = call_echo(child.main.tid, 200, 5000);
         tap_ok(good == 200, "200 calls to a thread of another task, all replies right (%lu)", good);
         r = l4_call(child.main.tid, l4_tag(LABEL_QUIT, 0, 0));
-        tap_ok(r == 0 && wait_done(&child, &res) && res == 200,
-               "the server task counted 200 requests (%ld)", res);
+        res = -1;
+        int done = r == 0 && wait_done(&child, &res);
+        tap_ok(done && res == 200, "the server task counted 200 requests (%ld)", res);
         l4_task_delete(&child);
     }
 
@@ -454,7 +452,9 @@ static void check_inter_task(void)
         for (unsigned k = 0; same && k < KM_MR_COUNT; k++)
             same = u->mr[k] == pattern(64, k);
         tap_ok(same, "a message of all %d MRs arrives intact across tasks", KM_MR_COUNT);
-        tap_ok(wait_done(&child, &res) && res == 0, "the sender's send returned 0 (%ld)", res);
+        res = -1;
+        int done = wait_done(&child, &res);
+        tap_ok(done && res == 0, "the sender's send returned 0 (%ld)", res);
         l4_task_delete(&child);
     }
 }
@@ -619,6 +619,11 @@ int main(void)
              KM_ID_NUMBER(me), KM_ID_VERSION(me), utcb()->task, si.cpu, si.ncpus);
     tap_ok(utcb()->self == (km_u64)utcb() && utcb()->tid == me,
            "the UTCB at %%fs:0 names itself and the thread");
+
+    /* The pager of every task started here (check_inter_task, check_cross_cpu). */
+    l4_pager_init(&pg, KM_ANYTHREAD, KM_RWX);
+    if (!tap_ok(l4_pager_thread_start(&pager_thr, 0, &pg) == 0, "start a pager thread"))
+        return tap_done("ipc_check");
 
     check_send_receive();
     check_call();

@@ -336,8 +336,13 @@ static void check_pager_basics(void)
            faulted(m, wtid(w), PAGE_ADDR(PG_SHARED), KM_R),
            "its first read of one of our pages faults (access R) and reads our value");
     /* The worker has run now (it answered): its faults are all logged. */
-    tap_ok(faulted(0, wtid(w), (km_u64)(unsigned long)l4_thread_entry, KM_X),
-           "its first fault was the fetch of its first instruction (access X)");
+    unsigned first = 0;
+    while (first < log_n && fault_log[first].tid != wtid(w))
+        first++;
+    tap_ok(first < log_n && fault_log[first].addr == (km_u64)(unsigned long)l4_thread_entry &&
+               fault_log[first].access == KM_X,
+           "its first fault is the fetch of its first instruction (%lx, access %u)",
+           first < log_n ? fault_log[first].addr : 0, first < log_n ? fault_log[first].access : 0);
     m = log_mark();
     tap_ok(wread(w, PAGE_ADDR(PG_SHARED)) == VALUE(PG_SHARED) && !faulted(m, wtid(w), PAGE_ADDR(PG_SHARED), 0),
            "once mapped, the page is read without a fault");

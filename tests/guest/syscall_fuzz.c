@@ -9,15 +9,18 @@
  * (KM_UNMAP_SELF is only allowed on regions far from it); granting pages
  * away; pointers into the program's data other than a scratch buffer;
  * blocking IPC (both phases always have zero timeouts); threads of the own
- * task started anywhere but a loop that never touches memory.  Threads of
- * tasks created here start wherever the dice say.
+ * task started anywhere but two loops that never touch memory (one yields,
+ * one receives).  Threads of tasks created here start wherever the dice
+ * say.
  */
 #include <user/l4.h>
 #include <user/stdio.h>
 #include <user/string.h>
 #include <user/tap.h>
 
-#define SEED 0x6b6d656d6c616231ul /* "kmemlab1" */
+#ifndef SEED
+#define SEED 0x6b6d656d6c616231ul /* "kmemlab1"; -DSEED=... for another run */
+#endif
 #define ITERATIONS 20000
 #define CHECK_EVERY 2000
 #define MARK_ID 0x5346 /* "SF" */
@@ -38,8 +41,12 @@ static km_u64 rnd(void)
 }
 static km_u64 below(km_u64 n) { return n ? rnd() % n : 0; }
 
-/* A loop that never touches memory: where threads of the own task start. */
+/* Loops that never touch memory (only the kernel writes their UTCB):
+ * where threads of the own task start.  fuzz_spin yields for ever,
+ * fuzz_recv receives from any thread for ever (so that random IPC finds
+ * partners; its acceptor is nil, so no map item reaches it). */
 void fuzz_spin(void);
+void fuzz_recv(void);
 __asm__(".text\n"
         ".globl fuzz_spin\n"
         ".type fuzz_spin, @function\n"
@@ -47,8 +54,20 @@ __asm__(".text\n"
         "1:  mov $16, %eax\n" /* KM_SYS_YIELD */
         "    syscall\n"
         "    jmp 1b\n"
-        ".size fuzz_spin, . - fuzz_spin\n");
-KM_STATIC_ASSERT(KM_SYS_YIELD == 16, "fuzz_spin's syscall number");
+        ".size fuzz_spin, . - fuzz_spin\n"
+        ".globl fuzz_recv\n"
+        ".type fuzz_recv, @function\n"
+        "fuzz_recv:\n"
+        "1:  xor %edi, %edi\n"   /* to: nil */
+        "    mov $-1, %rsi\n"    /* from: any */
+        "    xor %edx, %edx\n"   /* flags: wait */
+        "    xor %r10d, %r10d\n" /* tag */
+        "    mov $8, %eax\n"     /* KM_SYS_IPC */
+        "    syscall\n"
+        "    jmp 1b\n"
+        ".size fuzz_recv, . - fuzz_recv\n");
+KM_STATIC_ASSERT(KM_SYS_YIELD == 16 && KM_SYS_IPC == 8, "fuzz_spin's and fuzz_recv's numbers");
+KM_STATIC_ASSERT(KM_ANYTHREAD == ~0ull, "fuzz_recv's receive from any");
 #define KNOWN_CALLS 19 /* calls with a case in fuzz_one (see its default) */
 KM_STATIC_ASSERT(sizeof(struct km_sysinfo) <= 256 && sizeof(struct km_kmem_info) <= 256,
                  "any_ptr leaves room for what the kernel writes");
@@ -76,7 +95,10 @@ static void count(void *arg)
 #define POOL 12
 struct fthread {
     km_tid tid;
-    int own; /* in the own task: may only start at fuzz_spin */
+    int own;      /* in the own task: may only start at fuzz_spin or fuzz_recv */
+    int pager_ok; /* its pager is one of the receivers (which take a fault
+                   * and never answer): it may start anywhere.  A thread
+                   * faulting without a live pager ends the whole program. */
 };
 static struct fthread threads[POOL];
 static int nthreads;
@@ -85,7 +107,24 @@ static int ntasks;
 static km_u64 stale[16]; /* ids of things deleted */
 static unsigned nstale;
 
-static int protected_thread(km_tid t) { return t == me || t == counter_thr.tid; }
+/* Two threads that receive from anyone for ever: partners for random IPC. */
+#define NRECV 2
+static struct l4_thread receivers[NRECV];
+
+static void receive_forever(void *arg)
+{
+    (void)arg;
+    for (;;)
+        l4_receive_any();
+}
+
+static int protected_thread(km_tid t)
+{
+    for (int i = 0; i < NRECV; i++)
+        if (t == receivers[i].tid)
+            return 1;
+    return t == me || t == counter_thr.tid;
+}
 
 static void remember_stale(km_u64 id) { stale[nstale++ % 16] = id; }
 
@@ -201,7 +240,7 @@ static void record(unsigned nr, long r)
 static void fuzz_ipc(void)
 {
     struct km_utcb *u = utcb();
-    km_u64 tag = below(4) ? KM_TAG(rnd(), below(20), 2 * below(6)) : rnd();
+    km_u64 tag = below(4) ? KM_TAG(rnd(), below(20), below(3) ? 0 : 2 * below(6)) : rnd();
     for (unsigned k = 0; k < KM_MR_COUNT; k++)
         u->mr[k] = below(3) ? any_arg() : any_fpage();
     /* Typed words: map items only (a grant would give our pages away). */
@@ -210,14 +249,18 @@ static void fuzz_ipc(void)
         u->mr[k] &= ~KM_ITEM_GRANT;
     u->acceptor = 0; /* and we accept none */
     km_u64 flags = KM_IPC_SEND_NOWAIT | KM_IPC_RECV_NOWAIT | (below(4) ? 0 : rnd() & ~3ull);
-    long r = sys_ipc(any_id(), any_id(), flags, tag);
+    km_tid to = below(3) == 0 ? receivers[below(NRECV)].tid
+              : below(3) == 0 && nthreads ? threads[below(nthreads)].tid
+                                          : any_id();
+    long r = sys_ipc(to, below(2) ? KM_NILTHREAD : any_id(), flags, tag);
     record(KM_SYS_IPC, r);
 }
 
 static void fuzz_thread_create(void)
 {
     km_taskid task = below(2) ? 0 : below(2) && ntasks ? tasks[below(ntasks)] : any_id();
-    long r = sys_thread_create(task, any_id());
+    km_tid pager = below(2) ? receivers[below(NRECV)].tid : any_id();
+    long r = sys_thread_create(task, pager);
     record(KM_SYS_THREAD_CREATE, r);
     if (r <= 0)
         return;
@@ -228,6 +271,7 @@ static void fuzz_thread_create(void)
     }
     threads[nthreads].tid = (km_tid)r;
     threads[nthreads].own = task == 0 || task == my_task;
+    threads[nthreads].pager_ok = protected_thread(pager) && pager != me && pager != counter_thr.tid;
     nthreads++;
 }
 
@@ -244,11 +288,14 @@ static void fuzz_thread_delete(void)
 
 static void fuzz_thread_control(void)
 {
-    km_tid t = any_id();
+    km_tid t = below(2) && nthreads ? threads[below(nthreads)].tid : any_id();
     long op = below(4) ? (long)(1 + below(4)) : (long)any_arg();
     km_u64 arg = op == KM_TCTL_SET_CPU && below(2) ? below(8) : any_arg();
     if (protected_thread(t) && (km_u32)op != KM_TCTL_SET_PAGER && (km_u32)op != KM_TCTL_SET_KPAGER)
         return;
+    struct fthread *f = find_thread(t);
+    if (f && (km_u32)op == KM_TCTL_SET_PAGER)
+        f->pager_ok = 0;
     record(KM_SYS_THREAD_CONTROL, sys_thread_control(t, op, arg));
 }
 
@@ -296,9 +343,13 @@ static void fuzz_exregs(void)
     if (protected_thread(t))
         return;
     struct fthread *f = find_thread(t);
-    /* Only known threads of other tasks may start at a random address. */
-    if (((km_u32)op == KM_EXREGS_START || (km_u32)op == KM_EXREGS_SET) && (!f || f->own))
-        ip = (km_u64)(unsigned long)fuzz_spin;
+    if ((km_u32)op == KM_EXREGS_START || (km_u32)op == KM_EXREGS_SET) {
+        if (!f || f->own) /* ours (or dead): only the loops */
+            ip = (km_u64)(unsigned long)(below(2) ? fuzz_spin : fuzz_recv);
+        else if (!f->pager_ok) /* another task's, whose fault would end us */
+            return;
+        /* else: another task's with a receiver as pager: anywhere */
+    }
     record(KM_SYS_EXREGS, sys_exregs(t, op, ip, sp));
 }
 
@@ -310,8 +361,8 @@ static void fuzz_one(void)
     case KM_SYS_EXIT:
         return;
     case KM_SYS_PUTS:
-        if (below(2)) {
-            r = sys_puts(line, below(2) ? sizeof line - 1 : 0);
+        if (below(2)) { /* a whole line now and then, else nothing */
+            r = sys_puts(line, below(32) ? 0 : sizeof line - 1);
         } else {
             km_u64 p = any_ptr(), len = below(2) ? below(8192) : any_arg();
             /* Scratch would print garbage: length 0 only. */
@@ -400,6 +451,9 @@ int main(void)
     if (KM_SYS_COUNT != KNOWN_CALLS)
         tap_diag("the ABI has %d calls, this fuzzer knows %d: the others get no pointer arguments",
                  KM_SYS_COUNT, KNOWN_CALLS);
+    for (int i = 0; i < NRECV; i++)
+        if (l4_thread_start(&receivers[i], 0, receive_forever, 0) != 0)
+            return tap_done("syscall_fuzz") | !tap_ok(0, "start receiving threads");
     printf("# syscall_fuzz: seed 0x%lx, %d iterations, main %lx, counter %lx, %u CPUs\n", SEED,
            ITERATIONS, me, counter_thr.tid, si.ncpus);
 
@@ -408,7 +462,9 @@ int main(void)
     for (int i = 1; i <= ITERATIONS; i++) {
         fuzz_one();
         if (i % CHECK_EVERY == 0) {
-            for (int k = 0; k < 1000 && counter == last; k++)
+            /* Under icount a few yields do; without it (tcg, kvm) the
+             * other CPU may be slow to get host time: be patient. */
+            for (int k = 0; k < 100000 && counter == last; k++)
                 sys_yield();
             if (counter == last) {
                 stalls++;

@@ -64,7 +64,7 @@ static void check_baseline(long before, const char *what)
                sys_errname(before < 0 ? before : after));
         return;
     }
-    tap_ok(after == before, "%s: free frames + our kernel pages back to %ld (now %ld, %+ld)", what,
+    tap_ok(after == before, "%s: free frames + our kernel pages back to %ld (now %ld, %ld more)", what,
            before, after, after - before);
 }
 
@@ -151,13 +151,14 @@ static void check_delete_everything(void)
     if (!tap_ok(r == 0, "start a task (%s)", sys_errname(r)))
         return;
     a.task = victim.id;
-    int ok = l4_thread_start(&sender_thr, &a, send_forever, 0) == 0 &&
-             l4_thread_start(&spinner_thr, &a, spin, 0) == 0;
+    long r1 = l4_thread_start(&sender_thr, &a, send_forever, 0);
+    long r2 = l4_thread_start(&spinner_thr, &a, spin, 0), r3 = 0;
     if (si.ncpus > 1) {
         a.cpu = 1;
-        ok &= l4_thread_start(&far_thr, &a, spin, 0) == 0;
+        r3 = l4_thread_start(&far_thr, &a, spin, 0);
     }
-    tap_ok(ok, "with a thread sending to us, one running%s", si.ncpus > 1 ? ", one on CPU 1" : "");
+    tap_ok(r1 == 0 && r2 == 0 && r3 == 0, "with a thread sending to us, one running%s (%s, %s, %s)",
+           si.ncpus > 1 ? ", one on CPU 1" : "", sys_errname(r1), sys_errname(r2), sys_errname(r3));
     /* The mapping: 16 pages, one item. */
     l4_wait_state(victim.main.tid, KM_TSTATE_RECEIVING, WAIT_YIELDS);
     l4_put_map_item(0, 0, KM_FPAGE((km_u64)(unsigned long)pages, 16, KM_R | KM_W));
@@ -171,7 +172,7 @@ static void check_delete_everything(void)
     tap_ok(l4_wait_state(sender_thr.tid, KM_TSTATE_SENDING, WAIT_YIELDS), "its sender blocks sending to us");
 
     spinner_tid = spinner_thr.tid;
-    ok = l4_thread_start(&waiter_rcv, 0, wait_receive, &spinner_tid) == 0 &&
+    int ok = l4_thread_start(&waiter_rcv, 0, wait_receive, &spinner_tid) == 0 &&
          l4_thread_start(&waiter_call, 0, wait_call, &spinner_tid) == 0;
     tap_ok(ok && l4_wait_state(waiter_rcv.tid, KM_TSTATE_RECEIVING, WAIT_YIELDS) &&
                l4_wait_state(waiter_call.tid, KM_TSTATE_SENDING, WAIT_YIELDS),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # In-QEMU tests of the L4 base (tests/guest/*.c, TAP lines on the console):
-# IPC (2 and 4 CPUs), pagers and map/grant/unmap, a system call fuzzer,
+# IPC (1, 2 and 4 CPUs), pagers and map/grant/unmap, a system call fuzzer,
 # task teardown.  One boot per program, so that one that hangs or dies
 # does not hide the others.  Each program's checks are carried over as
 # "PROG: ...", then: it exits 0, the kernel found no frame leak, no
@@ -40,6 +40,7 @@ run() {
     fi
 }
 
+run ipc_check 1 120
 run ipc_check 2 120
 run ipc_check 4 180
 run mem_check 2 120

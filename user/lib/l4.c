@@ -107,6 +107,7 @@ fail:
     if (t->pooled)
         l4_stack_free(t->stack);
     t->stack = 0;
+    t->done = 1; /* nothing runs: l4_thread_join returns at once */
     return r;
 }
 

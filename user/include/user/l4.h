@@ -158,7 +158,8 @@ struct l4_thread {
 
 /* Starts fn(arg) in a new thread described by *a (NULL: defaults).  *t
  * must stay valid while the thread runs (the thread reads it at the end).
- * On failure nothing is left: no thread, the pool stack returned. */
+ * On failure nothing is left: no thread, the pool stack returned, and
+ * t->done set (so that a join does not wait). */
 long l4_thread_start(struct l4_thread *t, const struct l4_thread_attr *a, void (*fn)(void *),
                      void *arg);
 /* Waits (yielding) until t's fn has returned; returns a pool stack. */
