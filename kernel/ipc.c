@@ -57,8 +57,8 @@ static struct thread *sendq_find(struct thread *rcv, struct thread *from)
 static i64 transfer(struct thread *snd, struct thread *rcv, u64 tag)
 {
     const u64 *src;
-    if (snd->flags & TF_FAULT_IPC) {
-        tag = KM_TAG(KM_LABEL_PAGEFAULT, 3, 0);
+    if (snd->flags & TF_KMSG) {
+        tag = snd->ext->kmsg_tag;
         src = snd->ext->fault;
     } else {
         src = thread_utcb(snd)->mr;
@@ -216,11 +216,26 @@ i64 ipc_pagefault(struct thread *self, struct thread *pager, u64 addr, u64 ip, u
     self->ext->fault[0] = addr;
     self->ext->fault[1] = ip;
     self->ext->fault[2] = access;
-    self->flags |= TF_FAULT_IPC;
+    self->ext->kmsg_tag = KM_TAG(KM_LABEL_PAGEFAULT, 3, 0);
+    self->flags |= TF_FAULT_IPC | TF_KMSG;
     trace(PAGEFAULT, addr, ip);
     i64 r = ipc(self, thread_id(pager), thread_id(pager), 0, KM_TAG(KM_LABEL_PAGEFAULT, 3, 0));
-    self->flags &= ~TF_FAULT_IPC;
+    self->flags &= ~(TF_FAULT_IPC | TF_KMSG);
     trace(FAULT_DONE, addr, r);
+    return r;
+}
+
+i64 ipc_notify_pager(struct thread *self, u64 tag, const u64 *words, u32 n)
+{
+    struct thread *pager = thread_lookup(self->pager);
+    if (!pager || !pager->task || pager == self)
+        return -KM_ESRCH;
+    for (u32 i = 0; i < n && i < ARRAY_SIZE(self->ext->fault); i++)
+        self->ext->fault[i] = words[i];
+    self->ext->kmsg_tag = tag;
+    self->flags |= TF_KMSG;
+    i64 r = ipc(self, thread_id(pager), KM_NILTHREAD, 0, tag);
+    self->flags &= ~TF_KMSG;
     return r;
 }
 

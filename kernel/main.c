@@ -139,8 +139,12 @@ static i32 run_programs(void)
     i32 worst = 0;
     if (bi.nmodules == 0)
         printk("kmemlab: no programs given (boot modules); nothing to run\n");
-    for (u32 i = start_sigma0(); i < bi.nmodules; i++) {
-        i32 s = prog_run(&bi.modules[i], i + 1);
+    u32 first = start_sigma0();
+    if (opt.roottask && first < bi.nmodules) /* the root task starts the rest */
+        return prog_run(&bi.modules[first], first + 1, &bi.modules[first + 1],
+                        bi.nmodules - first - 1) != 0;
+    for (u32 i = first; i < bi.nmodules; i++) {
+        i32 s = prog_run(&bi.modules[i], i + 1, NULL, 0);
         if (s != 0)
             worst = 1;
     }
@@ -232,6 +236,10 @@ void kmain(u32 mb_magic, u32 mb_info)
     trace(CPU_ONLINE, bsp->apic_id, 0);
     sched_start_bsp();
     u32 n = smp_boot(opt.maxcpus, opt.timer_hz);
+    /* Each AP makes its idle thread once it gets the kernel lock: wait, so
+     * that every CPU schedules (and its memory is taken) before programs. */
+    while (sched_ncpus_ready() < n)
+        cpu_relax();
     printk("smp: %u CPU%s online\n", n, n == 1 ? "" : "s");
     for (u32 c = 1; c < n; c++)
         printk("smp: cpu %u apic %u tsc offset %ld\n", c, percpu_area[c].apic_id,

@@ -46,6 +46,8 @@ static const struct cmdline_opt table[] = {
     {"sigma0", OPT_FLAG, &opt.sigma0, NULL, 0, 0, false, "module 1 is sigma0"},
     {"sigma0.mib", OPT_U64, &opt.sigma0_mib, NULL, 1, 1u << 20, false,
      "MiB of memory for sigma0 (default: half of what is free)"},
+    {"roottask", OPT_FLAG, &opt.roottask, NULL, 0, 0, false,
+     "the module after sigma0 (or the first) starts the others"},
     {"debug.kfault", OPT_ENUM, &opt.kfault, kfaults, 0, 0, false, "none, pf, ud, de or gp"},
 };
 

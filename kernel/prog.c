@@ -60,6 +60,38 @@ static bool map_stack(struct task *t)
     return true;
 }
 
+/* Root task hand-over: the other boot modules' images, read-only at
+ * KM_BOOTMOD_AREA, and the page at KM_BOOTINFO that lists them.  The
+ * images stay the loader's frames (not kernel-owned: never freed). */
+static const char *hand_over(struct task *t, const struct boot_module *mods, u32 n,
+                             u32 first_index)
+{
+    u64 bp = frame_alloc();
+    if (!bp)
+        return "out of memory for the boot info page";
+    struct km_bootinfo *bi = phys_to_virt(bp);
+    memset(bi, 0, PAGE_SIZE);
+    if (mapdb_map_root(t, KM_BOOTINFO, bp, KM_R, true)) {
+        frame_free(bp);
+        return "out of memory for the boot info page";
+    }
+    u64 va = KM_BOOTMOD_AREA;
+    for (u32 i = 0; i < n && i < KM_BOOTINFO_MAX; i++) {
+        u64 first = ALIGN_DOWN(mods[i].phys, PAGE_SIZE);
+        u64 end = ALIGN_UP(mods[i].phys + mods[i].size, PAGE_SIZE);
+        for (u64 p = first; p < end; p += PAGE_SIZE)
+            if (mapdb_map_root(t, va + (p - first), p, KM_R, false))
+                return "out of memory for the boot modules";
+        strlcpy(bi->mod[i].name, mods[i].name, sizeof bi->mod[i].name);
+        bi->mod[i].va = va + (mods[i].phys - first);
+        bi->mod[i].size = mods[i].size;
+        bi->nmodules = i + 1;
+        va += end - first + PAGE_SIZE; /* a guard page between images */
+    }
+    bi->first_index = first_index;
+    return NULL;
+}
+
 /* Blocks the runner until `what` wakes it (program end, task gone). */
 static void runner_sleep(u64 what)
 {
@@ -70,7 +102,8 @@ static void runner_sleep(u64 what)
     self->ext->waiting_for = 0;
 }
 
-static struct thread *start(struct prog *p, const struct boot_module *m, u32 task_flags)
+static struct thread *start(struct prog *p, const struct boot_module *m, u32 task_flags,
+                            const struct boot_module *handover, u32 nhandover)
 {
     p->task = task_create(NULL);
     if (!p->task) {
@@ -82,6 +115,8 @@ static struct thread *start(struct prog *p, const struct boot_module *m, u32 tas
     const char *err = elf_load(phys_to_virt(m->phys), m->size, p->task, &entry);
     if (!err && !map_stack(p->task))
         err = "out of memory for the stack";
+    if (!err && handover)
+        err = hand_over(p->task, handover, nhandover, p->index + 1);
     struct thread *t = NULL;
     if (!err && !(t = thread_create(p->task, KM_NILTHREAD, KM_PRIO_DEFAULT, 0)))
         err = "out of memory for the main thread";
@@ -104,7 +139,7 @@ struct thread *prog_start_server(const struct boot_module *m, u32 index, u32 tas
     memset(p, 0, sizeof *p);
     p->index = index;
     set_name(p, m->name[0] ? m->name : "unnamed");
-    struct thread *t = start(p, m, task_flags);
+    struct thread *t = start(p, m, task_flags, NULL, 0);
     for (u32 i = 0; t && i < ARRAY_SIZE(servers); i++)
         if (!servers[i]) {
             servers[i] = t->task;
@@ -114,14 +149,15 @@ struct thread *prog_start_server(const struct boot_module *m, u32 index, u32 tas
 }
 
 /* Runs with the kernel lock held (the runner is a kernel thread). */
-i32 prog_run(const struct boot_module *m, u32 index)
+i32 prog_run(const struct boot_module *m, u32 index, const struct boot_module *handover,
+             u32 nhandover)
 {
     struct prog *p = &progs[index];
     memset(p, 0, sizeof *p);
     p->index = index;
     set_name(p, m->name[0] ? m->name : "unnamed");
     u64 free_before = frame_free_count() + server_pages();
-    if (start(p, m, 0)) {
+    if (start(p, m, 0, handover, nhandover)) {
         running = p;
         while (!p->done)
             runner_sleep((u64)p);

@@ -29,6 +29,7 @@ static struct sched_cpu cpus[MAX_CPUS];
 static u32 ncpus; /* CPUs that run the scheduler */
 
 u32 sched_ncpus(void) { return ncpus; }
+u32 sched_ncpus_ready(void) { return __atomic_load_n(&ncpus, __ATOMIC_ACQUIRE); }
 
 struct sched_hot sched_hot[MAX_CPUS];
 
@@ -80,13 +81,13 @@ static struct thread *best(struct sched_cpu *c)
 void sched_init_cpu(struct thread *running, struct thread *idle)
 {
     struct sched_cpu *c = here();
-    ncpus++;
     c->idle = idle;
     sched_hot[cpu_of(c)].current = running;
     running->flags |= TF_ON_CPU;
     running->state = TS_RUNNABLE;
     idle->state = TS_RUNNABLE;
     trace_set_thread(running->number);
+    __atomic_store_n(&ncpus, ncpus + 1, __ATOMIC_RELEASE); /* last: this CPU is ready */
 }
 
 void sched_wake(struct thread *t)

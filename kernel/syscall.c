@@ -20,13 +20,38 @@
 #include <kernel/sysinfo.h>
 #include <kernel/trace.h>
 
-/* Copies between user and kernel after checking that the whole user range
- * is mapped for the calling task.  The kernel lock is held, so no other
- * thread can unmap it meanwhile. */
+/* Makes sure every page of [uva, uva+len) is mapped for the calling task
+ * with the access needed, asking the thread's pager (a page-fault IPC, as
+ * if the thread had touched the page itself) for pages that are not.  The
+ * kernel lock is held between the check and the copy, so no other thread
+ * can unmap them meanwhile. */
+static bool user_ready(u64 uva, u64 len, bool write)
+{
+    struct thread *self = sched_current();
+    struct task *t = self->task;
+    if (!t)
+        return false;
+    if (aspace_user_ok(&t->as, uva, len, write))
+        return true;
+    if (len == 0 || uva >= USER_TOP || len > USER_TOP - uva)
+        return false;
+    for (u64 p = ALIGN_DOWN(uva, PAGE_SIZE); p < uva + len; p += PAGE_SIZE) {
+        if (aspace_user_ok(&t->as, p, 1, write))
+            continue;
+        /* Ask once: a pager that does not map it means a bad pointer. */
+        struct thread *pager = thread_lookup(self->pager);
+        u64 ip = ((struct syscall_frame *)self->ext->uframe)->rip;
+        if (!pager || !pager->task || pager == self ||
+            ipc_pagefault(self, pager, p, ip, (write ? KM_W : KM_R) | KM_FAULT_SYSCALL) < 0 ||
+            !aspace_user_ok(&t->as, p, 1, write))
+            return false;
+    }
+    return true;
+}
+
 static bool copy_from_user(void *dst, u64 uva, u64 len)
 {
-    struct task *t = sched_current()->task;
-    if (!t || !aspace_user_ok(&t->as, uva, len, false))
+    if (!user_ready(uva, len, false))
         return false;
     memcpy(dst, (const void *)uva, len);
     return true;
@@ -34,8 +59,7 @@ static bool copy_from_user(void *dst, u64 uva, u64 len)
 
 static bool copy_to_user(u64 uva, const void *src, u64 len)
 {
-    struct task *t = sched_current()->task;
-    if (!t || !aspace_user_ok(&t->as, uva, len, true))
+    if (!user_ready(uva, len, true))
         return false;
     memcpy((void *)uva, src, len);
     return true;
@@ -52,6 +76,13 @@ static i64 sys_null(const u64 *a)
 static i64 sys_exit(const u64 *a)
 {
     struct thread *self = sched_current();
+    u64 status = (u64)(i64)(i32)a[0];
+    /* In a task some program created, the end is its pager's business. */
+    if (!(self->task->flags & TASK_F_PROGRAM) &&
+        ipc_notify_pager(self, KM_TAG(KM_LABEL_EXIT, 1, 0), &status, 1) >= 0) {
+        thread_delete(self);
+        return 0;
+    }
     prog_end(self->task, (i32)a[0]);
     thread_delete(self);
     return 0; /* not seen: the thread is dead, schedule() never returns to it */
@@ -131,7 +162,7 @@ static i64 sys_bench_submit(const u64 *a)
         return -KM_EFAULT;
     if (!bench_desc_valid(&d))
         return -KM_EINVAL;
-    if (!aspace_user_ok(&sched_current()->task->as, a[1], n * sizeof(i64), false))
+    if (!user_ready(a[1], n * sizeof(i64), false))
         return -KM_EFAULT;
     i64 *dst = bench_store_reserve(n);
     if (!dst)
@@ -201,7 +232,8 @@ static i64 sys_thread_create(const u64 *a)
     if (!pager_ok(a[1]))
         return -KM_ESRCH;
     struct thread *self = sched_current();
-    struct thread *n = thread_create(t, a[1], MIN(self->prio, (u8)KM_PRIO_DEFAULT), self->cpu);
+    km_tid pager = a[1] != KM_NILTHREAD ? a[1] : self->pager; /* nil: the creator's */
+    struct thread *n = thread_create(t, pager, MIN(self->prio, (u8)KM_PRIO_DEFAULT), self->cpu);
     if (!n)
         return -KM_ENOMEM;
     n->kpager = self->kpager;

@@ -41,16 +41,20 @@ USER_BENCH_NAMES := null_syscall trace_overhead ipc_roundtrip fault_simple map_u
 USER_BENCH_PENDING_NAMES :=
 USER_TEST_NAMES := syscall_check smp_info user_fault_ud2 user_fault_pf spin \
 	ipc_check mem_check syscall_fuzz teardown_check sigma0_check
-# Servers: sigma0 (boot module 1 with kernel option sigma0).
+# Servers: sigma0 (boot module 1 with kernel option sigma0) and the root
+# task (the next module, with kernel option roottask).
 SIGMA0_PROG := $(USER_B)/sigma0.elf
+ROOTTASK_PROG := $(USER_B)/roottask.elf
 BENCH_PROGS := $(USER_BENCH_NAMES:%=$(USER_B)/%.elf)
 BENCH_PROGS_PENDING := $(USER_BENCH_PENDING_NAMES:%=$(USER_B)/%.elf)
 GUEST_TEST_PROGS := $(USER_TEST_NAMES:%=$(USER_B)/%.elf)
 GUEST_FAULT_PROGS := $(filter $(USER_B)/user_fault_%,$(GUEST_TEST_PROGS))
-USER_PROGS := $(BENCH_PROGS) $(BENCH_PROGS_PENDING) $(GUEST_TEST_PROGS) $(SIGMA0_PROG)
+USER_PROGS := $(BENCH_PROGS) $(BENCH_PROGS_PENDING) $(GUEST_TEST_PROGS) $(SIGMA0_PROG) \
+	$(ROOTTASK_PROG)
 USER_OBJS := $(USER_CRT0) $(USER_LIB_OBJS) \
 	$(USER_BENCH_NAMES:%=$(USER_B)/obj/bench/%.o) $(USER_BENCH_PENDING_NAMES:%=$(USER_B)/obj/bench/%.o) \
-	$(USER_TEST_NAMES:%=$(USER_B)/obj/tests/guest/%.o) $(USER_B)/obj/user/sigma0/sigma0.o
+	$(USER_TEST_NAMES:%=$(USER_B)/obj/tests/guest/%.o) $(USER_B)/obj/user/sigma0/sigma0.o \
+	$(USER_B)/obj/user/roottask/roottask.o
 
 .PHONY: user
 user: $(USER_PROGS)
@@ -93,6 +97,9 @@ $(GUEST_TEST_PROGS): $(USER_B)/%.elf: $(USER_B)/obj/tests/guest/%.o $(USER_CRT0)
 	$(user_link)
 
 $(SIGMA0_PROG): $(USER_B)/obj/user/sigma0/sigma0.o $(USER_CRT0) $(USER_LIB) user/user.ld
+	$(user_link)
+
+$(ROOTTASK_PROG): $(USER_B)/obj/user/roottask/roottask.o $(USER_CRT0) $(USER_LIB) user/user.ld
 	$(user_link)
 
 -include $(USER_OBJS:.o=.d)

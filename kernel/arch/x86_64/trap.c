@@ -13,6 +13,7 @@
 #include <kernel/klock.h>
 #include <kernel/prog.h>
 #include <kernel/sched.h>
+#include <kernel/task.h>
 #include <kernel/thread.h>
 #include <kernel/trace.h>
 
@@ -92,6 +93,19 @@ static void halt_ipi(void)
 
 /* A page fault in user mode: a call to the thread's pager, or the end of
  * the program when there is none (or it is gone). */
+/* An exception the thread cannot go on from: in a task some program made,
+ * its pager is told and decides; in a boot program, the program ends. */
+static void user_exception(struct thread *self, u64 v, u64 error, u64 rip, u64 addr)
+{
+    u64 words[4] = {v, error, rip, addr};
+    if (!(self->task->flags & TASK_F_PROGRAM) &&
+        ipc_notify_pager(self, KM_TAG(KM_LABEL_EXCEPTION, 4, 0), words, 4) >= 0) {
+        thread_delete(self);
+        return; /* from_user switches away from the dead thread */
+    }
+    prog_fault(v, exc_names[v], error, rip, addr);
+}
+
 static void user_page_fault(struct trap_frame *f, struct thread *self)
 {
     u64 addr = read_cr2();
@@ -129,7 +143,7 @@ static void from_user(struct trap_frame *f)
         user_page_fault(f, self);
     } else if (v < 32) {
         trace(EXCEPTION, v, f->error);
-        prog_fault(v, exc_names[v], f->error, f->rip, f->rip);
+        user_exception(self, v, f->error, f->rip, f->rip);
     } else if (v != VEC_SPURIOUS) {
         lapic_eoi();
     }

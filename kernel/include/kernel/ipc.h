@@ -18,6 +18,9 @@ i64 ipc(struct thread *self, km_tid to, km_tid from, u32 flags, u64 tag);
 /* The current thread's page fault as a call to its pager; 0 once a reply
  * came (the access is retried), < 0 when the pager is gone. */
 i64 ipc_pagefault(struct thread *self, struct thread *pager, u64 addr, u64 ip, u32 access);
+/* Sends the current thread's pager a message the kernel makes (program end
+ * or exception; abi/l4.h), waiting until it is taken.  < 0: no pager. */
+i64 ipc_notify_pager(struct thread *self, u64 tag, const u64 *words, u32 n);
 /* t is being deleted or its IPC aborted: take it out of every queue and
  * fail the IPCs of threads waiting for it with -KM_ECANCELED. */
 void ipc_cancel(struct thread *t);

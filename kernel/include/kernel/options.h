@@ -16,6 +16,8 @@ struct boot_options {
     u32 sigma0;         /* sigma0: boot module 1 is sigma0, a server that
                            owns the memory it is given */
     u64 sigma0_mib;     /* sigma0.mib=<n>: memory for sigma0 (0: half) */
+    u32 roottask;       /* roottask: the next module is the root task, which
+                           starts the others (abi/l4.h) */
     u32 kfault;         /* debug.kfault=none|pf|ud|de|gp: fault in the
                            kernel after boot, to test the panic path */
 };

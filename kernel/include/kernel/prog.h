@@ -26,8 +26,11 @@ struct prog {
 };
 
 /* Loads and runs module m as program `index`; returns its exit status.
- * Called by the runner thread with the kernel lock held. */
-i32 prog_run(const struct boot_module *m, u32 index);
+ * handover (n modules, may be NULL): it is a root task, given those
+ * modules to start (abi/l4.h).  Called by the runner thread with the
+ * kernel lock held. */
+i32 prog_run(const struct boot_module *m, u32 index, const struct boot_module *handover,
+             u32 nhandover);
 /* Starts module m as program `index` and leaves it running (a server such
  * as sigma0); task_flags go to its task.  Its main thread, or NULL. */
 struct thread *prog_start_server(const struct boot_module *m, u32 index, u32 task_flags);

@@ -11,6 +11,8 @@
 
 /* CPUs that run the scheduler (the online ones). */
 u32 sched_ncpus(void);
+/* The same, read without the kernel lock (boot waits on it). */
+u32 sched_ncpus_ready(void);
 /* What hot paths read about this CPU: the running thread and whether a
  * better one waits.  Written only by the scheduler, under the kernel lock. */
 struct sched_hot {

@@ -36,6 +36,7 @@ enum thread_state {
 #define TF_KERNEL 0x1      /* kernel thread (idle, runner): no task, no UTCB */
 #define TF_IDLE 0x2
 #define TF_FAULT_IPC 0x4   /* the current IPC is a page-fault call */
+#define TF_KMSG 0x20       /* the message sent is the kernel's (ext->kmsg) */
 #define TF_ON_CPU 0x8      /* running now (its stack is in use) */
 #define TF_MAIN 0x10       /* a boot program's main thread */
 
@@ -75,7 +76,8 @@ struct thread_ext {
     i64 ipc_result;     /* what a blocked IPC returns when woken */
     u64 send_tag;       /* TS_SENDING: the tag of the message to deliver */
     km_tid recv_spec;   /* TS_SENDING: the receive phase that follows (nil: none) */
-    u64 fault[3];       /* page-fault message: address, ip, access */
+    u64 kmsg_tag;       /* TF_KMSG: tag of the kernel-made message */
+    u64 fault[4];       /* TF_KMSG: its words (page fault: address, ip, access) */
     u64 waiting_for;    /* TS_WAITING: what for (kernel threads) */
     /* the kernel stack fills the rest, growing down from the end */
 };

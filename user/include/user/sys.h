@@ -144,8 +144,9 @@ static inline long sys_ipc(km_tid to, km_tid from, unsigned long flags, km_u64 t
 }
 #define KM_USER_STUB_IPC KM_SYS_IPC
 
-/* A new inactive thread in task (0: the caller's) with the given pager;
- * returns its id (> 0) or -KM_E*.  Start it with sys_exregs(START). */
+/* A new inactive thread in task (0: the caller's) with the given pager
+ * (nil: the caller's own pager); returns its id (> 0) or -KM_E*.  Start it
+ * with sys_exregs(START). */
 static inline long sys_thread_create(km_taskid task, km_tid pager)
 {
     return km_syscall2(KM_SYS_THREAD_CREATE, (long)task, (long)pager);

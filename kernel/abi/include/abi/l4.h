@@ -130,6 +130,10 @@ KM_STATIC_ASSERT(__builtin_offsetof(struct km_utcb, mr) == 64, "MRs at 64");
  * reply without one lets it fault again.
  */
 #define KM_LABEL_PAGEFAULT 0xfffffffffffeull /* -2 in 48 bits */
+/* Or'ed into MR[2] when the kernel itself needs the page: a system call's
+ * buffer the thread has not touched yet.  A reply without a map item then
+ * makes that call fail with -KM_EFAULT (the thread is not stopped). */
+#define KM_FAULT_SYSCALL 8u
 
 /* ---- sigma0 protocol -----------------------------------------------------
  * With kernel option `sigma0`, boot module 1 is sigma0: it owns a block of
@@ -143,6 +147,41 @@ KM_STATIC_ASSERT(__builtin_offsetof(struct km_utcb, mr) == 64, "MRs at 64");
  *            MR[0] = -KM_ENOMEM (none left) or -KM_EINVAL (bad request).
  * A block is given once; sigma0 keeps its own mapping (it may revoke). */
 #define KM_LABEL_SIGMA0 0xfffffffffff0ull /* -16 in 48 bits */
+
+/* ---- program end and exceptions as messages to the pager ----------------
+ * In a task that is not a boot program (one a root task or any program
+ * created), sys_exit(status) sends the thread's pager
+ *   KM_TAG(KM_LABEL_EXIT, 1, 0), MR[0] = status
+ * and a CPU exception other than a page fault sends
+ *   KM_TAG(KM_LABEL_EXCEPTION, 4, 0), MR[0] = vector, MR[1] = error code,
+ *   MR[2] = ip, MR[3] = address (CR2 for #PF, else the ip)
+ * (a page fault whose pager is nil or gone sends the latter with vector 14);
+ * the thread is gone once the message is delivered, and the pager decides
+ * what becomes of its task.  Without a pager the task is deleted. */
+#define KM_LABEL_EXIT 0xfffffffffff1ull      /* -15 in 48 bits */
+#define KM_LABEL_EXCEPTION 0xfffffffffff2ull /* -14 in 48 bits */
+
+/* ---- root task ------------------------------------------------------------
+ * With kernel option `roottask`, the kernel runs one boot module as the root
+ * task (the one after sigma0 with option sigma0, else the first) and hands
+ * it the remaining modules to start: each image is mapped read-only into
+ * the root task at KM_BOOTMOD_AREA (one after the other, page aligned), and
+ * a read-only page at KM_BOOTINFO lists them (struct km_bootinfo). */
+#define KM_BOOTINFO 0x00007ffd00000000ull
+#define KM_BOOTMOD_AREA 0x00007e0000000000ull
+#define KM_BOOTINFO_MAX 32
+
+struct km_bootmod {
+    char name[48]; /* the module's command line (path and arguments) */
+    km_u64 va;     /* where its image is in the root task */
+    km_u64 size;   /* bytes */
+};
+struct km_bootinfo {
+    km_u32 nmodules;
+    km_u32 first_index; /* program number of mod[0] (boot module order, 1-based) */
+    struct km_bootmod mod[KM_BOOTINFO_MAX];
+};
+KM_STATIC_ASSERT(sizeof(struct km_bootinfo) <= 4096, "boot info fits a page");
 
 /* ---- thread control -----------------------------------------------------
  * sys_thread_control(tid, op, arg) */

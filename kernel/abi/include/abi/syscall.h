@@ -22,7 +22,7 @@
     X(6, BENCH_SUBMIT, "bench_submit", "(desc, samples, n) records raw samples")  \
     X(7, SYSINFO,      "sysinfo",      "(struct km_sysinfo *) fills system facts")             \
     X(8, IPC,          "ipc",          "(to, from, flags, tag) send and/or receive (abi/l4.h)") \
-    X(9, THREAD_CREATE, "thread_create", "(task, pager) new inactive thread; returns its id") \
+    X(9, THREAD_CREATE, "thread_create", "(task, pager) new inactive thread (pager nil: the creator's); returns its id") \
     X(10, THREAD_DELETE, "thread_delete", "(tid) ends a thread")                              \
     X(11, THREAD_CONTROL, "thread_control", "(tid, op, arg) pager, kpager, priority, CPU")    \
     X(12, TASK_CREATE, "task_create",  "() new empty task; returns its id")                  \
