@@ -1,7 +1,8 @@
 # analyze/: the kmemlab host CLI (import, list, show, report) and the host
 # unit tests of trace/ and analyze/ (tests/host/, cmocka, ASan+UBSan).
 
-ANALYZE_LIB_SRCS := analyze/db.c analyze/import.c analyze/meta.c analyze/report.c analyze/stats.c
+ANALYZE_LIB_SRCS := analyze/db.c analyze/errmsg.c analyze/import.c analyze/meta.c analyze/report.c \
+                    analyze/stats.c
 ANALYZE_LIB_OBJS := $(ANALYZE_LIB_SRCS:%.c=$(B)/host/obj/%.o)
 ANALYZE_LIB_SAN_OBJS := $(ANALYZE_LIB_SRCS:%.c=$(B)/host/san/%.o)
 ANALYZE_INC := $(ABI_INC) -Itrace -Ianalyze
@@ -80,7 +81,8 @@ $(B)/host/tests/test_pmu: $(B)/host/san/analyze/pmu.o
 # The Linux baseline (scripts/linux_baseline.sh runs it and imports the file).
 host: $(B)/host/fault_linux
 $(B)/host/fault_linux: $(B)/host/obj/bench/linux/fault_linux.o $(B)/host/obj/analyze/pmu.o \
-                       $(B)/host/obj/analyze/stats.o $(B)/host/obj/kernel/lib/crc32.o
+                       $(B)/host/obj/analyze/stats.o $(B)/host/obj/analyze/errmsg.o \
+                       $(B)/host/obj/kernel/lib/crc32.o
 	@echo "  LD(host) $@"
 	@$(HOST_CC) $(HOST_CFLAGS) -o $@ $^ -lpfm -lm
 

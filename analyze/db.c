@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "db.h"
 #include "events.h"
 #include "stats.h"
@@ -113,29 +114,19 @@ const char *db_default_path(void)
     return p && *p ? p : "results/runs.db";
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 /* mkdir -p of path's directory part. */
 static int make_parent_dirs(const char *path, char *err, size_t errlen)
 {
     char buf[PATH_MAX];
     if (strlen(path) >= sizeof buf)
-        return fail(err, errlen, "%s: path too long", path);
+        return errmsg(err, errlen, "%s: path too long", path);
     strcpy(buf, path);
     for (char *p = buf + 1; *p; p++) {
         if (*p != '/')
             continue;
         *p = 0;
         if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return fail(err, errlen, "cannot create directory %s: %s", buf, strerror(errno));
+            return errmsg(err, errlen, "cannot create directory %s: %s", buf, strerror(errno));
         *p = '/';
     }
     return 0;
@@ -150,7 +141,7 @@ struct importer {
 
 static int sql_fail(struct importer *im, const char *what)
 {
-    return fail(im->err, im->errlen, "%s: %s", what, sqlite3_errmsg(im->db));
+    return errmsg(im->err, im->errlen, "%s: %s", what, sqlite3_errmsg(im->db));
 }
 
 static int exec(struct importer *im, const char *sql, const char *what)
@@ -158,7 +149,7 @@ static int exec(struct importer *im, const char *sql, const char *what)
     char *msg = NULL;
     if (sqlite3_exec(im->db, sql, NULL, NULL, &msg) == SQLITE_OK)
         return 0;
-    fail(im->err, im->errlen, "%s: %s", what, msg ? msg : sqlite3_errmsg(im->db));
+    errmsg(im->err, im->errlen, "%s: %s", what, msg ? msg : sqlite3_errmsg(im->db));
     sqlite3_free(msg);
     return -1;
 }
@@ -454,7 +445,7 @@ static int insert_samples(struct importer *im, long long run, const struct dump 
         if (rc)
             break;
         if (stats_compute(s->samples, s->n, &x)) {
-            rc = fail(im->err, im->errlen, "out of memory computing statistics");
+            rc = errmsg(im->err, im->errlen, "out of memory computing statistics");
             break;
         }
         sqlite3_bind_int64(rs, 1, run);
@@ -531,7 +522,7 @@ static int ensure_schema(struct importer *im)
         version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     if (version > KM_DB_SCHEMA_VERSION)
-        return fail(im->err, im->errlen,
+        return errmsg(im->err, im->errlen,
                     "database schema version %d is newer than this kmemlab's (%d)", version,
                     KM_DB_SCHEMA_VERSION);
     if (exec(im, db_schema_sql, "create schema") || add_missing_columns(im))
@@ -550,7 +541,7 @@ long long db_import(const char *path, const struct dump *d, const struct meta *m
     if (make_parent_dirs(path, err, errlen))
         return -1;
     if (sqlite3_open_v2(path, &im.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-        fail(err, errlen, "cannot open database %s: %s", path,
+        errmsg(err, errlen, "cannot open database %s: %s", path,
              im.db ? sqlite3_errmsg(im.db) : "out of memory");
         sqlite3_close(im.db);
         return -1;
@@ -569,7 +560,7 @@ long long db_import(const char *path, const struct dump *d, const struct meta *m
     }
 out:
     if (sqlite3_close(im.db) != SQLITE_OK && run > 0) {
-        fail(err, errlen, "closing database %s failed", path);
+        errmsg(err, errlen, "closing database %s failed", path);
         run = -1;
     }
     return run;
@@ -580,9 +571,9 @@ int db_open_ro(const char *path, sqlite3 **db, char *err, size_t errlen)
     struct stat st;
     *db = NULL;
     if (stat(path, &st) != 0)
-        return fail(err, errlen, "no database at %s (import a run first: kmemlab import DUMP)", path);
+        return errmsg(err, errlen, "no database at %s (import a run first: kmemlab import DUMP)", path);
     if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        fail(err, errlen, "cannot open database %s: %s", path, *db ? sqlite3_errmsg(*db) : "out of memory");
+        errmsg(err, errlen, "cannot open database %s: %s", path, *db ? sqlite3_errmsg(*db) : "out of memory");
         sqlite3_close(*db);
         *db = NULL;
         return -1;
@@ -597,9 +588,9 @@ int db_open_ro(const char *path, sqlite3 **db, char *err, size_t errlen)
     }
     if (version != KM_DB_SCHEMA_VERSION) {
         if (version < 0)
-            fail(err, errlen, "%s: not an SQLite database: %s", path, sqlite3_errmsg(*db));
+            errmsg(err, errlen, "%s: not an SQLite database: %s", path, sqlite3_errmsg(*db));
         else
-            fail(err, errlen, "%s: schema version %d, this kmemlab reads version %d", path,
+            errmsg(err, errlen, "%s: schema version %d, this kmemlab reads version %d", path,
                  version, KM_DB_SCHEMA_VERSION);
         sqlite3_close(*db);
         *db = NULL;

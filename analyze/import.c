@@ -5,20 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errmsg.h"
 #include "db.h"
 #include "dump_read.h"
 #include "import.h"
 #include "meta.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 int import_run(const char *dump_path, const char *meta_path, const char *db_path, long long *id,
                char *err, size_t errlen)
@@ -31,10 +22,10 @@ int import_run(const char *dump_path, const char *meta_path, const char *db_path
     *id = -1;
     memset(&m, 0, sizeof m);
     if (meta_path && meta_read(meta_path, &m, msg, sizeof msg))
-        return fail(err, errlen, "%s (nothing imported; %s unchanged)", msg, db_path);
+        return errmsg(err, errlen, "%s (nothing imported; %s unchanged)", msg, db_path);
     if (dump_read_file(dump_path, &d, &derr)) {
         meta_free(&m);
-        return fail(err, errlen, "%s: %s (nothing imported; %s unchanged)", dump_path, derr.msg,
+        return errmsg(err, errlen, "%s: %s (nothing imported; %s unchanged)", dump_path, derr.msg,
                     db_path);
     }
     if (m.value[META_smp] && atoi(m.value[META_smp]) != (int)d.ncpus)
@@ -52,6 +43,6 @@ int import_run(const char *dump_path, const char *meta_path, const char *db_path
     dump_free(&d);
     meta_free(&m);
     if (*id < 0)
-        return fail(err, errlen, "%s: %s (nothing imported)", db_path, msg);
+        return errmsg(err, errlen, "%s: %s (nothing imported)", db_path, msg);
     return 0;
 }

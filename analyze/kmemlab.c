@@ -46,7 +46,8 @@ static int usage_error(const char *fmt, const char *arg)
 {
     fprintf(stderr, "kmemlab: %s%s", current ? current->name : "", current ? ": " : "");
     fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n(kmemlab %s--help for usage)\n", current ? current->name : "");
+    fprintf(stderr, "\n(kmemlab %s%s--help for usage)\n", current ? current->name : "",
+            current ? " " : "");
     return 2;
 }
 

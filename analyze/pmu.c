@@ -9,17 +9,8 @@
 #include <perfmon/pfmlib.h>
 #include <perfmon/pfmlib_perf_event.h>
 
+#include "errmsg.h"
 #include "pmu.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* perf's generic hardware event names and the architectural events they
  * mean on Intel core PMUs. */
@@ -78,7 +69,7 @@ static int pfm_init_once(char *err, size_t errlen)
         return 0;
     int r = pfm_initialize();
     if (r != PFM_SUCCESS)
-        return fail(err, errlen, "libpfm4 initialisation failed: %s", pfm_strerror(r));
+        return errmsg(err, errlen, "libpfm4 initialisation failed: %s", pfm_strerror(r));
     done = 1;
     return 0;
 }
@@ -90,9 +81,9 @@ static int pfm_start(char *pmus, size_t pmuslen, char *err, size_t errlen)
     if (core_pmus(pmus, pmuslen) == 0) {
         const char *force = getenv("LIBPFM_FORCE_PMU");
         if (force && *force)
-            return fail(err, errlen, "LIBPFM_FORCE_PMU=%s: libpfm4 has no core PMU of that name "
+            return errmsg(err, errlen, "LIBPFM_FORCE_PMU=%s: libpfm4 has no core PMU of that name "
                         "(try skl, icl, ...; `showevtinfo` lists them)", force);
-        return fail(err, errlen, "libpfm4 finds no core PMU for this CPU (set LIBPFM_FORCE_PMU, e.g. skl)");
+        return errmsg(err, errlen, "libpfm4 finds no core PMU for this CPU (set LIBPFM_FORCE_PMU, e.g. skl)");
     }
     return 0;
 }
@@ -113,9 +104,9 @@ static int encode_one(const char *name, const char *pmus, struct pmu_event *e, c
     r = pfm_get_os_event_encoding(pfmname, PFM_PLM0 | PFM_PLM3, PFM_OS_NONE, &arg);
     if (r != PFM_SUCCESS) {
         if (strcmp(pfmname, name))
-            return fail(err, errlen, "unknown event '%s' (as %s: %s; PMU %s)", name, pfmname,
+            return errmsg(err, errlen, "unknown event '%s' (as %s: %s; PMU %s)", name, pfmname,
                         pfm_strerror(r), pmus);
-        return fail(err, errlen, "unknown event '%s' (%s; PMU %s)", name, pfm_strerror(r), pmus);
+        return errmsg(err, errlen, "unknown event '%s' (%s; PMU %s)", name, pfm_strerror(r), pmus);
     }
 
     pfm_event_info_t ei;
@@ -126,15 +117,15 @@ static int encode_one(const char *name, const char *pmus, struct pmu_event *e, c
     pi.size = sizeof pi;
     if (pfm_get_event_info(arg.idx, PFM_OS_NONE, &ei) != PFM_SUCCESS ||
         pfm_get_pmu_info(ei.pmu, &pi) != PFM_SUCCESS) {
-        r = fail(err, errlen, "event '%s': libpfm4 cannot describe its PMU", name);
+        r = errmsg(err, errlen, "event '%s': libpfm4 cannot describe its PMU", name);
     } else if (pi.type == PFM_PMU_TYPE_OS_GENERIC) {
-        r = fail(err, errlen, "event '%s' is a %s event (%s), not a core PMU event the kernel "
+        r = errmsg(err, errlen, "event '%s' is a %s event (%s), not a core PMU event the kernel "
                  "can program", name, pi.name, fstr ? fstr : pfmname);
     } else if (pi.type != PFM_PMU_TYPE_CORE) {
-        r = fail(err, errlen, "event '%s' belongs to the %s PMU (%s), not to the core PMU (%s)",
+        r = errmsg(err, errlen, "event '%s' belongs to the %s PMU (%s), not to the core PMU (%s)",
                  name, pi.name, pi.desc, pmus);
     } else if (arg.count != 1) {
-        r = fail(err, errlen, "event '%s' needs %d registers; only single-register events are "
+        r = errmsg(err, errlen, "event '%s' needs %d registers; only single-register events are "
                  "supported", name, arg.count);
     } else {
         snprintf(e->name, sizeof e->name, "%s", name);
@@ -155,7 +146,7 @@ int pmu_encode_list(const char *list, struct pmu_event *ev, size_t max, char *er
     size_t n = 0;
 
     if (!list)
-        return fail(err, errlen, "no events given");
+        return errmsg(err, errlen, "no events given");
     /* Names first, so a malformed list fails before libpfm4 is asked. */
     for (;;) {
         size_t len = strcspn(p, ",");
@@ -166,14 +157,14 @@ int pmu_encode_list(const char *list, struct pmu_event *ev, size_t max, char *er
             e--;
         if (b == e) {
             if (len == strlen(list) && !p[len])
-                return fail(err, errlen, "empty event list");
-            return fail(err, errlen, "empty event name in list '%s'", list);
+                return errmsg(err, errlen, "empty event list");
+            return errmsg(err, errlen, "empty event name in list '%s'", list);
         }
         if (n >= max || n >= PMU_MAX_EVENTS)
-            return fail(err, errlen, "too many events in '%s' (at most %d)", list,
+            return errmsg(err, errlen, "too many events in '%s' (at most %d)", list,
                         (int)(max < PMU_MAX_EVENTS ? max : PMU_MAX_EVENTS));
         if ((size_t)(e - b) >= sizeof ev[n].name)
-            return fail(err, errlen, "event name '%.*s...' is too long", 40, b);
+            return errmsg(err, errlen, "event name '%.*s...' is too long", 40, b);
         memset(&ev[n], 0, sizeof ev[n]);
         memcpy(ev[n].name, b, (size_t)(e - b));
         n++;
@@ -208,7 +199,7 @@ int pmu_perf_attr(const char *name, struct perf_event_attr *attr, char *err, siz
     r = pfm_get_os_event_encoding(name, PFM_PLM0 | PFM_PLM3, PFM_OS_PERF_EVENT, &arg);
     free(fstr);
     if (r != PFM_SUCCESS)
-        return fail(err, errlen, "unknown event '%s' (%s)", name, pfm_strerror(r));
+        return errmsg(err, errlen, "unknown event '%s' (%s)", name, pfm_strerror(r));
     attr->size = sizeof *attr;
     return 0;
 }

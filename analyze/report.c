@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "report.h"
 #include "stats.h"
 
@@ -31,19 +32,9 @@ static const char *const palette[] = {
 };
 #define NPALETTE (sizeof palette / sizeof palette[0])
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 static int sql_fail(sqlite3 *db, char *err, size_t errlen, const char *what)
 {
-    return fail(err, errlen, "%s: %s", what, sqlite3_errmsg(db));
+    return errmsg(err, errlen, "%s: %s", what, sqlite3_errmsg(db));
 }
 
 /* ---- run context ---- */
@@ -85,7 +76,7 @@ static int context_load(sqlite3 *db, long long id, struct context *c, char *err,
     if (rc != SQLITE_ROW) {
         sqlite3_finalize(st);
         if (rc == SQLITE_DONE)
-            return fail(err, errlen, "no run %lld in the database", id);
+            return errmsg(err, errlen, "no run %lld in the database", id);
         return sql_fail(db, err, errlen, "read run");
     }
     int ncol = sqlite3_column_count(st);
@@ -155,7 +146,7 @@ static int results_load(sqlite3 *db, long long id, struct series **out, int *nou
             if (!t) {
                 free(v);
                 sqlite3_finalize(st);
-                return fail(err, errlen, "out of memory");
+                return errmsg(err, errlen, "out of memory");
             }
             v = t;
         }
@@ -369,13 +360,13 @@ static int mkdir_p(const char *path, char *err, size_t errlen)
 {
     char buf[PATH_MAX];
     if (snprintf(buf, sizeof buf, "%s/", path) >= (int)sizeof buf)
-        return fail(err, errlen, "%s: path too long", path);
+        return errmsg(err, errlen, "%s: path too long", path);
     for (char *p = buf + 1; *p; p++) {
         if (*p != '/')
             continue;
         *p = 0;
         if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return fail(err, errlen, "cannot create directory %s: %s", buf, strerror(errno));
+            return errmsg(err, errlen, "cannot create directory %s: %s", buf, strerror(errno));
         *p = '/';
     }
     return 0;
@@ -387,7 +378,7 @@ static FILE *open_out(const char *dir, const char *name, char *err, size_t errle
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "w");
     if (!f)
-        fail(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        errmsg(err, errlen, "cannot write %s: %s", path, strerror(errno));
     return f;
 }
 
@@ -395,7 +386,7 @@ static int close_out(FILE *f, const char *dir, const char *name, char *err, size
 {
     int bad = ferror(f);
     if (fclose(f) != 0 || bad)
-        return fail(err, errlen, "write error on %s/%s", dir, name);
+        return errmsg(err, errlen, "write error on %s/%s", dir, name);
     return 0;
 }
 
@@ -422,7 +413,7 @@ static int write_series_data(sqlite3 *db, long long id, struct series *s, const 
             if (!t) {
                 free(v);
                 sqlite3_finalize(st);
-                return fail(err, errlen, "out of memory");
+                return errmsg(err, errlen, "out of memory");
             }
             v = t;
         }
@@ -649,7 +640,7 @@ static int write_timeline_data(sqlite3 *db, long long id, const struct context *
     if ((v = context_get(c, "tsc_hz")))
         tsc_hz = atoll(v);
     if (tsc_hz <= 0)
-        return fail(err, errlen, "run %lld has no tsc_hz", id);
+        return errmsg(err, errlen, "run %lld has no tsc_hz", id);
 
     if (sqlite3_prepare_v2(db, "SELECT count(*), min(e.tsc - c.tsc_offset), max(e.tsc - c.tsc_offset) "
                                "FROM events e JOIN cpus c ON c.run_id = e.run_id AND c.cpu = e.cpu "
@@ -761,7 +752,7 @@ static int run_gnuplot(const char *dir, const char *script, char *err, size_t er
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0)
-        return fail(err, errlen, "fork: %s", strerror(errno));
+        return errmsg(err, errlen, "fork: %s", strerror(errno));
     if (pid == 0) {
         if (chdir(dir) != 0)
             _exit(126);
@@ -771,15 +762,15 @@ static int run_gnuplot(const char *dir, const char *script, char *err, size_t er
     int status;
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR)
-            return fail(err, errlen, "waitpid: %s", strerror(errno));
+            return errmsg(err, errlen, "waitpid: %s", strerror(errno));
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-        return fail(err, errlen, "cannot run gnuplot (is it installed?)");
+        return errmsg(err, errlen, "cannot run gnuplot (is it installed?)");
     if (WIFEXITED(status))
-        return fail(err, errlen, "gnuplot failed on %s/%s (exit status %d; its messages are above)",
+        return errmsg(err, errlen, "gnuplot failed on %s/%s (exit status %d; its messages are above)",
                     dir, script, WEXITSTATUS(status));
-    return fail(err, errlen, "gnuplot was killed by signal %d", WTERMSIG(status));
+    return errmsg(err, errlen, "gnuplot was killed by signal %d", WTERMSIG(status));
 }
 
 /* One line a reader needs before any figure: how the run was measured. */
@@ -844,7 +835,7 @@ int report_write(sqlite3 *db, long long id, const char *outdir, char *err, size_
     /* chart file names, one per benchmark, made unique */
     chart = calloc((size_t)n + 1, sizeof *chart);
     if (!chart) {
-        fail(err, errlen, "out of memory");
+        errmsg(err, errlen, "out of memory");
         goto out;
     }
     for (int i = 0; i < n; i++) {

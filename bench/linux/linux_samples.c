@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errmsg.h"
 #include "crc32.h"
 #include "db.h"
 #include "dump_read.h"
@@ -18,16 +19,6 @@
 #define MAX_SERIES 256
 #define MAX_SERIES_SAMPLES 10000000ull
 #define MAX_NCPUS 65536
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 enum key {
     K_started_utc, K_git_rev, K_host, K_kernel, K_cpu_vendor, K_cpu_model, K_cpuid_sig,
@@ -62,7 +53,7 @@ static int perr(struct parser *ps, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return fail(ps->err, ps->errlen, "%s:%ld: %s", ps->name, ps->lineno, msg);
+    return errmsg(ps->err, ps->errlen, "%s:%ld: %s", ps->name, ps->lineno, msg);
 }
 
 /* Advances to the next line; 0, or -1 at the end of the text (no error
@@ -267,8 +258,8 @@ static int build_run(struct parser *ps, struct dump *d, struct meta *m)
         v[k] = ps->val[k];
     for (int k = 0; k < K_N; k++)
         if (!ps->have[k] && !key_optional[k])
-            return fail(ps->err, ps->errlen, "%s: key %s missing", ps->name, key_names[k]);
-#define BAD(k, what) fail(ps->err, ps->errlen, "%s: %s '%s' %s", ps->name, key_names[k], v[k], what)
+            return errmsg(ps->err, ps->errlen, "%s: key %s missing", ps->name, key_names[k]);
+#define BAD(k, what) errmsg(ps->err, ps->errlen, "%s: %s '%s' %s", ps->name, key_names[k], v[k], what)
     if (parse_ll(v[K_tsc_hz], strlen(v[K_tsc_hz]), &x) || x < 1000000)
         return BAD(K_tsc_hz, "is not a TSC rate in Hz");
     d->run.tsc_hz = (unsigned long long)x;
@@ -354,7 +345,7 @@ static int build_run(struct parser *ps, struct dump *d, struct meta *m)
         if (k == META_started_utc || k == META_git_rev || k == META_system || k == META_accel ||
             k == META_host || k == META_programs || k == META_result || k == META_git_dirty)
             if (!m->value[k])
-                return fail(ps->err, ps->errlen, "out of memory");
+                return errmsg(ps->err, ps->errlen, "out of memory");
 #undef BAD
     return 0;
 }
@@ -371,7 +362,7 @@ int linux_samples_parse(const char *text, size_t len, const char *name, struct d
     memset(d, 0, sizeof *d);
     memset(m, 0, sizeof *m);
     if (!ps)
-        return fail(err, errlen, "out of memory");
+        return errmsg(err, errlen, "out of memory");
     ps->name = name;
     ps->p = text;
     ps->end = text + len;
@@ -379,7 +370,7 @@ int linux_samples_parse(const char *text, size_t len, const char *name, struct d
     ps->errlen = errlen;
 
     if (len == 0) {
-        fail(err, errlen, "%s: empty file", name);
+        errmsg(err, errlen, "%s: empty file", name);
         goto out;
     }
     if (next_line(ps, &eof))
@@ -392,7 +383,7 @@ int linux_samples_parse(const char *text, size_t len, const char *name, struct d
     for (;;) {
         if (next_line(ps, &eof)) {
             if (eof)
-                fail(err, errlen, "%s: no end line (truncated?)", name);
+                errmsg(err, errlen, "%s: no end line (truncated?)", name);
             goto out;
         }
         if (line_is(ps, "series ") || line_is(ps, "end "))
@@ -408,7 +399,7 @@ int linux_samples_parse(const char *text, size_t len, const char *name, struct d
         }
         struct dump_series *grown = realloc(series, (nseries + 1) * sizeof *series);
         if (!grown) {
-            fail(err, errlen, "out of memory");
+            errmsg(err, errlen, "out of memory");
             goto out;
         }
         series = grown;
@@ -430,14 +421,14 @@ int linux_samples_parse(const char *text, size_t len, const char *name, struct d
         }
         s->samples = malloc(s->n * sizeof *s->samples);
         if (!s->samples) {
-            fail(err, errlen, "out of memory");
+            errmsg(err, errlen, "out of memory");
             goto out;
         }
         nseries++;
         for (unsigned long long i = 0; i < s->n; i++) {
             if (next_line(ps, &eof)) {
                 if (eof)
-                    fail(err, errlen, "%s: series %s/%s/%s ends after %llu of %llu samples (truncated?)",
+                    errmsg(err, errlen, "%s: series %s/%s/%s ends after %llu of %llu samples (truncated?)",
                          name, s->benchmark, s->variant, s->metric, i, s->n);
                 goto out;
             }
@@ -452,7 +443,7 @@ int linux_samples_parse(const char *text, size_t len, const char *name, struct d
         nsamples += s->n;
         if (next_line(ps, &eof)) {
             if (eof)
-                fail(err, errlen, "%s: no end line (truncated?)", name);
+                errmsg(err, errlen, "%s: no end line (truncated?)", name);
             goto out;
         }
     }
@@ -502,14 +493,14 @@ int linux_samples_import(const char *path, const char *db_path, long long *id, c
 
     *id = -1;
     if (!f)
-        return fail(err, errlen, "%s: %s (nothing imported; %s unchanged)", path, strerror(errno), db_path);
+        return errmsg(err, errlen, "%s: %s (nothing imported; %s unchanged)", path, strerror(errno), db_path);
     for (;;) {
         if (len + 65536 > cap) {
             char *g = realloc(buf, cap = cap ? cap * 2 : 1 << 20);
             if (!g) {
                 free(buf);
                 fclose(f);
-                return fail(err, errlen, "%s: out of memory", path);
+                return errmsg(err, errlen, "%s: out of memory", path);
             }
             buf = g;
         }
@@ -522,16 +513,16 @@ int linux_samples_import(const char *path, const char *db_path, long long *id, c
     fclose(f);
     if (rerr) {
         free(buf);
-        return fail(err, errlen, "%s: read error (nothing imported; %s unchanged)", path, db_path);
+        return errmsg(err, errlen, "%s: read error (nothing imported; %s unchanged)", path, db_path);
     }
     int rc = linux_samples_parse(buf, len, path, &d, &m, msg, sizeof msg);
     free(buf);
     if (rc)
-        return fail(err, errlen, "%s (nothing imported; %s unchanged)", msg, db_path);
+        return errmsg(err, errlen, "%s (nothing imported; %s unchanged)", msg, db_path);
     *id = db_import(db_path, &d, &m, realpath(path, abs) ? abs : path, 0, msg, sizeof msg);
     dump_free(&d);
     meta_free(&m);
     if (*id < 0)
-        return fail(err, errlen, "%s: %s (nothing imported)", db_path, msg);
+        return errmsg(err, errlen, "%s: %s (nothing imported)", db_path, msg);
     return 0;
 }
