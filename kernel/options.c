@@ -48,6 +48,8 @@ static const struct cmdline_opt table[] = {
      "MiB of memory for sigma0 (default: half of what is free)"},
     {"roottask", OPT_FLAG, &opt.roottask, NULL, 0, 0, false,
      "the module after sigma0 (or the first) starts the others"},
+    {"debug.fault_work", OPT_U32, &opt.fault_work, NULL, 0, 1000000, false,
+     "extra work on each user page fault, 0..1000000 iterations (regression tests)"},
     {"debug.kfault", OPT_ENUM, &opt.kfault, kfaults, 0, 0, false, "none, pf, ud, de or gp"},
 };
 

@@ -11,6 +11,7 @@
 #include <kernel/printk.h>
 #include <kernel/ipc.h>
 #include <kernel/klock.h>
+#include <kernel/options.h>
 #include <kernel/prog.h>
 #include <kernel/sched.h>
 #include <kernel/task.h>
@@ -106,9 +107,19 @@ static void user_exception(struct thread *self, u64 v, u64 error, u64 rip, u64 a
     prog_fault(v, exc_names[v], error, rip, addr);
 }
 
+/* debug.fault_work: a known amount of extra work on the fault path, so
+ * that tests can check that make regress flags a slower fault. */
+static void fault_work(void)
+{
+    for (volatile u32 i = 0; i < opt.fault_work; i++)
+        ;
+}
+
 static void user_page_fault(struct trap_frame *f, struct thread *self)
 {
     u64 addr = read_cr2();
+    if (opt.fault_work)
+        fault_work();
     u32 access = (f->error & 0x10) ? KM_X : (f->error & 0x2) ? KM_W : KM_R;
     struct thread *pager = thread_lookup(self->pager);
     if (pager && pager->task && pager != self &&

@@ -18,6 +18,8 @@ struct boot_options {
     u64 sigma0_mib;     /* sigma0.mib=<n>: memory for sigma0 (0: half) */
     u32 roottask;       /* roottask: the next module is the root task, which
                            starts the others (abi/l4.h) */
+    u32 fault_work;     /* debug.fault_work=<n>: n extra loop iterations on
+                           every user page fault (tests of make regress) */
     u32 kfault;         /* debug.kfault=none|pf|ud|de|gp: fault in the
                            kernel after boot, to test the panic path */
 };
