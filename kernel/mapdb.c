@@ -155,7 +155,8 @@ static struct mnode *node_alloc(struct task *t)
     pg->used++;
     if (!pg->free) /* full: behind every page with free nodes */
         t->mapdb = pg->next;
-    memset(n, 0, sizeof *n);
+    n->word = 0; /* field by field: no call to memset for 32 bytes */
+    n->parent = n->child = n->next = NULL;
     return n;
 }
 
@@ -164,7 +165,8 @@ static void node_free(struct mnode *n)
     struct mnode_page *pg = page_of(n);
     struct task *t = pg->task;
     bool was_full = !pg->free;
-    memset(n, 0, sizeof *n);
+    n->word = 0;
+    n->parent = n->child = NULL;
     n->next = pg->free;
     pg->free = n;
     if (--pg->used == 0) {
@@ -476,18 +478,24 @@ static void move_node(struct mnode *sn, struct mmu_slot *ss, struct mnode *nn, s
     mmu_set(to, dva, ds, phys, given);
 }
 
-/* One page: 1 mapped, 0 skipped (nothing to send, or a fixed page at the
- * destination), or -KM_ENOMEM. */
-static int transfer_page(struct task *from, u64 sva, struct task *to, u64 dva, u32 rights,
-                         bool grant)
+/* Whether page va of t, which has no node, is one of sigma0's to make. */
+static bool sigma0_page(const struct task *t, u64 va)
 {
-    struct mmu_slot ss, ds;
-    struct mnode *sn = node_at(from, sva, &ss);
-    if (!sn && sigma0_owns(from, sva)) {
-        int r = make_root(from, sva, sva, KM_RWX, 0, &ss);
+    return (t->flags & TASK_F_SIGMA0) && sigma0_owns(t, va);
+}
+
+/* One page: 1 mapped, 0 skipped (nothing to send, or a fixed page at the
+ * destination), or -KM_ENOMEM.  sn is from's node at sva (its slot in *ss)
+ * or NULL when sva has none; sva and dva are not reserved. */
+static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mmu_slot *ss,
+                         struct task *to, u64 dva, u32 rights, bool grant)
+{
+    struct mmu_slot ds;
+    if (!sn && sigma0_page(from, sva)) {
+        int r = make_root(from, sva, sva, KM_RWX, 0, ss);
         if (r)
             return r == -KM_EBUSY ? 0 : r;
-        sn = *ss.node;
+        sn = *ss->node;
     }
     u32 given = sn ? rights & node_rights(sn) : 0;
     if (!(given & KM_R))
@@ -499,15 +507,15 @@ static int transfer_page(struct task *from, u64 sva, struct task *to, u64 dva, u
     struct mnode *dn = *ds.node;
     if (mmu_present(&ds) && !dn)
         return 0;
-    if (dn && mmu_phys(&ds) == mmu_phys(&ss)) {
+    if (dn && mmu_phys(&ds) == mmu_phys(ss)) {
         if (!grant) {
             grow_rights(dn, given);
             return 1;
         }
         if (is_ancestor(dn, sn)) { /* granted back where it came from */
             dissolve_node(sn);
-            *ss.node = NULL;
-            mmu_clear(from, sva, &ss);
+            *ss->node = NULL;
+            mmu_clear(from, sva, ss);
             node_free(sn);
             return 1;
         }
@@ -518,12 +526,12 @@ static int transfer_page(struct task *from, u64 sva, struct task *to, u64 dva, u
     if (dn) /* a different mapping (not sn's ancestor): it goes */
         remove_tree(dn);
     if (grant) {
-        move_node(sn, &ss, nn, to, dva, &ds, given);
+        move_node(sn, ss, nn, to, dva, &ds, given);
     } else {
         nn->word = dva | given;
         link_child(sn, nn);
         *ds.node = nn;
-        mmu_set(to, dva, &ds, mmu_phys(&ss), given);
+        mmu_set(to, dva, &ds, mmu_phys(ss), given);
     }
     return 1;
 }
@@ -543,14 +551,26 @@ i64 mapdb_transfer(struct task *from, u64 word0, u64 word1, struct task *to, u64
         return err;
     i64 pages = 0;
     u64 end = x.src + x.len;
-    for (u64 va = next_source(from, x.src, end); va < end; va = next_source(from, va + PAGE_SIZE, end)) {
-        u64 dva = x.dst + (va - x.src);
-        if (reserved(va) || reserved(dva))
+    /* Page by page while the source pages are mapped (one walk each, which
+     * finds the node to send); past a page with nothing to send, a scan
+     * finds the next one (sparse regions, the whole space).  The next page
+     * is looked at only after this one is done: a replaced mapping may
+     * take source mappings with it. */
+    for (u64 va = x.src; va < end;) {
+        struct mmu_slot ss;
+        struct mnode *sn = NULL;
+        if (reserved(va) || (!(sn = node_at(from, va, &ss)) && !sigma0_page(from, va))) {
+            va = next_source(from, va + PAGE_SIZE, end);
             continue;
-        int r = transfer_page(from, va, to, dva, x.rights, x.grant);
-        if (r < 0)
-            return r;
-        pages += r;
+        }
+        u64 dva = x.dst + (va - x.src);
+        if (!reserved(dva)) {
+            int r = transfer_page(from, va, sn, &ss, to, dva, x.rights, x.grant);
+            if (r < 0)
+                return r;
+            pages += r;
+        }
+        va += PAGE_SIZE;
     }
     return pages;
 }
