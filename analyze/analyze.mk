@@ -1,8 +1,8 @@
 # analyze/: the kmemlab host CLI (import, list, show, report) and the host
 # unit tests of trace/ and analyze/ (tests/host/, cmocka, ASan+UBSan).
 
-ANALYZE_LIB_SRCS := analyze/db.c analyze/errmsg.c analyze/import.c analyze/meta.c analyze/report.c \
-                    analyze/stats.c
+ANALYZE_LIB_SRCS := analyze/db.c analyze/errmsg.c analyze/import.c analyze/meta.c analyze/regress.c \
+                    analyze/report.c analyze/stats.c
 ANALYZE_LIB_OBJS := $(ANALYZE_LIB_SRCS:%.c=$(B)/host/obj/%.o)
 ANALYZE_LIB_SAN_OBJS := $(ANALYZE_LIB_SRCS:%.c=$(B)/host/san/%.o)
 ANALYZE_INC := $(ABI_INC) -Itrace -Ianalyze
@@ -29,7 +29,7 @@ $(B)/host/kmemlab: $(B)/host/obj/analyze/kmemlab.o $(ANALYZE_LIB_OBJS) $(TRACE_L
 
 # Host unit tests: one binary per tests/host/test_*.c, linked with the
 # sanitized libraries; each prints TAP when CMOCKA_MESSAGE_OUTPUT=TAP.
-HOST_TEST_NAMES := test_dump_read test_ctf test_stats test_meta test_import test_pmu
+HOST_TEST_NAMES := test_dump_read test_ctf test_stats test_meta test_import test_pmu test_regress
 HOST_TEST_BINS := $(HOST_TEST_NAMES:%=$(B)/host/tests/%)
 HOST_TEST_OBJS := $(HOST_TEST_NAMES:%=$(B)/host/san/tests/host/%.o) $(B)/host/san/tests/host/testutil.o
 

@@ -11,6 +11,7 @@
 #include "import.h"
 #include "linux_samples.h"
 #include "pmu.h"
+#include "regress.h"
 #include "report.h"
 
 #ifndef KM_GIT_REV
@@ -37,6 +38,9 @@ static const char main_usage[] =
     "  report ID [--out DIR] [--db PATH]       report.md and gnuplot charts (PNG, SVG)\n"
     "  import-linux FILE [--db PATH]           store a Linux baseline (build/host/fault_linux) as a run\n"
     "  pmu-encode EVENT[,EVENT...]             raw PMU encodings of perf-style event names (libpfm4)\n"
+    "  baseline ID [--db PATH]                 a run's p50 figures as a regression baseline file (stdout)\n"
+    "  regress ID --baseline FILE [--threshold PCT] [--db PATH] [--markdown OUT]\n"
+    "                                          compare a run with a baseline; exit 1 on a regression\n"
     "\n"
     "The database is PATH, else $DB, else results/runs.db.\n"
     "kmemlab COMMAND --help describes a command; kmemlab --version prints the revision.\n"
@@ -243,6 +247,120 @@ static int cmd_pmu_encode(int argc, char **argv)
     return 0;
 }
 
+/* ---- regression baselines (analyze/regress.c) ---- */
+
+static int cmd_baseline(int argc, char **argv)
+{
+    const char *db_path = NULL, *id_s = NULL;
+    struct opt opts[] = { { "--db", &db_path }, { NULL, NULL } };
+    struct baseline b;
+    long long id;
+    sqlite3 *db;
+    char err[512];
+    if (parse_args(argc, argv, opts, &id_s, 1) || parse_id(id_s, &id))
+        return 2;
+    if (open_db(db_path, &db))
+        return 1;
+    int rc = baseline_from_run(db, id, &b, err, sizeof err);
+    sqlite3_close(db);
+    if (rc) {
+        fprintf(stderr, "kmemlab: baseline: %s\n", err);
+        return 1;
+    }
+    if (b.n == 0) {
+        fprintf(stderr, "kmemlab: baseline: run %lld has no results to make a baseline of\n", id);
+        baseline_free(&b);
+        return 1;
+    }
+    rc = baseline_write(stdout, &b);
+    baseline_free(&b);
+    if (rc) {
+        fprintf(stderr, "kmemlab: baseline: cannot write the baseline to stdout\n");
+        return 1;
+    }
+    return 0;
+}
+
+/* Exit status: 0 no regression, 1 regression (or missing metric), 2 the
+ * comparison cannot be made (usage, unreadable/corrupt baseline, different
+ * run mode, unknown run, database error). */
+static int cmd_regress(int argc, char **argv)
+{
+    const char *db_path = NULL, *id_s = NULL, *bl_path = NULL, *thr_s = NULL, *md_path = NULL;
+    struct opt opts[] = { { "--db", &db_path }, { "--baseline", &bl_path }, { "--threshold", &thr_s },
+                          { "--markdown", &md_path }, { NULL, NULL } };
+    struct baseline base, run;
+    struct rg_result r;
+    double pct = 1.0;
+    long long id;
+    sqlite3 *db;
+    char err[512];
+    if (parse_args(argc, argv, opts, &id_s, 1) || parse_id(id_s, &id))
+        return 2;
+    if (!bl_path)
+        return usage_error("%s", "--baseline FILE is required");
+    if (thr_s) {
+        char *end;
+        errno = 0;
+        pct = strtod(thr_s, &end);
+        if (errno || end == thr_s || *end || !(pct >= 0) || pct > 1000)
+            return usage_error("--threshold '%s' is not a percentage (0..1000)", thr_s);
+    }
+    if (baseline_read(bl_path, &base, err, sizeof err)) {
+        fprintf(stderr, "kmemlab: regress: bad baseline: %s\n", err);
+        baseline_free(&base);
+        return 2;
+    }
+    if (open_db(db_path, &db)) {
+        baseline_free(&base);
+        return 2;
+    }
+    int rc = baseline_from_run(db, id, &run, err, sizeof err);
+    sqlite3_close(db);
+    if (rc) {
+        fprintf(stderr, "kmemlab: regress: %s\n", err);
+        baseline_free(&base);
+        return 2;
+    }
+    if (strcmp(base.accel, run.accel)) {
+        fprintf(stderr,
+                "kmemlab: regress: refusing to compare: run %lld is a %s run, the baseline %s is from a "
+                "%s run (figures of different run modes are not comparable; use a baseline of the "
+                "same mode)\n",
+                id, run.accel, bl_path, base.accel);
+        baseline_free(&base);
+        baseline_free(&run);
+        return 2;
+    }
+    if (regress_compare(&base, &run, pct, &r, err, sizeof err)) {
+        fprintf(stderr, "kmemlab: regress: %s\n", err);
+        baseline_free(&base);
+        baseline_free(&run);
+        return 2;
+    }
+    regress_print(stdout, &base, bl_path, &run, id, pct, &r);
+    int status = r.failed ? 1 : 0;
+    if (fflush(stdout) || ferror(stdout))
+        status = 2;
+    if (md_path) {
+        FILE *f = fopen(md_path, "w");
+        if (!f) {
+            fprintf(stderr, "kmemlab: regress: cannot write %s: %s\n", md_path, strerror(errno));
+            status = 2;
+        } else {
+            regress_print(f, &base, bl_path, &run, id, pct, &r);
+            if (fclose(f)) {
+                fprintf(stderr, "kmemlab: regress: cannot write %s\n", md_path);
+                status = 2;
+            }
+        }
+    }
+    regress_free(&r);
+    baseline_free(&base);
+    baseline_free(&run);
+    return status;
+}
+
 static const struct command commands[] = {
     { "import", cmd_import,
       "usage: kmemlab import DUMP [--meta FILE] [--db PATH]\n"
@@ -303,6 +421,40 @@ static const struct command commands[] = {
       "Every name is checked first: an unknown name, an empty list, a software event\n"
       "or an event needing more than one register prints nothing on stdout, names\n"
       "the event on stderr and exits 1.\n" },
+    { "baseline", cmd_baseline,
+      "usage: kmemlab baseline ID [--db PATH] > FILE\n"
+      "\n"
+      "Writes run ID's results as a regression baseline on stdout: one line per\n"
+      "metric 'benchmark variant metric unit p50 n', after a header of comment\n"
+      "lines naming the run mode, git revision, date and run it came from.\n"
+      "File format (version 1):\n"
+      "  line 1 exactly '# kmemlab baseline v1'; lines starting with '#' are\n"
+      "  comments; '# KEY: VALUE' comments are header fields: accel (required),\n"
+      "  git_rev, date, run, system, smp, cmdline; data lines are\n"
+      "  'benchmark variant metric unit p50 [n]' (blank-separated words, p50 and n\n"
+      "  non-negative integers), each metric at most once; blank lines ignored.\n"
+      "The project's baseline is results/baseline/icount.txt (scripts/regress.sh --update).\n" },
+    { "regress", cmd_regress,
+      "usage: kmemlab regress ID --baseline FILE [--threshold PCT] [--db PATH] [--markdown OUT]\n"
+      "\n"
+      "Compares run ID's p50 per benchmark/variant/metric with the baseline FILE\n"
+      "(format: kmemlab baseline --help).  A metric whose p50 is above\n"
+      "baseline*(1+PCT/100) is a REGRESSION; below baseline*(1-PCT/100) it is\n"
+      "'improved' (not a failure).  A baseline metric missing from the run is a\n"
+      "failure; a metric only in the run is a note; a changed unit is a failure;\n"
+      "a changed sample count n is a note.  PCT defaults to 1 (icount figures are\n"
+      "exact: one tick per guest instruction, the same on every run).\n"
+      "The run and the baseline must come from the same run mode (runs.accel vs\n"
+      "the baseline's accel header); otherwise nothing is compared (exit 2).\n"
+      "Non-icount runs (tcg, kvm, bare) are compared the same way, on p50 with\n"
+      "the threshold, and the output says so; a statistical test of the sample\n"
+      "sets for them is future work.\n"
+      "Prints a Markdown table (metric, baseline, run, delta %, verdict), notes,\n"
+      "then one verdict line 'regress: PASS|FAIL: ...'; --markdown OUT writes the\n"
+      "same text into OUT too.\n"
+      "exit status: 0 no failure, 1 regression or missing metric, 2 no comparison\n"
+      "possible (usage, unreadable or corrupt baseline, different run mode,\n"
+      "unknown run, database error)\n" },
 };
 
 int main(int argc, char **argv)
