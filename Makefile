@@ -22,7 +22,7 @@ include trace/trace.mk
 include analyze/analyze.mk
 include tests/tests.mk
 
-.PHONY: all deps bench bench-import test qemu qemu-gdb clean
+.PHONY: all deps bench bench-import test regress baseline qemu qemu-gdb clean
 all: kernel user host
 
 deps:
@@ -36,6 +36,18 @@ bench: deps
 bench-import: deps
 	@$(MAKE) --no-print-directory host
 	@scripts/import_speed.sh --check
+
+# The icount suite against the committed baseline (results/baseline/
+# icount.txt): a Markdown table of deltas; non-zero exit when a metric is
+# more than 1% slower.  `make baseline` rewrites the baseline: do it on
+# purpose, in the commit that changes the figures.
+regress: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/regress.sh
+
+baseline: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/regress.sh --update
 
 test: deps
 	@$(MAKE) --no-print-directory all tests-build
