@@ -15,16 +15,6 @@
 static km_tid me;
 static struct km_sysinfo si;
 
-static int is(long got, long want, const char *what)
-{
-    if (got != want)
-        tap_diag("%s: got %ld (%s), want %ld (%s)", what, got, sys_errname(got), want,
-                 sys_errname(want));
-    return got == want;
-}
-
-#define EXPECT(call, want, ...) tap_ok(is((call), (want), #call), __VA_ARGS__)
-
 /* A recognisable word for message m, word k. */
 static km_u64 pattern(km_u64 m, unsigned k)
 {

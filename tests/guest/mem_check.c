@@ -32,15 +32,6 @@
 
 static km_tid me;
 
-static int is(long got, long want, const char *what)
-{
-    if (got != want)
-        tap_diag("%s: got %ld (%s), want %ld (%s)", what, got, sys_errname(got), want,
-                 sys_errname(want));
-    return got == want;
-}
-#define EXPECT(call, want, ...) tap_ok(is((call), (want), #call), __VA_ARGS__)
-
 /* ---- pages ---------------------------------------------------------------
  * One u64 value at the start of each page identifies it. */
 enum { PG_P, PG_Q, PG_P1, PG_P2, PG_P3, PG_RO, PG_MARKER, PG_SCRATCH, PG_SHARED, PG_COUNT };

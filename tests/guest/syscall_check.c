@@ -12,16 +12,6 @@
 
 static long sc(long nr, long a0, long a1, long a2) { return km_syscall3(nr, a0, a1, a2); }
 
-static int is(long got, long want, const char *what)
-{
-    if (got != want)
-        tap_diag("%s: got %ld (%s), want %ld (%s)", what, got, sys_errname(got), want,
-                 sys_errname(want));
-    return got == want;
-}
-
-#define EXPECT(call, want, ...) tap_ok(is((call), (want), #call), __VA_ARGS__)
-
 /* A syscall must preserve every register but rax (result), rcx and r11.
  * Loads a pattern into all of them, calls sys_null and compares. */
 static int regs_preserved(void)

@@ -29,15 +29,6 @@ static struct km_sysinfo si;
 static struct l4_pager pg;
 static struct l4_thread pager_thr;
 
-static int is(long got, long want, const char *what)
-{
-    if (got != want)
-        tap_diag("%s: got %ld (%s), want %ld (%s)", what, got, sys_errname(got), want,
-                 sys_errname(want));
-    return got == want;
-}
-#define EXPECT(call, want, ...) tap_ok(is((call), (want), #call), __VA_ARGS__)
-
 /* Free frames plus the kernel pages held for our own task: what our task
  * gains (threads of ours, page tables) comes out of the free frames, so
  * this stays constant unless something leaks.  Yields first, so that

@@ -1,5 +1,6 @@
 /* TAP output for in-QEMU test programs. */
 #include <user/stdio.h>
+#include <user/sys.h>
 #include <user/tap.h>
 
 static int tests, failed, todo_failed;
@@ -57,4 +58,12 @@ int tap_done(const char *prog)
      * runner's own closing line. */
     printf("# %s: %d checks, %d failures, %d TODO failures\n", prog, tests, failed, todo_failed);
     return failed ? 1 : 0;
+}
+
+int tap_is(long got, long want, const char *what)
+{
+    if (got != want)
+        tap_diag("%s: got %ld (%s), want %ld (%s)", what, got, sys_errname(got), want,
+                 sys_errname(want));
+    return got == want;
 }

@@ -20,4 +20,10 @@ void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * check (TODOs aside) passed. */
 int tap_done(const char *prog);
 
+/* 1 when got == want; otherwise prints both (with their error names) as
+ * a diagnostic under `what` and returns 0. */
+int tap_is(long got, long want, const char *what);
+/* A check that a call returns exactly `want`: the call's text names it. */
+#define EXPECT(call, want, ...) tap_ok(tap_is((call), (want), #call), __VA_ARGS__)
+
 #endif
