@@ -10,6 +10,7 @@
 #include "db.h"
 #include "import.h"
 #include "linux_samples.h"
+#include "perfetto.h"
 #include "pmu.h"
 #include "regress.h"
 #include "report.h"
@@ -41,6 +42,7 @@ static const char main_usage[] =
     "  baseline ID [--db PATH]                 a run's p50 figures as a regression baseline file (stdout)\n"
     "  regress ID --baseline FILE [--threshold PCT] [--db PATH] [--markdown OUT]\n"
     "                                          compare a run with a baseline; exit 1 on a regression\n"
+    "  export-perfetto ID OUT.json [--db PATH] a run as Chrome/Perfetto trace JSON (ui.perfetto.dev)\n"
     "\n"
     "The database is PATH, else $DB, else results/runs.db.\n"
     "kmemlab COMMAND --help describes a command; kmemlab --version prints the revision.\n"
@@ -361,6 +363,65 @@ static int cmd_regress(int argc, char **argv)
     return status;
 }
 
+/* ---- Chrome/Perfetto trace export (analyze/perfetto.c) ---- */
+
+static int cmd_export_perfetto(int argc, char **argv)
+{
+    const char *db_path = NULL, *pos[2] = { NULL, NULL };
+    long long id;
+    sqlite3 *db;
+    char err[512];
+    int npos = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--db")) {
+            if (i + 1 >= argc)
+                return usage_error("%s needs a value", argv[i]);
+            db_path = argv[++i];
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return usage_error("unknown option %s", argv[i]);
+        } else if (npos < 2) {
+            pos[npos++] = argv[i];
+        } else {
+            return usage_error("unexpected argument '%s'", argv[i]);
+        }
+    }
+    if (npos < 2)
+        return usage_error("%s", "missing argument (ID OUT.json)");
+    if (parse_id(pos[0], &id))
+        return 2;
+    if (open_db(db_path, &db))
+        return 1;
+    if (perfetto_check_run(db, id, err, sizeof err)) {
+        sqlite3_close(db);
+        fprintf(stderr, "kmemlab: export-perfetto: %s\n", err);
+        return 1;
+    }
+    int to_stdout = !strcmp(pos[1], "-");
+    FILE *f = to_stdout ? stdout : fopen(pos[1], "w");
+    if (!f) {
+        fprintf(stderr, "kmemlab: export-perfetto: cannot write %s: %s\n", pos[1], strerror(errno));
+        sqlite3_close(db);
+        return 1;
+    }
+    struct perfetto_stats st;
+    int rc = perfetto_write(db, id, f, &st, err, sizeof err);
+    sqlite3_close(db);
+    if (!to_stdout && fclose(f) && !rc) {
+        snprintf(err, sizeof err, "cannot write %s: %s", pos[1], strerror(errno));
+        rc = -1;
+    }
+    if (rc) {
+        fprintf(stderr, "kmemlab: export-perfetto: %s\n", err);
+        if (!to_stdout)
+            remove(pos[1]);
+        return 1;
+    }
+    fprintf(stderr, "kmemlab: export-perfetto: run %lld: %lld events, %lld page fault slices, "
+                    "%lld syscall slices, %lld phase slices\n",
+            id, st.events, st.faults, st.syscalls, st.phases);
+    return 0;
+}
+
 static const struct command commands[] = {
     { "import", cmd_import,
       "usage: kmemlab import DUMP [--meta FILE] [--db PATH]\n"
@@ -455,6 +516,25 @@ static const struct command commands[] = {
       "exit status: 0 no failure, 1 regression or missing metric, 2 no comparison\n"
       "possible (usage, unreadable or corrupt baseline, different run mode,\n"
       "unknown run, database error)\n" },
+    { "export-perfetto", cmd_export_perfetto,
+      "usage: kmemlab export-perfetto ID OUT.json [--db PATH]\n"
+      "\n"
+      "Writes run ID as a Chrome trace-event JSON file (open it in ui.perfetto.dev\n"
+      "or chrome://tracing); OUT.json '-' writes to stdout.  From the database alone:\n"
+      "  - one process per CPU ('cpu N'), one track per thread ('thread N', 0 is\n"
+      "    'kernel/idle'; tid = the trace record's thread);\n"
+      "  - every trace event as an instant named after event_types.name, its two\n"
+      "    arguments in args under the event_types.a0/a1 names (integers, or\n"
+      "    \"0x...\" strings when beyond 2^53);\n"
+      "  - slices ('X'): 'page fault' from pagefault to the thread's fault_done,\n"
+      "    'syscall NR' from syscall_enter to the thread's syscall_exit;\n"
+      "  - 'phase N' slices from marker (1, N) to marker (2, N), as async b/e pairs\n"
+      "    (category 'phase'); the markers themselves are instants too.\n"
+      "Time: microseconds since boot, (tsc - cpus.tsc_offset - runs.boot_tsc) /\n"
+      "(tsc_hz / 1e6).  Prints a summary on stderr.  An unknown run is an error\n"
+      "(exit 1, no file written).\n"
+      "\n"
+      "  --db PATH    database (default $DB, else results/runs.db)\n" },
 };
 
 int main(int argc, char **argv)
