@@ -137,8 +137,10 @@ static i64 recv_phase(struct thread *self, km_tid from, u32 flags)
     struct thread *want = NULL;
     if (from != KM_ANYTHREAD) {
         want = thread_lookup(from);
-        if (!want)
+        if (!want || (!want->task && !(self->flags & TF_KERNEL)))
             return -KM_ESRCH;
+        if (want == self)
+            return -KM_EDEADLK; /* nobody could ever send it */
     }
     struct thread *s = sendq_find(self, want);
     if (s)

@@ -65,9 +65,11 @@ static void unlink(struct sched_cpu *c, struct thread *t)
         c->bitmap[p / 64] &= ~(1ull << (p % 64));
 }
 
+/* On c's run queue.  The links also serve IPC send queues (a thread is on
+ * one kind of queue at a time), so only a runnable thread can be here. */
 static bool queued(const struct sched_cpu *c, const struct thread *t)
 {
-    return t->q_prev || c->head[t->prio] == t;
+    return t->state == TS_RUNNABLE && (t->q_prev || c->head[t->prio] == t);
 }
 
 static struct thread *best(struct sched_cpu *c)

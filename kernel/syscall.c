@@ -22,9 +22,11 @@
 
 /* Makes sure every page of [uva, uva+len) is mapped for the calling task
  * with the access needed, asking the thread's pager (a page-fault IPC, as
- * if the thread had touched the page itself) for pages that are not.  The
- * kernel lock is held between the check and the copy, so no other thread
- * can unmap them meanwhile. */
+ * if the thread had touched the page itself) for pages that are not.  Once
+ * the final check passes the kernel lock is held until the copy is done,
+ * so no other thread can unmap the range in between. */
+static bool user_ready_pages(struct thread *self, u64 uva, u64 len, bool write);
+
 static bool user_ready(u64 uva, u64 len, bool write)
 {
     struct thread *self = sched_current();
@@ -35,6 +37,22 @@ static bool user_ready(u64 uva, u64 len, bool write)
         return true;
     if (len == 0 || uva >= USER_TOP || len > USER_TOP - uva)
         return false;
+    /* Asking a pager blocks, and meanwhile pages checked before may be
+     * unmapped: check the whole range again after each round. */
+    for (int round = 0; round < 3; round++) {
+        if (!user_ready_pages(self, uva, len, write))
+            return false;
+        if (aspace_user_ok(&t->as, uva, len, write))
+            return true;
+    }
+    return false;
+}
+
+/* One round of user_ready: every page of the range mapped, asking the
+ * pager once per missing page; false when a page stays missing. */
+static bool user_ready_pages(struct thread *self, u64 uva, u64 len, bool write)
+{
+    struct task *t = self->task;
     for (u64 p = ALIGN_DOWN(uva, PAGE_SIZE); p < uva + len; p += PAGE_SIZE) {
         if (aspace_user_ok(&t->as, p, 1, write))
             continue;
@@ -346,7 +364,9 @@ static i64 sys_exregs(const u64 *a)
         sched_wake(t);
         return 0;
     case KM_EXREGS_SET:
-        if (t == sched_current() || t->state == TS_INACTIVE)
+        /* Not the caller, not one not yet started, and not one running on
+         * another CPU right now (its saved frame is not current). */
+        if (t == sched_current() || t->state == TS_INACTIVE || (t->flags & TF_ON_CPU))
             return -KM_EBUSY;
         if (a[2] >= USER_TOP || a[3] >= USER_TOP)
             return -KM_EINVAL;

@@ -40,7 +40,7 @@ USER_LIB := $(USER_B)/libkmu.a
 USER_BENCH_NAMES := null_syscall trace_overhead ipc_roundtrip fault_simple map_unmap
 USER_BENCH_PENDING_NAMES :=
 USER_TEST_NAMES := syscall_check smp_info user_fault_ud2 user_fault_pf spin \
-	ipc_check mem_check syscall_fuzz teardown_check sigma0_check
+	ipc_check mem_check syscall_fuzz teardown_check sigma0_check sched_check
 # Servers: sigma0 (boot module 1 with kernel option sigma0) and the root
 # task (the next module, with kernel option roottask).
 SIGMA0_PROG := $(USER_B)/sigma0.elf

@@ -46,4 +46,5 @@ run ipc_check 4 180
 run mem_check 2 120
 run syscall_fuzz 2 180
 run teardown_check 2 120
+run sched_check 2 60
 finish
