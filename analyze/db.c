@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "errmsg.h"
+#include "files.h"
 #include "db.h"
 #include "events.h"
 #include "stats.h"
@@ -112,24 +113,6 @@ const char *db_default_path(void)
 {
     const char *p = getenv("DB");
     return p && *p ? p : "results/runs.db";
-}
-
-/* mkdir -p of path's directory part. */
-static int make_parent_dirs(const char *path, char *err, size_t errlen)
-{
-    char buf[PATH_MAX];
-    if (strlen(path) >= sizeof buf)
-        return errmsg(err, errlen, "%s: path too long", path);
-    strcpy(buf, path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return errmsg(err, errlen, "cannot create directory %s: %s", buf, strerror(errno));
-        *p = '/';
-    }
-    return 0;
 }
 
 /* Everything one import needs while it runs. */
@@ -538,7 +521,7 @@ long long db_import(const char *path, const struct dump *d, const struct meta *m
     struct importer im = { .err = err, .errlen = errlen };
     long long run = -1;
 
-    if (make_parent_dirs(path, err, errlen))
+    if (make_dirs_to(path, err, errlen))
         return -1;
     if (sqlite3_open_v2(path, &im.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         errmsg(err, errlen, "cannot open database %s: %s", path,

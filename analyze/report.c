@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "errmsg.h"
+#include "files.h"
 #include "report.h"
 #include "stats.h"
 
@@ -354,22 +355,6 @@ static void safe_name(const char *s, char *out, size_t n)
                               ? *s
                               : '_');
     out[i] = 0;
-}
-
-static int mkdir_p(const char *path, char *err, size_t errlen)
-{
-    char buf[PATH_MAX];
-    if (snprintf(buf, sizeof buf, "%s/", path) >= (int)sizeof buf)
-        return errmsg(err, errlen, "%s: path too long", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return errmsg(err, errlen, "cannot create directory %s: %s", buf, strerror(errno));
-        *p = '/';
-    }
-    return 0;
 }
 
 static FILE *open_out(const char *dir, const char *name, char *err, size_t errlen)
@@ -824,7 +809,9 @@ int report_write(sqlite3 *db, long long id, const char *outdir, char *err, size_
     if (results_load(db, id, &s, &n, err, errlen))
         goto out;
     snprintf(datadir, sizeof datadir, "%s/data", outdir);
-    if (mkdir_p(datadir, err, errlen))
+    char datadir_slash[PATH_MAX + 1];
+    snprintf(datadir_slash, sizeof datadir_slash, "%s/", datadir);
+    if (make_dirs_to(datadir_slash, err, errlen))
         goto out;
     for (int i = 0; i < n; i++)
         if (write_series_data(db, id, &s[i], outdir, err, errlen))
