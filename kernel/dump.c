@@ -1,8 +1,12 @@
 /* Writes the end-of-run dump (format in abi/dump.h). */
+#include <arch/machine.h>
 #include <kernel/bench_store.h>
 #include <kernel/dump.h>
+#include <kernel/options.h>
+#include <kernel/printk.h>
 #include <kernel/string.h>
 #include <kernel/trace.h>
+#include <lib/crc32.h>
 
 static u64 dump_cpu_events(struct dump_writer *w, u32 cpu)
 {
@@ -49,8 +53,69 @@ static u64 dump_samples(struct dump_writer *w)
     return total;
 }
 
-u32 dump_run(struct dump_writer *w, struct km_dump_run *run, const struct dump_cpu_info *cpus,
-             u32 ncpus)
+/* ---- dump=com1: the dump as base64 lines (format in abi/dump.h) ----
+ * A serial capture on bare metal goes through terminal programs and shares
+ * the port with the console, so raw bytes would not survive it; text lines
+ * with a marker do, and the line offsets and the END line's CRC let the
+ * reader say exactly what was lost. */
+
+struct text_sink {
+    dump_sink_fn out; /* the byte channel underneath */
+    void *ctx;
+    u8 buf[KM_DUMP_TEXT_LINE];
+    u32 have;   /* bytes in buf */
+    u64 offset; /* dump offset of buf[0] */
+    u32 crc;    /* CRC-32 of every byte so far */
+};
+
+static void text_puts(struct text_sink *t, const char *s, usize len) { t->out(t->ctx, s, len); }
+
+static usize base64(char *dst, const u8 *src, u32 n)
+{
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    usize k = 0;
+    for (u32 i = 0; i < n; i += 3) {
+        u32 v = (u32)src[i] << 16 | (i + 1 < n ? (u32)src[i + 1] << 8 : 0) |
+                (i + 2 < n ? src[i + 2] : 0);
+        dst[k++] = abc[v >> 18 & 63];
+        dst[k++] = abc[v >> 12 & 63];
+        dst[k++] = i + 1 < n ? abc[v >> 6 & 63] : '=';
+        dst[k++] = i + 2 < n ? abc[v & 63] : '=';
+    }
+    return k;
+}
+
+static void text_flush(struct text_sink *t)
+{
+    char line[24 + KM_DUMP_TEXT_LINE / 3 * 4];
+    if (!t->have)
+        return;
+    usize n = (usize)ksnprintf(line, sizeof line, KM_DUMP_TEXT_DATA "%08lx ", t->offset);
+    n += base64(line + n, t->buf, t->have);
+    line[n++] = '\n';
+    text_puts(t, line, n);
+    t->offset += t->have;
+    t->have = 0;
+}
+
+static void text_put(void *ctx, const void *buf, unsigned long len)
+{
+    struct text_sink *t = ctx;
+    const u8 *p = buf;
+    t->crc = crc32_update(t->crc, buf, len);
+    while (len) {
+        u32 n = (u32)MIN((unsigned long)(KM_DUMP_TEXT_LINE - t->have), len);
+        memcpy(t->buf + t->have, p, n);
+        t->have += n;
+        p += n;
+        len -= n;
+        if (t->have == KM_DUMP_TEXT_LINE)
+            text_flush(t);
+    }
+}
+
+static u32 dump_frames(struct dump_writer *w, struct km_dump_run *run,
+                       const struct dump_cpu_info *cpus, u32 ncpus)
 {
     struct km_dump_end end;
     memset(&end, 0, sizeof end);
@@ -78,4 +143,28 @@ u32 dump_run(struct dump_writer *w, struct km_dump_run *run, const struct dump_c
     end.ncpus = ncpus;
     dump_write_frame(w, KM_FRAME_END, &end, sizeof end, NULL, 0);
     return w->seq;
+}
+
+u32 dump_run(struct dump_writer *w, struct km_dump_run *run, const struct dump_cpu_info *cpus,
+             u32 ncpus)
+{
+    if (opt.dump != DUMP_COM1)
+        return dump_frames(w, run, cpus, ncpus);
+    struct text_sink t;
+    char line[80];
+    memset(&t, 0, sizeof t);
+    t.out = w->sink;
+    t.ctx = w->ctx;
+    w->sink = text_put;
+    w->ctx = &t;
+    /* The leading newline ends whatever partial line the console left. */
+    text_puts(&t, "\n" KM_DUMP_TEXT_BEGIN "\n", sizeof KM_DUMP_TEXT_BEGIN + 1);
+    u32 frames = dump_frames(w, run, cpus, ncpus);
+    text_flush(&t);
+    usize n = (usize)ksnprintf(line, sizeof line, KM_DUMP_TEXT_END "bytes=%lu crc32=%08x\n",
+                               t.offset, t.crc);
+    text_puts(&t, line, n);
+    w->sink = t.out;
+    w->ctx = t.ctx;
+    return frames;
 }

@@ -190,4 +190,26 @@ struct km_dump_end {
 };
 KM_STATIC_ASSERT(sizeof(struct km_dump_end) == 32, "END payload is 32 bytes");
 
+/* The dump as text (kernel option dump=com1, for bare metal): the same
+ * bytes, base64-encoded in lines on the console's serial port, so that they
+ * survive a terminal capture and can sit between console lines:
+ *
+ *   KMDUMP-BEGIN v1
+ *   KMD 00000000 <base64 of dump bytes 0..47>
+ *   KMD 00000030 <base64 of bytes 48..95>
+ *   ...                                   (the last line may carry fewer)
+ *   KMDUMP-END bytes=<N> crc32=<8 hex digits>
+ *
+ * Each data line carries KM_DUMP_TEXT_LINE bytes (standard base64 with '='
+ * padding only on the last line) after the hex offset of its first byte,
+ * so a reader can name a lost or repeated line.  The END line gives the
+ * total and the CRC-32 of all N bytes.  Lines end in '\n'; a reader ignores
+ * '\r' and any text before a marker (timestamps a capture tool adds) and
+ * every line without one.  The frames inside carry their own CRCs as in a
+ * binary dump. */
+#define KM_DUMP_TEXT_BEGIN "KMDUMP-BEGIN v1"
+#define KM_DUMP_TEXT_DATA "KMD "
+#define KM_DUMP_TEXT_END "KMDUMP-END "
+#define KM_DUMP_TEXT_LINE 48
+
 #endif
