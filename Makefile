@@ -22,7 +22,7 @@ include trace/trace.mk
 include analyze/analyze.mk
 include tests/tests.mk
 
-.PHONY: all deps bench bench-import test regress baseline qemu qemu-gdb clean
+.PHONY: all deps bench bench-import test regress baseline iso qemu qemu-gdb clean
 all: kernel user host
 
 deps:
@@ -52,6 +52,13 @@ baseline: deps
 test: deps
 	@$(MAKE) --no-print-directory all tests-build
 	@tests/run.sh
+
+# A GRUB image (BIOS, CD or USB stick) that boots the benchmark suite on a
+# PC, console and dump (dump=com1) on COM1: build/kmemlab.iso.  Extra
+# kernel options: make iso ISO_CMDLINE="timer_hz=1000".
+iso: deps
+	@$(MAKE) --no-print-directory kernel user
+	@scripts/mkiso.sh -o $(B)/kmemlab.iso $(if $(ISO_CMDLINE),--cmdline "$(ISO_CMDLINE)") $(BENCH_PROGS)
 
 # Interactive boot of the benchmark set (Ctrl-A X quits); SMP, ACCEL, CMDLINE
 # as for scripts/run-qemu.sh.

@@ -17,8 +17,10 @@ set -euo pipefail
 #   libcmocka-dev       host unit tests
 #   valgrind            memory checks of host tools
 #   git                 revisions recorded with every run
+#   grub-pc-bin grub-common xorriso mtools   make iso (grub-mkrescue, BIOS)
 PACKAGES=(gcc make binutils qemu-system-x86 gnuplot-nox libsqlite3-dev sqlite3
-    babeltrace2 libpfm4-dev libcmocka-dev valgrind git)
+    babeltrace2 libpfm4-dev libcmocka-dev valgrind git
+    grub-pc-bin grub-common xorriso mtools)
 
 check_only=0
 case "${1:-}" in

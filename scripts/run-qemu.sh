@@ -3,6 +3,7 @@
 # (run in the order given) and collect what comes out.
 #
 # Usage: scripts/run-qemu.sh [--interactive] [--gdb] PROG.elf...
+#        scripts/run-qemu.sh [--interactive] --iso IMAGE.iso
 #
 # Environment:
 #   ACCEL     auto (default): kvm if a short self-test boot under KVM
@@ -17,6 +18,9 @@
 # Options:
 #   --interactive  console on stdio (Ctrl-A X quits, Ctrl-A C monitor), no timeout
 #   --gdb          QEMU waits for gdb on localhost:1234 (-s -S), no timeout
+#   --iso IMAGE    boot a GRUB image (scripts/mkiso.sh, make iso) from a CD
+#                  drive instead of -kernel: the image holds the programs and
+#                  the command line (dump=com1: the dump is in console.log)
 #
 # OUT receives: console.log (COM1), dump.bin (port 0xe9: binary trace dump),
 # com2.bin (COM2: the dump when the kernel runs with dump=com2),
@@ -60,10 +64,16 @@ die_usage() {
 interactive=0
 gdb=0
 progs=()
+iso=
 while [ $# -gt 0 ]; do
     case "$1" in
     --interactive) interactive=1 ;;
     --gdb) gdb=1 ;;
+    --iso)
+        [ $# -ge 2 ] || die_usage "--iso needs an image"
+        iso=$2
+        shift
+        ;;
     -h | --help)
         usage
         exit 0
@@ -100,6 +110,11 @@ command -v "$QEMU" >/dev/null || die_usage "$QEMU not found (scripts/deps.sh ins
 for p in "${progs[@]}"; do
     [ -f "$p" ] || die_usage "no such program: $p (make user)"
 done
+if [ -n "$iso" ]; then
+    [ -f "$iso" ] || die_usage "no image $iso (make iso)"
+    [ ${#progs[@]} -eq 0 ] || die_usage "--iso takes no programs: the image holds them"
+    [ -z "$CMDLINE" ] || die_usage "CMDLINE has no effect with --iso: the image's grub.cfg holds the command line (scripts/mkiso.sh --cmdline)"
+fi
 
 # QEMU runs in ROOT and gets paths relative to it when they are inside it:
 # the kernel sees the kernel and module paths (multiboot command lines) and
@@ -110,6 +125,8 @@ relpath() {
     echo "${abs#"$ROOT"/}"
 }
 KERNEL=$(relpath "$KERNEL")
+[ -z "$iso" ] || iso=$(relpath "$iso")
+[[ "$iso" != *,* ]] || die_usage "image path must not contain ',': $iso"
 for i in "${!progs[@]}"; do
     progs[i]=$(relpath "${progs[i]}")
     # QEMU separates modules with ',' and a module's arguments with ' '.
@@ -146,10 +163,14 @@ boot() {
     local args=(-machine "$MACHINE" -nodefaults -no-user-config -display none -no-reboot
         -cpu "$cpu" -smp "$SMP" -m "$MEM"
         -rtc "$RTC" -seed "$SEED"
-        -kernel "$KERNEL" -append "$CMDLINE"
         -debugcon "file:$dir/dump.bin"
         -device isa-debug-exit,iobase=0xf4,iosize=0x04)
-    [ -n "$mods" ] && args+=(-initrd "$mods")
+    if [ -n "$boot_iso" ]; then
+        args+=(-cdrom "$boot_iso" -boot d)
+    else
+        args+=(-kernel "$KERNEL" -append "$CMDLINE")
+        [ -n "$mods" ] && args+=(-initrd "$mods")
+    fi
     case "$accel" in
     icount) args+=(-accel tcg -icount "$ICOUNT") ;;
     tcg) args+=(-accel tcg) ;;
@@ -216,6 +237,7 @@ if [ "$ACCEL" = auto ]; then
     else
         pdir=$OUT/kvm-probe
         mkdir -p "$pdir"
+        boot_iso=
         boot "$pdir" kvm "${QEMU_CPU:-host}" "$KVM_PROBE_TIMEOUT" "$probe_prog"
         classify "$boot_rc" "$pdir" "$KVM_PROBE_TIMEOUT"
         if [ "$status" = 0 ] && grep -q '^smp_info: ncpus=' "$pdir/console.log"; then
@@ -269,8 +291,13 @@ t0=$(date +%s%N)
     echo "mem=$MEM"
     echo "host=$(uname -n)"
     echo "cmdline_extra=$CMDLINE"
-    echo "kernel=$KERNEL"
-    echo "kernel_sha256=$(sha "$KERNEL")"
+    if [ -n "$iso" ]; then
+        echo "kernel=$iso"
+        echo "kernel_sha256=$(sha "$iso")"
+    else
+        echo "kernel=$KERNEL"
+        echo "kernel_sha256=$(sha "$KERNEL")"
+    fi
     echo "programs=${progs[*]}"
     echo "programs_sha256=${prog_shas[*]}"
     echo "timeout=$limit"
@@ -279,7 +306,9 @@ t0=$(date +%s%N)
 if [ "$gdb" = 1 ]; then
     echo "$ME: QEMU waits for gdb on localhost:1234 (target remote :1234)" >&2
 fi
-echo "$ME: booting $(basename "$KERNEL") [${initrd:-no programs}] ($accel, $SMP CPUs, $MEM) into $OUT" >&2
+boot_iso=$iso
+if [ -n "$iso" ]; then what="image $iso"; else what="$(basename "$KERNEL") [${initrd:-no programs}]"; fi
+echo "$ME: booting $what ($accel, $SMP CPUs, $MEM) into $OUT" >&2
 boot "$OUT" "$accel" "$cpu" "$limit" "${progs[@]}"
 classify "$boot_rc" "$OUT" "$limit"
 t1=$(date +%s%N)

@@ -53,6 +53,7 @@ const char *dump_err_name(enum dump_err code)
     case DUMP_E_AFTER_END: return "data after END frame";
     case DUMP_E_NOMEM: return "out of memory";
     case DUMP_E_IO: return "cannot read dump";
+    case DUMP_E_LOG: return "bad dump in serial log";
     }
     return "unknown error";
 }
@@ -511,6 +512,243 @@ int dump_decode(const void *buf, size_t len, struct dump *d, struct dump_error *
     return 0;
 }
 
+/* ---- dumps in a serial log (dump=com1; format at the end of abi/dump.h) ---- */
+
+/* First occurrence of the NUL-terminated pat in [p, e), or NULL. */
+static const char *find_in(const char *p, const char *e, const char *pat)
+{
+    size_t n = strlen(pat);
+    for (; (size_t)(e - p) >= n; p++)
+        if (*p == *pat && !memcmp(p, pat, n))
+            return p;
+    return NULL;
+}
+
+static int b64_digit(int c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/* Decodes n base64 characters into out; returns the bytes, or -1 when the
+ * text is not whole groups of four valid characters ('=' only at the end). */
+static long b64_decode(const char *s, size_t n, unsigned char *out)
+{
+    long k = 0;
+    if (n % 4)
+        return -1;
+    for (size_t i = 0; i < n; i += 4) {
+        int v[4], pad = 0;
+        for (int j = 0; j < 4; j++) {
+            v[j] = s[i + j] == '=' ? (pad++, 0) : b64_digit(s[i + j]);
+            if (v[j] < 0 || (pad && s[i + j] != '='))
+                return -1;
+        }
+        if (pad > 2 || (pad && i + 4 != n))
+            return -1;
+        unsigned w = (unsigned)v[0] << 18 | (unsigned)v[1] << 12 | (unsigned)v[2] << 6 | (unsigned)v[3];
+        out[k++] = (unsigned char)(w >> 16);
+        if (pad < 2)
+            out[k++] = (unsigned char)(w >> 8);
+        if (pad < 1)
+            out[k++] = (unsigned char)w;
+    }
+    return k;
+}
+
+/* Reading state: the dump being collected and where it came from. */
+struct log_reader {
+    unsigned char *out; /* decoded bytes (capacity: enough for the whole log) */
+    size_t have;
+    unsigned long line;  /* current log line, from 1 */
+    unsigned long long line_off; /* its byte offset in the log */
+    unsigned long begin, end;    /* lines of the dump's BEGIN and END, 0 if not seen */
+    unsigned dumps;              /* complete dumps seen */
+    km_u32 crc_said, crc_got;    /* the END line's CRC-32 and the bytes' */
+    struct dump_error *err;
+};
+
+static int log_fail(struct log_reader *r, enum dump_err code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int log_fail(struct log_reader *r, enum dump_err code, const char *fmt, ...)
+{
+    char detail[240];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    r->err->code = code;
+    r->err->frame = -1;
+    r->err->offset = r->line_off;
+    snprintf(r->err->msg, sizeof r->err->msg, "%s: log line %lu: %s", dump_err_name(code), r->line,
+             detail);
+    return -1;
+}
+
+/* "KMD <8 hex> <base64>": checks the offset and appends the bytes. */
+static int log_data_line(struct log_reader *r, const char *p, const char *e)
+{
+    char hex[9];
+    if (e - p < 10 || p[8] != ' ')
+        return log_fail(r, DUMP_E_LOG, "dump line without an 8-digit offset");
+    memcpy(hex, p, 8);
+    hex[8] = 0;
+    char *end;
+    unsigned long long off = strtoull(hex, &end, 16);
+    if (*end)
+        return log_fail(r, DUMP_E_LOG, "dump line offset '%s' is not hex", hex);
+    if (off != r->have)
+        return log_fail(r, DUMP_E_LOG,
+                        "dump line for byte %llu, expected byte %llu (a line was %s)", off,
+                        U(r->have), off > r->have ? "lost" : "repeated");
+    p += 9;
+    if ((size_t)(e - p) > (KM_DUMP_TEXT_LINE + 2) / 3 * 4)
+        return log_fail(r, DUMP_E_LOG, "dump line of %ld characters, at most %d", (long)(e - p),
+                        (KM_DUMP_TEXT_LINE + 2) / 3 * 4);
+    long n = b64_decode(p, (size_t)(e - p), r->out + r->have);
+    if (n < 0)
+        return log_fail(r, DUMP_E_LOG, "dump line is not valid base64 (a corrupted character?)");
+    r->have += (size_t)n;
+    return 0;
+}
+
+/* "KMDUMP-END bytes=N crc32=X": the dump is complete if N and X agree. */
+static int log_end_line(struct log_reader *r, const char *p, const char *e)
+{
+    char text[80];
+    unsigned long long bytes;
+    unsigned crc;
+    int used = 0;
+    snprintf(text, sizeof text, "%.*s", (int)(e - p < 79 ? e - p : 79), p);
+    if (sscanf(text, "bytes=%llu crc32=%8x%n", &bytes, &crc, &used) != 2 || text[used])
+        return log_fail(r, DUMP_E_LOG, "end line '%s' is not 'bytes=N crc32=X'", text);
+    if (bytes != r->have)
+        return log_fail(r, DUMP_E_LOG, "the end line says %llu bytes, the dump lines hold %llu "
+                        "(lines lost at the end?)", bytes, U(r->have));
+    /* A mismatch is reported after the frames are checked: they can name
+     * the frame the damage is in. */
+    r->crc_said = crc;
+    r->crc_got = crc32_update(0, r->out, r->have);
+    r->end = r->line;
+    r->dumps++;
+    return 0;
+}
+
+/* One log line [p, e) without its line end. */
+static int log_line(struct log_reader *r, const char *p, const char *e)
+{
+    const char *m;
+    int inside = r->begin && !r->end;
+    if ((m = find_in(p, e, "KMDUMP-BEGIN"))) {
+        if (inside)
+            return log_fail(r, DUMP_E_LOG, "a second KMDUMP-BEGIN inside the dump begun at line %lu "
+                            "(the machine restarted mid-dump?)", r->begin);
+        if (r->dumps)
+            return log_fail(r, DUMP_E_LOG, "a second dump (the first ended at line %lu): cut the "
+                            "log to the run to import", r->end);
+        if ((size_t)(e - m) != strlen(KM_DUMP_TEXT_BEGIN) || memcmp(m, KM_DUMP_TEXT_BEGIN, (size_t)(e - m)))
+            return log_fail(r, DUMP_E_VERSION, "'%.*s', this reader knows '" KM_DUMP_TEXT_BEGIN "'",
+                            (int)(e - m), m);
+        r->begin = r->line;
+        return 0;
+    }
+    if ((m = find_in(p, e, KM_DUMP_TEXT_END))) {
+        if (!inside)
+            return log_fail(r, DUMP_E_LOG, "KMDUMP-END without KMDUMP-BEGIN before it");
+        return log_end_line(r, m + strlen(KM_DUMP_TEXT_END), e);
+    }
+    if ((m = find_in(p, e, KM_DUMP_TEXT_DATA))) {
+        if (inside)
+            return log_data_line(r, m + strlen(KM_DUMP_TEXT_DATA), e);
+        if (!r->begin)
+            return log_fail(r, DUMP_E_LOG, "a dump line before any KMDUMP-BEGIN (the start of "
+                            "the dump is missing from the log)");
+        return log_fail(r, DUMP_E_LOG, "a dump line after KMDUMP-END (line %lu)", r->end);
+    }
+    return 0; /* console text */
+}
+
+int dump_is_log(const void *buf, size_t len)
+{
+    const char *p = buf;
+    km_u32 magic = KM_DUMP_MAGIC;
+    if (len >= 4 && !memcmp(p, &magic, 4))
+        return 0;
+    return find_in(p, p + len, "KMDUMP-") || find_in(p, p + len, KM_DUMP_TEXT_DATA);
+}
+
+/* The first bytes are printable ASCII or line ends: a text file. */
+static int looks_like_text(const unsigned char *p, size_t len)
+{
+    for (size_t i = 0; i < len && i < 256; i++)
+        if ((p[i] < ' ' || p[i] > '~') && p[i] != '\n' && p[i] != '\r' && p[i] != '\t')
+            return 0;
+    return len > 0;
+}
+
+int dump_decode_log(const void *buf, size_t len, struct dump *d, struct dump_error *err)
+{
+    const char *p = buf, *e = p + len;
+    struct log_reader r;
+    memset(d, 0, sizeof *d);
+    memset(err, 0, sizeof *err);
+    memset(&r, 0, sizeof r);
+    r.err = err;
+    if (!len)
+        return fail_at(err, DUMP_E_EMPTY, -1, 0, "zero bytes");
+    r.out = malloc(len / 4 * 3 + 3);
+    if (!r.out)
+        return fail_at(err, DUMP_E_NOMEM, -1, 0, "no memory for the dump of a %zu-byte log", len);
+    int rc = 0;
+    while (p < e && !rc) {
+        const char *nl = memchr(p, '\n', (size_t)(e - p));
+        const char *le = nl ? nl : e;
+        r.line++;
+        r.line_off = (unsigned long long)(p - (const char *)buf);
+        if (!nl && r.begin && !r.end)
+            break; /* a cut-off last line inside the dump: truncated, below */
+        while (le > p && (le[-1] == '\r' || le[-1] == ' '))
+            le--;
+        rc = log_line(&r, p, le);
+        p = nl ? nl + 1 : e;
+    }
+    if (!rc && r.begin && !r.end)
+        rc = log_fail(&r, DUMP_E_TRUNCATED, "the log ends inside the dump begun at line %lu: no "
+                      "KMDUMP-END after %llu bytes", r.begin, U(r.have));
+    else if (!rc && !r.dumps)
+        rc = fail_at(err, DUMP_E_LOG, -1, 0, "no KMDUMP-BEGIN line: the log holds no dump "
+                     "(was the kernel run with dump=com1, and did it get that far?)");
+    if (rc) {
+        free(r.out);
+        return -1;
+    }
+    rc = dump_decode(r.out, r.have, d, err);
+    free(r.out);
+    if (rc) {
+        char inner[sizeof err->msg];
+        snprintf(inner, sizeof inner, "%s", err->msg);
+        snprintf(err->msg, sizeof err->msg, "dump of log lines %lu-%lu%s: %.200s (byte offsets in "
+                 "the decoded dump)", r.begin, r.end, r.crc_got != r.crc_said ? " (CRC-32 wrong)" : "",
+                 inner);
+        return -1;
+    }
+    if (r.crc_got != r.crc_said) {
+        dump_free(d);
+        r.line = r.end;
+        return log_fail(&r, DUMP_E_LOG, "dump CRC-32 is 0x%08x, the end line says 0x%08x",
+                        r.crc_got, r.crc_said);
+    }
+    d->log_begin = r.begin;
+    d->log_end = r.end;
+    return 0;
+}
+
 int dump_read_file(const char *path, struct dump *d, struct dump_error *err)
 {
     struct stat st;
@@ -553,7 +791,15 @@ int dump_read_file(const char *path, struct dump *d, struct dump_error *err)
         have += (size_t)n;
     }
     close(fd);
-    rc = dump_decode(buf, have, d, err);
+    if (dump_is_log(buf, have)) {
+        rc = dump_decode_log(buf, have, d, err);
+    } else {
+        rc = dump_decode(buf, have, d, err);
+        if (rc && err->code == DUMP_E_BAD_MAGIC && err->frame == 0 && looks_like_text(buf, have))
+            snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg),
+                     "; this is text without dump lines (a serial log needs a kernel run "
+                     "with dump=com1)");
+    }
     free(buf);
     return rc;
 }

@@ -34,6 +34,8 @@ enum dump_err {
     DUMP_E_AFTER_END,    /* bytes after the END frame */
     DUMP_E_NOMEM,        /* out of memory */
     DUMP_E_IO,           /* file could not be read (dump_read_file only) */
+    DUMP_E_LOG,          /* a serial log's dump lines are wrong (lost line,
+                            bad base64, byte count or CRC, no or two dumps) */
 };
 
 /* Where and why decoding stopped.  frame is the frame number (-1 when the
@@ -84,6 +86,9 @@ struct dump {
     unsigned long long samples; /* END.samples */
     unsigned frames;            /* frames including END */
     unsigned long long bytes;   /* size of the dump */
+    /* Read from a serial log (dump=com1): the log lines of its KMDUMP-BEGIN
+     * and KMDUMP-END; 0 for a binary dump. */
+    unsigned long log_begin, log_end;
 };
 
 /* Decodes and verifies len bytes at buf.  On success fills *d (which the
@@ -92,8 +97,23 @@ struct dump {
  * *err.  Never reads outside buf[0..len). */
 int dump_decode(const void *buf, size_t len, struct dump *d, struct dump_error *err);
 
-/* Reads the file at path into memory and decodes it with dump_decode.  An
- * unreadable file gives DUMP_E_IO with errno's text in err->msg. */
+/* Decodes the dump held as text lines in a serial log (kernel option
+ * dump=com1; format at the end of abi/dump.h): console text around and
+ * between the lines is skipped, '\r' and text before a marker ignored.
+ * The log must hold exactly one complete dump.  A lost, repeated or
+ * corrupt line, a wrong byte count or CRC gives DUMP_E_LOG, a log that
+ * ends inside the dump DUMP_E_TRUNCATED, each naming the log line; then
+ * the bytes are checked as dump_decode does (its messages say that byte
+ * offsets are in the decoded dump).  Returns 0 or -1 like dump_decode. */
+int dump_decode_log(const void *buf, size_t len, struct dump *d, struct dump_error *err);
+
+/* 1 if buf looks like a serial log with a text dump rather than a binary
+ * dump (it does not start with the frame magic and has a dump marker). */
+int dump_is_log(const void *buf, size_t len);
+
+/* Reads the file at path into memory and decodes it with dump_decode, or
+ * dump_decode_log when it is a serial log (dump_is_log).  An unreadable
+ * file gives DUMP_E_IO with errno's text in err->msg. */
 int dump_read_file(const char *path, struct dump *d, struct dump_error *err);
 
 /* Releases what dump_decode allocated and empties *d.  Safe on an empty or
