@@ -683,11 +683,12 @@ int dump_is_log(const void *buf, size_t len)
     return find_in(p, p + len, "KMDUMP-") || find_in(p, p + len, KM_DUMP_TEXT_DATA);
 }
 
-/* The first bytes are printable ASCII or line ends: a text file. */
+/* The first bytes are printable ASCII, line ends or the escape sequences
+ * of a terminal (a boot loader's menu on a serial console): a text file. */
 static int looks_like_text(const unsigned char *p, size_t len)
 {
     for (size_t i = 0; i < len && i < 256; i++)
-        if ((p[i] < ' ' || p[i] > '~') && p[i] != '\n' && p[i] != '\r' && p[i] != '\t')
+        if ((p[i] < ' ' || p[i] > '~') && (!p[i] || !strchr("\n\r\t\b\033", p[i])))
             return 0;
     return len > 0;
 }
