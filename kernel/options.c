@@ -38,7 +38,7 @@ static const struct cmdline_opt table[] = {
     {"trace.records", OPT_U64, &opt.trace_records, NULL, 64, 1u << 24, true,
      "ring records per CPU, a power of two, 64..16777216"},
     {"timer_hz", OPT_U32, &opt.timer_hz, NULL, 0, 10000, false, "0..10000, 0 = off"},
-    {"dump", OPT_ENUM, &opt.dump, dumps, 0, 0, false, "debugcon, com2, com1 (base64 lines among the console's) or none"},
+    {"dump", OPT_ENUM, &opt.dump, dumps, 0, 0, false, "debugcon, com2, com1 or none"},
     {"maxcpus", OPT_U32, &opt.maxcpus, NULL, 1, MAX_CPUS, false, "1..64"},
     {"bench.samples", OPT_U64, &opt.bench_samples, NULL, 1024, 1u << 24, false,
      "raw sample capacity, 1024..16777216"},
