@@ -19,167 +19,15 @@
 
 #include "errmsg.h"
 #include "files.h"
+#include "gp.h"
 #include "report.h"
+#include "run.h"
 #include "stats.h"
 
 #define TIMELINE_BINS 1500   /* time-axis resolution of the timeline */
 #define CDF_POINTS 4000      /* CDF curves are sampled at most this finely */
 
-/* Colours for variants and event types: 16 that stay distinct side by side
- * (the first ten are the common "category10" set). */
-static const char *const palette[] = {
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-    "#bcbd22", "#17becf", "#393b79", "#000000", "#e7ba52", "#6b6ecf", "#637939", "#ad494a",
-};
-#define NPALETTE (sizeof palette / sizeof palette[0])
-
-static int sql_fail(sqlite3 *db, char *err, size_t errlen, const char *what)
-{
-    return errmsg(err, errlen, "%s: %s", what, sqlite3_errmsg(db));
-}
-
-/* ---- run context ---- */
-
-/* The runs row of one run as (column, text) pairs, NULL columns left out. */
-struct context {
-    int n;
-    char *name[64];
-    char *value[64];
-};
-
-static void run_summary(FILE *f, const struct context *c, int markdown);
-
-static void context_free(struct context *c)
-{
-    for (int i = 0; i < c->n; i++) {
-        free(c->name[i]);
-        free(c->value[i]);
-    }
-    c->n = 0;
-}
-
-static const char *context_get(const struct context *c, const char *name)
-{
-    for (int i = 0; i < c->n; i++)
-        if (!strcmp(c->name[i], name))
-            return c->value[i];
-    return NULL;
-}
-
-static int context_load(sqlite3 *db, long long id, struct context *c, char *err, size_t errlen)
-{
-    sqlite3_stmt *st;
-    memset(c, 0, sizeof *c);
-    if (sqlite3_prepare_v2(db, "SELECT * FROM runs WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
-        return sql_fail(db, err, errlen, "read run");
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        if (rc == SQLITE_DONE)
-            return errmsg(err, errlen, "no run %lld in the database", id);
-        return sql_fail(db, err, errlen, "read run");
-    }
-    int ncol = sqlite3_column_count(st);
-    for (int i = 0; i < ncol && c->n < 64; i++) {
-        const unsigned char *v = sqlite3_column_text(st, i);
-        if (!v || !*v)
-            continue;
-        c->name[c->n] = strdup(sqlite3_column_name(st, i));
-        c->value[c->n] = strdup((const char *)v);
-        c->n++;
-    }
-    sqlite3_finalize(st);
-    /* bit fields read better in hex; run flags by name */
-    for (int i = 0; i < c->n; i++) {
-        int mask = !strcmp(c->name[i], "trace_mask"), sig = !strcmp(c->name[i], "cpuid_sig");
-        int flags = !strcmp(c->name[i], "run_flags");
-        if (!mask && !sig && !flags)
-            continue;
-        unsigned long long v = (unsigned long long)strtoll(c->value[i], NULL, 10);
-        char buf[160];
-        int len = snprintf(buf, sizeof buf, "0x%llx", v);
-        if (flags && v) { /* KM_RUN_F_* in bit order */
-            static const char *const names[] = { "hypervisor", "pmu", "invariant_tsc", "trace_compiled" };
-            const char *sep = " (";
-            for (int b = 0; b < 4; b++)
-                if (v & (1ull << b)) {
-                    len += snprintf(buf + len, sizeof buf - (size_t)len, "%s%s", sep, names[b]);
-                    sep = ", ";
-                }
-            snprintf(buf + len, sizeof buf - (size_t)len, ")");
-        }
-        free(c->value[i]);
-        c->value[i] = strdup(buf);
-    }
-    return 0;
-}
-
 /* ---- results ---- */
-
-struct series {
-    char benchmark[64], variant[64], metric[64], unit[32];
-    long long n, min, p50, p90, p99, max, overhead;
-    double mean, stddev;
-    int has_stddev;
-    long long p1, p25, p75; /* for the box chart (from the samples) */
-    int file;               /* data/series_<file>.dat */
-};
-
-static int results_load(sqlite3 *db, long long id, struct series **out, int *nout, char *err,
-                        size_t errlen)
-{
-    sqlite3_stmt *st;
-    struct series *v = NULL;
-    int n = 0, cap = 0, rc;
-    *out = NULL;
-    *nout = 0;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT benchmark, variant, metric, unit, n, min, p50, mean, p90, p99, "
-                           "max, stddev, overhead FROM results WHERE run_id = ? "
-                           "ORDER BY benchmark, metric, variant", -1, &st, NULL) != SQLITE_OK)
-        return sql_fail(db, err, errlen, "read results");
-    sqlite3_bind_int64(st, 1, id);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 16;
-            struct series *t = realloc(v, (size_t)cap * sizeof *v);
-            if (!t) {
-                free(v);
-                sqlite3_finalize(st);
-                return errmsg(err, errlen, "out of memory");
-            }
-            v = t;
-        }
-        struct series *s = &v[n];
-        memset(s, 0, sizeof *s);
-        snprintf(s->benchmark, sizeof s->benchmark, "%s", (const char *)sqlite3_column_text(st, 0));
-        snprintf(s->variant, sizeof s->variant, "%s", (const char *)sqlite3_column_text(st, 1));
-        snprintf(s->metric, sizeof s->metric, "%s", (const char *)sqlite3_column_text(st, 2));
-        const unsigned char *u = sqlite3_column_text(st, 3);
-        snprintf(s->unit, sizeof s->unit, "%s", u ? (const char *)u : "");
-        s->n = sqlite3_column_int64(st, 4);
-        s->min = sqlite3_column_int64(st, 5);
-        s->p50 = sqlite3_column_int64(st, 6);
-        s->mean = sqlite3_column_double(st, 7);
-        s->p90 = sqlite3_column_int64(st, 8);
-        s->p99 = sqlite3_column_int64(st, 9);
-        s->max = sqlite3_column_int64(st, 10);
-        s->has_stddev = sqlite3_column_type(st, 11) != SQLITE_NULL;
-        s->stddev = sqlite3_column_double(st, 11);
-        s->overhead = sqlite3_column_int64(st, 12);
-        s->file = n;
-        n++;
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        free(v);
-        return sql_fail(db, err, errlen, "read results");
-    }
-    *out = v;
-    *nout = n;
-    return 0;
-}
 
 /* Formats a double with one decimal, or "-" for none. */
 static const char *fmt1(char *buf, size_t n, int have, double v)
@@ -317,64 +165,6 @@ int report_show(sqlite3 *db, long long id, int brief, FILE *f, char *err, size_t
 
 /* ---- report directory ---- */
 
-/* Writes s as a gnuplot single-quoted string (a quote is doubled). */
-static void gp_str(FILE *f, const char *s)
-{
-    fputc('\'', f);
-    for (; *s; s++) {
-        if (*s == '\'')
-            fputc('\'', f);
-        fputc(*s, f);
-    }
-    fputc('\'', f);
-}
-
-/* Writes s as a gnuplot double-quoted string: newlines become line breaks
- * in the chart; quotes and backslashes escaped (terminals are noenhanced). */
-static void gp_qstr(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '\n')
-            fputs("\\n", f);
-        else if (*s == '"' || *s == '\\')
-            fprintf(f, "\\%c", *s);
-        else
-            fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
-/* A file-name-safe copy of s: [A-Za-z0-9._-], others become '_'. */
-static void safe_name(const char *s, char *out, size_t n)
-{
-    size_t i = 0;
-    for (; *s && i + 1 < n; s++)
-        out[i++] = (char)((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-                                  (*s >= '0' && *s <= '9') || *s == '.' || *s == '-' || *s == '_'
-                              ? *s
-                              : '_');
-    out[i] = 0;
-}
-
-static FILE *open_out(const char *dir, const char *name, char *err, size_t errlen)
-{
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        errmsg(err, errlen, "cannot write %s: %s", path, strerror(errno));
-    return f;
-}
-
-static int close_out(FILE *f, const char *dir, const char *name, char *err, size_t errlen)
-{
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad)
-        return errmsg(err, errlen, "write error on %s/%s", dir, name);
-    return 0;
-}
-
 /* Reads series s's samples (sorted), fills its box percentiles and writes
  * data/series_<file>.dat: "value fraction_of_samples_<=_value" lines. */
 static int write_series_data(sqlite3 *db, long long id, struct series *s, const char *dir,
@@ -443,16 +233,14 @@ static int write_series_data(sqlite3 *db, long long id, struct series *s, const 
 
 /* One chart per benchmark: a row per metric, box chart left, CDF right. */
 static void gp_benchmark(FILE *f, const struct context *c, long long id, struct series *s, int first,
-                         int last, const char *file, const char *term, const char *ext)
+                         int last, const char *file, const char *ext)
 {
     const char *accel = context_get(c, "accel");
     int nmetrics = 0;
     for (int i = first; i < last; i++)
         if (i == first || strcmp(s[i].metric, s[i - 1].metric))
             nmetrics++;
-    fprintf(f, "set terminal %s size 1200,%d noenhanced font 'Sans,10'%s\n", term, 60 + 400 * nmetrics,
-            strcmp(ext, "svg") ? "" : " background '#ffffff'");
-    fprintf(f, "set output '%s.%s'\n", file, ext);
+    gp_terminal(f, file, ext, 1200, 60 + 400 * nmetrics);
     fprintf(f, "set multiplot layout %d,2 title ", nmetrics);
     char title[256];
     snprintf(title, sizeof title, "%s: raw samples by variant (run %lld, accel %s)", s[first].benchmark,
@@ -590,7 +378,7 @@ static void gp_benchmark(FILE *f, const struct context *c, long long id, struct 
             if (!s[i].n)
                 continue;
             fprintf(f, "%s'data/series_%d.dat' using 1:2 with steps lw 2 lc rgb '%s' title ",
-                    plotted++ ? ", \\\n     " : "", s[i].file, palette[(i - m0) % NPALETTE]);
+                    plotted++ ? ", \\\n     " : "", s[i].file, GP_COLOUR(i - m0));
             gp_str(f, s[i].variant);
         }
         if (!plotted)
@@ -698,17 +486,15 @@ static int write_timeline_data(sqlite3 *db, long long id, const struct context *
 }
 
 static void gp_timeline(FILE *f, const struct context *c, long long id, const struct timeline *tl,
-                        const char *term, const char *ext)
+                        const char *ext)
 {
     const char *accel = context_get(c, "accel");
     const char *ncpus_s = context_get(c, "ncpus");
     const char *hz = context_get(c, "tsc_hz");
     int ncpus = ncpus_s ? atoi(ncpus_s) : 1;
     char title[256];
-    fprintf(f, "set terminal %s size 1200,%d noenhanced font 'Sans,10'%s\n", term,
-            ncpus * 70 + 170 > 1600 ? 1600 : ncpus * 70 + 170,
-            strcmp(ext, "svg") ? "" : " background '#ffffff'");
-    fprintf(f, "set output 'timeline.%s'\nset title ", ext);
+    gp_terminal(f, "timeline", ext, 1200, ncpus * 70 + 170 > 1600 ? 1600 : ncpus * 70 + 170);
+    fprintf(f, "set title ");
     snprintf(title, sizeof title, "Trace events per CPU over time (run %lld, accel %s, %lld events)",
              id, accel ? accel : "unknown", tl->events);
     gp_str(f, title);
@@ -725,56 +511,10 @@ static void gp_timeline(FILE *f, const struct context *c, long long id, const st
                "set key outside right top Left reverse title 'event'\nplot ");
     for (int k = 0; k < tl->ntypes; k++) {
         fprintf(f, "%s'data/timeline.dat' index %d using 1:2 with points pt 7 ps 0.5 lc rgb '%s' title ",
-                k ? ", \\\n     " : "", k, palette[k % NPALETTE]);
+                k ? ", \\\n     " : "", k, GP_COLOUR(k));
         gp_str(f, tl->type_name[k]);
     }
     fprintf(f, "\nset output\nreset\n\n");
-}
-
-/* Runs gnuplot on script in dir; returns 0 if it succeeded. */
-static int run_gnuplot(const char *dir, const char *script, char *err, size_t errlen)
-{
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0)
-        return errmsg(err, errlen, "fork: %s", strerror(errno));
-    if (pid == 0) {
-        if (chdir(dir) != 0)
-            _exit(126);
-        execlp("gnuplot", "gnuplot", script, (char *)NULL);
-        _exit(127);
-    }
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return errmsg(err, errlen, "waitpid: %s", strerror(errno));
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        return 0;
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-        return errmsg(err, errlen, "cannot run gnuplot (is it installed?)");
-    if (WIFEXITED(status))
-        return errmsg(err, errlen, "gnuplot failed on %s/%s (exit status %d; its messages are above)",
-                    dir, script, WEXITSTATUS(status));
-    return errmsg(err, errlen, "gnuplot was killed by signal %d", WTERMSIG(status));
-}
-
-/* One line a reader needs before any figure: how the run was measured. */
-static void run_summary(FILE *f, const struct context *c, int markdown)
-{
-    const char *em = markdown ? "**" : "";
-    const char *v[] = { context_get(c, "system"), context_get(c, "accel"), context_get(c, "ncpus"),
-                        context_get(c, "cpu_model"), context_get(c, "kmem_mode"),
-                        context_get(c, "git_rev"), context_get(c, "git_dirty"),
-                        context_get(c, "started_utc") };
-    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
-        if (!v[i])
-            v[i] = "?";
-    size_t rl = strlen(v[5]);
-    int says_dirty = rl > 6 && !strcmp(v[5] + rl - 6, "-dirty");
-    fprintf(f, "%s on %s CPUs, run mode %s%s%s, CPU model %s, kernel memory %s; "
-               "git %s%s; started %s.\n",
-            v[0], v[2], em, v[1], em, v[3], v[4], v[5],
-            strcmp(v[6], "1") || says_dirty ? "" : " (uncommitted changes)", v[7]);
 }
 
 static void md_context(FILE *f, const struct context *c)
@@ -845,14 +585,14 @@ int report_write(sqlite3 *db, long long id, const char *outdir, char *err, size_
     fprintf(gp, "# Charts of kmemlab run %lld, written by `kmemlab report %lld`.\n"
                 "# Run from this directory: gnuplot report.gp\nset encoding utf8\n\n", id, id);
     for (int t = 0; t < 2; t++) {
-        const char *term = t ? "svg" : "pngcairo", *ext = t ? "svg" : "png";
+        const char *ext = t ? "svg" : "png";
         for (int i = 0, j; i < n; i = j) {
             for (j = i; j < n && !strcmp(s[j].benchmark, s[i].benchmark); j++)
                 ;
-            gp_benchmark(gp, &c, id, s, i, j, chart[i], term, ext);
+            gp_benchmark(gp, &c, id, s, i, j, chart[i], ext);
         }
         if (tl.events)
-            gp_timeline(gp, &c, id, &tl, term, ext);
+            gp_timeline(gp, &c, id, &tl, ext);
     }
     if (close_out(gp, outdir, "report.gp", err, errlen)) {
         gp = NULL;
