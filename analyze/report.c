@@ -206,6 +206,8 @@ static int write_series_data(sqlite3 *db, long long id, struct series *s, const 
     s->p1 = stats_percentile(v, n, 1);
     s->p25 = stats_percentile(v, n, 25);
     s->p75 = stats_percentile(v, n, 75);
+    s->p10 = stats_percentile(v, n, 10);
+    s->sampled = 1;
 
     char name[64];
     snprintf(name, sizeof name, "data/series_%d.dat", s->file);
@@ -231,6 +233,71 @@ static int write_series_data(sqlite3 *db, long long id, struct series *s, const 
     return close_out(f, dir, name, err, errlen);
 }
 
+/* A CDF panel: one step curve per series s[idx[0..k)] (data/series_N.dat),
+ * titled by variant, or variant/metric with_metric; the value axis goes
+ * logarithmic when the tail is long (max > 4 x the smallest median). */
+static void gp_cdf_panel(FILE *f, const struct series *s, const int *idx, int k, const char *title,
+                         int with_metric)
+{
+    long long lo = LLONG_MAX, hi = LLONG_MIN, mid = LLONG_MAX;
+    char label[160], name[160];
+    for (int j = 0; j < k; j++) {
+        const struct series *x = &s[idx[j]];
+        if (!x->n)
+            continue;
+        lo = x->min < lo ? x->min : lo;
+        hi = x->max > hi ? x->max : hi;
+        mid = x->p50 < mid ? x->p50 : mid;
+    }
+    int any = lo != LLONG_MAX;
+    int logx = any && lo > 0 && hi > 4 * mid;
+    double pad = any ? ((double)hi - (double)lo) * 0.05 : 0;
+    if (any && hi == lo)
+        pad = lo ? fabs((double)lo) * 0.1 : 1; /* constant samples (icount): a visible range */
+    if (with_metric)
+        snprintf(label, sizeof label, "%s%s", s[idx[0]].unit, logx ? ", log scale" : "");
+    else
+        snprintf(label, sizeof label, "%s (%s%s)", s[idx[0]].metric, s[idx[0]].unit, logx ? ", log scale" : "");
+    if (any && !logx)
+        fprintf(f, "set xrange [%.3f:%.3f]\n", (double)lo - pad, (double)hi + pad);
+    else
+        fprintf(f, "set xrange [*:*]\n");
+    fprintf(f, "unset logscale\nunset grid\nset grid xtics ytics\nset yrange [0:1.05]\n"
+               "set xtics autofreq\nset key inside bottom right box opaque\nset xlabel ");
+    gp_str(f, label);
+    fprintf(f, "\nset ylabel 'fraction of samples <= x'\nset title ");
+    gp_str(f, title);
+    if (logx) {
+        /* log axis with 1-2-3-5 ticks, a little margin around the data */
+        static const int steps[] = { 1, 2, 3, 5 };
+        double xlo = (double)lo / 1.15, xhi = (double)hi * 1.15;
+        fprintf(f, "\nset logscale x\nset xrange [%.3f:%.3f]\nset xtics (", xlo, xhi);
+        int nt = 0;
+        for (double dec = pow(10, floor(log10(xlo))); dec <= xhi; dec *= 10)
+            for (int q = 0; q < 4; q++) {
+                double t = dec * steps[q];
+                if (t >= xlo && t <= xhi)
+                    fprintf(f, "%s%.0f", nt++ ? ", " : "", t);
+            }
+        fprintf(f, ")%s", nt ? "" : "\nset xtics autofreq");
+    }
+    fprintf(f, "\nplot ");
+    int plotted = 0;
+    for (int j = 0; j < k; j++) {
+        const struct series *x = &s[idx[j]];
+        if (!x->n)
+            continue;
+        fprintf(f, "%s'data/series_%d.dat' using 1:2 with steps lw 2 lc rgb '%s' title ",
+                plotted++ ? ", \\\n     " : "", x->file, GP_COLOUR(j));
+        if (with_metric)
+            snprintf(name, sizeof name, "%s/%s", x->variant, x->metric);
+        gp_str(f, with_metric ? name : x->variant);
+    }
+    if (!plotted)
+        fprintf(f, "NaN notitle");
+    fprintf(f, "\n");
+}
+
 /* One chart per benchmark: a row per metric, box chart left, CDF right. */
 static void gp_benchmark(FILE *f, const struct context *c, long long id, struct series *s, int first,
                          int last, const char *file, const char *ext)
@@ -251,14 +318,12 @@ static void gp_benchmark(FILE *f, const struct context *c, long long id, struct 
     for (int m0 = first; m0 < last;) {
         int m1 = m0;
         long long lo = LLONG_MAX, hi = LLONG_MIN, bulk_lo = LLONG_MAX, bulk_hi = LLONG_MIN;
-        long long mid = LLONG_MAX;
         while (m1 < last && !strcmp(s[m1].metric, s[m0].metric)) {
             if (s[m1].n) {
                 lo = s[m1].min < lo ? s[m1].min : lo;
                 hi = s[m1].max > hi ? s[m1].max : hi;
                 bulk_lo = s[m1].p1 < bulk_lo ? s[m1].p1 : bulk_lo;
                 bulk_hi = s[m1].p90 > bulk_hi ? s[m1].p90 : bulk_hi;
-                mid = s[m1].p50 < mid ? s[m1].p50 : mid;
             }
             m1++;
         }
@@ -272,8 +337,6 @@ static void gp_benchmark(FILE *f, const struct context *c, long long id, struct 
         double ymin = (double)bulk_lo - 0.3 * range, ymax = (double)bulk_hi + 0.8 * range;
         int focus = any && ((double)hi > (double)bulk_hi + 3 * range ||
                             (double)lo < (double)bulk_lo - 3 * range);
-        /* CDF panel: a logarithmic value axis when the tail is long. */
-        int logx = any && lo > 0 && hi > 4 * mid;
         char label[160];
         snprintf(label, sizeof label, "%s (%s)", s[m0].metric, s[m0].unit);
 
@@ -344,46 +407,13 @@ static void gp_benchmark(FILE *f, const struct context *c, long long id, struct 
         else
             fprintf(f, "plot NaN notitle\n");
         fprintf(f, "unset label\n");
-        if (logx)
-            snprintf(label, sizeof label, "%s (%s, log scale)", s[m0].metric, s[m0].unit);
 
         /* CDF panel */
-        if (any && !logx)
-            fprintf(f, "set xrange [%.3f:%.3f]\n", (double)lo - pad, (double)hi + pad);
-        else
-            fprintf(f, "set xrange [*:*]\n");
-        fprintf(f, "unset logscale\nunset grid\nset grid xtics ytics\nset yrange [0:1.05]\n"
-                   "set xtics autofreq\nset key inside bottom right box opaque\nset xlabel ");
-        gp_str(f, label);
-        fprintf(f, "\nset ylabel 'fraction of samples <= x'\nset title ");
+        int idx[64], k = 0;
+        for (int i = m0; i < m1 && k < 64; i++)
+            idx[k++] = i;
         snprintf(title, sizeof title, "%s: cumulative distribution", s[m0].metric);
-        gp_str(f, title);
-        if (logx) {
-            /* log axis with 1-2-3-5 ticks, a little margin around the data */
-            static const int steps[] = { 1, 2, 3, 5 };
-            double xlo = (double)lo / 1.15, xhi = (double)hi * 1.15;
-            fprintf(f, "\nset logscale x\nset xrange [%.3f:%.3f]\nset xtics (", xlo, xhi);
-            int nt = 0;
-            for (double dec = pow(10, floor(log10(xlo))); dec <= xhi; dec *= 10)
-                for (int k = 0; k < 4; k++) {
-                    double t = dec * steps[k];
-                    if (t >= xlo && t <= xhi)
-                        fprintf(f, "%s%.0f", nt++ ? ", " : "", t);
-                }
-            fprintf(f, ")%s", nt ? "" : "\nset xtics autofreq");
-        }
-        fprintf(f, "\nplot ");
-        int plotted = 0;
-        for (int i = m0; i < m1; i++) {
-            if (!s[i].n)
-                continue;
-            fprintf(f, "%s'data/series_%d.dat' using 1:2 with steps lw 2 lc rgb '%s' title ",
-                    plotted++ ? ", \\\n     " : "", s[i].file, GP_COLOUR(i - m0));
-            gp_str(f, s[i].variant);
-        }
-        if (!plotted)
-            fprintf(f, "NaN notitle");
-        fprintf(f, "\n");
+        gp_cdf_panel(f, s, idx, k, title, 0);
         m0 = m1;
     }
     fprintf(f, "unset multiplot\nset output\nreset\n\n");

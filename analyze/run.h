@@ -29,6 +29,7 @@ struct series {
     double mean, stddev;
     int has_stddev;
     long long p1, p10, p25, p75; /* from the samples (nearest rank) */
+    int sampled;                 /* 1: p1..p75 were read from the samples */
     int file;                    /* data/series_<file>.dat */
 };
 
