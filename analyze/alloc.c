@@ -226,7 +226,7 @@ static void gp_panel(FILE *f, const struct alloc_cmp *c, int m)
     fputs("plot ", f);
     for (int a = 0; a < ALLOC_N; a++)
         fprintf(f, "%s$%s using 1:2 with boxes lc rgb '%s' title '%s', \\\n"
-                   "     $%s using 1:2:3:4 with yerrorbars pt -1 lc rgb '#000000' notitle, \\\n"
+                   "     $%s using 1:2:3:4 with yerrorbars ps 0 lw 1.5 lc rgb '#000000' notitle, \\\n"
                    "     $%s using 1:4:(sprintf('%%d', $2)) with labels offset 0,0.7 font 'Sans,9' notitle",
                 a ? ", \\\n     " : "", alloc_names[a], GP_COLOUR(a), alloc_names[a], alloc_names[a],
                 alloc_names[a]);

@@ -17,9 +17,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "errmsg.h"
 #include "files.h"
 #include "gp.h"
+#include "kmem_chart.h"
 #include "report.h"
 #include "run.h"
 #include "stats.h"
@@ -564,6 +566,93 @@ static void md_context(FILE *f, const struct context *c)
     }
 }
 
+/* The series of s[first..last) in cycles (latencies): their indexes in
+ * idx[0..64); returns how many, and sets *metrics to 1 when they span
+ * more than one metric. */
+static int latency_series(const struct series *s, int first, int last, int *idx, int *metrics)
+{
+    int k = 0;
+    *metrics = 0;
+    for (int i = first; i < last && k < 64; i++) {
+        if (strcmp(s[i].unit, "cycles"))
+            continue;
+        if (k && strcmp(s[i].metric, s[idx[0]].metric))
+            *metrics = 1;
+        idx[k++] = i;
+    }
+    return k;
+}
+
+/* The latency CDF of one benchmark: a curve per variant. */
+static void gp_cdf_chart(FILE *f, const struct context *c, long long id, const struct series *s,
+                         const int *idx, int k, int metrics, const char *file, const char *ext)
+{
+    const char *accel = context_get(c, "accel");
+    char title[256];
+    gp_terminal(f, file, ext, 900, 560);
+    snprintf(title, sizeof title, "%s: latency CDF by variant (run %lld, run mode %s)", s[idx[0]].benchmark,
+             id, accel ? accel : "unknown");
+    gp_cdf_panel(f, s, idx, k, title, metrics);
+    fputs("set output\nreset\n\n", f);
+}
+
+/* Charts beyond the box/CDF one, for benchmark s[first..last) whose chart
+ * is bench_<suffix>: latency CDF, allocator comparison, kernel memory. */
+static void gp_extras(FILE *f, const struct context *c, long long id, const struct series *s, int n,
+                      int first, int last, const char *suffix, const char *ext)
+{
+    const char *accel = context_get(c, "accel");
+    char file[128];
+    int idx[64], metrics, k = latency_series(s, first, last, idx, &metrics);
+    struct alloc_cmp ac;
+    if (k) {
+        snprintf(file, sizeof file, "cdf_%s", suffix);
+        gp_cdf_chart(f, c, id, s, idx, k, metrics, file, ext);
+    }
+    if (alloc_compare(s, n, s[first].benchmark, &ac)) {
+        snprintf(file, sizeof file, "alloc_%s", suffix);
+        alloc_gp_chart(f, &ac, file, ext, id, accel);
+    }
+    if (!strcmp(s[first].benchmark, KMEM_BENCH)) {
+        snprintf(file, sizeof file, "kmem_%s", suffix);
+        kmem_gp_chart(f, s, n, file, ext, id, accel);
+    }
+}
+
+/* report.md's section of benchmark s[first..last): its charts and tables. */
+static void md_benchmark(FILE *f, const struct context *c, const struct series *s, int n, int first,
+                         int last, const char *chart)
+{
+    const char *suffix = chart + strlen("bench_"), *b = s[first].benchmark;
+    int idx[64], metrics;
+    struct alloc_cmp ac;
+    fprintf(f, "### %s\n\n![%s](%s.png)\n\n([SVG](%s.svg)) Per metric: left, box "
+               "p25-p75 with the median bar, whiskers p1-p99 and min/max marked (x); "
+               "right, the cumulative distribution per variant.\n\n",
+            b, b, chart, chart);
+    if (latency_series(s, first, last, idx, &metrics))
+        fprintf(f, "![%s latency CDF](cdf_%s.png)\n\n([SVG](cdf_%s.svg)) Latency CDF: the fraction "
+                   "of samples at or below each latency, one curve per variant.\n\n",
+                b, suffix, suffix);
+    if (alloc_compare(s, n, b, &ac)) {
+        fprintf(f, "![%s: pool vs kpager](alloc_%s.png)\n\n([SVG](alloc_%s.svg)) In-kernel pool vs "
+                   "user-level kpager: per shape, one bar per allocator at the median, whiskers "
+                   "p10-p90, a panel per metric.\n\n",
+                b, suffix, suffix);
+        alloc_md_table(f, &ac, context_get(c, "accel"));
+        fputc('\n', f);
+    }
+    if (!strcmp(b, KMEM_BENCH)) {
+        fprintf(f, "![kernel memory per task](kmem_%s.png)\n\n([SVG](kmem_%s.svg)) Kernel memory "
+                   "per task, stacked by type (pages, left axis; kB, right axis; the label is the "
+                   "task's total_kb); the grey band is the paper's 40-60 kB per typical task "
+                   "(Figure 2, IA-32: two page-table levels where x86-64 has four).\n\n",
+                suffix, suffix);
+        kmem_md_table(f, s, n);
+        fputc('\n', f);
+    }
+}
+
 int report_write(sqlite3 *db, long long id, const char *outdir, char *err, size_t errlen)
 {
     struct context c;
@@ -620,6 +709,7 @@ int report_write(sqlite3 *db, long long id, const char *outdir, char *err, size_
             for (j = i; j < n && !strcmp(s[j].benchmark, s[i].benchmark); j++)
                 ;
             gp_benchmark(gp, &c, id, s, i, j, chart[i], ext);
+            gp_extras(gp, &c, id, s, n, i, j, chart[i] + strlen("bench_"), ext);
         }
         if (tl.events)
             gp_timeline(gp, &c, id, &tl, ext);
@@ -656,12 +746,11 @@ int report_write(sqlite3 *db, long long id, const char *outdir, char *err, size_
                 "even count is the lower middle sample); stddev is the sample standard deviation "
                 "(n-1); mean and stddev are rounded to one decimal.\n\n");
     fprintf(md, "## Charts\n\n");
-    for (int i = 0; i < n; i++)
-        if (i == 0 || strcmp(s[i].benchmark, s[i - 1].benchmark))
-            fprintf(md, "### %s\n\n![%s](%s.png)\n\n([SVG](%s.svg)) Per metric: left, box "
-                        "p25-p75 with the median bar, whiskers p1-p99 and min/max marked (x); "
-                        "right, the cumulative distribution per variant.\n\n",
-                    s[i].benchmark, s[i].benchmark, chart[i], chart[i]);
+    for (int i = 0, j; i < n; i = j) {
+        for (j = i; j < n && !strcmp(s[j].benchmark, s[i].benchmark); j++)
+            ;
+        md_benchmark(md, &c, s, n, i, j, chart[i]);
+    }
     if (tl.events)
         fprintf(md, "### Timeline\n\n![timeline](timeline.png)\n\n([SVG](timeline.svg)) "
                     "Every trace event on BSP time (each CPU's TSC minus its boot-measured "
