@@ -22,6 +22,7 @@
 #include "files.h"
 #include "gp.h"
 #include "kmem_chart.h"
+#include "phases.h"
 #include "report.h"
 #include "run.h"
 #include "stats.h"
@@ -653,11 +654,33 @@ static void md_benchmark(FILE *f, const struct context *c, const struct series *
     }
 }
 
+/* report.md's fault phase section, or why there is none. */
+static void md_phases(FILE *f, const struct ph_result *ph)
+{
+    fputs("### Fault phases\n\n", f);
+    if (!ph->ngroups) {
+        fprintf(f, "No phase breakdown: %s.\n\n", ph->why);
+        return;
+    }
+    fputs("![fault phases](phases.png)\n\n([SVG](phases.svg)) Where the cycles of a user page fault go, "
+          "read off the trace: a bar per benchmark phase, a segment per phase of the fault (between two "
+          "traced milestones: exception, pagefault, kfault, kpage_export/kpage_import, kfault_done, map, "
+          "fault_done), mean cycles over the traced faults; the cycles kpage_import/kpage_export report "
+          "are a segment of their own.  Every enabled trace point adds its own cost (trace_overhead) to "
+          "the fault it sits in.\n\n", f);
+    phases_md_table(f, ph);
+    if (ph->unmarked)
+        fprintf(f, "\n%lld faults outside marked benchmark phases (program loading, set-up) are left "
+                   "out.\n", ph->unmarked);
+    fputc('\n', f);
+}
+
 int report_write(sqlite3 *db, long long id, const char *outdir, char *err, size_t errlen)
 {
     struct context c;
     struct series *s = NULL;
     struct timeline tl;
+    struct ph_result *ph = NULL;
     int n = 0, rc = -1;
     char datadir[PATH_MAX];
     char (*chart)[96] = NULL;
@@ -676,6 +699,12 @@ int report_write(sqlite3 *db, long long id, const char *outdir, char *err, size_
         if (write_series_data(db, id, &s[i], outdir, err, errlen))
             goto out;
     if (write_timeline_data(db, id, &c, outdir, &tl, err, errlen))
+        goto out;
+    if (!(ph = malloc(sizeof *ph))) {
+        errmsg(err, errlen, "out of memory");
+        goto out;
+    }
+    if (phases_load(db, id, s, n, context_get(&c, "programs"), ph, err, errlen))
         goto out;
 
     /* chart file names, one per benchmark, made unique */
@@ -711,6 +740,8 @@ int report_write(sqlite3 *db, long long id, const char *outdir, char *err, size_
             gp_benchmark(gp, &c, id, s, i, j, chart[i], ext);
             gp_extras(gp, &c, id, s, n, i, j, chart[i] + strlen("bench_"), ext);
         }
+        if (ph->ngroups)
+            phases_gp_chart(gp, ph, "phases", ext, id, context_get(&c, "accel"));
         if (tl.events)
             gp_timeline(gp, &c, id, &tl, ext);
     }
@@ -751,6 +782,7 @@ int report_write(sqlite3 *db, long long id, const char *outdir, char *err, size_
             ;
         md_benchmark(md, &c, s, n, i, j, chart[i]);
     }
+    md_phases(md, ph);
     if (tl.events)
         fprintf(md, "### Timeline\n\n![timeline](timeline.png)\n\n([SVG](timeline.svg)) "
                     "Every trace event on BSP time (each CPU's TSC minus its boot-measured "
@@ -773,6 +805,7 @@ out:
     if (md)
         fclose(md);
     free(chart);
+    free(ph);
     free(s);
     context_free(&c);
     return rc;

@@ -11,6 +11,14 @@
 #                  kfaults (count): constant per variant
 #   kmem_usage     tasks sigma0, roottask, fault_complex: pt nt mn tcb utcb
 #                  (pages), total_kb (kB), one sample each
+#   events         program 1 is fault_complex; marker phase 1: 10 faults of
+#                  exception, pagefault +100, map +1100, fault_done +1300;
+#                  phase 2: 10 faults with two kernel faults each: exception,
+#                  pagefault +100, kfault +600, kpage_import +1000 (a1 150),
+#                  kfault_done +1100, kfault +1200, kpage_import +1600 (a1
+#                  150), kfault_done +1700, map +2200, fault_done +2400
+#                  (event types kfault, kfault_done, kpage_import are added
+#                  when the database does not know them yet)
 # results rows are computed from the samples with SQL (nearest rank, as
 # the importer does).  Prints the new run id.
 set -euo pipefail
@@ -19,8 +27,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$ROOT/build/host/kmtrace" synth --events 400 --samples 20 --seed 7 "$tmp/d.bin"
-printf 'started_utc=2026-11-26T10:00:0%sZ\ngit_rev=%s\ngit_dirty=0\nsystem=kmemlab\naccel=%s\n' \
-    "$((ofs % 10))" "$rev" "$accel" >"$tmp/meta"
+printf 'started_utc=2026-11-26T10:00:0%sZ\ngit_rev=%s\ngit_dirty=0\nsystem=kmemlab\naccel=%s\nprograms=%s\n' \
+    "$((ofs % 10))" "$rev" "$accel" build/user/fault_complex.elf >"$tmp/meta"
 id=$("$ROOT/build/host/kmemlab" import "$tmp/d.bin" --meta "$tmp/meta" --db "$db")
 sqlite3 "$db" <<SQL
 WITH RECURSIVE i(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM i WHERE x < 99),
@@ -47,5 +55,28 @@ SELECT $id, benchmark, variant, metric,
        max(CASE WHEN rn = (90 * n + 99) / 100 THEN value END), max(CASE WHEN rn = (99 * n + 99) / 100 THEN value END),
        max(value), NULL, 0, 0
   FROM r GROUP BY benchmark, variant, metric;
+INSERT INTO event_types (id, name) SELECT (SELECT max(id) + 1 FROM event_types), 'kfault'
+  WHERE NOT EXISTS (SELECT 1 FROM event_types WHERE name = 'kfault');
+INSERT INTO event_types (id, name) SELECT (SELECT max(id) + 1 FROM event_types), 'kfault_done'
+  WHERE NOT EXISTS (SELECT 1 FROM event_types WHERE name = 'kfault_done');
+INSERT INTO event_types (id, name) SELECT (SELECT max(id) + 1 FROM event_types), 'kpage_import'
+  WHERE NOT EXISTS (SELECT 1 FROM event_types WHERE name = 'kpage_import');
+WITH RECURSIVE f(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM f WHERE x < 9),
+t0(t) AS (SELECT max(tsc) + 100000 FROM events WHERE run_id = $id),
+pat(phase, k, dt, name, a0, a1) AS (VALUES
+  (1, 0, 0, 'exception', 14, 6), (1, 1, 100, 'pagefault', 4096, 0), (1, 2, 1100, 'map', 4096, 1),
+  (1, 3, 1300, 'fault_done', 4096, 0),
+  (2, 0, 0, 'exception', 14, 6), (2, 1, 100, 'pagefault', 4096, 0), (2, 2, 600, 'kfault', 8192, 256),
+  (2, 3, 1000, 'kpage_import', 8192, 150), (2, 4, 1100, 'kfault_done', 8192, 0), (2, 5, 1200, 'kfault', 12288, 256),
+  (2, 6, 1600, 'kpage_import', 12288, 150), (2, 7, 1700, 'kfault_done', 12288, 0), (2, 8, 2200, 'map', 4096, 1),
+  (2, 9, 2400, 'fault_done', 4096, 0)),
+ev(seq, tsc, name, thread, a0, a1) AS (
+  SELECT 1000000, t, 'prog_start', 1, 1, 4194304 FROM t0
+  UNION ALL SELECT 1000001 + 200000 * (phase - 1), t + 10 + 1000000 * (phase - 1), 'marker', 4, 1, phase FROM t0, (SELECT 1 AS phase UNION SELECT 2)
+  UNION ALL SELECT 1000002 + 200000 * (phase - 1) + 20 * x + k, t + 1000 + 1000000 * (phase - 1) + 10000 * x + dt,
+                   name, 6, a0, a1 FROM t0, f, pat
+  UNION ALL SELECT 1199999 + 200000 * (phase - 1), t + 900000 + 1000000 * (phase - 1), 'marker', 4, 2, phase FROM t0, (SELECT 1 AS phase UNION SELECT 2))
+INSERT INTO events (run_id, cpu, seq, tsc, event_id, thread, a0, a1)
+SELECT $id, 0, seq, tsc, (SELECT id FROM event_types WHERE name = ev.name), thread, a0, a1 FROM ev;
 SQL
 echo "$id"
