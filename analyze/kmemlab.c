@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "db.h"
 #include "import.h"
@@ -36,7 +37,8 @@ static const char main_usage[] =
     "  import DUMP [--meta FILE] [--db PATH]   verify a trace dump or serial log, store it as a new run\n"
     "  list [--db PATH]                        one line per stored run\n"
     "  show ID [--brief] [--db PATH]           a run's context and results table\n"
-    "  report ID [--out DIR] [--db PATH]       report.md and gnuplot charts (PNG, SVG)\n"
+    "  report ID [--out DIR] [--baseline FILE|none] [--db PATH]\n"
+    "                                          report.md and gnuplot charts (PNG, SVG)\n"
     "  import-linux FILE [--db PATH]           store a Linux baseline (build/host/fault_linux) as a run\n"
     "  pmu-encode EVENT[,EVENT...]             raw PMU encodings of perf-style event names (libpfm4)\n"
     "  baseline ID [--db PATH]                 a run's p50 figures as a regression baseline file (stdout)\n"
@@ -177,10 +179,13 @@ static int cmd_show(int argc, char **argv)
     return 0;
 }
 
+#define DEFAULT_BASELINE "results/baseline/icount.txt"
+
 static int cmd_report(int argc, char **argv)
 {
-    const char *db_path = NULL, *id_s = NULL, *out = NULL;
-    struct opt opts[] = { { "--db", &db_path }, { "--out", &out }, { NULL, NULL } };
+    const char *db_path = NULL, *id_s = NULL, *out = NULL, *baseline = NULL;
+    struct opt opts[] = { { "--db", &db_path }, { "--out", &out }, { "--baseline", &baseline },
+                          { NULL, NULL } };
     char dir[PATH_MAX];
     long long id;
     sqlite3 *db;
@@ -191,9 +196,13 @@ static int cmd_report(int argc, char **argv)
         snprintf(dir, sizeof dir, "results/%lld", id);
         out = dir;
     }
+    if (!baseline) /* the committed one, when run from the checkout */
+        baseline = access(DEFAULT_BASELINE, R_OK) == 0 ? DEFAULT_BASELINE : "none";
+    if (!strcmp(baseline, "none"))
+        baseline = NULL;
     if (open_db(db_path, &db))
         return 1;
-    int rc = report_write(db, id, out, err, sizeof err);
+    int rc = report_write(db, id, out, baseline, err, sizeof err);
     sqlite3_close(db);
     if (rc) {
         fprintf(stderr, "kmemlab: report: %s\n", err);
@@ -458,12 +467,31 @@ static const struct command commands[] = {
       "--brief: one line of context (system, CPUs, run mode, CPU model, git) and\n"
       "the results table.\n" },
     { "report", cmd_report,
-      "usage: kmemlab report ID [--out DIR] [--db PATH]\n"
+      "usage: kmemlab report ID [--out DIR] [--baseline FILE|none] [--db PATH]\n"
       "\n"
-      "Writes DIR (default results/ID/): report.md (a summary line, results\n"
-      "table, notes, charts, then the full run context), per-benchmark charts bench_NAME.png/.svg (box chart and CDF per\n"
-      "metric, by variant), a per-CPU event timeline timeline.png/.svg, and\n"
-      "report.gp + data/ to redraw them.  Needs gnuplot; fails if gnuplot fails.\n"
+      "Writes DIR (default results/ID/) from the database alone: report.md (a\n"
+      "summary line, results table, notes, charts and tables, the regression\n"
+      "check, the full run context), report.gp + data/ to redraw the charts, and\n"
+      "the charts in PNG and SVG (titles name the run and its run mode):\n"
+      "  bench_NAME   per benchmark: box chart and CDF per metric, by variant\n"
+      "  cdf_NAME     per benchmark with latencies (unit cycles): CDF by variant\n"
+      "  alloc_NAME   benchmarks whose variants are all <alloc>_<shape> (alloc:\n"
+      "               pool, kpager, kpager_batched; e.g. fault_complex): median\n"
+      "               with p10-p90 whiskers grouped by shape, a bar per allocator;\n"
+      "               report.md adds ratios to pool and the cost per extra kernel\n"
+      "               page fault (metrics fault and kfaults)\n"
+      "  kmem_kmem_usage  kernel memory per task stacked by type (kmem_usage)\n"
+      "  phases       fault phases from the trace events, per benchmark phase\n"
+      "               (needs the per-fault events: trace.mask=...; without them\n"
+      "               report.md says so)\n"
+      "  timeline     trace events per CPU over time\n"
+      "\n"
+      "  --baseline FILE  add `kmemlab regress`'s table against FILE (threshold 1%)\n"
+      "               to report.md; default results/baseline/icount.txt when it\n"
+      "               exists; 'none': no regression section.  A baseline of\n"
+      "               another run mode is not compared (report.md says so).\n"
+      "\n"
+      "Trends across runs: kmemlab trend.  Needs gnuplot; fails if gnuplot fails.\n"
       "Prints the path of report.md.\n" },
     { "import-linux", cmd_import_linux,
       "usage: kmemlab import-linux FILE [--db PATH]\n"

@@ -23,6 +23,7 @@
 #include "gp.h"
 #include "kmem_chart.h"
 #include "phases.h"
+#include "regress.h"
 #include "report.h"
 #include "run.h"
 #include "stats.h"
@@ -675,7 +676,42 @@ static void md_phases(FILE *f, const struct ph_result *ph)
     fputc('\n', f);
 }
 
-int report_write(sqlite3 *db, long long id, const char *outdir, char *err, size_t errlen)
+/* report.md's regression section: run id against the baseline file, when
+ * one is given and it is of the run's mode (the table of kmemlab regress,
+ * threshold 1%). */
+static int md_regress(FILE *f, sqlite3 *db, long long id, const char *path, char *err, size_t errlen)
+{
+    struct baseline base, run;
+    struct rg_result r;
+    char why[512];
+    if (!path)
+        return 0;
+    if (baseline_read(path, &base, why, sizeof why)) {
+        baseline_free(&base);
+        return errmsg(err, errlen, "bad baseline: %s", why);
+    }
+    if (baseline_from_run(db, id, &run, err, errlen)) {
+        baseline_free(&base);
+        return -1;
+    }
+    int rc = 0;
+    fputs("## Regression check\n\n", f);
+    if (strcmp(base.accel, run.accel))
+        fprintf(f, "Not compared with %s: it is a %s baseline and this is a %s run (figures of "
+                   "different run modes are not comparable).\n\n",
+                path, base.accel, run.accel);
+    else if ((rc = regress_compare(&base, &run, 1.0, &r, err, errlen)) == 0) {
+        regress_print(f, &base, path, &run, id, 1.0, &r);
+        fputc('\n', f);
+        regress_free(&r);
+    }
+    baseline_free(&base);
+    baseline_free(&run);
+    return rc;
+}
+
+int report_write(sqlite3 *db, long long id, const char *outdir, const char *baseline, char *err,
+                 size_t errlen)
 {
     struct context c;
     struct series *s = NULL;
@@ -791,7 +827,9 @@ int report_write(sqlite3 *db, long long id, const char *outdir, char *err, size_
                 TIMELINE_BINS);
     else
         fprintf(md, "No trace events in this run: no timeline.\n");
-    fprintf(md, "\n## Run context\n\n");
+    if (md_regress(md, db, id, baseline, err, errlen))
+        goto out;
+    fprintf(md, "## Run context\n\n");
     md_context(md, &c);
     if (close_out(md, outdir, "report.md", err, errlen)) {
         md = NULL;

@@ -25,9 +25,18 @@ int report_show(sqlite3 *db, long long id, int brief, FILE *f, char *err, size_t
  *                              p1..p99, min and max marked) and the CDF
  *   timeline.png/.svg          per-CPU event timeline coloured by event type
  *   report.gp, data/NAME.dat    the gnuplot script and the data it plots
+ *   cdf_<name>.png/.svg        per benchmark with latencies (cycles): the CDF
+ *   alloc_<name>.png/.svg      benchmarks with <alloc>_<shape> variants:
+ *                              pool vs kpager (alloc.h), and a table
+ *   kmem_<name>.png/.svg       kmem_usage: kernel memory per task by type
+ *   phases.png/.svg            fault phases from the trace (phases.h)
+ * With baseline (a kmemlab baseline file; NULL: none), report.md ends
+ * with the regression table of `kmemlab regress` (1%), or says why the
+ * run and the baseline are not comparable (different run modes).
  * gnuplot runs with outdir as its working directory.  Returns 0, or -1
  * with the reason in err (no such run, a file not writable, gnuplot failed
- * or is missing). */
-int report_write(sqlite3 *db, long long id, const char *outdir, char *err, size_t errlen);
+ * or is missing, an unreadable baseline). */
+int report_write(sqlite3 *db, long long id, const char *outdir, const char *baseline, char *err,
+                 size_t errlen);
 
 #endif
