@@ -15,6 +15,7 @@
 #include "pmu.h"
 #include "regress.h"
 #include "report.h"
+#include "trend.h"
 
 #ifndef KM_GIT_REV
 #define KM_GIT_REV "unknown"
@@ -39,6 +40,8 @@ static const char main_usage[] =
     "  show ID [--brief] [--db PATH]           a run's context and results table\n"
     "  report ID [--out DIR] [--baseline FILE|none] [--db PATH]\n"
     "                                          report.md and gnuplot charts (PNG, SVG)\n"
+    "  trend [--benchmark B] [--accel MODE] [--system S] [--out DIR] [--db PATH]\n"
+    "                                          p50 of every metric across runs, charts per metric\n"
     "  import-linux FILE [--db PATH]           store a Linux baseline (build/host/fault_linux) as a run\n"
     "  pmu-encode EVENT[,EVENT...]             raw PMU encodings of perf-style event names (libpfm4)\n"
     "  baseline ID [--db PATH]                 a run's p50 figures as a regression baseline file (stdout)\n"
@@ -209,6 +212,28 @@ static int cmd_report(int argc, char **argv)
         return 1;
     }
     printf("%s/report.md\n", out);
+    return 0;
+}
+
+static int cmd_trend(int argc, char **argv)
+{
+    const char *db_path = NULL;
+    struct trend_opts o = { .system = "kmemlab", .outdir = "results/trend" };
+    struct opt opts[] = { { "--db", &db_path }, { "--benchmark", &o.benchmark }, { "--accel", &o.accel },
+                          { "--system", &o.system }, { "--out", &o.outdir }, { NULL, NULL } };
+    sqlite3 *db;
+    char err[512];
+    if (parse_args(argc, argv, opts, NULL, 0))
+        return 2;
+    if (open_db(db_path, &db))
+        return 1;
+    int n = trend_write(db, &o, err, sizeof err);
+    sqlite3_close(db);
+    if (n < 0) {
+        fprintf(stderr, "kmemlab: trend: %s\n", err);
+        return 1;
+    }
+    printf("%s/trend.md\n", o.outdir);
     return 0;
 }
 
@@ -493,6 +518,17 @@ static const struct command commands[] = {
       "\n"
       "Trends across runs: kmemlab trend.  Needs gnuplot; fails if gnuplot fails.\n"
       "Prints the path of report.md.\n" },
+    { "trend", cmd_trend,
+      "usage: kmemlab trend [--benchmark B] [--accel MODE] [--system S] [--out DIR] [--db PATH]\n"
+      "\n"
+      "Trend charts across runs, from the database alone: for every benchmark and\n"
+      "metric (or only benchmark B), the p50 of each variant, run after run (x:\n"
+      "run id with its git revision, y: p50 in the metric's unit).  Writes DIR\n"
+      "(default results/trend/): trend.md (a chart and a run x variant table per\n"
+      "benchmark and metric), trend_BENCHMARK_METRIC.png/.svg, trend.gp.\n"
+      "Only runs of one system (default kmemlab) and one run mode are compared:\n"
+      "MODE (icount, kvm, ...), default the run mode of the newest run.\n"
+      "Prints the path of trend.md.  No matching results: exit 1, nothing written.\n" },
     { "import-linux", cmd_import_linux,
       "usage: kmemlab import-linux FILE [--db PATH]\n"
       "\n"
