@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "benchmd.h"
 #include "db.h"
 #include "import.h"
 #include "linux_samples.h"
@@ -42,6 +43,8 @@ static const char main_usage[] =
     "                                          report.md and gnuplot charts (PNG, SVG)\n"
     "  trend [--benchmark B] [--accel MODE] [--system S] [--out DIR] [--db PATH]\n"
     "                                          p50 of every metric across runs, charts per metric\n"
+    "  benchmarks-md [--run ID] [--linux ID] [--update FILE] [--db PATH]\n"
+    "                                          BENCHMARKS.md's tables from the database\n"
     "  import-linux FILE [--db PATH]           store a Linux baseline (build/host/fault_linux) as a run\n"
     "  pmu-encode EVENT[,EVENT...]             raw PMU encodings of perf-style event names (libpfm4)\n"
     "  baseline ID [--db PATH]                 a run's p50 figures as a regression baseline file (stdout)\n"
@@ -234,6 +237,30 @@ static int cmd_trend(int argc, char **argv)
         return 1;
     }
     printf("%s/trend.md\n", o.outdir);
+    return 0;
+}
+
+static int cmd_benchmarks_md(int argc, char **argv)
+{
+    const char *db_path = NULL, *run_s = NULL, *linux_s = NULL, *update = NULL;
+    struct opt opts[] = { { "--db", &db_path }, { "--run", &run_s }, { "--linux", &linux_s },
+                          { "--update", &update }, { NULL, NULL } };
+    struct benchmd_opts o = { 0, 0 };
+    sqlite3 *db;
+    char err[512];
+    if (parse_args(argc, argv, opts, NULL, 0) || (run_s && parse_id(run_s, &o.run)) ||
+        (linux_s && parse_id(linux_s, &o.linux_run)))
+        return 2;
+    if (open_db(db_path, &db))
+        return 1;
+    int rc = update ? benchmd_update(db, &o, update, err, sizeof err) : benchmd_write(db, &o, stdout, err, sizeof err);
+    sqlite3_close(db);
+    if (rc) {
+        fprintf(stderr, "kmemlab: benchmarks-md: %s\n", err);
+        return 1;
+    }
+    if (update)
+        printf("%s\n", update);
     return 0;
 }
 
@@ -529,6 +556,22 @@ static const struct command commands[] = {
       "Only runs of one system (default kmemlab) and one run mode are compared:\n"
       "MODE (icount, kvm, ...), default the run mode of the newest run.\n"
       "Prints the path of trend.md.  No matching results: exit 1, nothing written.\n" },
+    { "benchmarks-md", cmd_benchmarks_md,
+      "usage: kmemlab benchmarks-md [--run ID] [--linux ID] [--update FILE] [--db PATH]\n"
+      "\n"
+      "Generates BENCHMARKS.md's tables from the database: Markdown blocks between\n"
+      "'<!-- BEGIN kmemlab benchmarks-md NAME -->' and '<!-- END kmemlab\n"
+      "benchmarks-md NAME -->' lines, NAME one of\n"
+      "  ours    every figure of a kmemlab run (--run ID; default the newest icount run)\n"
+      "  paper   ours beside Haeberlen & Elphinstone 2003 (complex fault 18,091 pool vs\n"
+      "          21,454 kpager cycles, ratio 1.19, about 1,700 per kernel page fault,\n"
+      "          40-60 kB per typical task, 1.5 frames pinned per task)\n"
+      "  linux   the host baseline (--linux ID; default the newest system=linux run)\n"
+      "  sel4    ours beside seL4's published x86-64 figures (sel4bench, Skylake, 2026)\n"
+      "A figure the database lacks reads 'not measured'.  Without --update the\n"
+      "blocks go to stdout; --update FILE replaces each block of FILE in place\n"
+      "(all four must be there; the prose around them is kept).  A run id that is\n"
+      "not in the database: exit 1.\n" },
     { "import-linux", cmd_import_linux,
       "usage: kmemlab import-linux FILE [--db PATH]\n"
       "\n"
