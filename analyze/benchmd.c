@@ -332,8 +332,8 @@ static char *splice(char *text, const char *name, const char *repl, const char *
     snprintf(e, sizeof e, "%s%s -->\n", MARK_END, name);
     char *s = strstr(text, b), *t = s ? strstr(s, e) : NULL;
     if (!s || !t) {
-        errmsg(err, errlen, "%s has no '%s' ... '%s' block (add the two marker lines where the table goes)",
-               path, MARK_BEGIN, name);
+        errmsg(err, errlen, "%s has no block '%s' (the lines '%s%s -->' ... '%s%s -->' where its table goes)",
+               path, name, MARK_BEGIN, name, MARK_END, name);
         return NULL;
     }
     t += strlen(e);
