@@ -15,13 +15,14 @@ static u64 hint;      /* word index where the last search succeeded */
 /* Not under frame_lock: the aux word of a frame belongs to whoever holds
  * the frame (see frame_aux_set in kernel/frame.h). */
 static u32 *aux;      /* per frame: a frame number, 0 = none */
+static struct frame_lend *lend; /* per frame: kpager loan record (kmem.c) */
 
 static u64 bitmap_bytes(u64 nf) { return ALIGN_UP(nf, 64) / 8; }
 
 u64 frame_bitmap_bytes(u64 max_phys)
 {
     u64 n = max_phys >> PAGE_SHIFT;
-    return bitmap_bytes(n) + n * sizeof *aux;
+    return bitmap_bytes(n) + ALIGN_UP(n * sizeof *aux, 8) + n * sizeof *lend;
 }
 
 void frame_init(u64 max_phys, void *bm)
@@ -29,6 +30,7 @@ void frame_init(u64 max_phys, void *bm)
     bitmap = bm;
     nframes = max_phys >> PAGE_SHIFT;
     aux = (u32 *)((u8 *)bm + bitmap_bytes(nframes)); /* 8-aligned: whole words */
+    lend = (struct frame_lend *)((u8 *)aux + ALIGN_UP(nframes * sizeof *aux, 8));
     nfree = ntotal = hint = 0;
     memset(bitmap, 0, frame_bitmap_bytes(max_phys));
 }
@@ -152,3 +154,5 @@ void frame_aux_set(u64 phys, u64 aux_phys)
 }
 
 u64 frame_aux_get(u64 phys) { return (u64)aux[checked_frame(phys, "frame_aux_get")] << PAGE_SHIFT; }
+
+struct frame_lend *frame_lend(u64 phys) { return &lend[checked_frame(phys, "frame_lend")]; }

@@ -1,6 +1,9 @@
 /* Synchronous IPC (see kernel/ipc.h). */
 #include <abi/syscall.h>
 #include <kernel/ipc.h>
+#include <kernel/kfault.h>
+#include <kernel/kmem.h>
+#include <kernel/options.h>
 #include <kernel/mapdb.h>
 #include <kernel/printk.h>
 #include <kernel/sched.h>
@@ -54,7 +57,7 @@ static struct thread *sendq_find(struct thread *rcv, struct thread *from)
 
 /* Copies snd's message (tag and MRs, or its page-fault message) to rcv
  * and applies the typed items.  Returns 0 or -KM_E*. */
-static i64 transfer(struct thread *snd, struct thread *rcv, u64 tag)
+static inline __attribute__((always_inline)) i64 transfer(struct thread *snd, struct thread *rcv, u64 tag)
 {
     const u64 *src;
     if (snd->flags & TF_KMSG) {
@@ -65,7 +68,8 @@ static i64 transfer(struct thread *snd, struct thread *rcv, u64 tag)
     }
     u32 u = KM_TAG_U(tag), t = KM_TAG_T(tag);
     struct km_utcb *ru = thread_utcb(rcv);
-    bool fault_reply = rcv->flags & TF_FAULT_IPC;
+    bool kfault_reply = rcv->flags & TF_KFAULT_IPC;
+    bool fault_reply = rcv->flags & (TF_FAULT_IPC | TF_KFAULT_IPC);
     trace(IPC_RECV, thread_id(snd), tag);
     if (!fault_reply) {
         /* Word by word from UTCB to UTCB: each word is read once, so a
@@ -82,6 +86,10 @@ static i64 transfer(struct thread *snd, struct thread *rcv, u64 tag)
             /* The item words come from the receiver's copy when there is
              * one, so what is applied is what the receiver sees. */
             const u64 *item = fault_reply ? &src[u + i] : &ru->mr[u + i];
+            if (kfault_reply) { /* pages for the kernel, not the receiver */
+                kfault_accept(snd, rcv, item[0], item[1]);
+                continue;
+            }
             i64 r = mapdb_transfer(snd->task, item[0], item[1], rcv->task, acceptor);
             trace(MAP, item[1], r);
             if (r < 0)
@@ -89,6 +97,34 @@ static i64 transfer(struct thread *snd, struct thread *rcv, u64 tag)
         }
     }
     return 0;
+}
+
+/* transfer() run by thread cur.  When the receiver's kernel pages come
+ * from its kpager, a missing one stops the transfer and becomes a kernel
+ * page fault raised by cur: -KM_ERESTART then means "redo the IPC" (the
+ * lock was released; pages transferred so far stay, map being
+ * idempotent). */
+static __attribute__((noinline)) i64 transfer_kmem(struct thread *cur, struct thread *snd,
+                                                   struct thread *rcv, u64 tag)
+{
+    if ((rcv->flags & TF_KFAULT_IPC) || !kfault_applies(rcv))
+        return transfer(snd, rcv, tag);
+    struct kmem_op op = {.task = rcv->task};
+    kmem_op = &op;
+    i64 r = transfer(snd, rcv, tag);
+    kmem_op = NULL;
+    if (r != -KM_ENOMEM || !op.missing_set)
+        return r;
+    return kfault_raise(cur, rcv, rcv->task, op.missing, op.va);
+}
+
+/* Inline: messages without items (most of them) pay one test. */
+static inline __attribute__((always_inline)) i64 transfer_op(struct thread *cur, struct thread *snd,
+                                                             struct thread *rcv, u64 tag)
+{
+    if (__builtin_expect(opt.kmem == KMEM_MODE_POOL || !KM_TAG_T(tag) || (snd->flags & TF_KMSG), 1))
+        return transfer(snd, rcv, tag); /* kernel-made messages carry no items */
+    return transfer_kmem(cur, snd, rcv, tag);
 }
 
 /* Ends t's blocked IPC with result; the caller makes t run. */
@@ -117,8 +153,10 @@ static i64 block(struct thread *self)
  * receive phase instead of waking it. */
 static i64 receive_from_blocked(struct thread *self, struct thread *s)
 {
+    i64 r = transfer_op(self, s, self, s->ext->send_tag);
+    if (r == -KM_ERESTART)
+        return r; /* s may be gone or elsewhere by now: look again */
     sendq_remove(self, s);
-    i64 r = transfer(s, self, s->ext->send_tag);
     if (r < 0) {
         finish(s, r, KM_IPCERR_SEND);
         return r;
@@ -132,7 +170,8 @@ static i64 receive_from_blocked(struct thread *self, struct thread *s)
     return 0;
 }
 
-static i64 recv_phase(struct thread *self, km_tid from, u32 flags)
+/* One try of a receive phase; -KM_ERESTART: try again (kfault.h). */
+static inline __attribute__((always_inline)) i64 recv_once(struct thread *self, km_tid from, u32 flags)
 {
     struct thread *want = NULL;
     if (from != KM_ANYTHREAD) {
@@ -152,7 +191,18 @@ static i64 recv_phase(struct thread *self, km_tid from, u32 flags)
     return block(self);
 }
 
-i64 ipc(struct thread *self, km_tid to, km_tid from, u32 flags, u64 tag)
+static inline __attribute__((always_inline)) i64 recv_phase(struct thread *self, km_tid from, u32 flags)
+{
+    i64 r;
+    do
+        r = recv_once(self, from, flags);
+    while (r == -KM_ERESTART);
+    return r;
+}
+
+/* One try of an IPC; -KM_ERESTART: try again (a kernel page fault was
+ * handled before anything was delivered). */
+static inline __attribute__((always_inline)) i64 ipc_once(struct thread *self, km_tid to, km_tid from, u32 flags, u64 tag)
 {
     struct km_utcb *u = self->task ? thread_utcb(self) : NULL;
     if (u)
@@ -166,7 +216,9 @@ i64 ipc(struct thread *self, km_tid to, km_tid from, u32 flags, u64 tag)
             return dst == self ? -KM_EDEADLK : -KM_ESRCH;
         }
         if (dst->state == TS_RECEIVING && (!dst->partner || dst->partner == self)) {
-            i64 r = transfer(self, dst, tag);
+            i64 r = transfer_op(self, self, dst, tag);
+            if (r == -KM_ERESTART)
+                return r;
             complete(dst, r, KM_IPCERR_RECV);
             struct thread *want = from == KM_ANYTHREAD ? NULL : thread_lookup(from);
             /* Call or reply-and-wait that will block: hand the CPU to the
@@ -210,6 +262,15 @@ i64 ipc(struct thread *self, km_tid to, km_tid from, u32 flags, u64 tag)
     i64 r = recv_phase(self, from, flags);
     if (r < 0 && u)
         u->error = KM_IPCERR_RECV;
+    return r;
+}
+
+i64 ipc(struct thread *self, km_tid to, km_tid from, u32 flags, u64 tag)
+{
+    i64 r;
+    do
+        r = ipc_once(self, to, from, flags, tag);
+    while (r == -KM_ERESTART);
     return r;
 }
 

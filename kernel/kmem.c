@@ -1,12 +1,22 @@
 /* Kernel memory for task metadata (see kernel/kmem.h): pages from the
- * kernel's frame allocator, zeroed, counted per task and type. */
+ * kernel's pool or lent by kpagers, zeroed, counted per task and type. */
+#include <abi/kspace.h>
+#include <abi/syscall.h>
+#include <arch/cpu.h>
+#include <kernel/trace.h>
+#include <arch/mmu.h>
 #include <arch/layout.h>
 #include <kernel/frame.h>
 #include <kernel/kmem.h>
+#include <kernel/mapdb.h>
+#include <kernel/options.h>
+#include <kernel/printk.h>
 #include <kernel/string.h>
 #include <kernel/task.h>
 
 struct kmem_account kmem_kernel_account;
+struct kmem_op *kmem_op;
+static u64 pool_used; /* pages taken from the pool (its size: opt.kmem_pool) */
 
 static struct kmem_account *account_of(struct task *t)
 {
@@ -21,11 +31,126 @@ static void charge(struct task *t, enum kmem_type type, i64 n)
         a->peak[type] = a->pages[type];
 }
 
+/* ---- the pool ----------------------------------------------------------- */
+
+static u64 pool_alloc(u32 n)
+{
+    if (opt.kmem_pool && pool_used + n > opt.kmem_pool)
+        return 0;
+    u64 p = n == 1 ? frame_alloc() : frame_alloc_contig(n);
+    if (p)
+        pool_used += n;
+    return p;
+}
+
+static void pool_free(u64 phys, u32 n)
+{
+    frame_free_contig(phys, n);
+    pool_used -= n;
+}
+
+u64 kmem_pool_used(void) { return pool_used; }
+
+/* ---- pages lent by kpagers ---------------------------------------------- */
+
+static bool lent(u64 phys) { return frame_lend(phys)->lender != 0; }
+
+/* Gives a lent page back to its lender, vacant: whatever the kernel kept
+ * there (physical addresses, kernel pointers) is gone first. */
+static void give_back(u64 phys)
+{
+    struct frame_lend *l = frame_lend(phys);
+    u64 lender = l->lender;
+    memset(phys_to_virt(phys), 0, PAGE_SIZE);
+    l->lender = l->kobj = 0;
+    mapdb_unlend(lender & 0xfff, lender & ~0xfffull, phys);
+}
+
+static struct kmem_supply *supply_find(struct task *t, u64 ksaddr)
+{
+    for (int i = 0; i < KMEM_SUPPLY; i++)
+        if (t->supply[i].phys && KM_KREQ_ADDR(t->supply[i].req) == ksaddr)
+            return &t->supply[i];
+    return NULL;
+}
+
+bool kmem_supplied(struct task *t, u64 ksaddr) { return supply_find(t, ksaddr) != NULL; }
+
+u32 kmem_supply_free(struct task *t)
+{
+    u32 n = 0;
+    for (int i = 0; i < KMEM_SUPPLY; i++)
+        n += !t->supply[i].phys;
+    return n;
+}
+
+int kmem_supply_add(struct task *t, u64 req, u64 phys, u32 lender_task, u64 lender_va)
+{
+    if (supply_find(t, KM_KREQ_ADDR(req)))
+        return -KM_EBUSY;
+    for (int i = 0; i < KMEM_SUPPLY; i++) {
+        struct kmem_supply *s = &t->supply[i];
+        if (s->phys)
+            continue;
+        struct frame_lend *l = frame_lend(phys);
+        l->lender = lender_va | lender_task;
+        l->kobj = KM_KREQ_ADDR(req) | t->number;
+        s->req = req;
+        s->phys = phys;
+        charge(t, (enum kmem_type)KM_KREQ_TYPE(req), 1);
+        return 0;
+    }
+    return -KM_ENOMEM;
+}
+
+static void supply_drop(struct task *t, struct kmem_supply *s)
+{
+    charge(t, (enum kmem_type)KM_KREQ_TYPE(s->req), -1);
+    s->phys = 0;
+    s->req = 0;
+}
+
+void kmem_supply_release(struct task *t)
+{
+    for (int i = 0; i < KMEM_SUPPLY; i++)
+        if (t->supply[i].phys) {
+            u64 phys = t->supply[i].phys;
+            supply_drop(t, &t->supply[i]);
+            give_back(phys);
+        }
+}
+
+/* ---- allocation --------------------------------------------------------- */
+
+u64 kmem_page_alloc(struct task *t, enum kmem_type type, u64 ksaddr)
+{
+    if (type >= KMEM_NTYPES)
+        return 0;
+    if (kmem_op && kmem_op->task == t) {
+        /* A kpager's client: only pages its kpager supplied for this
+         * content; the first one missing is what the kernel asks for. */
+        struct kmem_supply *s = supply_find(t, ksaddr);
+        if (!s) {
+            if (!kmem_op->missing_set) {
+                kmem_op->missing = ksaddr;
+                kmem_op->missing_set = true;
+            }
+            return 0;
+        }
+        u64 p = s->phys;
+        s->phys = 0; /* stays charged: now the object's page */
+        s->req = 0;
+        memset(phys_to_virt(p), 0, PAGE_SIZE);
+        return p;
+    }
+    return kmem_pages_alloc(t, type, 1);
+}
+
 u64 kmem_pages_alloc(struct task *t, enum kmem_type type, u32 n)
 {
     if (type >= KMEM_NTYPES || n == 0 || n > 8)
         return 0;
-    u64 p = n == 1 ? frame_alloc() : frame_alloc_contig(n);
+    u64 p = pool_alloc(n);
     if (!p)
         return 0;
     memset(phys_to_virt(p), 0, n * PAGE_SIZE);
@@ -33,12 +158,50 @@ u64 kmem_pages_alloc(struct task *t, enum kmem_type type, u32 n)
     return p;
 }
 
-u64 kmem_page_alloc(struct task *t, enum kmem_type type) { return kmem_pages_alloc(t, type, 1); }
-
 void kmem_pages_free(struct task *t, enum kmem_type type, u64 phys, u32 n)
 {
-    frame_free_contig(phys, n);
     charge(t, type, -(i64)n);
+    if (n == 1 && lent(phys))
+        give_back(phys);
+    else
+        pool_free(phys, n);
 }
 
 void kmem_page_free(struct task *t, enum kmem_type type, u64 phys) { kmem_pages_free(t, type, phys, 1); }
+
+/* ---- revocation --------------------------------------------------------- */
+
+void kmem_reclaim(u64 phys)
+{
+    u64 t0 = rdtsc();
+    struct frame_lend *l = frame_lend(phys);
+    u64 kobj = l->kobj;
+    struct task *t = task_by_number((u32)(kobj & 0xfff));
+    u64 ksaddr = kobj & ~0xfffull;
+    struct kmem_supply *s = t ? supply_find(t, ksaddr) : NULL;
+    if (s && s->phys == phys) {
+        supply_drop(t, s); /* supplied, not used yet */
+    } else if (t) {
+        /* The content's safe form is vacant: the mappings the page
+         * describes go (a state t could make by unmapping them), then the
+         * kernel lets go of the page. */
+        int type = km_ks_type(ksaddr);
+        u64 va, end;
+        bool done;
+        if (type == KMEM_MAPNODE) {
+            done = mapdb_reclaim_node_page(t, phys);
+        } else {
+            done = mmu_kobj_region(ksaddr, &va, &end);
+            if (done) {
+                mapdb_drop_region(t, va, end);
+                done = mmu_detach(t, ksaddr, phys);
+            }
+        }
+        if (!done)
+            panic("kmem_reclaim: task %u holds no %lx at kspace %lx", t->number, phys, ksaddr);
+        charge(t, (enum kmem_type)type, -1);
+    }
+    memset(phys_to_virt(phys), 0, PAGE_SIZE);
+    l->lender = l->kobj = 0;
+    trace(KPAGE_EXPORT, kobj, rdtsc() - t0);
+}

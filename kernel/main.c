@@ -167,7 +167,7 @@ static void dump_and_exit(i32 status)
     run.exit_status = status;
     run.flags = CONFIG_TRACE ? KM_RUN_F_TRACE_COMPILED : 0;
     cpu_describe(&run);
-    strlcpy(run.kmem_mode, "pool", sizeof run.kmem_mode);
+    strlcpy(run.kmem_mode, opt.kmem == KMEM_MODE_KPAGER ? "kpager" : "pool", sizeof run.kmem_mode);
     strlcpy(run.kernel_rev, KM_GIT_REV, sizeof run.kernel_rev);
     strlcpy(run.cmdline, bi.cmdline, sizeof run.cmdline);
     for (u32 c = 0; c < ncpus_online; c++)

@@ -52,6 +52,7 @@
  * Locking: the kernel lock protects everything here (every field of every
  * node, node page and the sigma0 table).
  */
+#include <abi/kspace.h>
 #include <abi/l4.h>
 #include <abi/syscall.h>
 #include <arch/layout.h>
@@ -65,6 +66,7 @@
 
 #define MN_RIGHTS 0x7ull
 #define MN_KERNEL_OWNED 0x8ull /* root: the frame is freed with it */
+#define MN_LENT 0x10ull        /* lent to the kernel: PTE not present, frame kept */
 #define MN_VA 0x00007ffffffff000ull
 #define UTCB_END (KM_UTCB_AREA + KM_UTCB_AREA_SIZE)
 #define SIGMA0_RANGES 64
@@ -81,6 +83,7 @@ struct mnode_page {
     struct mnode *free;             /* free nodes of this page */
     struct task *task;              /* whose mappings these nodes are */
     u32 used;                       /* nodes in use */
+    bool detached;                  /* being reclaimed: off the list, not freed */
 };
 
 #define NODES_PER_PAGE ((PAGE_SIZE - sizeof(struct mnode_page)) / sizeof(struct mnode))
@@ -102,6 +105,7 @@ static struct mnode_page *page_of(const struct mnode *n)
 static struct task *node_task(const struct mnode *n) { return page_of(n)->task; }
 static u64 node_va(const struct mnode *n) { return n->word & MN_VA; }
 static u32 node_rights(const struct mnode *n) { return (u32)(n->word & MN_RIGHTS); }
+static bool node_lent(const struct mnode *n) { return n->word & MN_LENT; }
 
 static void list_insert_front(struct task *t, struct mnode_page *pg)
 {
@@ -131,9 +135,10 @@ static void list_remove(struct task *t, struct mnode_page *pg)
 
 static struct mnode_page *page_alloc(struct task *t)
 {
-    u64 p = kmem_page_alloc(t, KMEM_MAPNODE);
+    u64 p = kmem_page_alloc(t, KMEM_MAPNODE, KM_KS_MN_OF(t->mn_next));
     if (!p)
         return NULL;
+    t->mn_next++;
     struct mnode_page *pg = phys_to_virt(p);
     struct mnode *nodes = (struct mnode *)(pg + 1);
     pg->task = t;
@@ -169,7 +174,9 @@ static void node_free(struct mnode *n)
     n->parent = n->child = NULL;
     n->next = pg->free;
     pg->free = n;
-    if (--pg->used == 0) {
+    if (pg->detached) {
+        pg->used--;
+    } else if (--pg->used == 0) {
         list_remove(t, pg);
         kmem_page_free(t, KMEM_MAPNODE, virt_to_phys(pg));
     } else if (was_full && t->mapdb != pg) {
@@ -273,10 +280,14 @@ static void slot_of(struct mnode *n, struct mmu_slot *s)
         panic("mapdb: node %p is not in its slot", (void *)n);
 }
 
+static void unlend(struct mnode *n, struct mmu_slot *s);
+
 static void set_rights(struct mnode *n, u32 rights)
 {
     struct mmu_slot s;
     slot_of(n, &s);
+    if (node_lent(n))
+        unlend(n, &s); /* fewer rights for a lent page: it comes back first */
     n->word = (n->word & ~MN_RIGHTS) | rights;
     mmu_set(node_task(n), node_va(n), &s, mmu_phys(&s), rights);
 }
@@ -287,6 +298,8 @@ static void drop_mapping(struct mnode *n)
     struct mmu_slot s;
     slot_of(n, &s);
     u64 phys = mmu_phys(&s);
+    if (node_lent(n))
+        kmem_reclaim(phys); /* the kernel lets go of the frame first */
     *s.node = NULL;
     mmu_clear(node_task(n), node_va(n), &s); /* TLBs flushed: the frame is unreachable */
     if (n->word & MN_KERNEL_OWNED)
@@ -491,13 +504,15 @@ static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mm
                          struct task *to, u64 dva, u32 rights, bool grant)
 {
     struct mmu_slot ds;
+    if (kmem_op)
+        kmem_op->va = dva; /* what a kernel page fault would be for */
     if (!sn && sigma0_page(from, sva)) {
         int r = make_root(from, sva, sva, KM_RWX, 0, ss);
         if (r)
             return r == -KM_EBUSY ? 0 : r;
         sn = *ss->node;
     }
-    u32 given = sn ? rights & node_rights(sn) : 0;
+    u32 given = sn && !node_lent(sn) ? rights & node_rights(sn) : 0;
     if (!(given & KM_R))
         return 0;
     if (from == to && sva == dva)
@@ -507,7 +522,7 @@ static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mm
     struct mnode *dn = *ds.node;
     if (mmu_present(&ds) && !dn)
         return 0;
-    if (dn && mmu_phys(&ds) == mmu_phys(ss)) {
+    if (dn && !node_lent(dn) && mmu_phys(&ds) == mmu_phys(ss)) {
         if (!grant) {
             grow_rights(dn, given);
             return 1;
@@ -579,6 +594,13 @@ i64 mapdb_transfer(struct task *from, u64 word0, u64 word1, struct task *to, u64
 
 static u64 revoke(struct mnode *x, u32 rights, bool self)
 {
+    if (node_lent(x)) { /* the kpager takes its page back from the kernel */
+        struct mmu_slot s;
+        slot_of(x, &s);
+        unlend(x, &s);
+        if (!self)
+            return 1;
+    }
     if (rights & KM_R)
         return self ? remove_tree(x) : remove_descendants(x);
     u64 count = reduce_descendants(x, rights);
@@ -636,10 +658,79 @@ bool mapdb_lookup(struct task *t, u64 va, u64 *phys, u32 *rights)
     struct mmu_slot s;
     va = ALIGN_DOWN(va, PAGE_SIZE);
     struct mnode *n = va < USER_TOP ? node_at(t, va, &s) : NULL;
-    if (!n)
+    if (!n || node_lent(n))
         return false;
     *phys = mmu_phys(&s);
     *rights = node_rights(n);
+    return true;
+}
+
+/* ---- pages lent to the kernel (kmem=kpager, abi/kspace.h) ------------- */
+
+/* A lent page comes back: the kernel lets go of it, its lender's mapping
+ * gets access again. */
+static void unlend(struct mnode *n, struct mmu_slot *s)
+{
+    u64 phys = mmu_phys(s);
+    kmem_reclaim(phys);
+    n->word &= ~MN_LENT;
+    mmu_set(node_task(n), node_va(n), s, phys, node_rights(n));
+}
+
+bool mapdb_has_free_node(struct task *t)
+{
+    struct mnode_page *pg = t->mapdb;
+    return pg && pg->free;
+}
+
+int mapdb_lend(struct task *t, u64 va, u64 *phys)
+{
+    struct mmu_slot s;
+    struct mnode *n = va < USER_TOP && !reserved(va) ? node_at(t, va, &s) : NULL;
+    if (!n || node_lent(n) || (node_rights(n) & (KM_R | KM_W)) != (KM_R | KM_W) ||
+        (n->word & MN_KERNEL_OWNED))
+        return -KM_EINVAL;
+    remove_descendants(n); /* nobody else reaches the frame through this mapping */
+    *phys = mmu_phys(&s);
+    n->word |= MN_LENT;
+    mmu_suspend(t, va, &s);
+    return 0;
+}
+
+void mapdb_unlend(u32 task_number, u64 va, u64 phys)
+{
+    struct task *t = task_by_number(task_number);
+    struct mmu_slot s;
+    struct mnode *n = t ? node_at(t, va, &s) : NULL;
+    if (!n || !node_lent(n) || mmu_phys(&s) != phys)
+        panic("mapdb_unlend: no lent mapping of %lx at task %u page %lx", phys, task_number, va);
+    n->word &= ~MN_LENT;
+    mmu_set(t, va, &s, phys, node_rights(n));
+}
+
+void mapdb_drop_region(struct task *t, u64 va, u64 end)
+{
+    struct mmu_slot s;
+    for (u64 v = mmu_next_node(t, va, end); v < end; v = mmu_next_node(t, v + PAGE_SIZE, end))
+        remove_tree(node_at(t, v, &s));
+}
+
+bool mapdb_reclaim_node_page(struct task *t, u64 phys)
+{
+    struct mnode_page *pg = phys_to_virt(phys);
+    if (pg->task != t || pg->detached)
+        return false;
+    /* Off the list first, so that freeing its last node keeps the page;
+     * then every mapping with a node here goes (with what derives from
+     * it).  Free nodes have word 0: a mapping always has KM_R. */
+    list_remove(t, pg);
+    pg->detached = true;
+    struct mnode *nodes = (struct mnode *)(pg + 1);
+    for (usize i = 0; i < NODES_PER_PAGE; i++)
+        if (nodes[i].word)
+            remove_tree(&nodes[i]);
+    if (pg->used)
+        panic("mapdb: reclaimed node page keeps %u nodes", pg->used);
     return true;
 }
 
@@ -651,9 +742,10 @@ static const char *check_node(struct task *t, u64 va, struct mmu_slot *s, struct
     u32 r = node_rights(n);
     if (node_task(n) != t || node_va(n) != va)
         return "node in a slot that is not its own";
-    if (!mmu_present(s) || (mmu_rights(s) & KM_W) != (r & KM_W) || (r & ~mmu_rights(s)))
+    if (node_lent(n) ? mmu_present(s) || n->child
+                     : !mmu_present(s) || (mmu_rights(s) & KM_W) != (r & KM_W) || (r & ~mmu_rights(s)))
         return "PTE does not match the node";
-    if (!(r & KM_R) || (n->word & ~(MN_VA | MN_RIGHTS | MN_KERNEL_OWNED)))
+    if (!(r & KM_R) || (n->word & ~(MN_VA | MN_RIGHTS | MN_KERNEL_OWNED | MN_LENT)))
         return "node without R, or with stray bits";
     if (n->parent) {
         struct mmu_slot ps;
@@ -702,6 +794,11 @@ const char *mapdb_check(struct task *t)
     if (used != nodes)
         return "node pages hold nodes that no slot points to";
     mmu_count_tables(t, &pts, &nts);
+    for (int i = 0; i < KMEM_SUPPLY; i++) { /* supplied, not used yet */
+        u32 type = KM_KREQ_TYPE(t->supply[i].req);
+        if (t->supply[i].phys)
+            type == KMEM_MAPNODE ? npages++ : type == KMEM_NODETABLE ? nts++ : pts++;
+    }
     if (t->kmem.pages[KMEM_MAPNODE] != npages || t->kmem.pages[KMEM_PAGETABLE] != pts ||
         t->kmem.pages[KMEM_NODETABLE] != nts)
         return "kmem counters differ from the pages held";

@@ -28,7 +28,7 @@ struct boot_options opt = {
 
 static const char *const modes[] = {"stop", "overwrite", NULL};
 static const char *const dumps[] = {"debugcon", "com2", "com1", "none", NULL};
-static const char *const kmems[] = {"pool", NULL};
+static const char *const kmems[] = {"pool", "kpager", NULL};
 static const char *const kfaults[] = {"none", "pf", "ud", "de", "gp", NULL};
 
 static const struct cmdline_opt table[] = {
@@ -42,7 +42,10 @@ static const struct cmdline_opt table[] = {
     {"maxcpus", OPT_U32, &opt.maxcpus, NULL, 1, MAX_CPUS, false, "1..64"},
     {"bench.samples", OPT_U64, &opt.bench_samples, NULL, 1024, 1u << 24, false,
      "raw sample capacity, 1024..16777216"},
-    {"kmem", OPT_ENUM, &opt.kmem, kmems, 0, 0, false, "pool"},
+    {"kmem", OPT_ENUM, &opt.kmem, kmems, 0, 0, false,
+     "pool (the kernel's own) or kpager (threads with a kpager get pages from it)"},
+    {"kmem.pool", OPT_U64, &opt.kmem_pool, NULL, 1, 1u << 20, false,
+     "MiB of memory the kernel's pool may hand out (default: all that is free)"},
     {"sigma0", OPT_FLAG, &opt.sigma0, NULL, 0, 0, false, "module 1 is sigma0"},
     {"sigma0.mib", OPT_U64, &opt.sigma0_mib, NULL, 1, 1u << 20, false,
      "MiB of memory for sigma0 (default: half of what is free)"},
@@ -62,6 +65,7 @@ int options_parse(const char *line)
         report("trace.mask names events that do not exist");
         errors++;
     }
+    opt.kmem_pool <<= 8; /* MiB to pages */
     if (errors) {
         printk("cmdline: known options:");
         for (usize i = 0; i < ARRAY_SIZE(table); i++)

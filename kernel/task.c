@@ -24,6 +24,13 @@ struct task *task_lookup(km_taskid id)
     return t;
 }
 
+struct task *task_by_number(u32 n)
+{
+    if (n == 0 || n >= TASK_MAX || !task_table[n].number)
+        return NULL;
+    return &task_table[n];
+}
+
 struct task *task_create(struct task *owner)
 {
     for (u32 n = 1; n < TASK_MAX; n++) {
@@ -69,6 +76,7 @@ static void wake_waiters(const struct task *t)
 
 static void destroy(struct task *t)
 {
+    kmem_supply_release(t);
     mapdb_task_destroy(t);
     aspace_destroy(t);
     for (int k = 0; k < KMEM_NTYPES; k++)

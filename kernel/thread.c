@@ -54,7 +54,7 @@ static bool utcb_alloc(struct thread *t)
         }
     if (slot == TASK_MAX_THREADS)
         return false;
-    u64 p = kmem_page_alloc(task, KMEM_UTCB);
+    u64 p = kmem_pages_alloc(task, KMEM_UTCB, 1); /* pinned: user-visible */
     if (!p)
         return false;
     u64 va = KM_UTCB_AREA + (u64)slot * PAGE_SIZE;

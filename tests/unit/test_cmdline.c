@@ -101,7 +101,11 @@ static void test_boot_options_table(void **state)
     assert_int_equal(opt.maxcpus, 4);
     assert_int_equal(options_parse("trace.records=1000"), 1); /* not a power of two */
     assert_int_equal(options_parse("trace.mask=0x8000000000000000"), 1); /* no such event */
-    assert_int_equal(options_parse("kmem=kpager"), 1); /* not built yet */
+    assert_int_equal(options_parse("kmem=kpager kmem.pool=16"), 0);
+    assert_int_equal(opt.kmem, KMEM_MODE_KPAGER);
+    assert_int_equal(opt.kmem_pool, 16u << 8); /* MiB, kept in pages */
+    assert_int_equal(options_parse("kmem=slab"), 1);
+    assert_int_equal(options_parse("kmem.pool=0"), 1); /* at least 1 MiB */
     host_console_clear();
     assert_int_equal(options_parse("bogus"), 1);
     assert_non_null(strstr(host_console, "cmdline: unknown option 'bogus'"));

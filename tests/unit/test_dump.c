@@ -17,7 +17,7 @@
 #include <kernel/trace.h>
 
 #define ARENA (16ull << 20)
-static u64 bitmap[ARENA / 4096 / 64 + ARENA / 4096 / 2]; /* bits + 32-bit aux words */
+static u64 bitmap[ARENA / 4096 / 64 + ARENA / 4096 / 2 + ARENA / 4096 * 2]; /* bits, aux words, loans */
 
 struct membuf {
     u8 *p;

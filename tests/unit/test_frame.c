@@ -12,7 +12,8 @@
 #include <kernel/frame.h>
 
 #define MAXPHYS (8ull << 20) /* 2048 frames */
-static u64 bitmap[MAXPHYS / 4096 / 64 + MAXPHYS / 4096 / 2]; /* bits + 32-bit aux words */
+/* bits + 32-bit aux words + 16-byte loan records */
+static u64 bitmap[MAXPHYS / 4096 / 64 + MAXPHYS / 4096 / 2 + MAXPHYS / 4096 * 2];
 
 static int setup(void **state)
 {

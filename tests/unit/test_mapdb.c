@@ -81,6 +81,11 @@ static int teardown(void **state)
     return 0;
 }
 
+struct task *task_by_number(u32 n)
+{
+    return n >= 1 && n <= NTASKS && tasks[n - 1].number ? &tasks[n - 1] : NULL;
+}
+
 static struct task *new_task(void)
 {
     for (int i = 0; i < NTASKS; i++) {

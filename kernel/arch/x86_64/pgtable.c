@@ -8,6 +8,7 @@
  * frame in the leaf table's aux word; its entry i is the mapping node of
  * the page in PTE i (or NULL).  Every table is charged to the space's task.
  */
+#include <abi/kspace.h>
 #include <abi/l4.h>
 #include <abi/syscall.h>
 #include <arch/layout.h>
@@ -36,12 +37,21 @@ static u64 pte_make(u64 phys, u32 rights)
 
 bool aspace_create(struct task *t)
 {
-    u64 p = kmem_page_alloc(t, KMEM_PAGETABLE);
+    /* Pinned (from the pool): a space without a top-level table could not
+     * be loaded, and every task needs one from its start. */
+    u64 p = kmem_pages_alloc(t, KMEM_PAGETABLE, 1);
     if (!p)
         return false;
     mmu_kernel_half(phys_to_virt(p));
     t->as.pml4 = p;
     return true;
+}
+
+/* The kspace address of the table that an entry at level `shift` (39:
+ * PML4 entry, 30: PDPT entry, 21: PD entry) points to for va. */
+static u64 ks_table(u64 va, int shift)
+{
+    return shift == 39 ? KM_KS_PDPT_OF(va) : shift == 30 ? KM_KS_PD_OF(va) : KM_KS_PT_OF(va);
 }
 
 /* The leaf table holding va's PTE under top-level table pml4, or NULL.
@@ -55,7 +65,7 @@ static u64 *leaf_table(u64 pml4, u64 va, struct task *t)
         if (!(*e & PTE_P)) {
             if (!t)
                 return NULL;
-            u64 f = kmem_page_alloc(t, KMEM_PAGETABLE);
+            u64 f = kmem_page_alloc(t, KMEM_PAGETABLE, ks_table(va, shift));
             if (!f)
                 return NULL;
             if (shift == LEAF_SHIFT)
@@ -78,7 +88,7 @@ bool mmu_walk(struct task *t, u64 va, enum mmu_walk_mode mode, struct mmu_slot *
     u64 leaf_phys = virt_to_phys(leaf);
     u64 nt = frame_aux_get(leaf_phys);
     if (!nt && mode == MMU_CREATE_ALL) {
-        nt = kmem_page_alloc(t, KMEM_NODETABLE);
+        nt = kmem_page_alloc(t, KMEM_NODETABLE, KM_KS_NT_OF(va));
         if (!nt)
             return false;
         frame_aux_set(leaf_phys, nt);
@@ -137,7 +147,7 @@ u64 mmu_next_node(struct task *t, u64 va, u64 end)
 }
 
 bool mmu_present(const struct mmu_slot *s) { return *s->pte & PTE_P; }
-u64 mmu_phys(const struct mmu_slot *s) { return *s->pte & PTE_ADDR; }
+u64 mmu_phys(const struct mmu_slot *s) { return *s->pte & PTE_ADDR; } /* present or suspended */
 
 u32 mmu_rights(const struct mmu_slot *s)
 {
@@ -159,6 +169,14 @@ void mmu_clear(struct task *t, u64 va, struct mmu_slot *s)
 {
     u64 old = *s->pte;
     *s->pte = 0;
+    if (old & PTE_P)
+        arch_tlb_shootdown(&t->as, va, 1);
+}
+
+void mmu_suspend(struct task *t, u64 va, struct mmu_slot *s)
+{
+    u64 old = *s->pte;
+    *s->pte = old & ~PTE_P; /* the frame stays in the entry: mmu_phys */
     if (old & PTE_P)
         arch_tlb_shootdown(&t->as, va, 1);
 }
@@ -212,8 +230,9 @@ bool aspace_user_ok(struct aspace *as, u64 va, u64 len, bool write)
     return true;
 }
 
-/* Frees a leaf table's node table, which must be empty by now. */
-static void free_node_table(struct task *t, u64 leaf_phys)
+/* Frees a leaf table's node table, which must be empty by now (or only
+ * detaches it, leaving the page to the caller). */
+static void free_node_table(struct task *t, u64 leaf_phys, bool free)
 {
     u64 nt = frame_aux_get(leaf_phys);
     if (!nt)
@@ -223,7 +242,8 @@ static void free_node_table(struct task *t, u64 leaf_phys)
         if (nodes[i])
             panic("aspace_destroy: task %u still has a mapping node", t->number);
     frame_aux_set(leaf_phys, 0);
-    kmem_page_free(t, KMEM_NODETABLE, nt);
+    if (free)
+        kmem_page_free(t, KMEM_NODETABLE, nt);
 }
 
 /* Frees table phys (its entries span 1 << shift bytes) and the tables below. */
@@ -235,7 +255,7 @@ static void free_tables(struct task *t, u64 phys, int shift)
         if (tb[i] & PTE_P)
             free_tables(t, tb[i] & PTE_ADDR, shift - 9);
     if (shift == 12)
-        free_node_table(t, phys);
+        free_node_table(t, phys, true);
     kmem_page_free(t, KMEM_PAGETABLE, phys);
 }
 
@@ -267,4 +287,103 @@ void mmu_count_tables(struct task *t, u64 *page_tables, u64 *node_tables)
     *page_tables = *node_tables = 0;
     if (t->as.pml4)
         count_tables(t->as.pml4, 39, page_tables, node_tables);
+}
+
+/* ---- kernel pages a kpager supplied (kmem.c) ----------------------------- */
+
+int mmu_missing(struct task *t, u64 va, u64 *ks, int max)
+{
+    int n = 0;
+    u64 *tb = phys_to_virt(t->as.pml4);
+    int shift = 39;
+    for (; shift >= LEAF_SHIFT; shift -= 9) {
+        u64 e = tb[index_at(va, shift)];
+        if (!(e & PTE_P))
+            break;
+        tb = table_of(e);
+    }
+    for (; shift >= LEAF_SHIFT && n < max; shift -= 9)
+        ks[n++] = ks_table(va, shift);
+    if (n < max && (shift >= LEAF_SHIFT || !frame_aux_get(virt_to_phys(tb))))
+        ks[n++] = KM_KS_NT_OF(va);
+    return n;
+}
+
+/* The entry that points to the table with kspace address ks (covering va,
+ * pointed to from level `shift`), or NULL. */
+static u64 *entry_of(struct task *t, u64 va, int shift)
+{
+    u64 *tb = phys_to_virt(t->as.pml4);
+    for (int s = 39; s > shift; s -= 9) {
+        u64 e = tb[index_at(va, s)];
+        if (!(e & PTE_P))
+            return NULL;
+        tb = table_of(e);
+    }
+    return &tb[index_at(va, shift)];
+}
+
+/* Frees the tables below table phys (entries spanning 1 << shift bytes),
+ * not phys itself; their mappings must be gone. */
+static void free_below(struct task *t, u64 phys, int shift)
+{
+    u64 *tb = phys_to_virt(phys);
+    if (shift == 12) {
+        free_node_table(t, phys, true);
+        return;
+    }
+    for (int i = 0; i < 512; i++)
+        if (tb[i] & PTE_P)
+            free_tables(t, tb[i] & PTE_ADDR, shift - 9);
+}
+
+/* Level and covered region of the table with kspace address ksaddr:
+ * shift of the entry pointing to it (39, 30, 21; 12 for a node table). */
+static bool kobj_level(u64 ksaddr, int *shift, u64 *va)
+{
+    if (ksaddr >= KM_KS_MN)
+        return false;
+    if (ksaddr >= KM_KS_NT)
+        *shift = 12, *va = ((ksaddr - KM_KS_NT) >> 12) << 21;
+    else if (ksaddr >= KM_KS_PT)
+        *shift = 21, *va = ((ksaddr - KM_KS_PT) >> 12) << 21;
+    else if (ksaddr >= KM_KS_PD)
+        *shift = 30, *va = ((ksaddr - KM_KS_PD) >> 12) << 30;
+    else if (ksaddr >= KM_KS_PDPT)
+        *shift = 39, *va = ((ksaddr - KM_KS_PDPT) >> 12) << 39;
+    else
+        return false; /* the top-level table is pinned */
+    return *va < USER_TOP;
+}
+
+bool mmu_kobj_region(u64 ksaddr, u64 *va, u64 *end)
+{
+    int shift;
+    if (!kobj_level(ksaddr, &shift, va))
+        return false;
+    *end = *va + (1ull << (shift == 12 ? 21 : shift));
+    return true;
+}
+
+bool mmu_detach(struct task *t, u64 ksaddr, u64 phys)
+{
+    int shift;
+    u64 va;
+    if (!t->as.pml4 || !kobj_level(ksaddr, &shift, &va))
+        return false;
+    u64 *e = entry_of(t, va, shift == 12 ? 21 : shift);
+    if (!e || !(*e & PTE_P))
+        return false;
+    if (shift == 12) { /* a node table: beside the leaf table of va */
+        if (frame_aux_get(*e & PTE_ADDR) != phys)
+            return false;
+        free_node_table(t, *e & PTE_ADDR, false);
+        return true;
+    }
+    if ((*e & PTE_ADDR) != phys)
+        return false;
+    free_below(t, phys, shift - 9);
+    *e = 0;
+    arch_tlb_shootdown(&t->as, va, (1ull << shift) >> 12);
+    return true;
 }

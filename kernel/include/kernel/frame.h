@@ -1,7 +1,8 @@
 /* Physical frame allocator: a bitmap, one bit per 4 KiB frame (1 = free),
  * protected by frame_lock (every allocator function takes it).  Beside it
  * an aux word per frame, which links a frame to another one: a leaf page
- * table to its node table (arch mmu).  4 + 1/8 bytes per 4 KiB frame. */
+ * table to its node table (arch mmu); and a loan record (kmem.c).  20 + 1/8
+ * bytes per 4 KiB frame. */
 #ifndef KERNEL_FRAME_H
 #define KERNEL_FRAME_H
 
@@ -32,5 +33,18 @@ u64 frame_total_count(void);
  * clears it before freeing the frame.  A bad frame address panics. */
 void frame_aux_set(u64 phys, u64 aux_phys);
 u64 frame_aux_get(u64 phys);
+
+/* A frame a kpager lent to the kernel: who lent it (the lender's page and
+ * task) and what the kernel keeps in it (the owner task's kspace address
+ * and type).  All zero when the frame is not lent.  Protected by the
+ * kernel lock (only kmem.c and mapdb.c use it).
+ * OFFSET SIZE FIELD   MEANING
+ *      0    8 lender  lender's user page address | lender task number (< 4096)
+ *      8    8 kobj    kspace address | owner task number (< 4096), 0 = spare */
+struct frame_lend {
+    u64 lender;
+    u64 kobj;
+};
+struct frame_lend *frame_lend(u64 phys);
 
 #endif

@@ -2,9 +2,10 @@
  *
  * Every page the kernel uses on behalf of a task (its page tables, node
  * tables, mapping nodes, thread control blocks) comes from here and is
- * charged to that task: the paper's resource principals.  Today the pages
- * come from the kernel's own pool (kmem=pool); the next step lets kpagers
- * supply them (kmem=kpager), behind this same interface.
+ * charged to that task: the paper's resource principals.  The pages come
+ * from the kernel's own pool (kmem=pool, and threads without a kpager), or
+ * from the kpager of the thread on whose behalf the kernel works
+ * (kmem=kpager): see abi/kspace.h for the protocol.
  *
  * Locking: callers hold the kernel lock (kernel/klock.h).
  */
@@ -30,14 +31,57 @@ struct kmem_account {
 
 struct task;
 
-/* A zeroed 4 KiB page for t's metadata of the given type, charged to t;
- * returns its physical address, or 0 when memory is short. */
-u64 kmem_page_alloc(struct task *t, enum kmem_type type);
-/* n physically contiguous zeroed pages (n <= 8), charged as n pages. */
+/* Pages a kpager supplied for a task that no object uses yet, each bound
+ * to the kspace address it was asked for (phys 0: empty slot).  Charged to
+ * the task by type: the kernel holds them. */
+#define KMEM_SUPPLY 8
+struct kmem_supply {
+    u64 req;  /* KM_KREQ(kspace address, type, reason) */
+    u64 phys; /* the lent frame */
+};
+
+/* An operation that takes t's kernel pages from its kpager (kmem=kpager,
+ * the thread on whose behalf it runs has a kpager): set for the duration
+ * of the operation, under the kernel lock, never across a wait.  Pages
+ * for t then come only from t's supply; the first one missing is noted
+ * and the operation fails with -KM_ENOMEM, to be raised as a kernel page
+ * fault and the operation redone (kernel/kfault.h). */
+struct kmem_op {
+    struct task *task;
+    u64 va;           /* the user page being worked on (set by mapdb) */
+    u64 missing;      /* kspace address of the first page not supplied */
+    bool missing_set;
+};
+extern struct kmem_op *kmem_op;
+
+/* A zeroed 4 KiB page for t's metadata of the given type and kspace
+ * address, charged to t; its physical address, or 0 when memory is short
+ * (or, in a kmem_op for t, not supplied). */
+u64 kmem_page_alloc(struct task *t, enum kmem_type type, u64 ksaddr);
+/* n physically contiguous zeroed pages (n <= 8) from the pool, charged as
+ * n pages (pinned metadata: TCBs, UTCBs, top-level tables). */
 u64 kmem_pages_alloc(struct task *t, enum kmem_type type, u32 n);
-/* Returns a page (or n pages) from kmem_page(s)_alloc, uncharging t. */
+/* Returns a page (or n pages) from kmem_page(s)_alloc, uncharging t; a
+ * lent page goes back to its kpager, zeroed. */
 void kmem_page_free(struct task *t, enum kmem_type type, u64 phys);
 void kmem_pages_free(struct task *t, enum kmem_type type, u64 phys, u32 n);
+
+/* The kpager supply of t (kernel/kfault.c): binds lent frame phys (the
+ * lender's page lender_va of task number lender_task) to request req. */
+int kmem_supply_add(struct task *t, u64 req, u64 phys, u32 lender_task, u64 lender_va);
+bool kmem_supplied(struct task *t, u64 ksaddr);
+/* Free slots in t's supply. */
+u32 kmem_supply_free(struct task *t);
+/* Gives every supplied, unused page of t back (t is being destroyed). */
+void kmem_supply_release(struct task *t);
+
+/* Revocation: the kpager takes lent frame phys back.  The kernel stops
+ * using it first (its content exported: see abi/kspace.h), then zeroes it;
+ * the caller gives the lender its access back. */
+void kmem_reclaim(u64 phys);
+
+/* Pages the pool has handed out (kernel option kmem.pool caps them). */
+u64 kmem_pool_used(void);
 
 /* Kernel pages not charged to any task (the kernel's own tasks), counted
  * here so that accounting stays exact. */

@@ -86,6 +86,22 @@ i64 mapdb_unmap(struct task *t, u64 fpage, bool self);
  * address and rights; false if nothing.  For the page-fault path and tests. */
 bool mapdb_lookup(struct task *t, u64 va, u64 *phys, u32 *rights);
 
+/* ---- pages lent to the kernel (kmem=kpager, abi/kspace.h) ----
+ * Lends t's page va (a mapping with read and write rights, not lent yet)
+ * to the kernel: every mapping derived from it goes, its PTE goes (the
+ * node stays, marked lent: unmap on it takes the page back).  Its frame in
+ * *phys.  -KM_EINVAL when va is no such mapping. */
+int mapdb_lend(struct task *t, u64 va, u64 *phys);
+/* Whether t has a free mapping node (a new mapping needs no node page). */
+bool mapdb_has_free_node(struct task *t);
+/* The kernel gives lent frame phys back to page va of task number n. */
+void mapdb_unlend(u32 task_number, u64 va, u64 phys);
+/* Removes t's mappings in [va, end) and everything derived from them. */
+void mapdb_drop_region(struct task *t, u64 va, u64 end);
+/* Reclaims t's node page at phys: its mappings go; the page is left to the
+ * caller.  false when phys is not one of t's node pages. */
+bool mapdb_reclaim_node_page(struct task *t, u64 phys);
+
 /* Checks the invariants (mapdb.c) of every mapping t holds and that t's
  * kmem counters equal the pages it holds.  NULL, or what is wrong.  Costs
  * a walk of t's tables: for tests and debugging. */

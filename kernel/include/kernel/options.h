@@ -12,7 +12,8 @@ struct boot_options {
     u32 dump;           /* dump=debugcon|com2|com1|none */
     u32 maxcpus;        /* maxcpus=<1..64> */
     u64 bench_samples;  /* bench.samples=<n>: room for raw samples */
-    u32 kmem;           /* kmem=pool (the only allocator so far) */
+    u32 kmem;           /* KMEM_MODE_POOL or KMEM_MODE_KPAGER */
+    u64 kmem_pool;      /* kmem.pool=<MiB>, kept in pages: pool size (0: all free memory) */
     u32 sigma0;         /* sigma0: boot module 1 is sigma0, a server that
                            owns the memory it is given */
     u64 sigma0_mib;     /* sigma0.mib=<n>: memory for sigma0 (0: half) */
@@ -23,6 +24,8 @@ struct boot_options {
     u32 kfault;         /* debug.kfault=none|pf|ud|de|gp: fault in the
                            kernel after boot, to test the panic path */
 };
+
+enum { KMEM_MODE_POOL = 0, KMEM_MODE_KPAGER = 1 };
 
 extern struct boot_options opt;
 

@@ -30,6 +30,8 @@ struct task {
     u32 flags;           /* TASK_F_* */
     u64 utcb_slots[TASK_MAX_THREADS / 64]; /* bitmap of UTCB pages in use */
     struct kmem_account kmem;
+    struct kmem_supply supply[KMEM_SUPPLY]; /* kpager pages not used yet */
+    u64 mn_next;         /* kspace index of the next mapping-node page */
     void *mapdb;         /* the mapping database's per-task state */
 };
 
@@ -44,6 +46,8 @@ struct task *task_create(struct task *owner);
 void task_delete(struct task *t);
 /* The live task named by id, or NULL (nil, out of range, stale). */
 struct task *task_lookup(km_taskid id);
+/* The task in table slot n, live or dying (not yet destroyed), or NULL. */
+struct task *task_by_number(u32 n);
 static inline km_taskid task_id(const struct task *t) { return KM_ID(t->number, t->version); }
 /* false once t has been destroyed (its slot is free). */
 static inline bool task_alive(const struct task *t) { return t->number != 0; }

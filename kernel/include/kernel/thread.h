@@ -39,6 +39,7 @@ enum thread_state {
 #define TF_KMSG 0x20       /* the message sent is the kernel's (ext->kmsg) */
 #define TF_ON_CPU 0x8      /* running now (its stack is in use) */
 #define TF_MAIN 0x10       /* a boot program's main thread */
+#define TF_KFAULT_IPC 0x40 /* the current IPC is a kernel page fault (kfault.h) */
 
 struct task;
 struct thread_ext;
@@ -77,7 +78,9 @@ struct thread_ext {
     u64 send_tag;       /* TS_SENDING: the tag of the message to deliver */
     km_tid recv_spec;   /* TS_SENDING: the receive phase that follows (nil: none) */
     u64 kmsg_tag;       /* TF_KMSG: tag of the kernel-made message */
-    u64 fault[4];       /* TF_KMSG: its words (page fault: address, ip, access) */
+    u64 fault[10];      /* TF_KMSG: its words (page fault: address, ip, access) */
+    struct task *kfault_task; /* TF_KFAULT_IPC: whose kspace the reply fills */
+    u32 kfault_got;     /* TF_KFAULT_IPC: pages the reply supplied */
     u64 waiting_for;    /* TS_WAITING: what for (kernel threads) */
     /* the kernel stack fills the rest, growing down from the end */
 };

@@ -34,7 +34,12 @@
     EV(15, PAGEFAULT,     "pagefault",     "addr",    X, "ip",         X, "user page fault sent to the pager") \
     EV(16, MAP,           "map",           "fpage",   X, "pages",      S, "a map or grant item applied")       \
     EV(17, FAULT_DONE,    "fault_done",    "addr",    X, "result",     S, "the pager answered; access retried") \
-    EV(18, SWITCH,        "switch",        "to",      U, "prio",       U, "the CPU switches to another thread")
+    EV(18, SWITCH,        "switch",        "to",      U, "prio",       U, "the CPU switches to another thread") \
+    EV(19, KFAULT,        "kfault",        "request", X, "count",      U, "kernel page fault sent to a kpager (first request word)") \
+    EV(20, KFAULT_DONE,   "kfault_done",   "request", X, "result",     S, "the kpager answered: pages supplied, or -error") \
+    EV(21, KPAGE_IMPORT,  "kpage_import",  "kobj",    X, "cycles",     U, "a kpager's page taken into kernel use (kspace address | task)") \
+    EV(22, KPAGE_EXPORT,  "kpage_export",  "kobj",    X, "cycles",     U, "a lent page exported and given back (kspace address | task)") \
+    EV(23, KDEADLOCK,     "kdeadlock",     "kpager",  X, "raiser",     X, "a kernel page fault would wait for itself: aborted")
 
 enum km_event_id {
 #define KM_EV_ENUM(id, NAME, name, a0, t0, a1, t1, doc) KM_EV_##NAME = id,

@@ -90,11 +90,28 @@ u32 mmu_rights(const struct mmu_slot *s);
 /* Sets the PTE of page va of t (slot s) to phys with rights (KM_R implied);
  * flushes TLBs when it replaces a present entry. */
 void mmu_set(struct task *t, u64 va, struct mmu_slot *s, u64 phys, u32 rights);
+/* Takes the PTE's access away but keeps its frame (mmu_phys still gives
+ * it); TLBs flushed.  For pages lent to the kernel. */
+void mmu_suspend(struct task *t, u64 va, struct mmu_slot *s);
 /* Clears the PTE and flushes TLBs (the node slot is the caller's). */
 void mmu_clear(struct task *t, u64 va, struct mmu_slot *s);
 /* Pages held by t's tables: page-table pages (the PML4 included) and node
  * tables, counted by walking them (tests and accounting checks). */
 void mmu_count_tables(struct task *t, u64 *page_tables, u64 *node_tables);
+
+/* ---- kernel pages from kpagers (kmem.c, abi/kspace.h) ------------------ */
+
+/* The kspace addresses of the tables and the node table t lacks for user
+ * page va, top down (hierarchy order), at most max; their number. */
+int mmu_missing(struct task *t, u64 va, u64 *ks, int max);
+/* The user region [va, end) a page table or node table with kspace
+ * address ksaddr covers; false for other kspace addresses (and the pinned
+ * top-level table). */
+bool mmu_kobj_region(u64 ksaddr, u64 *va, u64 *end);
+/* Stops using table phys (kspace address ksaddr) of t, whose region holds
+ * no mapping any more: frees the tables below it and unlinks it (TLBs
+ * flushed); phys stays the caller's.  false when ksaddr does not name phys. */
+bool mmu_detach(struct task *t, u64 ksaddr, u64 phys);
 
 /* ---- TLB consistency -------------------------------------------------
  * Without PCIDs a CPU caches translations only of the tables in its CR3

@@ -1,0 +1,112 @@
+/* Kernel spaces and kernel page faults: the kpager protocol (the paper's
+ * §2-3; kernel option kmem=kpager).
+ *
+ * KSPACE.  Every task has a kernel space: a space of content identifiers,
+ * one per 4 KiB page of kernel metadata the task uses.  An address names
+ * what a page holds, never where it is; a kpager may ignore it (a generic
+ * kpager) or read it (a specialised one: which type, which user region).
+ *
+ *   range (kspace address)           type             content of page
+ *   0x0000000000                      PAGETABLE        the top-level table (PML4)
+ *   0x0100000000 + (va >> 39) << 12   PAGETABLE        PDPT covering va
+ *   0x0200000000 + (va >> 30) << 12   PAGETABLE        page directory covering va
+ *   0x1000000000 + (va >> 21) << 12   PAGETABLE        leaf page table covering va
+ *   0x5000000000 + (va >> 21) << 12   NODETABLE        node table beside that leaf
+ *   0x9000000000 + n << 12            MAPNODE          the task's n-th node page
+ *   0xa000000000 + n << 12            TCB              (reserved: pageable TCBs)
+ *   0xb000000000                      end of the kspace
+ * va is a user address of the task; n counts up and is never reused.
+ *
+ * KERNEL PAGE FAULT.  When the kernel needs pages for task T's metadata
+ * on behalf of thread X (the thread whose operation needs them: a pager
+ * mapping into T, a thread of T touching a new region through its pager),
+ * X is blocked and the kernel calls X's client thread's kpager:
+ *   tag  KM_TAG(KM_LABEL_KFAULT, 2 + n, 0)
+ *   MR0  T's task id (whose kspace)
+ *   MR1  n, 1..KM_KFAULT_MAX requests
+ *   MR2+i  KM_KREQ(kspace address, type, reason), in hierarchy order
+ * The kpager answers with up to n map items, each a 4 KiB fpage of its own
+ * memory with read and write rights and send base = one requested kspace
+ * address (KM_MAPITEM(ksaddr, 0)).  Answering only the first request is
+ * correct (the kernel asks again for the rest); answering all at once
+ * saves round trips.  An item that names no outstanding request, or whose
+ * page is not the kpager's, writable and unlent, is ignored.  A reply that
+ * supplies nothing fails the operation with -KM_ENOMEM.
+ *
+ * The kernel then takes the page away from user level: every mapping
+ * derived from the kpager's is unmapped and the kpager's own mapping loses
+ * access (its node stays: "lent").  The kpager takes it back with unmap on
+ * its page (without KM_UNMAP_SELF the page returns to it; with it, its
+ * mapping goes too): the kernel first exports the content in its safe form:
+ *   PAGETABLE  vacant (all zero); the mappings it held are rebuilt by the
+ *              kernel on the next touch, from the mapping database
+ *   NODETABLE, MAPNODE: the mappings they describe are removed for T (a
+ *              state T could have made by unmapping them); the page comes
+ *              back zeroed
+ * so an exported page never holds a physical address, a kernel pointer or
+ * data of another task.
+ *
+ * HIERARCHY (fault ordering).  PML4 < PDPT < PD < leaf table < node table
+ * < node page: a page never needs one of a later kind to exist, so the
+ * kernel requests them in this order and never raises a kernel page fault
+ * while it handles one (a kfault IPC's reply is applied without needing
+ * any kernel memory of the kpager's).
+ *
+ * DEADLOCK.  If the kpager is X itself, or X is what the kpager waits for
+ * (directly or through a chain of threads each blocked on the next), the
+ * operation is aborted: X gets -KM_EDEADLK, and the partner of X's IPC, if
+ * any, gets -KM_EDEADLK in its receive phase (a faulting client is then
+ * sent KM_LABEL_EXCEPTION with vector 14 and error KM_EDEADLK).
+ *
+ * POOL.  Threads with a nil kpager, and every thread with kmem=pool, get
+ * kernel pages from the kernel's own pool (size: kernel option kmem.pool);
+ * then no kernel page fault is ever sent.
+ */
+#ifndef ABI_KSPACE_H
+#define ABI_KSPACE_H
+
+#include <abi/kmem.h>
+#include <abi/types.h>
+
+#define KM_KS_PML4 0x0000000000ull
+#define KM_KS_PDPT 0x0100000000ull
+#define KM_KS_PD 0x0200000000ull
+#define KM_KS_PT 0x1000000000ull
+#define KM_KS_NT 0x5000000000ull
+#define KM_KS_MN 0x9000000000ull
+#define KM_KS_TCB 0xa000000000ull
+#define KM_KS_END 0xb000000000ull
+
+#define KM_KS_PDPT_OF(va) (KM_KS_PDPT + (((km_u64)(va) >> 39) << 12))
+#define KM_KS_PD_OF(va) (KM_KS_PD + (((km_u64)(va) >> 30) << 12))
+#define KM_KS_PT_OF(va) (KM_KS_PT + (((km_u64)(va) >> 21) << 12))
+#define KM_KS_NT_OF(va) (KM_KS_NT + (((km_u64)(va) >> 21) << 12))
+#define KM_KS_MN_OF(n) (KM_KS_MN + ((km_u64)(n) << 12))
+
+/* The type of kernel data a kspace address holds (KM_KMEM_*), or -1. */
+static inline int km_ks_type(km_u64 ksaddr)
+{
+    if (ksaddr < KM_KS_NT)
+        return KM_KMEM_PAGETABLE;
+    if (ksaddr < KM_KS_MN)
+        return KM_KMEM_NODETABLE;
+    if (ksaddr < KM_KS_TCB)
+        return KM_KMEM_MAPNODE;
+    if (ksaddr < KM_KS_END)
+        return KM_KMEM_TCB;
+    return -1;
+}
+
+#define KM_LABEL_KFAULT 0xffffffffffe0ull /* -32 in 48 bits */
+#define KM_KFAULT_MAX 8 /* requests per kernel page fault */
+
+#define KM_KREASON_FRESH 0u   /* a new, empty page */
+#define KM_KREASON_RESTORE 1u /* a page exported before, to be given back */
+
+/* A request word: kspace address (page aligned) | type << 4 | reason. */
+#define KM_KREQ(ksaddr, type, reason) (((km_u64)(ksaddr) & ~0xfffull) | ((km_u64)(type) << 4) | (reason))
+#define KM_KREQ_ADDR(w) ((w) & ~0xfffull)
+#define KM_KREQ_TYPE(w) ((unsigned)((w) >> 4) & 0xf)
+#define KM_KREQ_REASON(w) ((unsigned)(w) & 0xf)
+
+#endif

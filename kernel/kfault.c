@@ -1,0 +1,124 @@
+/* Kernel page faults (see kernel/kfault.h, abi/kspace.h). */
+#include <abi/kspace.h>
+#include <abi/syscall.h>
+#include <arch/cpu.h>
+#include <kernel/ipc.h>
+#include <kernel/kfault.h>
+#include <kernel/kmem.h>
+#include <kernel/mapdb.h>
+#include <kernel/options.h>
+#include <kernel/task.h>
+#include <kernel/thread.h>
+#include <kernel/trace.h>
+
+bool kfault_applies(const struct thread *client)
+{
+    return opt.kmem == KMEM_MODE_KPAGER && client->task && client->kpager != KM_NILTHREAD;
+}
+
+/* Whether k waits for self: k is self, or blocked on a thread that waits
+ * for self.  A receive from any thread is an open wait; it ends the chain. */
+static bool waits_for(struct thread *k, const struct thread *self)
+{
+    for (u32 i = 0; k && i < THREAD_MAX; i++) {
+        if (k == self)
+            return true;
+        if (k->state != TS_SENDING && k->state != TS_RECEIVING)
+            return false;
+        k = k->partner;
+    }
+    return false;
+}
+
+static void add_request(u64 *req, u32 *n, struct task *t, u64 ksaddr)
+{
+    int type = km_ks_type(ksaddr);
+    if (*n >= KM_KFAULT_MAX || type < 0 || kmem_supplied(t, ksaddr))
+        return;
+    for (u32 i = 0; i < *n; i++)
+        if (KM_KREQ_ADDR(req[i]) == ksaddr)
+            return;
+    req[(*n)++] = KM_KREQ(ksaddr, type, KM_KREASON_FRESH);
+}
+
+/* What to ask for: everything the page that stopped the operation needs,
+ * top down (the tables and node table of its region, then a node page if
+ * t has no free node), beginning with the missing one.  Fault ordering: a
+ * page never depends on one requested after it. */
+static u32 requests(struct task *t, u64 missing, u64 va, u64 *req)
+{
+    u32 n = 0;
+    u64 ks[5];
+    if (missing < KM_KS_MN) {
+        int m = mmu_missing(t, va, ks, 5);
+        for (int i = 0; i < m; i++)
+            if (ks[i] >= missing)
+                add_request(req, &n, t, ks[i]);
+    }
+    add_request(req, &n, t, missing);
+    if (!mapdb_has_free_node(t))
+        add_request(req, &n, t, KM_KS_MN_OF(t->mn_next));
+    return n;
+}
+
+i64 kfault_raise(struct thread *self, struct thread *client, struct task *t, u64 missing, u64 va)
+{
+    struct thread *kp = thread_lookup(client->kpager);
+    if (!kp || !kp->task)
+        return -KM_ENOMEM; /* its kpager is gone */
+    if ((self->flags & TF_KMSG) || waits_for(kp, self)) {
+        /* never a kernel page fault inside one; never wait for oneself */
+        trace(KDEADLOCK, thread_id(kp), thread_id(self));
+        return -KM_EDEADLK;
+    }
+    if (kmem_supply_free(t) == 0)
+        kmem_supply_release(t); /* pages of an earlier try nothing used */
+    u64 req[KM_KFAULT_MAX];
+    u32 n = requests(t, missing, va, req);
+    u32 room = kmem_supply_free(t);
+    n = n < room ? n : room;
+    if (n == 0)
+        return -KM_ENOMEM;
+    struct thread_ext *x = self->ext;
+    x->fault[0] = task_id(t);
+    x->fault[1] = n;
+    for (u32 i = 0; i < n; i++)
+        x->fault[2 + i] = req[i];
+    x->kmsg_tag = KM_TAG(KM_LABEL_KFAULT, 2 + n, 0);
+    x->kfault_task = t;
+    x->kfault_got = 0;
+    self->flags |= TF_KMSG | TF_KFAULT_IPC;
+    trace(KFAULT, req[0], n);
+    km_tid to = thread_id(kp);
+    i64 r = ipc(self, to, to, 0, x->kmsg_tag);
+    self->flags &= ~(TF_KMSG | TF_KFAULT_IPC);
+    x->kfault_task = NULL;
+    trace(KFAULT_DONE, req[0], r < 0 ? r : (i64)x->kfault_got);
+    if (r < 0)
+        return r;
+    return x->kfault_got ? -KM_ERESTART : -KM_ENOMEM;
+}
+
+void kfault_accept(struct thread *kpager, struct thread *self, u64 word0, u64 word1)
+{
+    struct thread_ext *x = self->ext;
+    struct task *t = x->kfault_task;
+    u64 ksaddr = word0 & ~0xfffull;
+    u64 va = KM_FPAGE_BASE(word1);
+    if (!t || !kpager->task || KM_FPAGE_LOG2(word1) != 12 || (word0 & KM_ITEM_GRANT) ||
+        (KM_FPAGE_RIGHTS(word1) & (KM_R | KM_W)) != (KM_R | KM_W) || kmem_supplied(t, ksaddr))
+        return;
+    u64 req = 0;
+    for (u32 i = 0; i < x->fault[1] && i < KM_KFAULT_MAX; i++)
+        if (KM_KREQ_ADDR(x->fault[2 + i]) == ksaddr)
+            req = x->fault[2 + i];
+    u64 phys, t0 = rdtsc();
+    if (!req || mapdb_lend(kpager->task, va, &phys) < 0)
+        return;
+    if (kmem_supply_add(t, req, phys, kpager->task->number, va) < 0) {
+        mapdb_unlend(kpager->task->number, va, phys);
+        return;
+    }
+    x->kfault_got++;
+    trace(KPAGE_IMPORT, ksaddr | t->number, rdtsc() - t0);
+}
