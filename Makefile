@@ -22,7 +22,7 @@ include trace/trace.mk
 include analyze/analyze.mk
 include tests/tests.mk
 
-.PHONY: all deps bench bench-import test regress baseline iso qemu qemu-gdb clean
+.PHONY: all deps bench bench-import test regress baseline iso linux-guest qemu qemu-gdb clean
 all: kernel user host
 
 deps:
@@ -59,6 +59,14 @@ test: deps
 iso: deps
 	@$(MAKE) --no-print-directory kernel user
 	@scripts/mkiso.sh -o $(B)/kmemlab.iso $(if $(ISO_CMDLINE),--cmdline "$(ISO_CMDLINE)") $(BENCH_PROGS)
+
+# The Linux baseline inside a Linux guest under QEMU icount (the same
+# ruler as our kernel's icount runs): a Debian kernel fetched once into
+# build/linux-guest/, a busybox initramfs with fault_linux; imported as a
+# run with system=linux, accel=icount.
+linux-guest: deps
+	@$(MAKE) --no-print-directory host $(B)/host/fault_linux_static
+	@scripts/linux_guest.sh
 
 # Interactive boot of the benchmark set (Ctrl-A X quits); SMP, ACCEL, CMDLINE
 # as for scripts/run-qemu.sh.

@@ -79,12 +79,20 @@ $(B)/host/kmemlab: $(B)/host/obj/analyze/pmu.o $(B)/host/obj/bench/linux/linux_s
 $(B)/host/tests/test_pmu: $(B)/host/san/analyze/pmu.o
 
 # The Linux baseline (scripts/linux_baseline.sh runs it and imports the file).
-host: $(B)/host/fault_linux
+host: $(B)/host/fault_linux $(B)/host/fault_linux_static
 $(B)/host/fault_linux: $(B)/host/obj/bench/linux/fault_linux.o $(B)/host/obj/analyze/pmu.o \
                        $(B)/host/obj/analyze/stats.o $(B)/host/obj/analyze/errmsg.o \
                        $(B)/host/obj/kernel/lib/crc32.o
 	@echo "  LD(host) $@"
 	@$(HOST_CC) $(HOST_CFLAGS) -o $@ $^ -lpfm -lm
+
+# The same program linked statically, for the busybox initramfs of the
+# Linux guest (scripts/linux_guest.sh, make linux-guest).
+$(B)/host/fault_linux_static: $(B)/host/obj/bench/linux/fault_linux.o $(B)/host/obj/analyze/pmu.o \
+                              $(B)/host/obj/analyze/stats.o $(B)/host/obj/analyze/errmsg.o \
+                              $(B)/host/obj/kernel/lib/crc32.o
+	@echo "  LD(static) $@"
+	@$(HOST_CC) $(HOST_CFLAGS) -static -o $@ $^ -lpfm -lm
 
 -include $(PMU_HOST_OBJS:.o=.d) $(B)/host/san/analyze/pmu.d
 

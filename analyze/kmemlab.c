@@ -45,7 +45,8 @@ static const char main_usage[] =
     "                                          p50 of every metric across runs, charts per metric\n"
     "  benchmarks-md [--run ID] [--linux ID] [--update FILE] [--db PATH]\n"
     "                                          BENCHMARKS.md's tables from the database\n"
-    "  import-linux FILE [--db PATH]           store a Linux baseline (build/host/fault_linux) as a run\n"
+    "  import-linux FILE [--meta FILE] [--db PATH]\n"
+    "                                          store a Linux baseline (build/host/fault_linux) as a run\n"
     "  pmu-encode EVENT[,EVENT...]             raw PMU encodings of perf-style event names (libpfm4)\n"
     "  baseline ID [--db PATH]                 a run's p50 figures as a regression baseline file (stdout)\n"
     "  regress ID --baseline FILE [--threshold PCT] [--db PATH] [--markdown OUT]\n"
@@ -268,14 +269,15 @@ static int cmd_benchmarks_md(int argc, char **argv)
 
 static int cmd_import_linux(int argc, char **argv)
 {
-    const char *path = NULL, *db_path = NULL;
-    struct opt opts[] = { { "--db", &db_path }, { NULL, NULL } };
+    const char *path = NULL, *db_path = NULL, *meta_path = NULL;
+    struct opt opts[] = { { "--meta", &meta_path }, { "--db", &db_path }, { NULL, NULL } };
     char err[1024];
     long long id;
 
     if (parse_args(argc, argv, opts, &path, 1))
         return 2;
-    if (linux_samples_import(path, db_path ? db_path : db_default_path(), &id, err, sizeof err)) {
+    if (linux_samples_import(path, meta_path, db_path ? db_path : db_default_path(), &id, err,
+                             sizeof err)) {
         fprintf(stderr, "kmemlab: import-linux: %s\n", err);
         return 1;
     }
@@ -573,7 +575,7 @@ static const struct command commands[] = {
       "(all four must be there; the prose around them is kept).  A run id that is\n"
       "not in the database: exit 1.\n" },
     { "import-linux", cmd_import_linux,
-      "usage: kmemlab import-linux FILE [--db PATH]\n"
+      "usage: kmemlab import-linux FILE [--meta FILE] [--db PATH]\n"
       "\n"
       "Stores the samples file FILE written by build/host/fault_linux (the Linux\n"
       "baseline: first-write faults on this host; format in bench/linux/linux_samples.h)\n"
@@ -583,6 +585,10 @@ static const struct command commands[] = {
       "keys, counts, CRC-32); a bad file is rejected with its line number and the\n"
       "database is not touched.  One transaction.  Prints the new run id.\n"
       "\n"
+      "  --meta FILE  for a run inside a QEMU guest (scripts/linux_guest.sh): key=value\n"
+      "               facts as for import --meta (accel=icount, qemu_cpu, qemu_machine,\n"
+      "               icount, rtc, seed, smp, mem, host, ...) that replace or add to\n"
+      "               what FILE implies; system, if given, must be linux\n"
       "  --db PATH    database (default $DB, else results/runs.db; created if missing)\n" },
     { "pmu-encode", cmd_pmu_encode,
       "usage: kmemlab pmu-encode EVENT[,EVENT...]\n"

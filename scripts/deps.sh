@@ -18,9 +18,10 @@ set -euo pipefail
 #   valgrind            memory checks of host tools
 #   git                 revisions recorded with every run
 #   grub-pc-bin grub-common xorriso mtools   make iso (grub-mkrescue, BIOS)
+#   busybox-static cpio  the Linux guest's initramfs (make linux-guest)
 PACKAGES=(gcc make binutils qemu-system-x86 gnuplot-nox libsqlite3-dev sqlite3
     babeltrace2 libpfm4-dev libcmocka-dev valgrind git
-    grub-pc-bin grub-common xorriso mtools)
+    grub-pc-bin grub-common xorriso mtools busybox-static cpio)
 
 check_only=0
 case "${1:-}" in

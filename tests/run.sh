@@ -84,7 +84,11 @@ for s in "${selected[@]}"; do
     failed=$((failed + f))
     status=PASS
     [ "$f" -gt 0 ] && status=FAIL
+    # A suite that could not run says why ("1..0 # SKIP reason"): show it.
+    skip=$(sed -n 's/^1\.\.0 # SKIP //p' "$log" | head -n 1)
+    [ "$f" = 0 ] && [ "$p" = 0 ] && [ -n "$skip" ] && status=SKIP
     printf '%-4s %-44s %4d passed, %d failed\n' "$status" "$s" "$p" "$f"
+    [ "$status" = SKIP ] && echo "     | skipped: $skip"
     if [ "$verbose" = 1 ]; then
         sed 's/^/     | /' "$log"
     elif [ "$f" -gt 0 ]; then

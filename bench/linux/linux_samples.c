@@ -482,8 +482,31 @@ out:
     return rc;
 }
 
-int linux_samples_import(const char *path, const char *db_path, long long *id, char *err,
-                         size_t errlen)
+/* Lays the facts of meta_path over m (see linux_samples_import). */
+static int merge_meta(const char *meta_path, struct meta *m, char *err, size_t errlen)
+{
+    struct meta extra;
+    char msg[512];
+    if (meta_read(meta_path, &extra, msg, sizeof msg))
+        return errmsg(err, errlen, "%s", msg);
+    if (extra.value[META_system] && strcmp(extra.value[META_system], "linux")) {
+        errmsg(err, errlen, "%s: system=%s, but a Linux samples file is system=linux", meta_path,
+               extra.value[META_system]);
+        meta_free(&extra);
+        return -1;
+    }
+    for (int k = 0; k < META_NKEYS; k++)
+        if (extra.value[k]) {
+            free(m->value[k]);
+            m->value[k] = extra.value[k];
+            extra.value[k] = NULL;
+        }
+    meta_free(&extra);
+    return 0;
+}
+
+int linux_samples_import(const char *path, const char *meta_path, const char *db_path,
+                         long long *id, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     char *buf = NULL, msg[512], abs[PATH_MAX];
@@ -519,6 +542,11 @@ int linux_samples_import(const char *path, const char *db_path, long long *id, c
     free(buf);
     if (rc)
         return errmsg(err, errlen, "%s (nothing imported; %s unchanged)", msg, db_path);
+    if (meta_path && merge_meta(meta_path, &m, msg, sizeof msg)) {
+        dump_free(&d);
+        meta_free(&m);
+        return errmsg(err, errlen, "%s (nothing imported; %s unchanged)", msg, db_path);
+    }
     *id = db_import(db_path, &d, &m, realpath(path, abs) ? abs : path, 0, msg, sizeof msg);
     dump_free(&d);
     meta_free(&m);

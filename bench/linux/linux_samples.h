@@ -57,10 +57,14 @@ int linux_samples_parse(const char *text, size_t len, const char *name, struct d
                         struct meta *m, char *err, size_t errlen);
 
 /* Reads and checks path completely, then imports it into the database
- * db_path (created if missing) in one transaction.  Returns 0 with the new
- * run id in *id, or -1 with one line in err; on bad input the database is
- * not opened at all. */
-int linux_samples_import(const char *path, const char *db_path, long long *id, char *err,
-                         size_t errlen);
+ * db_path (created if missing) in one transaction.  meta_path (may be
+ * NULL) is a run-qemu.sh style meta file for a run inside a QEMU guest
+ * (scripts/linux_guest.sh): each key it gives replaces what the samples
+ * file implies (accel=host, the guest's host name) or adds to it (qemu_cpu,
+ * icount, rtc, ...); its system, if given, must be linux.  Returns 0 with
+ * the new run id in *id, or -1 with one line in err; on bad input the
+ * database is not opened at all. */
+int linux_samples_import(const char *path, const char *meta_path, const char *db_path,
+                         long long *id, char *err, size_t errlen);
 
 #endif
