@@ -687,8 +687,7 @@ int mapdb_lend(struct task *t, u64 va, u64 *phys)
 {
     struct mmu_slot s;
     struct mnode *n = va < USER_TOP && !reserved(va) ? node_at(t, va, &s) : NULL;
-    if (!n || node_lent(n) || (node_rights(n) & (KM_R | KM_W)) != (KM_R | KM_W) ||
-        (n->word & MN_KERNEL_OWNED))
+    if (!n || node_lent(n) || (node_rights(n) & (KM_R | KM_W)) != (KM_R | KM_W))
         return -KM_EINVAL;
     remove_descendants(n); /* nobody else reaches the frame through this mapping */
     *phys = mmu_phys(&s);

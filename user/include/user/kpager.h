@@ -1,0 +1,64 @@
+/* The reference kpager: supplies kernel pages to its clients' kernel
+ * spaces (protocol: abi/kspace.h) from a pool of its own pages, and takes
+ * them back when told.
+ *
+ * A kpager thread answers kernel page faults (label KM_LABEL_KFAULT) with
+ * up to `batch` pages of its pool: batch 1 answers only the first request,
+ * so an operation that needs n pages costs n kernel page faults (the
+ * paper's cold case); batch KM_KFAULT_MAX answers them all at once.  It
+ * records for each lent page whose kspace and which address it holds.
+ *
+ * Revocation: a message KPAGER_LABEL_REVOKE (MR0 task id or 0 for all
+ * tasks, MR1..MR2 the kspace range [lo, hi)) makes it unmap every lent
+ * page of that task in the range; the kernel exports each (abi/kspace.h:
+ * vacant) and the page returns to the pool.  The reply: MR0 = pages taken
+ * back, or -KM_E*.  Other messages are answered with -KM_EINVAL.
+ */
+#ifndef USER_KPAGER_H
+#define USER_KPAGER_H
+
+#include <abi/kspace.h>
+#include <user/l4.h>
+
+#define KPAGER_MAX_PAGES 4096
+#define KPAGER_LABEL_REVOKE 0x4b5052ull /* "KPR" */
+
+enum kpage_state { KPAGE_FREE = 0, KPAGE_LENT };
+
+struct kpage {
+    km_u64 ksaddr;      /* LENT: the kspace address it holds */
+    km_taskid task;     /* LENT: whose kspace */
+    unsigned char state;
+};
+
+struct kpager {
+    km_u64 pool;               /* first page of the pool (page aligned, mapped RW) */
+    unsigned npages;           /* pool pages, at most KPAGER_MAX_PAGES */
+    unsigned batch;            /* pages per kernel page fault, 1..KM_KFAULT_MAX */
+    unsigned long kfaults;     /* kernel page faults answered */
+    unsigned long supplied;    /* pages handed to the kernel */
+    unsigned long revoked;     /* pages taken back */
+    unsigned long requested;   /* request words seen */
+    unsigned long exhausted;   /* faults it could not serve: pool empty */
+    unsigned long bad;         /* malformed kernel page faults */
+    km_u64 last_req[KM_KFAULT_MAX]; /* the last fault's requests (tests) */
+    unsigned last_n;
+    unsigned nfree;            /* free pool pages: indices free[0 .. nfree) */
+    unsigned short free[KPAGER_MAX_PAGES];
+    struct kpage page[KPAGER_MAX_PAGES];
+};
+
+/* pool: npages writable pages of the caller's task (touched here so that
+ * they are mapped); batch as above. */
+void kpager_init(struct kpager *k, void *pool, unsigned npages, unsigned batch);
+/* Serves kernel page faults and revocation requests for ever. */
+void kpager_serve(struct kpager *k);
+/* Starts a thread running kpager_serve(k). */
+long kpager_thread_start(struct l4_thread *t, const struct l4_thread_attr *a, struct kpager *k);
+/* Asks kpager thread kp to take back task's pages in kspace [lo, hi)
+ * (task 0: every task's); returns how many, or -KM_E*. */
+long kpager_revoke(km_tid kp, km_taskid task, km_u64 lo, km_u64 hi);
+/* Pages of k lent now. */
+unsigned kpager_lent(const struct kpager *k);
+
+#endif
