@@ -14,6 +14,8 @@
  *                   (the paper's cold case: one fault per page)
  *   kpager_batched  a kpager answering every page the fault asks for
  *                   (the kernel asks for all of them, in hierarchy order)
+ *                   plus 8 pages lent ahead of need (abi/kspace.h:
+ *                   RESERVE): most faults then raise no kernel page fault
  * With kmem=pool the kpager variants are not run (no kernel page fault is
  * ever sent): the run says so and reports the pool variants.
  *
@@ -37,7 +39,7 @@
 #define WIN_2M 0x100000000000ull /* 16 TiB: 2 MiB regions inside one 1 GiB */
 #define WIN_1G 0x200000000000ull /* 32 TiB: 1 GiB regions inside one 512 GiB */
 #define WIN_END 0x300000000000ull
-#define POOL_PAGES 1024
+#define POOL_PAGES 2048
 
 struct variant {
     const char *name;
@@ -158,8 +160,8 @@ int main(void)
     printf("fault_complex: %d samples per variant after %d warm-up faults; regions of 2 MiB "
            "at 0x%lx, of 1 GiB at 0x%lx\n", SAMPLES, WARMUP, (unsigned long)WIN_2M, (unsigned long)WIN_1G);
     km_i64 ovh = bench_empty_overhead();
-    kpager_init(&kp_cold, pool_cold, POOL_PAGES, 1);
-    kpager_init(&kp_batched, pool_batched, POOL_PAGES, KM_KFAULT_MAX);
+    kpager_init(&kp_cold, pool_cold, POOL_PAGES, 1, 0);
+    kpager_init(&kp_batched, pool_batched, POOL_PAGES, KM_KFAULT_MAX, KPAGER_MAX_RESERVE);
     l4_pager_init(&image, KM_ANYTHREAD, KM_RWX);
     target[0] = 0;
 

@@ -106,9 +106,10 @@ void kfault_accept(struct thread *kpager, struct thread *self, u64 word0, u64 wo
     u64 ksaddr = word0 & ~0xfffull;
     u64 va = KM_FPAGE_BASE(word1);
     if (!t || !kpager->task || KM_FPAGE_LOG2(word1) != 12 || (word0 & KM_ITEM_GRANT) ||
-        (KM_FPAGE_RIGHTS(word1) & (KM_R | KM_W)) != (KM_R | KM_W) || kmem_supplied(t, ksaddr))
+        (KM_FPAGE_RIGHTS(word1) & (KM_R | KM_W)) != (KM_R | KM_W) ||
+        (ksaddr != KM_KS_RESERVE && kmem_supplied(t, ksaddr)))
         return;
-    u64 req = 0;
+    u64 req = ksaddr == KM_KS_RESERVE ? KM_KREQ(ksaddr, KM_KMEM_RESERVE, 0) : 0;
     for (u32 i = 0; i < x->fault[1] && i < KM_KFAULT_MAX; i++)
         if (KM_KREQ_ADDR(x->fault[2 + i]) == ksaddr)
             req = x->fault[2 + i];

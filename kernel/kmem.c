@@ -66,58 +66,50 @@ static void give_back(u64 phys)
     mapdb_unlend(lender & 0xfff, lender & ~0xfffull, phys);
 }
 
+/* t's supply is packed: entries [0, t->nsupply) are in use. */
 static struct kmem_supply *supply_find(struct task *t, u64 ksaddr)
 {
-    for (int i = 0; i < KMEM_SUPPLY; i++)
-        if (t->supply[i].phys && KM_KREQ_ADDR(t->supply[i].req) == ksaddr)
+    for (u32 i = 0; i < t->nsupply; i++)
+        if (KM_KREQ_ADDR(t->supply[i].req) == ksaddr)
             return &t->supply[i];
     return NULL;
 }
 
 bool kmem_supplied(struct task *t, u64 ksaddr) { return supply_find(t, ksaddr) != NULL; }
 
-u32 kmem_supply_free(struct task *t)
-{
-    u32 n = 0;
-    for (int i = 0; i < KMEM_SUPPLY; i++)
-        n += !t->supply[i].phys;
-    return n;
-}
+u32 kmem_supply_free(struct task *t) { return KMEM_SUPPLY - t->nsupply; }
 
 int kmem_supply_add(struct task *t, u64 req, u64 phys, u32 lender_task, u64 lender_va)
 {
-    if (supply_find(t, KM_KREQ_ADDR(req)))
+    if (KM_KREQ_ADDR(req) != KM_KS_RESERVE && supply_find(t, KM_KREQ_ADDR(req)))
         return -KM_EBUSY;
-    for (int i = 0; i < KMEM_SUPPLY; i++) {
-        struct kmem_supply *s = &t->supply[i];
-        if (s->phys)
-            continue;
-        struct frame_lend *l = frame_lend(phys);
-        l->lender = lender_va | lender_task;
-        l->kobj = KM_KREQ_ADDR(req) | t->number;
-        s->req = req;
-        s->phys = phys;
-        charge(t, (enum kmem_type)KM_KREQ_TYPE(req), 1);
-        return 0;
-    }
-    return -KM_ENOMEM;
+    if (t->nsupply == KMEM_SUPPLY)
+        return -KM_ENOMEM;
+    struct frame_lend *l = frame_lend(phys);
+    l->lender = lender_va | lender_task;
+    l->kobj = KM_KREQ_ADDR(req) | t->number;
+    t->supply[t->nsupply++] = (struct kmem_supply){req, phys};
+    charge(t, (enum kmem_type)KM_KREQ_TYPE(req), 1);
+    return 0;
 }
 
-static void supply_drop(struct task *t, struct kmem_supply *s)
+/* Takes entry s out of the supply; uncharge: its page is no longer held
+ * as a supply page (it is the kernel's object's now, or going back). */
+static void supply_remove(struct task *t, struct kmem_supply *s, bool uncharge)
 {
-    charge(t, (enum kmem_type)KM_KREQ_TYPE(s->req), -1);
-    s->phys = 0;
-    s->req = 0;
+    if (uncharge)
+        charge(t, (enum kmem_type)KM_KREQ_TYPE(s->req), -1);
+    *s = t->supply[--t->nsupply];
+    t->supply[t->nsupply] = (struct kmem_supply){0, 0};
 }
 
 void kmem_supply_release(struct task *t)
 {
-    for (int i = 0; i < KMEM_SUPPLY; i++)
-        if (t->supply[i].phys) {
-            u64 phys = t->supply[i].phys;
-            supply_drop(t, &t->supply[i]);
-            give_back(phys);
-        }
+    while (t->nsupply) {
+        u64 phys = t->supply[0].phys;
+        supply_remove(t, &t->supply[0], true);
+        give_back(phys);
+    }
 }
 
 /* ---- allocation --------------------------------------------------------- */
@@ -130,6 +122,11 @@ u64 kmem_page_alloc(struct task *t, enum kmem_type type, u64 ksaddr)
         /* A kpager's client: only pages its kpager supplied for this
          * content; the first one missing is what the kernel asks for. */
         struct kmem_supply *s = supply_find(t, ksaddr);
+        if (!s && (s = supply_find(t, KM_KS_RESERVE))) { /* lent ahead: it is this now */
+            charge(t, KMEM_RESERVE, -1);
+            charge(t, type, 1);
+            frame_lend(s->phys)->kobj = ksaddr | t->number;
+        }
         if (!s) {
             if (!kmem_op->missing_set) {
                 kmem_op->missing = ksaddr;
@@ -138,8 +135,7 @@ u64 kmem_page_alloc(struct task *t, enum kmem_type type, u64 ksaddr)
             return 0;
         }
         u64 p = s->phys;
-        s->phys = 0; /* stays charged: now the object's page */
-        s->req = 0;
+        supply_remove(t, s, false); /* stays charged: now the object's page */
         memset(phys_to_virt(p), 0, PAGE_SIZE);
         return p;
     }
@@ -178,9 +174,12 @@ void kmem_reclaim(u64 phys)
     u64 kobj = l->kobj;
     struct task *t = task_by_number((u32)(kobj & 0xfff));
     u64 ksaddr = kobj & ~0xfffull;
-    struct kmem_supply *s = t ? supply_find(t, ksaddr) : NULL;
-    if (s && s->phys == phys) {
-        supply_drop(t, s); /* supplied, not used yet */
+    struct kmem_supply *s = NULL;
+    for (u32 i = 0; t && i < t->nsupply; i++)
+        if (t->supply[i].phys == phys)
+            s = &t->supply[i];
+    if (s) {
+        supply_remove(t, s, true); /* supplied, not used yet */
     } else if (t) {
         /* The content's safe form is vacant: the mappings the page
          * describes go (a state t could make by unmapping them), then the

@@ -793,11 +793,15 @@ const char *mapdb_check(struct task *t)
     if (used != nodes)
         return "node pages hold nodes that no slot points to";
     mmu_count_tables(t, &pts, &nts);
+    u64 reserve = 0;
     for (int i = 0; i < KMEM_SUPPLY; i++) { /* supplied, not used yet */
         u32 type = KM_KREQ_TYPE(t->supply[i].req);
         if (t->supply[i].phys)
-            type == KMEM_MAPNODE ? npages++ : type == KMEM_NODETABLE ? nts++ : pts++;
+            type == KMEM_MAPNODE ? npages++ : type == KMEM_NODETABLE ? nts++
+                                          : type == KMEM_RESERVE   ? reserve++ : pts++;
     }
+    if (t->kmem.pages[KMEM_RESERVE] != reserve)
+        return "kmem reserve counter differs from the reserve held";
     if (t->kmem.pages[KMEM_MAPNODE] != npages || t->kmem.pages[KMEM_PAGETABLE] != pts ||
         t->kmem.pages[KMEM_NODETABLE] != nts)
         return "kmem counters differ from the pages held";

@@ -37,6 +37,16 @@ void *memset(void *d, int c, usize n)
 {
     u8 *dp = d;
     u64 v = (u8)c * 0x0101010101010101ull;
+#if defined(__x86_64__)
+    /* Page-sized clears (kernel metadata pages): one string instruction,
+     * as fast as a loop on any x86-64 made since 2012 (ERMSB) and far
+     * shorter in instructions. */
+    if (n >= 256) {
+        usize q = n / 8;
+        __asm__ volatile("rep stosq" : "+D"(dp), "+c"(q) : "a"(v) : "memory");
+        n &= 7;
+    }
+#endif
     while (n >= 8) {
         *(u64_any *)dp = v;
         dp += 8;

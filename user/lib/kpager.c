@@ -2,8 +2,10 @@
 #include <user/kpager.h>
 #include <user/stdio.h>
 
-void kpager_init(struct kpager *k, void *pool, unsigned npages, unsigned batch)
+void kpager_init(struct kpager *k, void *pool, unsigned npages, unsigned batch,
+                 unsigned reserve)
 {
+    k->reserve = reserve > KPAGER_MAX_RESERVE ? KPAGER_MAX_RESERVE : reserve;
     k->pool = (km_u64)(unsigned long)pool;
     k->npages = npages < KPAGER_MAX_PAGES ? npages : KPAGER_MAX_PAGES;
     k->batch = batch < 1 ? 1 : batch > KM_KFAULT_MAX ? KM_KFAULT_MAX : batch;
@@ -46,14 +48,14 @@ static km_u64 answer_kfault(struct kpager *k)
     k->last_n = (unsigned)n;
     for (unsigned i = 0; i < n; i++)
         k->last_req[i] = req[i];
-    unsigned mr = 0, given = 0;
-    for (unsigned i = 0; i < n && given < k->batch; i++) {
+    unsigned mr = 0, given = 0, want = (n < k->batch ? (unsigned)n : k->batch) + k->reserve;
+    for (unsigned i = 0; given < want; i++) {
         int p = take_page(k);
         if (p < 0) {
             k->exhausted++;
             break;
         }
-        km_u64 ks = KM_KREQ_ADDR(req[i]);
+        km_u64 ks = i < n && i < k->batch ? KM_KREQ_ADDR(req[i]) : KM_KS_RESERVE;
         k->page[p] = (struct kpage){.ksaddr = ks, .task = task, .state = KPAGE_LENT};
         mr = l4_put_map_item(mr, ks, KM_FPAGE(page_addr(k, (unsigned)p), 12, KM_R | KM_W));
         given++;

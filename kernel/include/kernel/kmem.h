@@ -21,6 +21,7 @@ enum kmem_type {
     KMEM_MAPNODE = KM_KMEM_MAPNODE,     /* pages holding mapping-database nodes */
     KMEM_TCB = KM_KMEM_TCB,             /* pageable TCB parts (registers, IPC, stack) */
     KMEM_UTCB = KM_KMEM_UTCB,           /* UTCB pages (user-visible, kernel-owned) */
+    KMEM_RESERVE = KM_KMEM_RESERVE,     /* lent ahead of need (kspace KM_KS_RESERVE) */
     KMEM_NTYPES = KM_KMEM_NTYPES
 };
 
@@ -34,7 +35,7 @@ struct task;
 /* Pages a kpager supplied for a task that no object uses yet, each bound
  * to the kspace address it was asked for (phys 0: empty slot).  Charged to
  * the task by type: the kernel holds them. */
-#define KMEM_SUPPLY 8
+#define KMEM_SUPPLY 16
 struct kmem_supply {
     u64 req;  /* KM_KREQ(kspace address, type, reason) */
     u64 phys; /* the lent frame */

@@ -31,6 +31,7 @@ struct task {
     u64 utcb_slots[TASK_MAX_THREADS / 64]; /* bitmap of UTCB pages in use */
     struct kmem_account kmem;
     struct kmem_supply supply[KMEM_SUPPLY]; /* kpager pages not used yet */
+    u32 nsupply;         /* supply entries in use: [0, nsupply) */
     u64 mn_next;         /* kspace index of the next mapping-node page */
     void *mapdb;         /* the mapping database's per-task state */
 };

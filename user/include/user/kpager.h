@@ -6,7 +6,8 @@
  * up to `batch` pages of its pool: batch 1 answers only the first request,
  * so an operation that needs n pages costs n kernel page faults (the
  * paper's cold case); batch KM_KFAULT_MAX answers them all at once.  It
- * records for each lent page whose kspace and which address it holds.
+ * records for each lent page whose kspace and which address it holds (a
+ * reserve page: KM_KS_RESERVE; what it holds later is the kernel's).
  *
  * Revocation: a message KPAGER_LABEL_REVOKE (MR0 task id or 0 for all
  * tasks, MR1..MR2 the kspace range [lo, hi)) makes it unmap every lent
@@ -35,6 +36,7 @@ struct kpager {
     km_u64 pool;               /* first page of the pool (page aligned, mapped RW) */
     unsigned npages;           /* pool pages, at most KPAGER_MAX_PAGES */
     unsigned batch;            /* pages per kernel page fault, 1..KM_KFAULT_MAX */
+    unsigned reserve;          /* pages lent ahead of need per fault (KM_KS_RESERVE) */
     unsigned long kfaults;     /* kernel page faults answered */
     unsigned long supplied;    /* pages handed to the kernel */
     unsigned long revoked;     /* pages taken back */
@@ -49,8 +51,12 @@ struct kpager {
 };
 
 /* pool: npages writable pages of the caller's task (touched here so that
- * they are mapped); batch as above. */
-void kpager_init(struct kpager *k, void *pool, unsigned npages, unsigned batch);
+ * they are mapped); batch as above; reserve: pages it adds to each answer
+ * with send base KM_KS_RESERVE (the kernel uses them for later needs: a
+ * fault means the task's reserve is empty), 0..KPAGER_MAX_RESERVE. */
+#define KPAGER_MAX_RESERVE 8
+void kpager_init(struct kpager *k, void *pool, unsigned npages, unsigned batch,
+                 unsigned reserve);
 /* Serves kernel page faults and revocation requests for ever. */
 void kpager_serve(struct kpager *k);
 /* Starts a thread running kpager_serve(k). */

@@ -11,7 +11,8 @@
 #define KM_KMEM_MAPNODE 2   /* pages of mapping-database nodes */
 #define KM_KMEM_TCB 3       /* pageable TCB parts */
 #define KM_KMEM_UTCB 4      /* UTCB pages */
-#define KM_KMEM_NTYPES 5
+#define KM_KMEM_RESERVE 5   /* pages a kpager lent ahead of need, not used yet */
+#define KM_KMEM_NTYPES 6
 
 /* sys_kmem_info(task, struct km_kmem_info *out): task 0 = the caller's.
  * OFFSET SIZE FIELD     MEANING

@@ -33,6 +33,14 @@
  * page is not the kpager's, writable and unlent, is ignored.  A reply that
  * supplies nothing fails the operation with -KM_ENOMEM.
  *
+ * RESERVE.  A reply may also carry pages with send base KM_KS_RESERVE:
+ * lent ahead of need, they are used (and from then on named by the kspace
+ * address of what they hold) when a page is needed that was not supplied
+ * for its own address, so that later operations need no kernel page fault
+ * until the reserve is used up; a task holds at most 16 supplied and
+ * reserve pages together.  A kernel page fault is raised only when the
+ * task's reserve is empty.  The reserve is revocable like any lent page.
+ *
  * The kernel then takes the page away from user level: every mapping
  * derived from the kpager's is unmapped and the kpager's own mapping loses
  * access (its node stays: "lent").  The kpager takes it back with unmap on
@@ -76,6 +84,8 @@
 #define KM_KS_MN 0x9000000000ull
 #define KM_KS_TCB 0xa000000000ull
 #define KM_KS_END 0xb000000000ull
+/* Send base of a page lent ahead of need (see RESERVE above). */
+#define KM_KS_RESERVE KM_KS_END
 
 #define KM_KS_PDPT_OF(va) (KM_KS_PDPT + (((km_u64)(va) >> 39) << 12))
 #define KM_KS_PD_OF(va) (KM_KS_PD + (((km_u64)(va) >> 30) << 12))
@@ -94,6 +104,8 @@ static inline int km_ks_type(km_u64 ksaddr)
         return KM_KMEM_MAPNODE;
     if (ksaddr < KM_KS_END)
         return KM_KMEM_TCB;
+    if (ksaddr == KM_KS_RESERVE)
+        return KM_KMEM_RESERVE;
     return -1;
 }
 
