@@ -30,7 +30,7 @@ deps:
 
 bench: deps
 	@$(MAKE) --no-print-directory all
-	@scripts/bench.sh $(BENCH_PROGS)
+	@KPAGER_PROGS="$(KPAGER_BENCH_PROGS)" scripts/bench.sh $(BENCH_PROGS)
 
 # Import speed of the host tools on a synthetic 1,000,000-event dump.
 bench-import: deps
@@ -44,10 +44,12 @@ bench-import: deps
 regress: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/regress.sh
+	@BASELINE=results/baseline/icount-kpager.txt CMDLINE=kmem=kpager scripts/regress.sh $(KPAGER_BENCH_PROGS)
 
 baseline: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/regress.sh --update
+	@BASELINE=results/baseline/icount-kpager.txt CMDLINE=kmem=kpager scripts/regress.sh --update $(KPAGER_BENCH_PROGS)
 
 test: deps
 	@$(MAKE) --no-print-directory all tests-build

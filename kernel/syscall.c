@@ -410,6 +410,7 @@ static i64 sys_kmem_info(const u64 *a)
         info.peak[k] = t->kmem.peak[k];
     }
     info.free_frames = frame_free_count();
+    info.pinned_bytes = sizeof *t + (u64)t->nthreads * sizeof(struct thread);
     return copy_to_user(a[1], &info, sizeof info) ? 0 : -KM_EFAULT;
 }
 

@@ -37,8 +37,10 @@ USER_LIB := $(USER_B)/libkmu.a
 
 # Benchmarks that need kernel features still in progress are built but not
 # run by make bench until they work (then they move to USER_BENCH_NAMES).
-USER_BENCH_NAMES := null_syscall trace_overhead ipc_roundtrip fault_simple map_unmap
-USER_BENCH_PENDING_NAMES := fault_complex
+USER_BENCH_NAMES := null_syscall trace_overhead ipc_roundtrip fault_simple map_unmap fault_complex kmem_usage
+# Run a second time, with kernel option kmem=kpager (make bench, make regress).
+USER_KPAGER_BENCH_NAMES := fault_complex kmem_usage
+USER_BENCH_PENDING_NAMES :=
 USER_TEST_NAMES := syscall_check smp_info user_fault_ud2 user_fault_pf spin \
 	ipc_check mem_check syscall_fuzz teardown_check sigma0_check sched_check
 # Servers: sigma0 (boot module 1 with kernel option sigma0) and the root
@@ -47,6 +49,7 @@ SIGMA0_PROG := $(USER_B)/sigma0.elf
 ROOTTASK_PROG := $(USER_B)/roottask.elf
 BENCH_PROGS := $(USER_BENCH_NAMES:%=$(USER_B)/%.elf)
 BENCH_PROGS_PENDING := $(USER_BENCH_PENDING_NAMES:%=$(USER_B)/%.elf)
+KPAGER_BENCH_PROGS := $(USER_KPAGER_BENCH_NAMES:%=$(USER_B)/%.elf)
 GUEST_TEST_PROGS := $(USER_TEST_NAMES:%=$(USER_B)/%.elf)
 GUEST_FAULT_PROGS := $(filter $(USER_B)/user_fault_%,$(GUEST_TEST_PROGS))
 USER_PROGS := $(BENCH_PROGS) $(BENCH_PROGS_PENDING) $(GUEST_TEST_PROGS) $(SIGMA0_PROG) \

@@ -4,8 +4,10 @@
 #  (a) a clean run of this checkout passes against the committed baseline
 #      results/baseline/icount.txt (exit 0, every metric within 1%);
 #  (b) with debug.fault_work=200 (extra work on the user page-fault path
-#      only) it fails (exit 1) and flags exactly fault_simple: nothing in
-#      ipc_roundtrip, null_syscall, trace_overhead (or map_unmap) moves;
+#      only) it fails (exit 1) and flags exactly the fault latencies
+#      (fault_simple, fault_complex's pool variants): nothing in
+#      ipc_roundtrip, null_syscall, trace_overhead, map_unmap, kmem_usage
+#      or fault_complex's kernel-fault counts moves;
 #  (c) a baseline from another run mode is refused (exit 2, no table);
 #  (d) corrupt baselines are rejected with the file, line and reason (exit 2).
 . "$(dirname "$0")/lib.sh"
@@ -48,14 +50,15 @@ else not_ok "kmemlab baseline of the clean run has the committed baseline's metr
 # ---- (b) a slower fault path is caught, and only there ----
 OUT=$T/slow CMDLINE="debug.fault_work=200" scripts/regress.sh >"$T/slow.out" 2>"$T/slow.err"
 rc=$?
-if [ "$rc" = 1 ] && tail -n 1 "$T/slow.out" | grep -q '^regress: FAIL: 1 regression, 0 missing'; then
-    ok "debug.fault_work=200: regress exits 1 with one regression"
-else not_ok "debug.fault_work=200: regress exits 1 with one regression" "exit $rc" "$(tail -n 1 "$T/slow.out")" \
+if [ "$rc" = 1 ] && tail -n 1 "$T/slow.out" | grep -q '^regress: FAIL: 3 regressions, 0 missing'; then
+    ok "debug.fault_work=200: regress exits 1 with three regressions"
+else not_ok "debug.fault_work=200: regress exits 1 with three regressions" "exit $rc" "$(tail -n 1 "$T/slow.out")" \
     "$(tail -n 3 "$T/slow.err")"; fi
-flagged=$(grep -E '\| (REGRESSION|MISSING in run|UNIT changed|improved) \|$' "$T/slow.out" | cut -d'|' -f2 | tr -d ' ')
-if [ "$flagged" = fault_simple/default/fault ]; then ok "exactly fault_simple/default/fault is flagged"; else
-    not_ok "exactly fault_simple/default/fault is flagged" "flagged: $(echo "$flagged" | tr '\n' ' ')"; fi
-for b in ipc_roundtrip null_syscall trace_overhead map_unmap; do
+flagged=$(grep -E '\| (REGRESSION|MISSING in run|UNIT changed|improved) \|$' "$T/slow.out" | cut -d'|' -f2 | tr -d ' ' | sort | tr '\n' ' ')
+want="fault_complex/pool_1g/fault fault_complex/pool_2m/fault fault_simple/default/fault "
+if [ "$flagged" = "$want" ]; then ok "exactly the three fault latencies are flagged"; else
+    not_ok "exactly the three fault latencies are flagged" "flagged: $flagged"; fi
+for b in ipc_roundtrip null_syscall trace_overhead map_unmap kmem_usage; do
     rows=$(grep -c "^| $b/" "$T/slow.out")
     okrows=$(grep -cE "^\| $b/.*\| \+0\.00 \| ok \|$" "$T/slow.out")
     if [ "$rows" -gt 0 ] && [ "$rows" = "$okrows" ]; then ok "$b: all $rows metrics unchanged (+0.00, ok)"; else

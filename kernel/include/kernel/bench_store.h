@@ -7,7 +7,7 @@
 #include <abi/syscall.h>
 #include <kernel/types.h>
 
-#define BENCH_MAX_SERIES 64
+#define BENCH_MAX_SERIES 256
 
 struct bench_series {
     struct km_bench_desc desc;

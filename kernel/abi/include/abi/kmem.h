@@ -15,17 +15,19 @@
 #define KM_KMEM_NTYPES 6
 
 /* sys_kmem_info(task, struct km_kmem_info *out): task 0 = the caller's.
- * OFFSET SIZE FIELD     MEANING
- *      0   64 pages     pages held now, by type (8 slots, NTYPES used)
- *     64   64 peak      most pages ever held, by type
- *    128    8 free_frames  frames the kernel's allocator has free
- *    136    8 reserved
+ * OFFSET SIZE FIELD         MEANING
+ *      0   64 pages         pages held now, by type (8 slots, NTYPES used)
+ *     64   64 peak          most pages ever held, by type
+ *    128    8 free_frames   frames the kernel's allocator has free
+ *    136    8 pinned_bytes  the task's kernel state outside those pages,
+ *                           never paged: its task table entry and the
+ *                           pinned part of each of its threads' TCBs
  */
 struct km_kmem_info {
     km_u64 pages[8];
     km_u64 peak[8];
     km_u64 free_frames;
-    km_u64 reserved;
+    km_u64 pinned_bytes;
 };
 KM_STATIC_ASSERT(sizeof(struct km_kmem_info) == 144, "kmem info is 144 bytes");
 
