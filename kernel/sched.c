@@ -129,7 +129,12 @@ static void switch_to(struct sched_cpu *c, struct thread *next)
         return;
     if (next != c->idle && queued(c, next))
         unlink(c, next);
-    next->ticks_left = SCHED_SLICE_TICKS;
+    /* A fresh slice only once the last one is used up: a thread that
+     * blocks and is woken (an IPC partner) goes on with what it had left,
+     * so two threads calling each other cannot keep the CPU from others
+     * of their priority. */
+    if (!next->ticks_left)
+        next->ticks_left = SCHED_SLICE_TICKS;
     sched_hot[cpu_of(c)].current = next;
     next->flags |= TF_ON_CPU;
     trace(SWITCH, next->number, next->prio);

@@ -122,10 +122,17 @@ static void user_page_fault(struct trap_frame *f, struct thread *self)
         fault_work();
     u32 access = (f->error & 0x10) ? KM_X : (f->error & 0x2) ? KM_W : KM_R;
     struct thread *pager = thread_lookup(self->pager);
-    if (pager && pager->task && pager != self &&
-        ipc_pagefault(self, pager, addr, f->rip, access) == 0)
+    if (!pager || !pager->task || pager == self) {
+        prog_fault(14, exc_names[14], f->error, f->rip, addr);
+        return;
+    }
+    i64 r = ipc_pagefault(self, pager, addr, f->rip, access);
+    if (r == 0)
         return; /* mapped (or not): the access is retried */
-    prog_fault(14, exc_names[14], f->error, f->rip, addr);
+    /* The fault IPC failed (the pager is gone, or the kernel memory for
+     * the mapping could not be had: -KM_EDEADLK, -KM_ENOMEM): an exception
+     * with the error code in bits 63..32 of MR1 (abi/l4.h). */
+    user_exception(self, 14, f->error | ((u64)-r << 32), f->rip, addr);
 }
 
 /* Interrupts and exceptions from user mode: the kernel lock is taken here

@@ -155,7 +155,10 @@ KM_STATIC_ASSERT(__builtin_offsetof(struct km_utcb, mr) == 64, "MRs at 64");
  * and a CPU exception other than a page fault sends
  *   KM_TAG(KM_LABEL_EXCEPTION, 4, 0), MR[0] = vector, MR[1] = error code,
  *   MR[2] = ip, MR[3] = address (CR2 for #PF, else the ip)
- * (a page fault whose pager is nil or gone sends the latter with vector 14);
+ * (a page fault whose pager is nil or gone, or whose fault IPC failed,
+ * sends the latter with vector 14 and the IPC's KM_E* code in bits 63..32
+ * of MR[1]: KM_EDEADLK, KM_ENOMEM when the kernel memory for the mapping
+ * could not be had from the thread's kpager, abi/kspace.h);
  * the thread is gone once the message is delivered, and the pager decides
  * what becomes of its task.  Without a pager the task is deleted. */
 #define KM_LABEL_EXIT 0xfffffffffff1ull      /* -15 in 48 bits */
