@@ -85,14 +85,14 @@ i64 kfault_raise(struct thread *self, struct thread *client, struct task *t, u64
     for (u32 i = 0; i < n; i++)
         x->fault[2 + i] = req[i];
     x->kmsg_tag = KM_TAG(KM_LABEL_KFAULT, 2 + n, 0);
-    x->kfault_task = t;
+    x->kfault_task = task_id(t);
     x->kfault_got = 0;
     self->flags |= TF_KMSG | TF_KFAULT_IPC;
     trace(KFAULT, req[0], n);
     km_tid to = thread_id(kp);
     i64 r = ipc(self, to, to, 0, x->kmsg_tag);
     self->flags &= ~(TF_KMSG | TF_KFAULT_IPC);
-    x->kfault_task = NULL;
+    x->kfault_task = 0;
     trace(KFAULT_DONE, req[0], r < 0 ? r : (i64)x->kfault_got);
     if (r < 0)
         return r;
@@ -102,7 +102,7 @@ i64 kfault_raise(struct thread *self, struct thread *client, struct task *t, u64
 void kfault_accept(struct thread *kpager, struct thread *self, u64 word0, u64 word1)
 {
     struct thread_ext *x = self->ext;
-    struct task *t = x->kfault_task;
+    struct task *t = task_lookup(x->kfault_task); /* gone meanwhile: nothing */
     u64 ksaddr = word0 & ~0xfffull;
     u64 va = KM_FPAGE_BASE(word1);
     if (!t || !kpager->task || KM_FPAGE_LOG2(word1) != 12 || (word0 & KM_ITEM_GRANT) ||

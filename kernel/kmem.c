@@ -16,6 +16,13 @@
 
 struct kmem_account kmem_kernel_account;
 struct kmem_op *kmem_op;
+u64 kmem_lent_frames;
+bool kmem_ever_lent;
+
+/* An orphan's loan record (see kmem_orphan): lender = these | next orphan. */
+#define LEND_ORPHAN (1ull << 63)
+#define LEND_FREE (1ull << 62) /* the frame was the kernel's: freed after */
+#define LEND_NEXT 0x000ffffffffff000ull
 static u64 pool_used; /* pages taken from the pool (its size: opt.kmem_pool) */
 
 static struct kmem_account *account_of(struct task *t)
@@ -63,6 +70,7 @@ static void give_back(u64 phys)
     u64 lender = l->lender;
     memset(phys_to_virt(phys), 0, PAGE_SIZE);
     l->lender = l->kobj = 0;
+    kmem_lent_frames--;
     mapdb_unlend(lender & 0xfff, lender & ~0xfffull, phys);
 }
 
@@ -87,6 +95,8 @@ int kmem_supply_add(struct task *t, u64 req, u64 phys, u32 lender_task, u64 lend
         return -KM_ENOMEM;
     struct frame_lend *l = frame_lend(phys);
     l->lender = lender_va | lender_task;
+    kmem_lent_frames++;
+    kmem_ever_lent = true;
     l->kobj = KM_KREQ_ADDR(req) | t->number;
     t->supply[t->nsupply++] = (struct kmem_supply){req, phys};
     charge(t, (enum kmem_type)KM_KREQ_TYPE(req), 1);
@@ -157,7 +167,9 @@ u64 kmem_pages_alloc(struct task *t, enum kmem_type type, u32 n)
 void kmem_pages_free(struct task *t, enum kmem_type type, u64 phys, u32 n)
 {
     charge(t, type, -(i64)n);
-    if (n == 1 && lent(phys))
+    if (n == 1 && (frame_lend(phys)->lender & LEND_ORPHAN))
+        frame_lend(phys)->kobj = 0; /* its lender is gone: kmem_reclaim_orphans ends it */
+    else if (n == 1 && lent(phys))
         give_back(phys);
     else
         pool_free(phys, n);
@@ -167,40 +179,91 @@ void kmem_page_free(struct task *t, enum kmem_type type, u64 phys) { kmem_pages_
 
 /* ---- revocation --------------------------------------------------------- */
 
-void kmem_reclaim(u64 phys)
+/* Orphans: lent frames whose lender's mapping went (unmapped by an
+ * ancestor, its task deleted) while the kernel used them.  The kernel lets
+ * go of them after the operation that found them, never inside a walk of
+ * the mapping database or of page tables: the letting go itself removes
+ * mappings, and may find more orphans, so they are chained (through the
+ * loan record's lender: ORPHAN | FREE | next orphan) and handled in a loop, which
+ * bounds the kernel stack whatever chain of loans user level builds. */
+u64 kmem_orphans;       /* first orphan's frame, 0 = none */
+static u32 depth;      /* letting go in progress: orphans wait */
+
+/* Stops the kernel's use of lent frame phys (its loan record says what it
+ * holds): its content goes in its safe external form, vacant (see
+ * abi/kspace.h): the mappings it describes go, a state t could reach by
+ * unmapping them. */
+static void let_go(u64 phys)
 {
-    u64 t0 = rdtsc();
     struct frame_lend *l = frame_lend(phys);
     u64 kobj = l->kobj;
     struct task *t = task_by_number((u32)(kobj & 0xfff));
     u64 ksaddr = kobj & ~0xfffull;
-    struct kmem_supply *s = NULL;
-    for (u32 i = 0; t && i < t->nsupply; i++)
-        if (t->supply[i].phys == phys)
-            s = &t->supply[i];
-    if (s) {
-        supply_remove(t, s, true); /* supplied, not used yet */
-    } else if (t) {
-        /* The content's safe form is vacant: the mappings the page
-         * describes go (a state t could make by unmapping them), then the
-         * kernel lets go of the page. */
-        int type = km_ks_type(ksaddr);
-        u64 va, end;
-        bool done;
-        if (type == KMEM_MAPNODE) {
-            done = mapdb_reclaim_node_page(t, phys);
-        } else {
-            done = mmu_kobj_region(ksaddr, &va, &end);
-            if (done) {
-                mapdb_drop_region(t, va, end);
-                done = mmu_detach(t, ksaddr, phys);
-            }
+    if (!t || !kobj)
+        return; /* the object is gone already */
+    for (u32 i = 0; i < t->nsupply; i++)
+        if (t->supply[i].phys == phys) {
+            supply_remove(t, &t->supply[i], true); /* supplied, not used yet */
+            return;
         }
-        if (!done)
-            panic("kmem_reclaim: task %u holds no %lx at kspace %lx", t->number, phys, ksaddr);
-        charge(t, (enum kmem_type)type, -1);
+    int type = km_ks_type(ksaddr);
+    u64 va, end;
+    bool done;
+    depth++;
+    if (type == KMEM_MAPNODE) {
+        done = mapdb_reclaim_node_page(t, phys);
+    } else {
+        done = mmu_kobj_region(ksaddr, &va, &end);
+        if (done) {
+            mapdb_drop_region(t, va, end);
+            done = mmu_detach(t, ksaddr, phys);
+        }
     }
+    depth--;
+    if (!done)
+        panic("kmem: task %u holds no %lx at kspace %lx", t->number, phys, ksaddr);
+    charge(t, (enum kmem_type)type, -1);
+}
+
+static void exported(u64 phys, u64 t0)
+{
+    struct frame_lend *l = frame_lend(phys);
+    u64 kobj = l->kobj;
     memset(phys_to_virt(phys), 0, PAGE_SIZE);
     l->lender = l->kobj = 0;
+    kmem_lent_frames--;
     trace(KPAGE_EXPORT, kobj, rdtsc() - t0);
+}
+
+void kmem_reclaim(u64 phys)
+{
+    u64 t0 = rdtsc();
+    let_go(phys);
+    exported(phys, t0);
+    kmem_reclaim_orphans_slow();
+}
+
+void kmem_orphan(u64 phys, bool free_frame)
+{
+    frame_lend(phys)->lender = kmem_orphans | LEND_ORPHAN | (free_frame ? LEND_FREE : 0);
+    kmem_orphans = phys;
+}
+
+void kmem_reclaim_orphans_slow(void)
+{
+    if (depth)
+        return;
+    depth++;
+    while (kmem_orphans) {
+        u64 t0 = rdtsc(), phys = kmem_orphans;
+        u64 link = frame_lend(phys)->lender;
+        kmem_orphans = link & LEND_NEXT;
+        depth--; /* let_go counts itself */
+        let_go(phys);
+        depth++;
+        exported(phys, t0);
+        if (link & LEND_FREE)
+            frame_free(phys);
+    }
+    depth--;
 }

@@ -280,16 +280,24 @@ static void slot_of(struct mnode *n, struct mmu_slot *s)
         panic("mapdb: node %p is not in its slot", (void *)n);
 }
 
-static void unlend(struct mnode *n, struct mmu_slot *s);
+/* Makes the PTE of n (slot s) give n's rights to frame phys, unless the
+ * frame is lent to the kernel or n is the lender: then it stays suspended
+ * (the frame kept in it, no access; mapdb_soft_fault gives access back
+ * once the frame has come back). */
+static void set_pte(struct mnode *n, struct mmu_slot *s, u64 phys)
+{
+    if (node_lent(n) || (kmem_lent_frames && frame_lend(phys)->lender))
+        mmu_suspend(node_task(n), node_va(n), s);
+    else
+        mmu_set(node_task(n), node_va(n), s, phys, node_rights(n));
+}
 
 static void set_rights(struct mnode *n, u32 rights)
 {
     struct mmu_slot s;
     slot_of(n, &s);
-    if (node_lent(n))
-        unlend(n, &s); /* fewer rights for a lent page: it comes back first */
-    n->word = (n->word & ~MN_RIGHTS) | rights;
-    mmu_set(node_task(n), node_va(n), &s, mmu_phys(&s), rights);
+    n->word = (n->word & ~MN_RIGHTS) | rights; /* a lent page comes back with these */
+    set_pte(n, &s, mmu_phys(&s));
 }
 
 /* Unmaps n's page and frees n, which has left its tree (no children). */
@@ -298,13 +306,18 @@ static void drop_mapping(struct mnode *n)
     struct mmu_slot s;
     slot_of(n, &s);
     u64 phys = mmu_phys(&s);
-    if (node_lent(n))
-        kmem_reclaim(phys); /* the kernel lets go of the frame first */
+    bool owned = n->word & MN_KERNEL_OWNED, lent = node_lent(n);
     *s.node = NULL;
     mmu_clear(node_task(n), node_va(n), &s); /* TLBs flushed: the frame is unreachable */
-    if (n->word & MN_KERNEL_OWNED)
-        frame_free(phys);
     node_free(n);
+    if (lent) {
+        /* The lender goes while the kernel uses the frame: the kernel lets
+         * go of it after this operation's walks (kmem_orphan), and frees
+         * it then if it was the kernel's. */
+        kmem_orphan(phys, owned);
+    } else if (owned) {
+        frame_free(phys);
+    }
 }
 
 /* Removes every mapping derived from x (not x), children before parents;
@@ -474,9 +487,9 @@ static void grow_rights(struct mnode *dn, u32 given)
         set_rights(dn, r);
 }
 
-/* Grant: nn (in `to`, at dva) takes sn's place in the tree; sn goes. */
-static void move_node(struct mnode *sn, struct mmu_slot *ss, struct mnode *nn, struct task *to,
-                      u64 dva, struct mmu_slot *ds, u32 given)
+/* Grant: nn (a node of the receiver, at dva) takes sn's place in the tree; sn goes. */
+static void move_node(struct mnode *sn, struct mmu_slot *ss, struct mnode *nn, u64 dva,
+                      struct mmu_slot *ds, u32 given)
 {
     u64 phys = mmu_phys(ss);
     u32 lost = node_rights(sn) & ~given;
@@ -488,7 +501,7 @@ static void move_node(struct mnode *sn, struct mmu_slot *ss, struct mnode *nn, s
     mmu_clear(node_task(sn), node_va(sn), ss);
     node_free(sn);
     *ds->node = nn;
-    mmu_set(to, dva, ds, phys, given);
+    set_pte(nn, ds, phys);
 }
 
 /* Whether page va of t, which has no node, is one of sigma0's to make. */
@@ -512,7 +525,8 @@ static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mm
             return r == -KM_EBUSY ? 0 : r;
         sn = *ss->node;
     }
-    u32 given = sn && !node_lent(sn) ? rights & node_rights(sn) : 0;
+    /* A mapping without access (lent, or a frame lent elsewhere) is not sent. */
+    u32 given = sn && !node_lent(sn) && (!kmem_ever_lent || mmu_present(ss)) ? rights & node_rights(sn) : 0;
     if (!(given & KM_R))
         return 0;
     if (from == to && sva == dva)
@@ -541,12 +555,12 @@ static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mm
     if (dn) /* a different mapping (not sn's ancestor): it goes */
         remove_tree(dn);
     if (grant) {
-        move_node(sn, ss, nn, to, dva, &ds, given);
+        move_node(sn, ss, nn, dva, &ds, given);
     } else {
         nn->word = dva | given;
         link_child(sn, nn);
         *ds.node = nn;
-        mmu_set(to, dva, &ds, mmu_phys(ss), given);
+        mmu_set(to, dva, &ds, mmu_phys(ss), given); /* the source has access: the frame is not lent */
     }
     return 1;
 }
@@ -558,7 +572,7 @@ static u64 next_source(struct task *from, u64 va, u64 end)
     return (from->flags & TASK_F_SIGMA0) ? sigma0_next(from, va, n) : n;
 }
 
-i64 mapdb_transfer(struct task *from, u64 word0, u64 word1, struct task *to, u64 acceptor)
+static i64 transfer_pages(struct task *from, u64 word0, u64 word1, struct task *to, u64 acceptor)
 {
     struct xfer x;
     int err = plan(word0, word1, acceptor, &x);
@@ -590,7 +604,16 @@ i64 mapdb_transfer(struct task *from, u64 word0, u64 word1, struct task *to, u64
     return pages;
 }
 
+i64 mapdb_transfer(struct task *from, u64 word0, u64 word1, struct task *to, u64 acceptor)
+{
+    i64 r = transfer_pages(from, word0, word1, to, acceptor);
+    kmem_reclaim_orphans(); /* mappings replaced may have been lenders */
+    return r;
+}
+
 /* ---- unmap, destroy, lookup -------------------------------------------- */
+
+static void unlend(struct mnode *n, struct mmu_slot *s);
 
 static u64 revoke(struct mnode *x, u32 rights, bool self)
 {
@@ -623,6 +646,7 @@ i64 mapdb_unmap(struct task *t, u64 fpage, bool self)
     struct mmu_slot s;
     for (u64 va = mmu_next_node(t, base, end); rights && va < end; va = mmu_next_node(t, va + PAGE_SIZE, end))
         count += (i64)revoke(node_at(t, va, &s), rights, self);
+    kmem_reclaim_orphans();
     return count;
 }
 
@@ -638,6 +662,7 @@ void mapdb_task_destroy(struct task *t)
     for (u64 va = mmu_next_node(t, 0, USER_TOP); va < USER_TOP;
          va = mmu_next_node(t, va + PAGE_SIZE, USER_TOP))
         remove_tree(node_at(t, va, &s));
+    kmem_reclaim_orphans(); /* t lent pages: the kernel lets go of them now */
     for (int i = 0; i < SIGMA0_RANGES; i++)
         if (sigma0[i].t == t)
             sigma0[i].t = NULL;
@@ -658,7 +683,7 @@ bool mapdb_lookup(struct task *t, u64 va, u64 *phys, u32 *rights)
     struct mmu_slot s;
     va = ALIGN_DOWN(va, PAGE_SIZE);
     struct mnode *n = va < USER_TOP ? node_at(t, va, &s) : NULL;
-    if (!n || node_lent(n))
+    if (!n || !mmu_present(&s))
         return false;
     *phys = mmu_phys(&s);
     *rights = node_rights(n);
@@ -674,7 +699,25 @@ static void unlend(struct mnode *n, struct mmu_slot *s)
     u64 phys = mmu_phys(s);
     kmem_reclaim(phys);
     n->word &= ~MN_LENT;
-    mmu_set(node_task(n), node_va(n), s, phys, node_rights(n));
+    set_pte(n, s, phys);
+}
+
+/* Takes access to n's frame away from every other mapping of it: the
+ * tree's (a frame has one tree), its ancestors' included, so that no user
+ * thread can read or write a page the kernel uses.  They get it back on
+ * their next touch once the frame is back (mapdb_soft_fault). */
+static void suspend_others(struct mnode *n)
+{
+    struct mnode *root = n;
+    while (root->parent)
+        root = root->parent;
+    for (struct mnode *m = root; m; m = next_below(m, root)) {
+        struct mmu_slot s;
+        if (m == n)
+            continue;
+        slot_of(m, &s);
+        mmu_suspend(node_task(m), node_va(m), &s);
+    }
 }
 
 bool mapdb_has_free_node(struct task *t)
@@ -687,12 +730,13 @@ int mapdb_lend(struct task *t, u64 va, u64 *phys)
 {
     struct mmu_slot s;
     struct mnode *n = va < USER_TOP && !reserved(va) ? node_at(t, va, &s) : NULL;
-    if (!n || node_lent(n) || (node_rights(n) & (KM_R | KM_W)) != (KM_R | KM_W))
-        return -KM_EINVAL;
-    remove_descendants(n); /* nobody else reaches the frame through this mapping */
+    if (!n || !mmu_present(&s) || (node_rights(n) & (KM_R | KM_W)) != (KM_R | KM_W))
+        return -KM_EINVAL; /* also: lent, or another mapping of the frame is */
+    remove_descendants(n); /* nobody reaches the frame through this mapping... */
     *phys = mmu_phys(&s);
     n->word |= MN_LENT;
     mmu_suspend(t, va, &s);
+    suspend_others(n); /* ...nor through any other */
     return 0;
 }
 
@@ -704,7 +748,18 @@ void mapdb_unlend(u32 task_number, u64 va, u64 phys)
     if (!n || !node_lent(n) || mmu_phys(&s) != phys)
         panic("mapdb_unlend: no lent mapping of %lx at task %u page %lx", phys, task_number, va);
     n->word &= ~MN_LENT;
-    mmu_set(t, va, &s, phys, node_rights(n));
+    set_pte(n, &s, phys);
+}
+
+bool mapdb_soft_fault_slow(struct task *t, u64 va)
+{
+    struct mmu_slot s;
+    va = ALIGN_DOWN(va, PAGE_SIZE);
+    struct mnode *n = va < USER_TOP && !reserved(va) ? node_at(t, va, &s) : NULL;
+    if (!n || mmu_present(&s) || node_lent(n) || frame_lend(mmu_phys(&s))->lender)
+        return false;
+    mmu_set(t, va, &s, mmu_phys(&s), node_rights(n));
+    return true;
 }
 
 void mapdb_drop_region(struct task *t, u64 va, u64 end)
@@ -741,9 +796,11 @@ static const char *check_node(struct task *t, u64 va, struct mmu_slot *s, struct
     u32 r = node_rights(n);
     if (node_task(n) != t || node_va(n) != va)
         return "node in a slot that is not its own";
-    if (node_lent(n) ? mmu_present(s) || n->child
-                     : !mmu_present(s) || (mmu_rights(s) & KM_W) != (r & KM_W) || (r & ~mmu_rights(s)))
+    if (node_lent(n) ? mmu_present(s) || n->child || !frame_lend(mmu_phys(s))->lender
+                     : mmu_present(s) && ((mmu_rights(s) & KM_W) != (r & KM_W) || (r & ~mmu_rights(s))))
         return "PTE does not match the node";
+    if (!node_lent(n) && mmu_present(s) && frame_lend(mmu_phys(s))->lender)
+        return "a frame lent to the kernel is accessible to user level";
     if (!(r & KM_R) || (n->word & ~(MN_VA | MN_RIGHTS | MN_KERNEL_OWNED | MN_LENT)))
         return "node without R, or with stray bits";
     if (n->parent) {

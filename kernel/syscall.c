@@ -54,7 +54,8 @@ static bool user_ready_pages(struct thread *self, u64 uva, u64 len, bool write)
 {
     struct task *t = self->task;
     for (u64 p = ALIGN_DOWN(uva, PAGE_SIZE); p < uva + len; p += PAGE_SIZE) {
-        if (aspace_user_ok(&t->as, p, 1, write))
+        if (aspace_user_ok(&t->as, p, 1, write) ||
+            (mapdb_soft_fault(t, p) && aspace_user_ok(&t->as, p, 1, write)))
             continue;
         /* Ask once: a pager that does not map it means a bad pointer. */
         struct thread *pager = thread_lookup(self->pager);

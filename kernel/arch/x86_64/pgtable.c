@@ -382,8 +382,10 @@ bool mmu_detach(struct task *t, u64 ksaddr, u64 phys)
     }
     if ((*e & PTE_ADDR) != phys)
         return false;
-    free_below(t, phys, shift - 9);
+    /* Unlinked and flushed from every CPU first: only then may the tables
+     * below go back (to a kpager, who may write them at once). */
     *e = 0;
     arch_tlb_shootdown(&t->as, va, (1ull << shift) >> 12);
+    free_below(t, phys, shift - 9);
     return true;
 }

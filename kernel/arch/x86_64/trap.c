@@ -10,6 +10,7 @@
 #include <arch/trap.h>
 #include <kernel/printk.h>
 #include <kernel/ipc.h>
+#include <kernel/mapdb.h>
 #include <kernel/klock.h>
 #include <kernel/options.h>
 #include <kernel/prog.h>
@@ -121,6 +122,8 @@ static void user_page_fault(struct trap_frame *f, struct thread *self)
     if (opt.fault_work)
         fault_work();
     u32 access = (f->error & 0x10) ? KM_X : (f->error & 0x2) ? KM_W : KM_R;
+    if (!(f->error & 1) && mapdb_soft_fault(self->task, addr))
+        return; /* its frame was lent to the kernel and is back */
     struct thread *pager = thread_lookup(self->pager);
     if (!pager || !pager->task || pager == self) {
         prog_fault(14, exc_names[14], f->error, f->rip, addr);

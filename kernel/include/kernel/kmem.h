@@ -55,6 +55,12 @@ struct kmem_op {
 };
 extern struct kmem_op *kmem_op;
 
+/* Frames lent to the kernel now (0 always with kmem=pool): paths that
+ * must keep user level away from lent frames look only when it is not 0. */
+extern u64 kmem_lent_frames;
+/* A frame was ever lent (so mappings may have lost access meanwhile). */
+extern bool kmem_ever_lent;
+
 /* A zeroed 4 KiB page for t's metadata of the given type and kspace
  * address, charged to t; its physical address, or 0 when memory is short
  * (or, in a kmem_op for t, not supplied). */
@@ -80,6 +86,22 @@ void kmem_supply_release(struct task *t);
  * using it first (its content exported: see abi/kspace.h), then zeroes it;
  * the caller gives the lender its access back. */
 void kmem_reclaim(u64 phys);
+
+/* Lent frame phys lost its lender's mapping while the kernel used it (an
+ * ancestor unmapped it, the lender's task went): the kernel lets go of it
+ * at the end of the current operation (kmem_reclaim_orphans), and then
+ * frees the frame if free_frame (it was the kernel's own). */
+void kmem_orphan(u64 phys, bool free_frame);
+/* Lets go of every orphan; a no-op while a letting-go is in progress
+ * (then its caller does it).  Called at the end of each operation of the
+ * mapping database that removes mappings. */
+void kmem_reclaim_orphans_slow(void);
+static inline void kmem_reclaim_orphans(void)
+{
+    extern u64 kmem_orphans;
+    if (kmem_orphans)
+        kmem_reclaim_orphans_slow();
+}
 
 /* Pages the pool has handed out (kernel option kmem.pool caps them). */
 u64 kmem_pool_used(void);

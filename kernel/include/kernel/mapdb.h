@@ -17,6 +17,7 @@
 #ifndef KERNEL_MAPDB_H
 #define KERNEL_MAPDB_H
 
+#include <kernel/kmem.h>
 #include <kernel/types.h>
 
 struct task;
@@ -96,6 +97,13 @@ int mapdb_lend(struct task *t, u64 va, u64 *phys);
 bool mapdb_has_free_node(struct task *t);
 /* The kernel gives lent frame phys back to page va of task number n. */
 void mapdb_unlend(u32 task_number, u64 va, u64 phys);
+/* A page fault at t's va whose mapping exists but lost its access while
+ * its frame was lent to the kernel (now back): access restored, true. */
+bool mapdb_soft_fault_slow(struct task *t, u64 va);
+static inline bool mapdb_soft_fault(struct task *t, u64 va)
+{
+    return kmem_ever_lent && mapdb_soft_fault_slow(t, va); /* never, with kmem=pool */
+}
 /* Removes t's mappings in [va, end) and everything derived from them. */
 void mapdb_drop_region(struct task *t, u64 va, u64 end);
 /* Reclaims t's node page at phys: its mappings go; the page is left to the

@@ -79,7 +79,7 @@ struct thread_ext {
     km_tid recv_spec;   /* TS_SENDING: the receive phase that follows (nil: none) */
     u64 kmsg_tag;       /* TF_KMSG: tag of the kernel-made message */
     u64 fault[10];      /* TF_KMSG: its words (page fault: address, ip, access) */
-    struct task *kfault_task; /* TF_KFAULT_IPC: whose kspace the reply fills */
+    km_taskid kfault_task; /* TF_KFAULT_IPC: whose kspace the reply fills */
     u32 kfault_got;     /* TF_KFAULT_IPC: pages the reply supplied */
     u64 waiting_for;    /* TS_WAITING: what for (kernel threads) */
     /* the kernel stack fills the rest, growing down from the end */
