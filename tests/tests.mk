@@ -16,7 +16,7 @@ UNIT_KSRC := kernel/trace.c kernel/frame.c kernel/cmdline.c kernel/options.c ker
 UNIT_HSRC := tests/unit/arch/mmu_host.c
 UNIT_KOBJ := $(UNIT_KSRC:%.c=$(UNIT_B)/%.o) $(UNIT_HSRC:%.c=$(UNIT_B)/%.o) $(UNIT_B)/kstring.o \
              $(UNIT_B)/host_support.o
-UNIT_NAMES := test_trace test_cmdline test_format test_kvformat test_frame test_dump test_mapdb
+UNIT_NAMES := test_trace test_cmdline test_format test_kvformat test_frame test_dump test_mapdb test_kmem
 UNIT_TEST_BINS := $(UNIT_NAMES:%=$(UNIT_B)/%)
 
 $(UNIT_B)/%.o: %.c
@@ -39,10 +39,14 @@ $(UNIT_B)/test_%: $(UNIT_B)/tests/unit/test_%.o $(UNIT_KOBJ) $(TRACE_LIB_SAN_OBJ
 	@echo "  LD(san) $@"
 	@$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) -o $@ $^ -lcmocka -lpthread -lm
 
+# kernel/kfault.c runs in test_kmem as written (IPC and the thread table
+# are the test's stubs); other tests do not link it.
+$(UNIT_B)/test_kmem: $(UNIT_B)/kernel/kfault.o
+
 .PHONY: tests-build
 tests-build: $(UNIT_TEST_BINS) $(HOST_TEST_BINS)
 
--include $(UNIT_KOBJ:.o=.d) $(UNIT_NAMES:%=$(UNIT_B)/tests/unit/%.d)
+-include $(UNIT_KOBJ:.o=.d) $(UNIT_B)/kernel/kfault.d $(UNIT_NAMES:%=$(UNIT_B)/tests/unit/%.d)
 
 # Keep the objects make would otherwise delete as intermediates.
-.SECONDARY: $(UNIT_KOBJ) $(UNIT_NAMES:%=$(UNIT_B)/tests/unit/%.o)
+.SECONDARY: $(UNIT_KOBJ) $(UNIT_B)/kernel/kfault.o $(UNIT_NAMES:%=$(UNIT_B)/tests/unit/%.o)
