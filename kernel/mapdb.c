@@ -522,6 +522,12 @@ static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mm
     struct mnode *dn = *ds.node;
     if (mmu_present(&ds) && !dn)
         return 0;
+    /* A page lent to the kernel stays lent, as a fixed page stays: its
+     * lender takes it back with unmap.  (Replacing it here would export
+     * it under this transfer: a node page of `to` may hold nn by then,
+     * and the export may drop sn.) */
+    if (dn && node_lent(dn))
+        return 0;
     if (dn && !node_lent(dn) && mmu_phys(&ds) == mmu_phys(ss)) {
         if (!grant) {
             grow_rights(dn, given);

@@ -902,6 +902,41 @@ static void test_free_gives_back(void **state)
     check_all();
 }
 
+/* A task that is its own kpager (a thread of k serves k's other threads):
+ * its lent page holds its own mapping nodes, and then a page is mapped
+ * onto the lent page (the destination's old mapping is replaced). */
+static void test_map_onto_own_lent_node_page(void **state)
+{
+    (void)state;
+    struct task *k = new_task(), *u = new_task();
+    for (int i = 0; i < 126; i++) /* node page 0 (pool) full */
+        root(k, KV(i), RW);
+    root(u, RG(0), RW);
+    u64 mn = supply(k, k, KV(5), KM_KS_MN_OF(1));
+    op_begin(k);
+    root(k, KV(130), RW); /* its node: in the lent page */
+    kmem_op = NULL;
+    assert_int_equal(virt_to_phys(k->mapdb), mn);
+    check_all();
+    /* u maps onto k's lent page: it stays lent (a destination lent to the
+     * kernel is skipped, like a fixed page), nothing else changes */
+    assert_int_equal(mapdb_transfer(u, KM_MAPITEM(0, 0), KM_FPAGE(RG(0), 12, RW), k, KM_FPAGE(KV(5), 12, 0)), 0);
+    check_all();
+    assert_false(pte(k, KV(5), &(u64){0}));
+    assert_int_equal(held(k, KV(130), NULL), RW);
+    assert_int_equal(frame_lend(mn)->kobj, KM_KS_MN_OF(1) | k->number);
+    /* and granted onto it, from k itself */
+    assert_int_equal(mapdb_transfer(k, KM_MAPITEM(0, 1), KM_FPAGE(KV(6), 12, RW), k, KM_FPAGE(KV(5), 12, 0)), 0);
+    check_all();
+    assert_int_equal(held(k, KV(6), NULL), RW);
+    /* the kpager takes it back: the node of KV(130) goes with it */
+    assert_int_equal(mapdb_unmap(k, KM_FPAGE(KV(5), 12, KM_RWX), false), 1);
+    check_all();
+    assert_int_equal(held(k, KV(5), NULL), RW);
+    assert_int_equal(held(k, KV(130), NULL), 0);
+    assert_true(all_zero(mn));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -917,6 +952,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_revoke_from_parent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lender_destroyed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_gives_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_map_onto_own_lent_node_page, setup, teardown),
     };
     return cmocka_run_group_tests_name("kernel memory from kpagers", tests, NULL, NULL);
 }
