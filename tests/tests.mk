@@ -44,7 +44,7 @@ $(UNIT_B)/test_%: $(UNIT_B)/tests/unit/test_%.o $(UNIT_KOBJ) $(TRACE_LIB_SAN_OBJ
 $(UNIT_B)/test_kmem: $(UNIT_B)/kernel/kfault.o
 
 .PHONY: tests-build
-tests-build: $(UNIT_TEST_BINS) $(HOST_TEST_BINS)
+tests-build: $(UNIT_TEST_BINS) $(HOST_TEST_BINS) $(B)/fuzz/fuzz_kmem
 
 -include $(UNIT_KOBJ:.o=.d) $(UNIT_B)/kernel/kfault.d $(UNIT_NAMES:%=$(UNIT_B)/tests/unit/%.d)
 
