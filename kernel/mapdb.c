@@ -522,12 +522,6 @@ static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mm
     struct mnode *dn = *ds.node;
     if (mmu_present(&ds) && !dn)
         return 0;
-    /* A page lent to the kernel stays lent, as a fixed page stays: its
-     * lender takes it back with unmap.  (Replacing it here would export
-     * it under this transfer: a node page of `to` may hold nn by then,
-     * and the export may drop sn.) */
-    if (dn && node_lent(dn))
-        return 0;
     if (dn && !node_lent(dn) && mmu_phys(&ds) == mmu_phys(ss)) {
         if (!grant) {
             grow_rights(dn, given);
@@ -544,8 +538,16 @@ static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mm
     struct mnode *nn = node_alloc(to);
     if (!nn)
         return -KM_ENOMEM;
-    if (dn) /* a different mapping (not sn's ancestor): it goes */
+    if (dn) { /* a different mapping (not sn's ancestor): it goes */
+        if (node_lent(dn)) {
+            /* unless lent to the kernel: it stays, as a fixed page stays,
+             * until its lender unmaps it.  (Exporting it here could take
+             * the node page nn is in, or sn, with it.) */
+            node_free(nn);
+            return 0;
+        }
         remove_tree(dn);
+    }
     if (grant) {
         move_node(sn, ss, nn, to, dva, &ds, given);
     } else {
