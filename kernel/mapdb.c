@@ -552,8 +552,16 @@ static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mm
     struct mnode *nn = node_alloc(to);
     if (!nn)
         return -KM_ENOMEM;
-    if (dn) /* a different mapping (not sn's ancestor): it goes */
+    if (dn) { /* a different mapping (not sn's ancestor): it goes */
+        if (node_lent(dn)) {
+            /* unless lent to the kernel: it stays, as a fixed page stays,
+             * until its lender unmaps it.  (Exporting it here could take
+             * the node page nn is in, or sn, with it.) */
+            node_free(nn);
+            return 0;
+        }
         remove_tree(dn);
+    }
     if (grant) {
         move_node(sn, ss, nn, dva, &ds, given);
     } else {

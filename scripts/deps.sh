@@ -15,12 +15,13 @@ set -euo pipefail
 #   babeltrace2         reads our CTF traces (trace/ tests)
 #   libpfm4-dev         perf event names for the PMU and the Linux baseline
 #   libcmocka-dev       host unit tests
+#   clang libclang-rt-dev   the libFuzzer harness (make fuzz, tests/sh/fuzz_kmem.sh)
 #   valgrind            memory checks of host tools
 #   git                 revisions recorded with every run
 #   grub-pc-bin grub-common xorriso mtools   make iso (grub-mkrescue, BIOS)
 #   busybox-static cpio  the Linux guest's initramfs (make linux-guest)
 PACKAGES=(gcc make binutils qemu-system-x86 gnuplot-nox libsqlite3-dev sqlite3
-    babeltrace2 libpfm4-dev libcmocka-dev valgrind git
+    babeltrace2 libpfm4-dev libcmocka-dev clang libclang-rt-dev valgrind git
     grub-pc-bin grub-common xorriso mtools busybox-static cpio)
 
 check_only=0

@@ -58,8 +58,9 @@ for p in "${progs[@]}"; do
     [[ "$(basename "$p")" =~ ^[A-Za-z0-9_.-]+$ ]] || die "program name must be [A-Za-z0-9_.-]: $p"
 done
 
-tree=$(mktemp -d "${TMPDIR:-/tmp}/kmemlab-iso.XXXXXX") || die "cannot make a temporary directory"
-trap 'rm -rf "$tree"' EXIT
+work=$(mktemp -d "${TMPDIR:-/tmp}/kmemlab-iso.XXXXXX") || die "cannot make a temporary directory"
+trap 'rm -rf "$work"' EXIT
+tree=$work/tree # what goes on the image; the log stays beside it
 mkdir -p "$tree/boot/grub"
 cp "$KERNEL" "$tree/boot/kernel.bin" || die "cannot copy $KERNEL"
 for p in "${progs[@]}"; do cp "$p" "$tree/boot/" || die "cannot copy $p"; done
@@ -86,7 +87,7 @@ for p in "${progs[@]}"; do cp "$p" "$tree/boot/" || die "cannot copy $p"; done
 
 echo "$ME: $KERNEL + ${#progs[@]} programs, kernel options 'dump=com1${cmdline:+ $cmdline}'" >&2
 mkdir -p "$(dirname "$out")" || die "cannot create $(dirname "$out")"
-log=$tree/mkrescue.log
+log=$work/mkrescue.log # not in $tree: xorriso fails on a file that grows while it reads
 # Only the BIOS platform: the kernel finds ACPI tables in the BIOS area,
 # which UEFI machines (without CSM) do not provide.
 if ! grub-mkrescue -d /usr/lib/grub/i386-pc -o "$out.tmp" "$tree" >"$log" 2>&1; then

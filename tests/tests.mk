@@ -16,7 +16,7 @@ UNIT_KSRC := kernel/trace.c kernel/frame.c kernel/cmdline.c kernel/options.c ker
 UNIT_HSRC := tests/unit/arch/mmu_host.c
 UNIT_KOBJ := $(UNIT_KSRC:%.c=$(UNIT_B)/%.o) $(UNIT_HSRC:%.c=$(UNIT_B)/%.o) $(UNIT_B)/kstring.o \
              $(UNIT_B)/host_support.o
-UNIT_NAMES := test_trace test_cmdline test_format test_kvformat test_frame test_dump test_mapdb
+UNIT_NAMES := test_trace test_cmdline test_format test_kvformat test_frame test_dump test_mapdb test_kmem
 UNIT_TEST_BINS := $(UNIT_NAMES:%=$(UNIT_B)/%)
 
 $(UNIT_B)/%.o: %.c
@@ -39,10 +39,52 @@ $(UNIT_B)/test_%: $(UNIT_B)/tests/unit/test_%.o $(UNIT_KOBJ) $(TRACE_LIB_SAN_OBJ
 	@echo "  LD(san) $@"
 	@$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) -o $@ $^ -lcmocka -lpthread -lm
 
-.PHONY: tests-build
-tests-build: $(UNIT_TEST_BINS) $(HOST_TEST_BINS)
+# kernel/kfault.c runs in test_kmem as written (IPC and the thread table
+# are the test's stubs); other tests do not link it.
+$(UNIT_B)/test_kmem: $(UNIT_B)/kernel/kfault.o
 
--include $(UNIT_KOBJ:.o=.d) $(UNIT_NAMES:%=$(UNIT_B)/tests/unit/%.d)
+.PHONY: tests-build
+tests-build: $(UNIT_TEST_BINS) $(HOST_TEST_BINS) $(B)/fuzz/fuzz_kmem
+
+-include $(UNIT_KOBJ:.o=.d) $(UNIT_B)/kernel/kfault.d $(UNIT_NAMES:%=$(UNIT_B)/tests/unit/%.d)
 
 # Keep the objects make would otherwise delete as intermediates.
-.SECONDARY: $(UNIT_KOBJ) $(UNIT_NAMES:%=$(UNIT_B)/tests/unit/%.o)
+.SECONDARY: $(UNIT_KOBJ) $(UNIT_B)/kernel/kfault.o $(UNIT_NAMES:%=$(UNIT_B)/tests/unit/%.o)
+
+# ---- libFuzzer harness of the kpager path (tests/fuzz/fuzz_kmem.c) ----------
+#   make fuzz [FUZZ_TIME=300]   runs it at length; crashes land in build/fuzz/
+# make test runs it briefly (tests/sh/fuzz_kmem.sh).  Needs clang with
+# libclang-rt (scripts/deps.sh).
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 300
+FUZZ_B := $(B)/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS := -O1 -g -std=gnu11 -Wall -Wno-format $(UNIT_INC) -DCONFIG_TRACE=1 -MMD -MP \
+               $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+FUZZ_KSRC := kernel/frame.c kernel/printk.c kernel/lib/format.c kernel/options.c kernel/cmdline.c \
+             kernel/trace.c kernel/kmem.c kernel/mapdb.c kernel/kfault.c kernel/arch/x86_64/pgtable.c \
+             tests/unit/arch/mmu_host.c tests/fuzz/fuzz_kmem.c
+FUZZ_OBJ := $(FUZZ_KSRC:%.c=$(FUZZ_B)/%.o) $(FUZZ_B)/kstring.o
+
+$(FUZZ_B)/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC(fuzz) $<"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_B)/kstring.o: kernel/lib/string.c
+	@mkdir -p $(@D)
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fno-builtin -Dmemcpy=kmemcpy -Dmemmove=kmemmove \
+	  -Dmemset=kmemset -Dmemcmp=kmemcmp -Dstrlen=kstrlen -Dstrnlen=kstrnlen \
+	  -Dstrcmp=kstrcmp -Dstrncmp=kstrncmp -Dstrlcpy=kstrlcpy -c $< -o $@
+
+$(FUZZ_B)/fuzz_kmem: $(FUZZ_OBJ)
+	@echo "  LD(fuzz) $@"
+	@$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^
+
+.PHONY: fuzz fuzz-build
+fuzz-build: $(FUZZ_B)/fuzz_kmem
+fuzz: deps $(FUZZ_B)/fuzz_kmem
+	@mkdir -p $(FUZZ_B)/corpus
+	@cd $(FUZZ_B) && ./fuzz_kmem -max_total_time=$(FUZZ_TIME) -max_len=512 -print_final_stats=1 corpus
+
+-include $(FUZZ_OBJ:.o=.d)
