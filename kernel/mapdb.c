@@ -804,7 +804,7 @@ static const char *check_node(struct task *t, u64 va, struct mmu_slot *s, struct
     u32 r = node_rights(n);
     if (node_task(n) != t || node_va(n) != va)
         return "node in a slot that is not its own";
-    if (node_lent(n) ? mmu_present(s) || n->child || !frame_lend(mmu_phys(s))->lender
+    if (node_lent(n) ? mmu_present(s) || n->child
                      : mmu_present(s) && ((mmu_rights(s) & KM_W) != (r & KM_W) || (r & ~mmu_rights(s))))
         return "PTE does not match the node";
     if (!node_lent(n) && mmu_present(s) && frame_lend(mmu_phys(s))->lender)

@@ -82,6 +82,11 @@ static struct thread_ext exts[NT + 1];
 static struct kmem_op op;
 
 struct task *task_by_number(u32 n) { return n >= 1 && n <= NT && tasks[n - 1].number ? &tasks[n - 1] : NULL; }
+struct task *task_lookup(km_taskid id)
+{
+    struct task *t = task_by_number(KM_ID_NUMBER(id));
+    return t && t->version == KM_ID_VERSION(id) ? t : NULL;
+}
 
 static const u8 *in;
 static size_t left;

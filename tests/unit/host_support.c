@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "host_support.h"
+#include <kernel/task.h>
 
 u64 host_fake_tsc;
 __thread int host_irq_disabled;
@@ -53,4 +54,11 @@ __attribute__((weak)) struct task *task_by_number(u32 n)
 {
     (void)n;
     return NULL;
+}
+
+/* task_lookup over the test's task table (kernel/task.c is not linked). */
+__attribute__((weak)) struct task *task_lookup(km_taskid id)
+{
+    struct task *t = task_by_number(KM_ID_NUMBER(id));
+    return t && t->version == KM_ID_VERSION(id) && !(t->flags & TASK_F_DYING) ? t : NULL;
 }

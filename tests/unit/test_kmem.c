@@ -294,10 +294,11 @@ static void test_lend(void **state)
     assert_int_equal(mapdb_lend(k, KV(9), &phys), -KM_EINVAL);
     assert_int_equal(mmu_unmap_fixed(k, KV(9)), fx);
     frame_free(fx);
-    /* a derived RW mapping can be lent; its parent keeps its access */
+    /* a derived RW mapping can be lent; then no other mapping of the frame
+     * has access, its parent's included (the frame holds kernel data) */
     assert_int_equal(mapdb_lend(b, KV(5), &phys), 0);
     assert_int_equal(phys, other);
-    assert_int_equal(held(k, KV(5), NULL), RW);
+    assert_int_equal(held(k, KV(5), NULL), 0);
     check_all();
 
     /* a lent page is not mapped or granted onward */
@@ -834,6 +835,10 @@ static void test_revoke_from_parent(void **state)
     assert_int_equal(held(t, FAR, NULL), RW);
     assert_true(all_zero(f));
     assert_int_equal(frame_lend(f)->kobj, 0);
+    /* the parent lost access while the frame was lent; it is back on its
+     * next touch */
+    assert_int_equal(held(p, KV(0), NULL), 0);
+    assert_true(mapdb_soft_fault_slow(p, KV(0)));
     assert_int_equal(held(p, KV(0), NULL), RW);
 }
 
