@@ -14,10 +14,9 @@
  * the lent frames the kernel holds); a page that comes back to the kpager
  * is all zero; no task reaches a frame the kernel holds as a lent page.
  *
- * The items handed to kfault_accept name only pages no other task maps
- * (the kernel's lend takes away derived mappings, not the ancestors' or
- * their other children's: see the report of this harness); build with
- * -DFUZZ_SHARED to lend any page, which then trips the last check.
+ * The items handed to kfault_accept may name any page, shared ones too (a
+ * lend takes access away from every mapping of the frame); build with
+ * -DFUZZ_EXCLUSIVE to lend only pages no other task maps.
  *
  * Build: make fuzz (FUZZ_TIME=seconds); a brief deterministic run is part
  * of make test (tests/sh/fuzz_kmem.sh). */
@@ -260,7 +259,7 @@ i64 ipc(struct thread *self, km_tid to, km_tid from, u32 flags, u64 tag)
             w0 = word();
             w1 = word();
         }
-#ifndef FUZZ_SHARED
+#ifdef FUZZ_EXCLUSIVE
         u64 ph;
         u32 rights;
         if (mapdb_lookup(kp->task, KM_FPAGE_BASE(w1), &ph, &rights) &&
