@@ -37,9 +37,9 @@ USER_LIB := $(USER_B)/libkmu.a
 
 # Benchmarks that need kernel features still in progress are built but not
 # run by make bench until they work (then they move to USER_BENCH_NAMES).
-USER_BENCH_NAMES := null_syscall trace_overhead ipc_roundtrip fault_simple map_unmap fault_complex kmem_usage
+USER_BENCH_NAMES := null_syscall trace_overhead ipc_roundtrip fault_simple map_unmap fault_complex kmem_usage kmem_revoke
 # Run a second time, with kernel option kmem=kpager (make bench, make regress).
-USER_KPAGER_BENCH_NAMES := fault_complex kmem_usage
+USER_KPAGER_BENCH_NAMES := fault_complex kmem_usage kmem_revoke
 USER_BENCH_PENDING_NAMES :=
 USER_TEST_NAMES := syscall_check smp_info user_fault_ud2 user_fault_pf spin \
 	ipc_check mem_check syscall_fuzz teardown_check sigma0_check sched_check kpager_check

@@ -145,3 +145,19 @@ unsigned kpager_lent(const struct kpager *k)
         n += k->page[i].state == KPAGE_LENT;
     return n;
 }
+
+int kpager_find(const struct kpager *k, km_taskid task, km_u64 ksaddr)
+{
+    for (unsigned i = 0; i < k->npages; i++)
+        if (k->page[i].state == KPAGE_LENT && k->page[i].task == task && k->page[i].ksaddr == ksaddr)
+            return (int)i;
+    return -1;
+}
+
+km_u64 kpager_page(const struct kpager *k, unsigned i) { return page_addr(k, i); }
+
+void kpager_returned(struct kpager *k, unsigned i)
+{
+    put_page(k, i);
+    k->revoked++;
+}

@@ -66,5 +66,12 @@ long kpager_thread_start(struct l4_thread *t, const struct l4_thread_attr *a, st
 long kpager_revoke(km_tid kp, km_taskid task, km_u64 lo, km_u64 hi);
 /* Pages of k lent now. */
 unsigned kpager_lent(const struct kpager *k);
+/* For another thread of the kpager's task while the kpager thread waits
+ * (benchmarks, tests): the pool index of the page lent for task's kspace
+ * address ksaddr (-1: none), its address, and marking it free again after
+ * that thread unmapped it (sys_unmap without KM_UNMAP_SELF). */
+int kpager_find(const struct kpager *k, km_taskid task, km_u64 ksaddr);
+km_u64 kpager_page(const struct kpager *k, unsigned i);
+void kpager_returned(struct kpager *k, unsigned i);
 
 #endif

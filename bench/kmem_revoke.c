@@ -1,0 +1,191 @@
+/* kmem_revoke: the cost of revoking one kernel page of each type from the
+ * kernel (its export) and of the client's next touch that needs it again
+ * (its restore), with kmem=kpager.
+ *
+ * A client task touches one page in a fresh 1 GiB region; its page
+ * directory, leaf page table and node table come from a kpager of this
+ * program (one kernel page fault, all pages at once).  Then, for each type
+ * in turn, a thread of the kpager's task unmaps the page it lent for that
+ * type, timed (`export`: the system call, in which the kernel makes the
+ * page vacant: the mappings it described go, abi/kspace.h), and the
+ * client touches the page again, timed (`restore`: user page fault, the
+ * pager's answer, the kernel page fault for what is missing, the map).
+ * Order: node table (restore: the node table), leaf table (the table and
+ * its node table, which went with it), page directory (all three), node
+ * page (the mappings whose nodes it held go: the client faults them in
+ * again, its code and stack among them, so its restore is the touch plus
+ * whatever else went).  Variants nt, pt, pd, mn; metrics export, restore.
+ * With kmem=pool there is nothing to revoke: the program says so.
+ */
+#include <abi/kspace.h>
+#include <user/bench.h>
+#include <user/kpager.h>
+#include <user/l4.h>
+#include <user/stdio.h>
+#include <user/string.h>
+#include <user/tsc.h>
+
+#define ROUNDS 32
+#define WIN 0x0000400000000000ull
+#define POOL_PAGES 512
+#define CMD_TOUCH 1
+#define CMD_QUIT 2
+
+static volatile char target[4096] __attribute__((aligned(4096)));
+static char pool[POOL_PAGES][4096] __attribute__((aligned(4096)));
+static struct kpager kp;
+static struct l4_pager image;
+static km_i64 samples[4][2][ROUNDS]; /* type, export/restore, round */
+static const char *const types[4] = {"nt", "pt", "pd", "mn"};
+
+/* The client: touches the address it is sent, answers with the cycles. */
+static long client(void *arg)
+{
+    (void)arg;
+    km_tid boss = KM_NILTHREAD;
+    long r = l4_receive_any();
+    for (;;) {
+        if (r < 0)
+            return r;
+        boss = l4_sender();
+        if (l4_label() != CMD_TOUCH)
+            return 0;
+        volatile char *p = (volatile char *)(unsigned long)l4_mr(0);
+        km_u64 t0 = tsc_begin();
+        *p = 1;
+        km_u64 t1 = tsc_end();
+        l4_set_mr(0, t1 - t0);
+        r = l4_ipc(boss, boss, 0, KM_TAG(0, 1, 0));
+    }
+}
+
+static void pager(void *arg)
+{
+    (void)arg;
+    long r = l4_receive_any();
+    for (;;) {
+        if (r < 0 || !l4_is_pagefault()) {
+            r = l4_receive_any();
+            continue;
+        }
+        km_tid from = l4_sender();
+        km_u64 page = l4_mr(0) & ~0xfffull;
+        long tag;
+        if (page >= WIN && page < WIN + (1ull << 40)) {
+            l4_put_map_item(0, page, KM_FPAGE((km_u64)(unsigned long)target, 12, KM_R | KM_W));
+            tag = (long)KM_TAG(0, 0, 2);
+        } else if ((tag = l4_pager_answer(&image)) < 0) {
+            r = l4_receive_any();
+            continue;
+        }
+        r = l4_reply_and_wait(from, (km_u64)tag);
+    }
+}
+
+static long touch(km_tid c, km_u64 addr, km_i64 *cycles)
+{
+    l4_set_mr(0, addr);
+    long r = l4_call(c, KM_TAG(CMD_TOUCH, 1, 0));
+    *cycles = (km_i64)l4_mr(0);
+    return r;
+}
+
+/* The page lent for the client's node page with the highest kspace
+ * address (the one new nodes come from), or -1. */
+static int newest_node_page(km_taskid task)
+{
+    int best = -1;
+    for (unsigned i = 0; i < kp.npages; i++)
+        if (kp.page[i].state == KPAGE_LENT && kp.page[i].task == task &&
+            km_ks_type(kp.page[i].ksaddr) == KM_KMEM_MAPNODE &&
+            (best < 0 || kp.page[i].ksaddr > kp.page[best].ksaddr))
+            best = (int)i;
+    return best;
+}
+
+/* Export (timed unmap) of the page lent for ksaddr (idx < 0: find it). */
+static long export_page(km_taskid task, km_u64 ksaddr, int idx, km_i64 *cycles)
+{
+    if (idx < 0)
+        idx = kpager_find(&kp, task, ksaddr);
+    if (idx < 0)
+        return -KM_ESRCH;
+    km_u64 page = kpager_page(&kp, (unsigned)idx);
+    km_u64 t0 = tsc_begin();
+    long r = sys_unmap(KM_FPAGE(page, 12, KM_RWX), 0);
+    km_u64 t1 = tsc_end();
+    if (r < 0)
+        return r;
+    kpager_returned(&kp, (unsigned)idx);
+    *cycles = (km_i64)(t1 - t0);
+    return 0;
+}
+
+static long round_of(km_tid c, km_taskid task, int i)
+{
+    km_u64 va = WIN + ((km_u64)i << 30);
+    km_i64 cyc;
+    long r = touch(c, va, &cyc); /* the region's tables come */
+    const km_u64 ks[3] = {KM_KS_NT_OF(va), KM_KS_PT_OF(va), KM_KS_PD_OF(va)};
+    for (int t = 0; r == 0 && t < 4; t++) {
+        r = t < 3 ? export_page(task, ks[t], -1, &samples[t][0][i])
+                  : export_page(task, 0, newest_node_page(task), &samples[t][0][i]);
+        if (r == 0)
+            r = touch(c, va, &samples[t][1][i]);
+    }
+    return r;
+}
+
+int main(void)
+{
+    struct km_sysinfo si;
+    struct l4_thread pager_thr, kp_thr;
+    static struct l4_task task;
+    km_tid me = sys_myself();
+    if ((long)me < 0 || sys_sysinfo(&si) < 0)
+        return 1;
+    kpager_init(&kp, pool, POOL_PAGES, KM_KFAULT_MAX, 0);
+    l4_pager_init(&image, KM_ANYTHREAD, KM_RWX);
+    target[0] = 0;
+    km_i64 ovh = bench_empty_overhead();
+    struct l4_thread_attr a = L4_THREAD_ATTR_INIT;
+    a.cpu = si.cpu;
+    long r = l4_thread_start(&pager_thr, &a, pager, 0);
+    if (r == 0)
+        r = kpager_thread_start(&kp_thr, &a, &kp);
+    a.pager = pager_thr.tid;
+    if (r == 0)
+        r = l4_task_start(&task, &a, me, client, 0);
+    if (r == 0)
+        r = sys_thread_control(task.main.tid, KM_TCTL_SET_KPAGER, kp_thr.tid);
+    if (r < 0) {
+        printf("kmem_revoke: setup: %s\n", sys_errname(r));
+        return 1;
+    }
+    int errors = bench_mark(BENCH_MARK_BEGIN, 1) < 0;
+    km_i64 warm;
+    r = touch(task.main.tid, WIN + ((km_u64)(ROUNDS + 1) << 30), &warm); /* code, stack, node page */
+    for (int i = 0; r == 0 && i < ROUNDS; i++)
+        r = round_of(task.main.tid, task.id, i);
+    l4_set_mr(0, 0);
+    l4_send(task.main.tid, KM_TAG(CMD_QUIT, 0, 0));
+    l4_receive(task.main.tid);
+    l4_task_delete(&task);
+    if (r == -KM_ESRCH && kp.kfaults == 0) {
+        printf("kmem_revoke: kmem=pool: no page is lent, nothing to revoke\n");
+    } else if (r < 0) {
+        printf("kmem_revoke: %s\n", sys_errname(r));
+        errors++;
+    } else {
+        struct km_bench_desc d;
+        for (int t = 0; t < 4; t++) {
+            bench_desc(&d, "kmem_revoke", types[t], "export", "cycles", ovh);
+            errors += bench_finish(&d, samples[t][0], ROUNDS) < 0;
+            bench_desc(&d, "kmem_revoke", types[t], "restore", "cycles", ovh);
+            errors += bench_finish(&d, samples[t][1], ROUNDS) < 0;
+        }
+    }
+    errors += bench_mark(BENCH_MARK_END, 1) < 0;
+    kpager_revoke(kp_thr.tid, 0, 0, KM_KS_END);
+    return errors != 0;
+}
