@@ -52,7 +52,11 @@ run_one() {
         echo "bench: import failed; the dump stays in $out" >&2
         exit 1
     }
-    "$KMEMLAB" report "$id" >/dev/null || { echo "bench: report of run $id failed" >&2; exit 1; }
+    local baseline=results/baseline/icount.txt
+    [ "$kmem" = pool ] || baseline=results/baseline/icount-$kmem.txt
+    [ -f "$baseline" ] || baseline=none
+    "$KMEMLAB" report "$id" --baseline "$baseline" >/dev/null ||
+        { echo "bench: report of run $id failed" >&2; exit 1; }
     echo "    run $id: results/$id/report.md"
     ids+=("$id")
 }
