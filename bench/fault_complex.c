@@ -57,7 +57,7 @@ static char pool_cold[POOL_PAGES][4096] __attribute__((aligned(4096)));
 static char pool_batched[POOL_PAGES][4096] __attribute__((aligned(4096)));
 static struct kpager kp_cold, kp_batched;
 static km_i64 kfault_samples[SAMPLES];
-static struct l4_pager image;
+static struct l4_window_pager pager;
 
 /* Read by the client (it runs in its own task, on this program's pages). */
 static volatile const struct variant *cur;
@@ -86,29 +86,11 @@ static long client(void *arg)
     return 0;
 }
 
-/* Faults in [WIN_2M, WIN_END) get the one target page; the rest are the
- * program's own pages (code, data, stacks) at the same address. */
-static void pager(void *arg)
+/* Faults in [WIN_2M, WIN_END) get the one target page. */
+static km_u64 target_page(km_u64 addr, void *arg)
 {
-    (void)arg;
-    long r = l4_receive_any();
-    for (;;) {
-        if (r < 0 || !l4_is_pagefault()) {
-            r = l4_receive_any();
-            continue;
-        }
-        km_tid from = l4_sender();
-        km_u64 page = l4_mr(0) & ~0xfffull;
-        long tag;
-        if (page >= WIN_2M && page < WIN_END) {
-            l4_put_map_item(0, page, KM_FPAGE((km_u64)(unsigned long)target, 12, KM_R | KM_W));
-            tag = (long)KM_TAG(0, 0, 2);
-        } else if ((tag = l4_pager_answer(&image)) < 0) {
-            r = l4_receive_any(); /* not ours: the client stays blocked */
-            continue;
-        }
-        r = l4_reply_and_wait(from, (km_u64)tag);
-    }
+    (void)addr, (void)arg;
+    return (km_u64)(unsigned long)target;
 }
 
 /* One variant: a fresh client task, SAMPLES faults; 1 when the kpager
@@ -162,12 +144,12 @@ int main(void)
     km_i64 ovh = bench_empty_overhead();
     kpager_init(&kp_cold, pool_cold, POOL_PAGES, 1, 0);
     kpager_init(&kp_batched, pool_batched, POOL_PAGES, KM_KFAULT_MAX, KPAGER_MAX_RESERVE);
-    l4_pager_init(&image, KM_ANYTHREAD, KM_RWX);
+    l4_window_pager_init(&pager, WIN_2M, WIN_END, target_page, 0);
     target[0] = 0;
 
     struct l4_thread_attr a = L4_THREAD_ATTR_INIT;
     a.cpu = si.cpu;
-    long r = l4_thread_start(&pager_thr, &a, pager, 0);
+    long r = l4_window_pager_start(&pager_thr, &a, &pager);
     if (r == 0)
         r = kpager_thread_start(&cold_thr, &a, &kp_cold);
     if (r == 0)

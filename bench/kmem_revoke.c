@@ -34,7 +34,7 @@
 static volatile char target[4096] __attribute__((aligned(4096)));
 static char pool[POOL_PAGES][4096] __attribute__((aligned(4096)));
 static struct kpager kp;
-static struct l4_pager image;
+static struct l4_window_pager pager;
 static km_i64 samples[4][2][ROUNDS]; /* type, export/restore, round */
 static const char *const types[4] = {"nt", "pt", "pd", "mn"};
 
@@ -59,27 +59,10 @@ static long client(void *arg)
     }
 }
 
-static void pager(void *arg)
+static km_u64 target_page(km_u64 addr, void *arg)
 {
-    (void)arg;
-    long r = l4_receive_any();
-    for (;;) {
-        if (r < 0 || !l4_is_pagefault()) {
-            r = l4_receive_any();
-            continue;
-        }
-        km_tid from = l4_sender();
-        km_u64 page = l4_mr(0) & ~0xfffull;
-        long tag;
-        if (page >= WIN && page < WIN + (1ull << 40)) {
-            l4_put_map_item(0, page, KM_FPAGE((km_u64)(unsigned long)target, 12, KM_R | KM_W));
-            tag = (long)KM_TAG(0, 0, 2);
-        } else if ((tag = l4_pager_answer(&image)) < 0) {
-            r = l4_receive_any();
-            continue;
-        }
-        r = l4_reply_and_wait(from, (km_u64)tag);
-    }
+    (void)addr, (void)arg;
+    return (km_u64)(unsigned long)target;
 }
 
 static long touch(km_tid c, km_u64 addr, km_i64 *cycles)
@@ -145,12 +128,12 @@ int main(void)
     if ((long)me < 0 || sys_sysinfo(&si) < 0)
         return 1;
     kpager_init(&kp, pool, POOL_PAGES, KM_KFAULT_MAX, 0);
-    l4_pager_init(&image, KM_ANYTHREAD, KM_RWX);
+    l4_window_pager_init(&pager, WIN, WIN + (1ull << 40), target_page, 0);
     target[0] = 0;
     km_i64 ovh = bench_empty_overhead();
     struct l4_thread_attr a = L4_THREAD_ATTR_INIT;
     a.cpu = si.cpu;
-    long r = l4_thread_start(&pager_thr, &a, pager, 0);
+    long r = l4_window_pager_start(&pager_thr, &a, &pager);
     if (r == 0)
         r = kpager_thread_start(&kp_thr, &a, &kp);
     a.pager = pager_thr.tid;

@@ -59,7 +59,7 @@ static const struct shape shapes[] = {
 static volatile char target[4096] __attribute__((aligned(4096)));
 static char pool[POOL_PAGES][4096] __attribute__((aligned(4096)));
 static struct kpager kp;
-static struct l4_pager image;
+static struct l4_window_pager pager;
 static volatile const struct shape *cur;
 static struct l4_thread extra[32];
 static volatile int extra_stop;
@@ -87,24 +87,11 @@ static long client(void *arg)
     return 0;
 }
 
-static void pager(void *arg)
+/* A region of a shape: any page will do. */
+static km_u64 target_page(km_u64 addr, void *arg)
 {
-    (void)arg;
-    long r = l4_receive_any();
-    for (;;) {
-        if (r < 0 || !l4_is_pagefault()) {
-            r = l4_receive_any();
-            continue;
-        }
-        km_tid from = l4_sender();
-        km_u64 page = l4_mr(0) & ~0xfffull;
-        long tag = l4_pager_answer(&image);
-        if (tag < 0) { /* a region of the shape: any page will do */
-            l4_put_map_item(0, page, KM_FPAGE((km_u64)(unsigned long)target, 12, KM_R | KM_W));
-            tag = (long)KM_TAG(0, 0, 2);
-        }
-        r = l4_reply_and_wait(from, (km_u64)tag);
-    }
+    (void)addr, (void)arg;
+    return (km_u64)(unsigned long)target;
 }
 
 static int report(const char *name, const char *metric, const char *unit, km_i64 v)
@@ -165,11 +152,11 @@ int main(void)
     if ((long)me < 0 || sys_sysinfo(&si) < 0)
         return 1;
     kpager_init(&kp, pool, POOL_PAGES, KM_KFAULT_MAX, 0);
-    l4_pager_init(&image, KM_ANYTHREAD, KM_RWX);
+    l4_window_pager_init(&pager, 0, KM_UTCB_AREA, target_page, 0);
     target[0] = 0;
     struct l4_thread_attr a = L4_THREAD_ATTR_INIT;
     a.cpu = si.cpu;
-    long r = l4_thread_start(&pager_thr, &a, pager, 0);
+    long r = l4_window_pager_start(&pager_thr, &a, &pager);
     if (r == 0)
         r = kpager_thread_start(&kp_thr, &a, &kp);
     if (r < 0) {

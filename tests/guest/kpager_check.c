@@ -39,7 +39,6 @@
 
 static km_tid me;
 static struct km_sysinfo si;
-static struct l4_pager image;
 static struct l4_thread pager_thr, kp_thr, echo_thr;
 static char bk[BK_PAGES][PAGE] __attribute__((aligned(PAGE)));
 static char sent_bk[8][PAGE] __attribute__((aligned(PAGE)));
@@ -58,37 +57,17 @@ static unsigned long rnd(void)
 
 /* ---- the pager of every client: backing pages, and the image ---------- */
 
-static volatile unsigned long pager_faults;
+static struct l4_window_pager pager;
 
 /* REGION + i * 2 MiB + j * 4 KiB -> bk[(i * 8 + j) % BK_PAGES]; the
- * sentinel's region -> sent_bk; the rest: the program's own pages. */
-static void pager(void *arg)
+ * sentinel's region -> sent_bk. */
+static km_u64 backing(km_u64 a, void *arg)
 {
     (void)arg;
-    long r = l4_receive_any();
-    for (;;) {
-        if (r < 0 || !l4_is_pagefault()) {
-            r = l4_receive_any();
-            continue;
-        }
-        km_tid from = l4_sender();
-        km_u64 a = l4_mr(0) & ~0xfffull;
-        long tag;
-        if (a >= SENT_REGION && a < SENT_REGION + 8 * PAGE) {
-            l4_put_map_item(0, a, KM_FPAGE((km_u64)(unsigned long)sent_bk[(a - SENT_REGION) / PAGE], 12, KM_R | KM_W));
-            tag = (long)KM_TAG(0, 0, 2);
-        } else if (a >= REGION && a < SENT_REGION) {
-            km_u64 off = a - REGION;
-            unsigned i = (unsigned)(((off >> 21) * 8 + ((off >> 12) & 511)) % BK_PAGES);
-            l4_put_map_item(0, a, KM_FPAGE((km_u64)(unsigned long)bk[i], 12, KM_R | KM_W));
-            tag = (long)KM_TAG(0, 0, 2);
-        } else if ((tag = l4_pager_answer(&image)) < 0) {
-            r = l4_receive_any();
-            continue;
-        }
-        pager_faults++;
-        r = l4_reply_and_wait(from, (km_u64)tag);
-    }
+    if (a >= SENT_REGION)
+        return (km_u64)(unsigned long)sent_bk[(a - SENT_REGION) / PAGE];
+    km_u64 off = a - REGION;
+    return (km_u64)(unsigned long)bk[((off >> 21) * 8 + ((off >> 12) & 511)) % BK_PAGES];
 }
 
 /* An echo server: replies MR0 + 1. */
@@ -282,7 +261,7 @@ static void part_revoke(void)
     static struct l4_task t;
     stop_flag = 0;
     client_rounds = client_errors = 0;
-    unsigned long faults0 = pager_faults;
+    unsigned long faults0 = pager.faults;
     if (start(&t, worker, (void *)(unsigned long)(REGION + (64ull << 30)), kp_thr.tid) < 0) {
         tap_ok(0, "revoke: client started");
         return;
@@ -321,9 +300,9 @@ static void part_revoke(void)
     tap_ok(rounds >= 40 && client_errors == 0,
            "revoke: the client saw its memory and its IPC intact (%ld rounds, %ld errors)", rounds,
            client_errors);
-    tap_ok(pager_faults - faults0 > 40 * 4,
+    tap_ok(pager.faults - faults0 > 40 * 4,
            "revoke: its mappings were rebuilt by user-level page faults (%lu faults)",
-           pager_faults - faults0);
+           pager.faults - faults0);
     tap_ok(checked > 0 && zero == checked,
            "export: every revoked page came back all zero (%ld of %ld): no physical address, no kernel pointer",
            zero, checked);
@@ -605,7 +584,7 @@ int main(void)
         tap_ok(0, "the kernel has threads");
         return tap_done("kpager_check");
     }
-    l4_pager_init(&image, KM_ANYTHREAD, KM_RWX);
+    l4_window_pager_init(&pager, REGION, SENT_REGION + 8 * PAGE, backing, 0);
     kpager_init(&kp, pool, POOL, KM_KFAULT_MAX, 0);
     kpager_init(&sent_kp, sent_pool, 64, KM_KFAULT_MAX, 0);
     for (int i = 0; i < BK_PAGES; i++)
@@ -614,7 +593,7 @@ int main(void)
         evil_pool[i][0] = 0;
     struct l4_thread_attr a = L4_THREAD_ATTR_INIT;
     a.cpu = si.cpu;
-    long r = l4_thread_start(&pager_thr, &a, pager, 0);
+    long r = l4_window_pager_start(&pager_thr, &a, &pager);
     if (r == 0)
         r = kpager_thread_start(&kp_thr, &a, &kp);
     if (r == 0)

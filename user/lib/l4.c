@@ -216,6 +216,48 @@ long l4_pager_thread_start(struct l4_thread *t, const struct l4_thread_attr *a,
     return l4_thread_start(t, a, pager_thread, p);
 }
 
+void l4_window_pager_init(struct l4_window_pager *w, km_u64 lo, km_u64 hi,
+                          km_u64 (*page_for)(km_u64 addr, void *arg), void *arg)
+{
+    l4_pager_init(&w->image, KM_ANYTHREAD, KM_RWX);
+    w->lo = lo;
+    w->hi = hi;
+    w->page_for = page_for;
+    w->arg = arg;
+    w->faults = 0;
+}
+
+static void window_pager_thread(void *arg)
+{
+    struct l4_window_pager *w = arg;
+    long r = l4_receive_any();
+    for (;;) {
+        if (r < 0 || !l4_is_pagefault()) {
+            r = l4_receive_any();
+            continue;
+        }
+        km_tid from = l4_sender();
+        km_u64 page = l4_mr(0) & ~0xfffull;
+        long tag = l4_pager_answer(&w->image);
+        if (tag < 0 && page >= w->lo && page < w->hi) {
+            l4_put_map_item(0, page, KM_FPAGE(w->page_for(page, w->arg), 12, KM_R | KM_W));
+            tag = (long)KM_TAG(0, 0, 2);
+        }
+        if (tag < 0) { /* not ours: the faulter stays blocked */
+            r = l4_receive_any();
+            continue;
+        }
+        w->faults++;
+        r = l4_reply_and_wait(from, (km_u64)tag);
+    }
+}
+
+long l4_window_pager_start(struct l4_thread *t, const struct l4_thread_attr *a,
+                           struct l4_window_pager *w)
+{
+    return l4_thread_start(t, a, window_pager_thread, w);
+}
+
 /* ---- tasks -------------------------------------------------------------- */
 
 static void task_main(void *arg)

@@ -219,6 +219,24 @@ long l4_pager_serve(struct l4_pager *p);
 long l4_pager_thread_start(struct l4_thread *t, const struct l4_thread_attr *a,
                            struct l4_pager *p);
 
+/* A pager for programs whose clients touch memory outside the image: a
+ * fault in the program image gets the program's own page (as above); one
+ * in [lo, hi) gets the page page_for(address, arg) returns (a page of this
+ * task, mapped read-write); others are not answered.  `faults` counts the
+ * faults answered. */
+struct l4_window_pager {
+    struct l4_pager image;
+    km_u64 lo, hi;
+    km_u64 (*page_for)(km_u64 addr, void *arg);
+    void *arg;
+    volatile unsigned long faults;
+};
+void l4_window_pager_init(struct l4_window_pager *w, km_u64 lo, km_u64 hi,
+                          km_u64 (*page_for)(km_u64 addr, void *arg), void *arg);
+/* Starts a thread serving faults from any thread for ever. */
+long l4_window_pager_start(struct l4_thread *t, const struct l4_thread_attr *a,
+                           struct l4_window_pager *w);
+
 /* ---- tasks --------------------------------------------------------------
  * A function of this program running in a new task: its first thread
  * starts at the entry stub in this program's code and faults its way in;
