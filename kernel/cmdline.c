@@ -71,6 +71,29 @@ static int apply(const struct cmdline_opt *o, const char *val, usize vlen, bool 
         report(msg);
         return 1;
     }
+    if (o->type == OPT_U64_LIST) {
+        /* Parsed whole into a copy first: a bad element rejects the list
+         * without leaving half of it applied. */
+        struct cmdline_u64_list l = {.n = 0};
+        usize i = 0;
+        for (;;) {
+            usize j = i;
+            while (j < vlen && val[j] != ',')
+                j++;
+            if (l.n == CMDLINE_LIST_MAX || !parse_u64(val + i, j - i, &v) || v < o->min ||
+                v > o->max) {
+                ksnprintf(msg, sizeof msg, "option '%s': bad value (%s)", o->name, o->help);
+                report(msg);
+                return 1;
+            }
+            l.v[l.n++] = v;
+            if (j == vlen)
+                break;
+            i = j + 1;
+        }
+        *(struct cmdline_u64_list *)o->target = l;
+        return 0;
+    }
     if (!parse_u64(val, vlen, &v) || v < o->min || v > o->max ||
         (o->pow2 && (v & (v - 1)))) {
         ksnprintf(msg, sizeof msg, "option '%s': bad value (%s)", o->name, o->help);

@@ -8,6 +8,7 @@
 #include <arch/mmu.h>
 #include <arch/percpu.h>
 #include <arch/pic.h>
+#include <arch/pmu.h>
 #include <arch/serial.h>
 #include <arch/trap.h>
 #include <arch/tsc.h>
@@ -167,6 +168,7 @@ static void dump_and_exit(i32 status)
     run.exit_status = status;
     run.flags = CONFIG_TRACE ? KM_RUN_F_TRACE_COMPILED : 0;
     cpu_describe(&run);
+    pmu_describe(&run);
     strlcpy(run.kmem_mode, opt.kmem == KMEM_MODE_KPAGER ? "kpager" : "pool", sizeof run.kmem_mode);
     strlcpy(run.kernel_rev, KM_GIT_REV, sizeof run.kernel_rev);
     strlcpy(run.cmdline, bi.cmdline, sizeof run.cmdline);

@@ -13,7 +13,8 @@
     (KM_TRACE_ALL_MASK &                                                          \
      ~((1ull << KM_EV_SYSCALL_ENTER) | (1ull << KM_EV_SYSCALL_EXIT) | (1ull << KM_EV_PROBE) | \
        (1ull << KM_EV_IPC_SEND) | (1ull << KM_EV_IPC_RECV) | (1ull << KM_EV_PAGEFAULT) |     \
-       (1ull << KM_EV_MAP) | (1ull << KM_EV_FAULT_DONE) | (1ull << KM_EV_SWITCH)))
+       (1ull << KM_EV_MAP) | (1ull << KM_EV_FAULT_DONE) | (1ull << KM_EV_SWITCH) |          \
+       (1ull << KM_EV_PMU_FAULT)))
 
 struct boot_options opt = {
     .trace_mode = KM_TRACE_STOP,
@@ -53,6 +54,9 @@ static const struct cmdline_opt table[] = {
      "the module after sigma0 (or the first) starts the others"},
     {"debug.fault_work", OPT_U32, &opt.fault_work, NULL, 0, 1000000, false,
      "extra work on each user page fault, 0..1000000 iterations (regression tests)"},
+    {"pmu", OPT_U64_LIST, &opt.pmu, NULL, 1, 0xffffffffull, false,
+     "1 to 4 raw PERFEVTSEL encodings, comma-separated, each 0x1..0xffffffff "
+     "(kmemlab pmu-encode)"},
     {"debug.kfault", OPT_ENUM, &opt.kfault, kfaults, 0, 0, false, "none, pf, ud, de or gp"},
 };
 

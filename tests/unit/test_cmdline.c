@@ -106,6 +106,22 @@ static void test_boot_options_table(void **state)
     assert_int_equal(opt.kmem_pool, 16u << 8); /* MiB, kept in pages */
     assert_int_equal(options_parse("kmem=slab"), 1);
     assert_int_equal(options_parse("kmem.pool=0"), 1); /* at least 1 MiB */
+    /* pmu=: 1..4 raw encodings; a bad list is refused whole */
+    assert_int_equal(options_parse("pmu=0x53003c,0x5300c0"), 0);
+    assert_int_equal(opt.pmu.n, 2);
+    assert_true(opt.pmu.v[0] == 0x53003c && opt.pmu.v[1] == 0x5300c0);
+    assert_int_equal(options_parse("pmu=1,2,3,4"), 0);
+    assert_int_equal(opt.pmu.n, 4);
+    opt.pmu.n = 0;
+    const char *badpmu[] = {"pmu", "pmu=", "pmu=0", "pmu=0x53003c,", "pmu=,0x1", "pmu=1,2,3,4,5",
+                            "pmu=0x100000000", "pmu=cycles", "pmu=0x53003c,,0x1"};
+    for (size_t i = 0; i < sizeof badpmu / sizeof badpmu[0]; i++) {
+        host_console_clear();
+        if (options_parse(badpmu[i]) != 1)
+            fail_msg("'%s' was accepted", badpmu[i]);
+        assert_non_null(strstr(host_console, "cmdline: option 'pmu'"));
+        assert_int_equal(opt.pmu.n, 0);
+    }
     host_console_clear();
     assert_int_equal(options_parse("bogus"), 1);
     assert_non_null(strstr(host_console, "cmdline: unknown option 'bogus'"));

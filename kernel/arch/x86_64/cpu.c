@@ -1,9 +1,11 @@
-/* Per-CPU bring-up: stacks, segments, IDT, GS base, syscall MSRs, SSE. */
+/* Per-CPU bring-up: stacks, segments, IDT, GS base, syscall MSRs, SSE,
+ * performance counters. */
 #include <arch/cpu.h>
 #include <arch/cpuinit.h>
 #include <arch/lapic.h>
 #include <arch/layout.h>
 #include <arch/percpu.h>
+#include <arch/pmu.h>
 #include <arch/syscall.h>
 #include <arch/trap.h>
 #include <kernel/frame.h>
@@ -51,6 +53,7 @@ void cpu_init_local(struct percpu *c)
     __asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
     __asm__ volatile("mov %0, %%cr0" ::"r"((cr0 & ~(1ull << 2)) | (1u << 1)));
     lapic_init_cpu();
+    pmu_init_cpu(c->id);
 }
 
 void cpu_describe(struct km_dump_run *run)

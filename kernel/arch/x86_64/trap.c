@@ -7,6 +7,7 @@
 #include <arch/machine.h>
 #include <arch/mmu.h>
 #include <arch/percpu.h>
+#include <arch/pmu.h>
 #include <arch/trap.h>
 #include <kernel/printk.h>
 #include <kernel/ipc.h>
@@ -129,7 +130,14 @@ static void user_page_fault(struct trap_frame *f, struct thread *self)
         prog_fault(14, exc_names[14], f->error, f->rip, addr);
         return;
     }
+    /* Counters around the fault IPC (pagefault .. fault_done), so their
+     * deltas line up with that phase's TSC delta.  Without a programmed
+     * PMU this is a load and a branch, never taken. */
+    if (__builtin_expect(pmu_active, 0))
+        pmu_fault_sample(0);
     i64 r = ipc_pagefault(self, pager, addr, f->rip, access);
+    if (__builtin_expect(pmu_active, 0))
+        pmu_fault_sample(1);
     if (r == 0)
         return; /* mapped (or not): the access is retried */
     /* The fault IPC failed (the pager is gone, or the kernel memory for

@@ -11,6 +11,15 @@ enum opt_type {
     OPT_U32,  /* same, into u32 */
     OPT_ENUM, /* one of choices[], index into u32 */
     OPT_FLAG, /* bare word, sets u32 to 1 */
+    OPT_U64_LIST, /* 1..CMDLINE_LIST_MAX comma-separated numbers, each in
+                     [min, max], into struct cmdline_u64_list */
+};
+
+/* Target of an OPT_U64_LIST option.  A bad list leaves it as it was. */
+#define CMDLINE_LIST_MAX 4
+struct cmdline_u64_list {
+    u64 v[CMDLINE_LIST_MAX];
+    u32 n;
 };
 
 struct cmdline_opt {
@@ -18,7 +27,7 @@ struct cmdline_opt {
     enum opt_type type;
     void *target;
     const char *const *choices; /* OPT_ENUM: NULL-terminated */
-    u64 min, max;               /* OPT_U64/OPT_U32 bounds */
+    u64 min, max;               /* OPT_U64/OPT_U32/OPT_U64_LIST bounds */
     bool pow2;                  /* value must be a power of two */
     const char *help;
 };

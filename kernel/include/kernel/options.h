@@ -2,6 +2,7 @@
 #ifndef KERNEL_OPTIONS_H
 #define KERNEL_OPTIONS_H
 
+#include <kernel/cmdline.h>
 #include <kernel/types.h>
 
 struct boot_options {
@@ -23,6 +24,9 @@ struct boot_options {
                            every user page fault (tests of make regress) */
     u32 kfault;         /* debug.kfault=none|pf|ud|de|gp: fault in the
                            kernel after boot, to test the panic path */
+    struct cmdline_u64_list pmu; /* pmu=<raw>[,<raw>...]: IA32_PERFEVTSELx
+                           values (libpfm4 encodings, kmemlab pmu-encode) for
+                           general counters 0.., when the CPU has them */
 };
 
 enum { KMEM_MODE_POOL = 0, KMEM_MODE_KPAGER = 1 };

@@ -74,7 +74,20 @@ KM_STATIC_ASSERT(sizeof(struct km_frame_hdr) == 24, "frame header is 24 bytes");
  *    176  256 cmdline        kernel command line as given by the loader
  *    432    4 timer_hz       LAPIC timer frequency (interrupts per second)
  *    436    4 exit_status    0 when every program exited 0
- *    440   72 reserved       zero
+ *    440    1 pmu_version    CPUID.0xA:EAX[7:0] on the BSP: architectural PMU
+ *                            version, 0 = no PMU (QEMU TCG, AMD)
+ *    441    1 pmu_counters   general-purpose counters per CPU (CPUID.0xA)
+ *    442    1 pmu_width      their width in bits
+ *    443    1 pmu_requested  encodings given with pmu= (0..4)
+ *    444    1 pmu_programmed counters the kernel programmed on every CPU:
+ *                            pmu_requested, or 0 (no PMU, too few counters)
+ *    445    3 pmu_pad        zero
+ *    448   32 pmu_evtsel     the pmu= encodings, in counter order (u64 each;
+ *                            the kernel sets EN and clears INT when it
+ *                            programs them)
+ *    480   32 reserved       zero
+ * Dumps from kernels before the pmu fields have zeros there: read as no
+ * PMU information (KM_RUN_F_PMU alone says whether CPUID showed one).
  */
 #define KM_RUN_F_HYPERVISOR 0x1u /* CPUID.1:ECX[31] */
 #define KM_RUN_F_PMU 0x2u        /* CPUID.0xA reports counters */
@@ -98,10 +111,18 @@ struct km_dump_run {
     char cmdline[256];
     km_u32 timer_hz;
     km_i32 exit_status;
-    km_u8 reserved[72];
+    km_u8 pmu_version;
+    km_u8 pmu_counters;
+    km_u8 pmu_width;
+    km_u8 pmu_requested;
+    km_u8 pmu_programmed;
+    km_u8 pmu_pad[3];
+    km_u64 pmu_evtsel[4];
+    km_u8 reserved[32];
 };
 KM_STATIC_ASSERT(sizeof(struct km_dump_run) == 512, "RUN payload is 512 bytes");
 KM_STATIC_ASSERT(__builtin_offsetof(struct km_dump_run, cmdline) == 176, "cmdline at 176");
+KM_STATIC_ASSERT(__builtin_offsetof(struct km_dump_run, pmu_evtsel) == 448, "pmu_evtsel at 448");
 
 /* CPU payload, 48 bytes: one per CPU, in CPU order.
  * OFFSET SIZE FIELD       MEANING

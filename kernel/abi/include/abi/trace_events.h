@@ -39,7 +39,8 @@
     EV(20, KFAULT_DONE,   "kfault_done",   "request", X, "result",     S, "the kpager answered: pages supplied, or -error") \
     EV(21, KPAGE_IMPORT,  "kpage_import",  "kobj",    X, "cycles",     U, "a kpager's page taken into kernel use (kspace address | task)") \
     EV(22, KPAGE_EXPORT,  "kpage_export",  "kobj",    X, "cycles",     U, "a lent page exported and given back (kspace address | task)") \
-    EV(23, KDEADLOCK,     "kdeadlock",     "kpager",  X, "raiser",     X, "a kernel page fault would wait for itself: aborted")
+    EV(23, KDEADLOCK,     "kdeadlock",     "kpager",  X, "raiser",     X, "a kernel page fault would wait for itself: aborted") \
+    EV(24, PMU_FAULT,     "pmu_fault",     "pmc0",    X, "pmc1",       U, "PMU counters 0 and 1 (rdpmc) just before pagefault, and after fault_done: pmc0 bit 63 set")
 
 enum km_event_id {
 #define KM_EV_ENUM(id, NAME, name, a0, t0, a1, t1, doc) KM_EV_##NAME = id,
