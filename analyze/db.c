@@ -40,7 +40,7 @@ const char db_schema_sql[] =
     "  tsc_hz INTEGER NOT NULL, -- TSC ticks per second (kernel calibration)\n"
     "  kmem_mode TEXT,        -- pool | kpager\n"
     "  cmdline TEXT,          -- kernel command line\n"
-    "  pmu TEXT NOT NULL,     -- 'none' without a PMU; else the pmu= events of the command line, or 'available'\n"
+    "  pmu TEXT NOT NULL,     -- 'none' without a PMU; else the encodings programmed (pmu=) and the PMU, or 'available (...)'\n"
     "  host TEXT,             -- host machine (meta)\n"
     "  qemu_cpu TEXT, qemu_version TEXT, icount TEXT, rtc TEXT, seed TEXT,\n"
     "  smp INTEGER, mem TEXT, cmdline_extra TEXT, -- runner settings (meta)\n"
@@ -162,17 +162,40 @@ static void bind_int_or_null(sqlite3_stmt *st, int i, const char *s)
         sqlite3_bind_null(st, i);
 }
 
-/* runs.pmu: 'none' unless the kernel saw a PMU; then the events the
- * command line asked for (pmu=...), or 'available' when it asked none. */
-static void pmu_value(const struct dump *d, char *out, size_t n)
+/* runs.pmu, from the RUN record's PMU fields (abi/dump.h):
+ *   none                                  CPUID showed no PMU (QEMU TCG)
+ *   0x53003c,0x5300c0 (v2, 8 x 48-bit counters)   what the kernel programmed
+ *   available (v2, 8 x 48-bit counters)   a PMU, no pmu= given
+ *   not programmed: pmu= names 4 events, v2 has 2 counters
+ * Dumps of kernels before those fields: 'none' unless KM_RUN_F_PMU, then
+ * the pmu= of the command line, or 'available'. */
+void db_pmu_value(const struct km_dump_run *r, const char *cmdline, char *out, size_t n)
 {
-    if (!(d->run.flags & KM_RUN_F_PMU)) {
+    if (r->pmu_version) {
+        char what[64];
+        snprintf(what, sizeof what, "v%u, %u x %u-bit counters", r->pmu_version, r->pmu_counters,
+                 r->pmu_width);
+        if (r->pmu_programmed) {
+            size_t len = 0;
+            for (unsigned i = 0; i < r->pmu_programmed && i < 4 && len < n; i++)
+                len += (size_t)snprintf(out + len, n - len, "%s0x%llx", i ? "," : "",
+                                        (unsigned long long)r->pmu_evtsel[i]);
+            if (len < n)
+                snprintf(out + len, n - len, " (%s)", what);
+        } else if (r->pmu_requested) {
+            snprintf(out, n, "not programmed: pmu= names %u events, %s", r->pmu_requested, what);
+        } else {
+            snprintf(out, n, "available (%s)", what);
+        }
+        return;
+    }
+    if (!(r->flags & KM_RUN_F_PMU)) {
         snprintf(out, n, "none");
         return;
     }
-    const char *p = d->cmdline;
+    const char *p = cmdline;
     while ((p = strstr(p, "pmu=")) != NULL) {
-        if (p == d->cmdline || p[-1] == ' ') {
+        if (p == cmdline || p[-1] == ' ') {
             size_t len = strcspn(p + 4, " ");
             snprintf(out, n, "%.*s", (int)len, p + 4);
             if (len)
@@ -219,7 +242,7 @@ static long long insert_run(struct importer *im, const struct dump *d, const str
     if (prepare(im, sql, &st))
         return -1;
     trimmed(d->cpu_brand, brand, sizeof brand);
-    pmu_value(d, pmu, sizeof pmu);
+    db_pmu_value(&d->run, d->cmdline, pmu, sizeof pmu);
     strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
 
     bind_text(st, 1, v[META_started_utc]);

@@ -40,6 +40,12 @@ extern const char db_index_sql[];
  * else "results/runs.db". */
 const char *db_default_path(void);
 
+/* The runs.pmu text for a RUN record (cmdline: its kernel command line,
+ * read for dumps older than the record's PMU fields): 'none', the
+ * encodings programmed with the PMU's version and counters, 'available
+ * (...)' or 'not programmed: ...' (see db.c). */
+void db_pmu_value(const struct km_dump_run *r, const char *cmdline, char *out, size_t n);
+
 /* Imports d (already verified by dump_decode) and its metadata m (may be
  * NULL) into the database at path, creating the file, its directory and the
  * schema if missing.  dump_path is recorded in runs.dump_path.  Everything

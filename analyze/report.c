@@ -17,6 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <abi/trace_events.h>
+
 #include "alloc.h"
 #include "errmsg.h"
 #include "files.h"
@@ -676,6 +678,93 @@ static void md_phases(FILE *f, const struct ph_result *ph)
     fputc('\n', f);
 }
 
+/* report.md's PMU section: counter deltas of each traced user page fault
+ * (pmu_fault records, abi/trace_events.h: one before pagefault, one with
+ * pmc0 bit 63 set after fault_done, per CPU and thread) beside its TSC
+ * delta.  With pmu = none there are no counter columns anywhere: one line
+ * says so. */
+static int md_pmu(FILE *f, sqlite3 *db, long long id, const struct context *c, char *err,
+                  size_t errlen)
+{
+    const char *pmu = context_get(c, "pmu");
+    fputs("### Performance counters\n\n", f);
+    if (!pmu || !strcmp(pmu, "none")) {
+        fputs("pmu = none: the CPU of this run has no performance counters (QEMU TCG reports "
+              "none); counter columns are left out of this report.\n\n", f);
+        return 0;
+    }
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT cpu, thread, tsc, a0, a1 FROM events WHERE run_id = ? AND "
+                               "event_id = ? ORDER BY cpu, seq", -1, &st, NULL) != SQLITE_OK)
+        return sql_fail(db, err, errlen, "read pmu_fault events");
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int(st, 2, KM_EV_PMU_FAULT);
+    size_t n = 0, cap = 0;
+    long long *d[3] = { NULL, NULL, NULL }; /* tsc, counter 0, counter 1 deltas */
+    long long open_cpu = -1, open_thread = -1, at[3] = { 0, 0, 0 };
+    int have = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        long long cpu = sqlite3_column_int64(st, 0), thread = sqlite3_column_int64(st, 1);
+        unsigned long long a0 = (unsigned long long)sqlite3_column_int64(st, 3);
+        long long v[3] = { sqlite3_column_int64(st, 2), (long long)(a0 & ~(1ull << 63)),
+                           sqlite3_column_int64(st, 4) };
+        if (!(a0 >> 63)) { /* a fault's entry */
+            open_cpu = cpu, open_thread = thread, have = 1;
+            memcpy(at, v, sizeof at);
+            continue;
+        }
+        if (!have || cpu != open_cpu || thread != open_thread)
+            continue; /* its entry was not traced (ring, mask): no delta */
+        have = 0;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 256;
+            for (int k = 0; k < 3; k++) {
+                long long *t = realloc(d[k], cap * sizeof *t);
+                if (!t) {
+                    sqlite3_finalize(st);
+                    for (int j = 0; j < 3; j++)
+                        free(d[j]);
+                    return errmsg(err, errlen, "out of memory");
+                }
+                d[k] = t;
+            }
+        }
+        for (int k = 0; k < 3; k++)
+            d[k][n] = v[k] - at[k];
+        n++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        for (int k = 0; k < 3; k++)
+            free(d[k]);
+        return sql_fail(db, err, errlen, "read pmu_fault events");
+    }
+    fprintf(f, "pmu = %s.\n\n", pmu);
+    if (!n) {
+        fprintf(f, "No pmu_fault records in this run (trace event %d is off by default: enable it "
+              "with trace.mask or sys_trace_ctl to get counter deltas per fault).\n\n", KM_EV_PMU_FAULT);
+    } else {
+        static const char *const what[3] = { "TSC (cycles)", "counter 0", "counter 1" };
+        fprintf(f, "Per user page fault, from just before `pagefault` to just after `fault_done` "
+                   "(%zu faults; counter i is the i-th encoding of pmu=):\n\n", n);
+        fputs("| delta | n | min | p50 | mean | p90 | max |\n|---|---|---|---|---|---|---|\n", f);
+        for (int k = 0; k < 3; k++) {
+            struct stats sx;
+            if (stats_compute(d[k], n, &sx)) {
+                for (int j = 0; j < 3; j++)
+                    free(d[j]);
+                return errmsg(err, errlen, "out of memory");
+            }
+            fprintf(f, "| %s | %zu | %lld | %lld | %.1f | %lld | %lld |\n", what[k], sx.n, sx.min,
+                    sx.p50, sx.mean, sx.p90, sx.max);
+        }
+        fputc('\n', f);
+    }
+    for (int k = 0; k < 3; k++)
+        free(d[k]);
+    return 0;
+}
+
 /* report.md's regression section: run id against the baseline file, when
  * one is given and it is of the run's mode (the table of kmemlab regress,
  * threshold 1%). */
@@ -819,6 +908,8 @@ int report_write(sqlite3 *db, long long id, const char *outdir, const char *base
         md_benchmark(md, &c, s, n, i, j, chart[i]);
     }
     md_phases(md, ph);
+    if (md_pmu(md, db, id, &c, err, errlen))
+        goto out;
     if (tl.events)
         fprintf(md, "### Timeline\n\n![timeline](timeline.png)\n\n([SVG](timeline.svg)) "
                     "Every trace event on BSP time (each CPU's TSC minus its boot-measured "

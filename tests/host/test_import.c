@@ -124,6 +124,35 @@ static void test_good_import(void **state)
     sqlite3_close(db);
 }
 
+/* runs.pmu from the RUN record: what the kernel found and programmed. */
+static void test_pmu_value(void **state)
+{
+    (void)state;
+    struct km_dump_run r;
+    char out[128];
+    memset(&r, 0, sizeof r);
+    db_pmu_value(&r, "pmu=0x53003c", out, sizeof out); /* QEMU TCG: version 0 */
+    assert_string_equal(out, "none");
+    r.pmu_version = 2;
+    r.pmu_counters = 8;
+    r.pmu_width = 48;
+    db_pmu_value(&r, "", out, sizeof out);
+    assert_string_equal(out, "available (v2, 8 x 48-bit counters)");
+    r.pmu_requested = r.pmu_programmed = 2;
+    r.pmu_evtsel[0] = 0x53003c;
+    r.pmu_evtsel[1] = 0x5300c0;
+    db_pmu_value(&r, "pmu=0x53003c,0x5300c0", out, sizeof out);
+    assert_string_equal(out, "0x53003c,0x5300c0 (v2, 8 x 48-bit counters)");
+    r.pmu_counters = 1;
+    r.pmu_programmed = 0;
+    db_pmu_value(&r, "pmu=0x53003c,0x5300c0", out, sizeof out);
+    assert_string_equal(out, "not programmed: pmu= names 2 events, v2, 1 x 48-bit counters");
+    memset(&r, 0, sizeof r); /* an older kernel: only the CPUID flag */
+    r.flags = KM_RUN_F_PMU;
+    db_pmu_value(&r, "timer_hz=0 pmu=0x53003c", out, sizeof out);
+    assert_string_equal(out, "0x53003c");
+}
+
 /* The results table holds what stats_compute says about the raw samples. */
 static void test_results_match_samples(void **state)
 {
@@ -280,6 +309,7 @@ int main(void)
 {
     /* in order: later tests use the database the first one made */
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pmu_value),
         cmocka_unit_test(test_good_import),
         cmocka_unit_test(test_results_match_samples),
         cmocka_unit_test(test_second_import),
