@@ -70,7 +70,9 @@ eval "$(grep -E '^(PINNED_CPU|MACHINE|RTC|SEED|ICOUNT)=' scripts/run-qemu.sh)"
 command -v "$QEMU" >/dev/null || die "$QEMU not found (scripts/deps.sh installs qemu-system-x86)"
 BUSYBOX=/bin/busybox
 [ -x "$BUSYBOX" ] || die "no $BUSYBOX (package busybox-static; scripts/deps.sh installs it)"
-cpio --help 2>/dev/null | grep -q -- --reproducible || die "no GNU cpio with --reproducible (package cpio)"
+# grep reads all of the help (no -q): quitting at the first match can
+# kill cpio with SIGPIPE, which pipefail turns into a false "no cpio".
+cpio --help 2>/dev/null | grep -- --reproducible >/dev/null || die "no GNU cpio with --reproducible (package cpio)"
 file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked' || ldd "$BUSYBOX" 2>&1 | grep -q 'not a dynamic' ||
     die "$BUSYBOX is not statically linked (install busybox-static, not busybox)"
 
