@@ -274,8 +274,25 @@ i64 ipc(struct thread *self, km_tid to, km_tid from, u32 flags, u64 tag)
     return r;
 }
 
+/* A kernel-made message (a page fault, an exception) from self to dst,
+ * which waits for self's answer to its kernel page fault: self is a
+ * kpager that faulted while serving dst, and each waits for the other.
+ * Neither message is delivered: dst's kernel page fault ends with
+ * -KM_EDEADLK, and so does self's message (true).  (When self's message
+ * comes first, the kernel page fault finds the cycle: kfault.c.) */
+static bool kmsg_deadlock(struct thread *self, struct thread *dst)
+{
+    if (dst->state != TS_RECEIVING || dst->partner != self || !(dst->flags & TF_KFAULT_IPC))
+        return false;
+    trace(KDEADLOCK, thread_id(self), thread_id(dst));
+    finish(dst, -KM_EDEADLK, KM_IPCERR_RECV);
+    return true;
+}
+
 i64 ipc_pagefault(struct thread *self, struct thread *pager, u64 addr, u64 ip, u32 access)
 {
+    if (kmsg_deadlock(self, pager))
+        return -KM_EDEADLK;
     self->ext->fault[0] = addr;
     self->ext->fault[1] = ip;
     self->ext->fault[2] = access;
@@ -293,6 +310,8 @@ i64 ipc_notify_pager(struct thread *self, u64 tag, const u64 *words, u32 n)
     struct thread *pager = thread_lookup(self->pager);
     if (!pager || !pager->task || pager == self)
         return -KM_ESRCH;
+    if (kmsg_deadlock(self, pager))
+        return -KM_EDEADLK;
     for (u32 i = 0; i < n && i < ARRAY_SIZE(self->ext->fault); i++)
         self->ext->fault[i] = words[i];
     self->ext->kmsg_tag = tag;

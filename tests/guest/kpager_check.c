@@ -20,8 +20,9 @@
  *     checks its memory and IPC all along; the client sees only a failed
  *     fault (an exception message), never another task's state;
  *  5. deadlock (inv. 4): a pager that is its client's kpager; two kpagers
- *     each waiting for the other.  Both end with -KM_EDEADLK, nothing
- *     hangs, the sentinel goes on.
+ *     each waiting for the other; a kpager that faults while serving, to
+ *     the pager waiting for it.  They end with -KM_EDEADLK (the other side
+ *     of each told), nothing hangs, the sentinel goes on.
  */
 #include <abi/kspace.h>
 #include <user/kpager.h>
@@ -550,6 +551,103 @@ static void part_deadlock(void)
     (void)s0;
 }
 
+/* 3: a kpager that faults while serving its client's kernel page fault,
+ * its pager being the thread that waits for it. */
+static volatile long kf_reply = 1, kf_client_err, kf_kpager_err;
+static struct l4_thread kf_pager_thr;
+static struct l4_task kf_kpager_task, kf_client_task;
+static volatile int kf_stop;
+
+/* Pager of both the kpager and the client: the image, and bk pages. */
+static void kf_pager(void *arg)
+{
+    (void)arg;
+    struct l4_pager img;
+    l4_pager_init(&img, KM_ANYTHREAD, KM_RWX);
+    long r = l4_receive_any();
+    while (!kf_stop) {
+        if (r < 0) {
+            r = l4_receive_any();
+            continue;
+        }
+        km_tid from = l4_sender();
+        if (l4_label() == KM_LABEL_EXCEPTION) { /* who was told, with what */
+            long err = (long)(l4_mr(1) >> 32);
+            if (from == kf_client_task.main.tid)
+                kf_client_err = err;
+            else if (from == kf_kpager_task.main.tid)
+                kf_kpager_err = err;
+            r = l4_receive_any();
+            continue;
+        }
+        long tag = l4_is_pagefault() ? l4_pager_answer(&img) : -KM_EINVAL;
+        if (tag < 0 && l4_is_pagefault()) {
+            l4_put_map_item(0, l4_mr(0) & ~0xfffull, KM_FPAGE((km_u64)(unsigned long)bk[5], 12, KM_R | KM_W));
+            tag = (long)KM_TAG(0, 0, 2);
+        }
+        if (tag < 0) {
+            r = l4_receive_any();
+            continue;
+        }
+        r = l4_reply_and_wait(from, (km_u64)tag);
+        if (r == -KM_EDEADLK && utcb()->error == KM_IPCERR_SEND) {
+            kf_reply = r;
+            r = l4_receive_any();
+        }
+    }
+}
+
+/* The kpager: touches a page it never had before answering. */
+static long kf_kpager(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        if (l4_receive_any() < 0 || l4_label() != KM_LABEL_KFAULT)
+            continue;
+        *(volatile char *)(unsigned long)(REGION + (400ull << 30)) = 1; /* faults */
+        sys_ipc(l4_sender(), KM_NILTHREAD, KM_IPC_SEND_NOWAIT, KM_TAG(0, 0, 0));
+    }
+    return 0; /* not reached */
+}
+
+static long kf_client(void *arg)
+{
+    (void)arg;
+    *(volatile char *)(unsigned long)(REGION + (401ull << 30)) = 1;
+    return 0;
+}
+
+static void part_kpager_faults(void)
+{
+    long s0 = sent_rounds;
+    struct l4_thread_attr a = L4_THREAD_ATTR_INIT;
+    a.cpu = si.cpu;
+    long r = l4_thread_start(&kf_pager_thr, &a, kf_pager, 0);
+    a.pager = kf_pager_thr.tid;
+    if (r == 0)
+        r = l4_task_start(&kf_kpager_task, &a, KM_NILTHREAD, kf_kpager, 0);
+    if (r == 0 && !l4_wait_state(kf_kpager_task.main.tid, KM_TSTATE_RECEIVING, 100000))
+        r = -KM_ETIMEOUT;
+    if (r == 0)
+        r = l4_task_start(&kf_client_task, &a, KM_NILTHREAD, kf_client, 0);
+    if (r == 0)
+        r = sys_thread_control(kf_client_task.main.tid, KM_TCTL_SET_KPAGER, kf_kpager_task.main.tid);
+    for (int y = 0; y < 50000 && (kf_client_err == 0 || kf_kpager_err == 0); y++)
+        sys_yield();
+    tap_ok(r == 0 && kf_reply == -KM_EDEADLK,
+           "deadlock: a kpager faulting to the pager that waits for it: the pager's map ends with "
+           "-KM_EDEADLK (%s, %s)", sys_errname(r), sys_errname(kf_reply));
+    tap_ok(kf_client_err == KM_EDEADLK && kf_kpager_err == KM_EDEADLK,
+           "deadlock: the client and the kpager are told (exceptions, error %ld and %ld)",
+           kf_client_err, kf_kpager_err);
+    tap_ok(sent_rounds > s0 && sent_errors == 0, "deadlock: the sentinel went on (%ld rounds)",
+           sent_rounds - s0);
+    kf_stop = 1;
+    l4_task_delete(&kf_client_task);
+    l4_task_delete(&kf_kpager_task);
+    l4_thread_kill(&kf_pager_thr);
+}
+
 /* The pair above shares our task, so its kernel pages are ours: the kfault
  * for c1 (our task) goes to k2.  It is the cycle that matters, not whose
  * pages: check the outcome. */
@@ -621,6 +719,7 @@ int main(void)
     part_malicious();
     part_deadlock();
     part_deadlock_check();
+    part_kpager_faults();
     sent_stop = 1;
     r = finish(&sentinel);
     tap_ok(r == 0 && sent_errors == 0 && sent_rounds > 0,

@@ -64,7 +64,12 @@
  * (directly or through a chain of threads each blocked on the next), the
  * operation is aborted: X gets -KM_EDEADLK, and the partner of X's IPC, if
  * any, gets -KM_EDEADLK in its receive phase (a faulting client is then
- * sent KM_LABEL_EXCEPTION with vector 14 and error KM_EDEADLK).
+ * sent KM_LABEL_EXCEPTION with vector 14 and error KM_EDEADLK).  If the
+ * kpager, serving the fault, faults itself and its pager is X (or raises
+ * an exception X would get), the same: X's operation ends with
+ * -KM_EDEADLK and so does the kpager's fault (an exception message to the
+ * kpager's pager, abi/l4.h).  A kpager that simply never answers is not a
+ * deadlock the kernel can see: X waits (only zero and infinite timeouts).
  *
  * POOL.  Threads with a nil kpager, and every thread with kmem=pool, get
  * kernel pages from the kernel's own pool (size: kernel option kmem.pool);
