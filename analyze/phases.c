@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <abi/trace.h>
+
 #include "errmsg.h"
 #include "gp.h"
 #include "phases.h"
@@ -20,6 +22,8 @@ static const char *const kind_event[NK] = { "exception",    "pagefault",   "kfau
 #define PF_VECTOR 14
 #define MARK_BEGIN 1 /* user/include/user/bench.h */
 #define MARK_END 2
+#define MARK_VARIANT 3
+#define MAX_NAMED 64 /* (program, phase) pairs a variant marker names */
 #define MAX_CPUS 64
 #define MAX_OPEN 4 /* open faults per CPU (a pager may fault while serving one) */
 
@@ -49,6 +53,8 @@ struct walker {
     struct group_acc g[PH_MAX_GROUPS];
     int ng;
     long long prog, phase, unmarked;
+    struct { long long prog, phase, hash; } named[MAX_NAMED];
+    int nnamed;
 };
 
 static const char *pair_name(int a, int b)
@@ -193,6 +199,8 @@ static int step(struct walker *w, int cpu, long long t, int ev, long long thread
             w->phase = a1;
         else if (a0 == MARK_END && a1 == w->phase)
             w->phase = 0;
+        else if (a0 == MARK_VARIANT && w->phase && w->nnamed < MAX_NAMED)
+            w->named[w->nnamed++] = (typeof(w->named[0])){w->prog, w->phase, a1};
     } else if (ev == w->ev[NK + 1]) { /* prog_start: programs run one after another */
         w->prog = a0;
         w->phase = 0;
@@ -304,6 +312,15 @@ static void name_group(struct ph_group *pg, const struct group_acc *g, const str
     for (int i = 0; i < w->ng; i++)
         nphases += w->g[i].prog == g->prog;
     pg->measured = -1;
+    for (int k = 0; k < w->nnamed; k++) /* the phase named its variant */
+        if (w->named[k].prog == g->prog && w->named[k].phase == g->phase)
+            for (int i = 0; i < n; i++)
+                if (!strcmp(s[i].benchmark, prog) && !strcmp(s[i].unit, "cycles") &&
+                    (long long)km_name_hash(s[i].variant) == w->named[k].hash) {
+                    snprintf(pg->label, sizeof pg->label, "%s", s[i].variant); /* short: an x label */
+                    pg->measured = s[i].p50;
+                    return;
+                }
     if (nlat == 1 && nphases == 1) {
         snprintf(pg->label, sizeof pg->label, "%s/%s", only->benchmark, only->variant);
         pg->measured = only->p50;

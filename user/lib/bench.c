@@ -13,6 +13,11 @@ long bench_mark(enum bench_marker id, unsigned long phase)
     return sys_trace_marker(id, phase);
 }
 
+long bench_mark_variant(const char *variant)
+{
+    return sys_trace_marker(BENCH_MARK_VARIANT, km_name_hash(variant));
+}
+
 static void sift_down(km_i64 *v, unsigned long root, unsigned long n)
 {
     for (;;) {

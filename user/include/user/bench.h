@@ -37,10 +37,15 @@ extern km_i64 bench_samples[BENCH_MAX_SAMPLES];
 enum bench_marker {
     BENCH_MARK_BEGIN = 1, /* phase starts (before warm-up) */
     BENCH_MARK_END = 2,   /* phase ends (after its series is submitted) */
+    BENCH_MARK_VARIANT = 3, /* in a phase: what it measures is this variant
+                               (value: km_name_hash of its name) */
 };
 
 /* Writes a marker; returns the sys_trace_marker result (< 0: -KM_E*). */
 long bench_mark(enum bench_marker id, unsigned long phase);
+/* Inside a phase: names the variant the phase measures (or traces), so
+ * that host tools can label the phase's trace (BENCH_MARK_VARIANT). */
+long bench_mark_variant(const char *variant);
 
 /* A measurement for bench_stable_median: one sample (>= 0), or a
  * negative -KM_E* from a failed system call. */

@@ -37,6 +37,16 @@ enum km_trace_mode {
 };
 
 /* sys_trace_ctl operations */
+/* The name hash a benchmark's variant marker carries (user/bench.h:
+ * BENCH_MARK_VARIANT; the host finds the variant by it): FNV-1a, 32 bits. */
+static inline km_u64 km_name_hash(const char *s)
+{
+    km_u32 h = 2166136261u;
+    while (*s)
+        h = (h ^ (km_u8)*s++) * 16777619u;
+    return h;
+}
+
 enum km_trace_ctl_op {
     KM_TRACE_CTL_GET_MASK = 0, /* returns the mask (bits above 62 unreadable) */
     KM_TRACE_CTL_SET_MASK = 1, /* arg: new mask; returns the old one */
