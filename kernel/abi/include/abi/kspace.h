@@ -54,6 +54,22 @@
  * so an exported page never holds a physical address, a kernel pointer or
  * data of another task.
  *
+ * WHAT IS PAGEABLE TODAY, AND WHY SO.  Page tables, node tables and
+ * mapping-node pages: every kernel page a task's address space needs
+ * beyond its top-level table.  Their safe external form is vacant, so the
+ * kernel never imports content from a kpager: a page it gets is zeroed
+ * before use, whatever the kpager put in it, and every request is reason
+ * FRESH.  This keeps invariants 1 and 2 of DESIGN §4 trivially true
+ * (nothing leaves, nothing is read back) at the price of invariant 3 for
+ * node tables and node pages: their mappings go (the paper localises them
+ * instead, so that unmapping stays exact without them), which a client
+ * whose memory its pager serves on faults does not notice, but one that
+ * mapped pages onward does.  Pinned (from the kernel's pool, not paged):
+ * the top-level table (a space must always be loadable), the TCBs (2
+ * pages each, the kernel stack inside: paging them needs continuations,
+ * the next step: RESTORE and the TCB range are reserved for it) and the
+ * UTCBs.
+ *
  * HIERARCHY (fault ordering).  PML4 < PDPT < PD < leaf table < node table
  * < node page: a page never needs one of a later kind to exist, so the
  * kernel requests them in this order and never raises a kernel page fault
