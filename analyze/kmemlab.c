@@ -49,7 +49,7 @@ static const char main_usage[] =
     "                                          store a Linux baseline (build/host/fault_linux) as a run\n"
     "  pmu-encode EVENT[,EVENT...]             raw PMU encodings of perf-style event names (libpfm4)\n"
     "  baseline ID [--db PATH]                 a run's p50 figures as a regression baseline file (stdout)\n"
-    "  regress ID --baseline FILE [--threshold PCT] [--db PATH] [--markdown OUT]\n"
+    "  regress ID --baseline FILE|--baseline-run BID [--threshold PCT] [--db PATH] [--markdown OUT]\n"
     "                                          compare a run with a baseline; exit 1 on a regression\n"
     "  export-perfetto ID OUT.json [--db PATH] a run as Chrome/Perfetto trace JSON (ui.perfetto.dev)\n"
     "\n"
@@ -346,80 +346,114 @@ static int cmd_baseline(int argc, char **argv)
     return 0;
 }
 
+/* Parses a percentage option (0..1000); 0, or a usage error (2). */
+static int parse_pct(const char *opt, const char *s, double *pct)
+{
+    char *end;
+    errno = 0;
+    *pct = strtod(s, &end);
+    if (errno || end == s || *end || !(*pct >= 0) || *pct > 1000) {
+        char what[128];
+        snprintf(what, sizeof what, "%s '%%s' is not a percentage (0..1000)", opt);
+        return usage_error(what, s);
+    }
+    return 0;
+}
+
+/* Writes regress's text to stdout and, when md_path is set, into that file;
+ * returns 0 or 2 (an output error: the verdict cannot be trusted). */
+static int regress_output(const char *md_path, const struct baseline *base, const char *label,
+                          const struct baseline *run, long long id, double pct,
+                          const struct rg_result *r)
+{
+    int status = 0;
+    regress_print(stdout, base, label, run, id, pct, r);
+    if (fflush(stdout) || ferror(stdout))
+        status = 2;
+    if (!md_path)
+        return status;
+    FILE *f = fopen(md_path, "w");
+    if (!f) {
+        fprintf(stderr, "kmemlab: regress: cannot write %s: %s\n", md_path, strerror(errno));
+        return 2;
+    }
+    regress_print(f, base, label, run, id, pct, r);
+    if (fclose(f)) {
+        fprintf(stderr, "kmemlab: regress: cannot write %s\n", md_path);
+        return 2;
+    }
+    return status;
+}
+
+/* The baseline of regress: the file bl_path, or the stored run bl_run
+ * (label names it for the output).  0, or 2 with the reason on stderr. */
+static int regress_baseline(sqlite3 *db, const char *bl_path, long long bl_run, struct baseline *base,
+                            char *label, size_t size)
+{
+    char err[512];
+    if (bl_path) {
+        snprintf(label, size, "%s", bl_path);
+        if (baseline_read(bl_path, base, err, sizeof err) == 0)
+            return 0;
+        fprintf(stderr, "kmemlab: regress: bad baseline: %s\n", err);
+        return 2;
+    }
+    snprintf(label, size, "run %lld", bl_run);
+    if (baseline_from_run(db, bl_run, base, err, sizeof err) == 0)
+        return 0;
+    fprintf(stderr, "kmemlab: regress: baseline run: %s\n", err);
+    return 2;
+}
+
 /* Exit status: 0 no regression, 1 regression (or missing metric), 2 the
  * comparison cannot be made (usage, unreadable/corrupt baseline, different
  * run mode, unknown run, database error). */
 static int cmd_regress(int argc, char **argv)
 {
-    const char *db_path = NULL, *id_s = NULL, *bl_path = NULL, *thr_s = NULL, *md_path = NULL;
-    struct opt opts[] = { { "--db", &db_path }, { "--baseline", &bl_path }, { "--threshold", &thr_s },
-                          { "--markdown", &md_path }, { NULL, NULL } };
-    struct baseline base, run;
-    struct rg_result r;
-    double pct = 1.0;
-    long long id;
+    const char *db_path = NULL, *id_s = NULL, *bl_path = NULL, *bl_run_s = NULL, *thr_s = NULL,
+               *md_path = NULL;
+    struct opt opts[] = { { "--db", &db_path }, { "--baseline", &bl_path }, { "--baseline-run", &bl_run_s },
+                          { "--threshold", &thr_s }, { "--markdown", &md_path }, { NULL, NULL } };
+    struct baseline base = { 0 }, run = { 0 };
+    struct rg_result r = { 0 };
+    char err[512], label[PATH_MAX];
+    long long id, bl_run = 0;
+    double pct = 0;
     sqlite3 *db;
-    char err[512];
-    if (parse_args(argc, argv, opts, &id_s, 1) || parse_id(id_s, &id))
+    if (parse_args(argc, argv, opts, &id_s, 1) || parse_id(id_s, &id) ||
+        (bl_run_s && parse_id(bl_run_s, &bl_run)) || (thr_s && parse_pct("--threshold", thr_s, &pct)))
         return 2;
-    if (!bl_path)
-        return usage_error("%s", "--baseline FILE is required");
-    if (thr_s) {
-        char *end;
-        errno = 0;
-        pct = strtod(thr_s, &end);
-        if (errno || end == thr_s || *end || !(pct >= 0) || pct > 1000)
-            return usage_error("--threshold '%s' is not a percentage (0..1000)", thr_s);
-    }
-    if (baseline_read(bl_path, &base, err, sizeof err)) {
-        fprintf(stderr, "kmemlab: regress: bad baseline: %s\n", err);
-        baseline_free(&base);
+    if (!bl_path == !bl_run_s)
+        return usage_error("%s", "give one of --baseline FILE and --baseline-run ID");
+    if (open_db(db_path, &db))
         return 2;
-    }
-    if (open_db(db_path, &db)) {
-        baseline_free(&base);
-        return 2;
-    }
-    int rc = baseline_from_run(db, id, &run, err, sizeof err);
-    sqlite3_close(db);
-    if (rc) {
+    int status = regress_baseline(db, bl_path, bl_run, &base, label, sizeof label);
+    if (!status && baseline_from_run(db, id, &run, err, sizeof err)) {
         fprintf(stderr, "kmemlab: regress: %s\n", err);
-        baseline_free(&base);
-        return 2;
+        status = 2;
     }
-    if (strcmp(base.accel, run.accel)) {
+    if (!status && strcmp(base.accel, run.accel)) {
         fprintf(stderr,
                 "kmemlab: regress: refusing to compare: run %lld is a %s run, the baseline %s is from a "
                 "%s run (figures of different run modes are not comparable; use a baseline of the "
                 "same mode)\n",
-                id, run.accel, bl_path, base.accel);
-        baseline_free(&base);
-        baseline_free(&run);
-        return 2;
-    }
-    if (regress_compare(&base, &run, pct, &r, err, sizeof err)) {
-        fprintf(stderr, "kmemlab: regress: %s\n", err);
-        baseline_free(&base);
-        baseline_free(&run);
-        return 2;
-    }
-    regress_print(stdout, &base, bl_path, &run, id, pct, &r);
-    int status = r.failed ? 1 : 0;
-    if (fflush(stdout) || ferror(stdout))
+                id, run.accel, label, base.accel);
         status = 2;
-    if (md_path) {
-        FILE *f = fopen(md_path, "w");
-        if (!f) {
-            fprintf(stderr, "kmemlab: regress: cannot write %s: %s\n", md_path, strerror(errno));
-            status = 2;
-        } else {
-            regress_print(f, &base, bl_path, &run, id, pct, &r);
-            if (fclose(f)) {
-                fprintf(stderr, "kmemlab: regress: cannot write %s\n", md_path);
-                status = 2;
-            }
-        }
     }
+    /* Samples vary between runs outside icount: test them when we have them. */
+    int stat = !status && bl_run && strcmp(run.accel, "icount");
+    if (!thr_s)
+        pct = stat ? RG_STAT_MIN_PCT : 1.0;
+    if (!status && (regress_compare(&base, &run, pct, &r, err, sizeof err) ||
+                    (stat && regress_apply_stat(db, bl_run, id, pct, &r, err, sizeof err)))) {
+        fprintf(stderr, "kmemlab: regress: %s\n", err);
+        status = 2;
+    }
+    sqlite3_close(db);
+    if (!status)
+        status = regress_output(md_path, &base, label, &run, id, pct, &r);
+    if (!status && r.failed)
+        status = 1;
     regress_free(&r);
     baseline_free(&base);
     baseline_free(&run);
@@ -615,23 +649,36 @@ static const struct command commands[] = {
       "  non-negative integers), each metric at most once; blank lines ignored.\n"
       "The project's baseline is results/baseline/icount.txt (scripts/regress.sh --update).\n" },
     { "regress", cmd_regress,
-      "usage: kmemlab regress ID --baseline FILE [--threshold PCT] [--db PATH] [--markdown OUT]\n"
+      "usage: kmemlab regress ID --baseline FILE|--baseline-run BID [--threshold PCT] [--db PATH]\n"
+      "                          [--markdown OUT]\n"
       "\n"
-      "Compares run ID's p50 per benchmark/variant/metric with the baseline FILE\n"
-      "(format: kmemlab baseline --help).  A metric whose p50 is above\n"
+      "Compares run ID per benchmark/variant/metric with a baseline: the file FILE\n"
+      "(format: kmemlab baseline --help; p50s only) or the stored run BID (its p50s\n"
+      "and its samples).  A baseline metric missing from the run is a failure; a\n"
+      "metric only in the run is a note; a changed unit is a failure; a changed\n"
+      "sample count n is a note.  The run and the baseline must come from the same\n"
+      "run mode (runs.accel vs the baseline's accel); otherwise nothing is compared\n"
+      "(exit 2).\n"
+      "\n"
+      "icount runs, and any run against a FILE: a metric whose p50 is above\n"
       "baseline*(1+PCT/100) is a REGRESSION; below baseline*(1-PCT/100) it is\n"
-      "'improved' (not a failure).  A baseline metric missing from the run is a\n"
-      "failure; a metric only in the run is a note; a changed unit is a failure;\n"
-      "a changed sample count n is a note.  PCT defaults to 1 (icount figures are\n"
-      "exact: one tick per guest instruction, the same on every run).\n"
-      "The run and the baseline must come from the same run mode (runs.accel vs\n"
-      "the baseline's accel header); otherwise nothing is compared (exit 2).\n"
-      "Non-icount runs (tcg, kvm, bare) are compared the same way, on p50 with\n"
-      "the threshold, and the output says so; a statistical test of the sample\n"
-      "sets for them is future work.\n"
-      "Prints a Markdown table (metric, baseline, run, delta %, verdict), notes,\n"
-      "then one verdict line 'regress: PASS|FAIL: ...'; --markdown OUT writes the\n"
-      "same text into OUT too.\n"
+      "'improved' (not a failure).  PCT defaults to 1 (icount figures are exact:\n"
+      "one tick per guest instruction, the same on every run).\n"
+      "\n"
+      "Other run modes (kvm, bare, tcg) with --baseline-run BID: statistical mode.\n"
+      "Their figures vary from run to run, so each metric's samples are compared\n"
+      "with BID's by a one-sided Mann-Whitney U test (normal approximation, tie\n"
+      "correction).  A REGRESSION is the run's samples significantly larger\n"
+      "(p < 0.01) AND its p50 worse by more than PCT percent (default 2: a real but\n"
+      "negligible shift does not fail); 'improved' the same the other way.  A\n"
+      "metric without samples on either side falls back to the p50 rule (a note\n"
+      "says so).  The table gains a p-value column.  Make a kvm or bare-metal\n"
+      "baseline by keeping its run in the database and passing its id.  Against a\n"
+      "FILE such runs are compared on p50 with the threshold, and a note says so.\n"
+      "\n"
+      "Prints a Markdown table (metric, baseline, run, delta %, [p,] verdict),\n"
+      "notes, then one verdict line 'regress: PASS|FAIL: ...'; --markdown OUT\n"
+      "writes the same text into OUT too.\n"
       "exit status: 0 no failure, 1 regression or missing metric, 2 no comparison\n"
       "possible (usage, unreadable or corrupt baseline, different run mode,\n"
       "unknown run, database error)\n" },

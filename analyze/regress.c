@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "errmsg.h"
+#include "run.h"
+#include "stats.h"
 
 void baseline_free(struct baseline *b)
 {
@@ -319,6 +321,14 @@ void regress_free(struct rg_result *r)
     memset(r, 0, sizeof *r);
 }
 
+static void recount(struct rg_result *r)
+{
+    memset(r->count, 0, sizeof r->count);
+    for (int i = 0; i < r->nrows; i++)
+        r->count[r->rows[i].v]++;
+    r->failed = r->count[RG_REGRESSION] + r->count[RG_MISSING] + r->count[RG_UNIT];
+}
+
 int regress_compare(const struct baseline *base, const struct baseline *run, double pct,
                     struct rg_result *r, char *err, size_t errlen)
 {
@@ -334,6 +344,7 @@ int regress_compare(const struct baseline *base, const struct baseline *run, dou
         row->base = &base->e[i];
         row->run = bl_find(run, row->base);
         row->delta_pct = NAN;
+        row->p = NAN;
         if (!row->run) {
             row->v = RG_MISSING;
             continue;
@@ -355,12 +366,79 @@ int regress_compare(const struct baseline *base, const struct baseline *run, dou
             struct rg_row *row = &r->rows[r->nrows++];
             row->run = &run->e[i];
             row->delta_pct = NAN;
+            row->p = NAN;
             row->v = RG_NEW;
         }
-    for (int i = 0; i < r->nrows; i++)
-        r->count[r->rows[i].v]++;
-    r->failed = r->count[RG_REGRESSION] + r->count[RG_MISSING] + r->count[RG_UNIT];
+    recount(r);
     return 0;
+}
+
+int regress_stat_verdict(const long long *base, size_t nbase, long long base_p50,
+                         const long long *run, size_t nrun, long long run_p50, double min_pct,
+                         enum rg_verdict *v, double *p)
+{
+    struct mw_result mw;
+    if (stats_mann_whitney(run, nrun, base, nbase, &mw))
+        return -1;
+    double b = (double)base_p50, x = (double)run_p50, t = min_pct / 100.0;
+    *v = RG_OK;
+    *p = x < b ? mw.p_less : mw.p_greater;
+    if (mw.p_greater < RG_ALPHA && x > b * (1.0 + t))
+        *v = RG_REGRESSION;
+    else if (mw.p_less < RG_ALPHA && x < b * (1.0 - t))
+        *v = RG_IMPROVED;
+    return 0;
+}
+
+/* One row of statistical mode: both sample sets from the database. */
+static int stat_row(sqlite3 *db, long long base_id, long long run_id, double min_pct,
+                    struct rg_row *row, int *untested, char *err, size_t errlen)
+{
+    const struct bl_entry *e = row->base;
+    long long *bv, *rv;
+    size_t nb, nr;
+    if (samples_load(db, base_id, e->bench, e->variant, e->metric, &bv, &nb, err, errlen))
+        return -1;
+    if (samples_load(db, run_id, e->bench, e->variant, e->metric, &rv, &nr, err, errlen)) {
+        free(bv);
+        return -1;
+    }
+    int rc = 0;
+    if (nb == 0 || nr == 0)
+        (*untested)++; /* results without samples: the p50 verdict stands */
+    else if (regress_stat_verdict(bv, nb, row->base->p50, rv, nr, row->run->p50, min_pct, &row->v,
+                                  &row->p))
+        rc = errmsg(err, errlen, "out of memory");
+    free(bv);
+    free(rv);
+    return rc;
+}
+
+int regress_apply_stat(sqlite3 *db, long long base_id, long long run_id, double min_pct,
+                       struct rg_result *r, char *err, size_t errlen)
+{
+    r->statistical = 1;
+    r->untested = 0;
+    for (int i = 0; i < r->nrows; i++) {
+        struct rg_row *row = &r->rows[i];
+        if (!row->base || !row->run || row->v == RG_UNIT)
+            continue;
+        if (stat_row(db, base_id, run_id, min_pct, row, &r->untested, err, errlen))
+            return -1;
+    }
+    recount(r);
+    return 0;
+}
+
+/* A p-value as the table shows it: small ones in exponent form. */
+static void print_p(FILE *f, double p)
+{
+    if (isnan(p))
+        fputs("-", f);
+    else if (p < 0.001)
+        fprintf(f, "%.1e", p);
+    else
+        fprintf(f, "%.3f", p);
 }
 
 static const char *name_of(const struct rg_row *row, char *buf, size_t size)
@@ -376,12 +454,24 @@ void regress_print(FILE *f, const struct baseline *base, const char *base_path,
 {
     char name[3 * BL_NAME + 3];
     fprintf(f, "### Regression check: run %lld vs baseline %s\n\n", run_id, base_path);
-    fprintf(f, "Baseline: %s run%s%s, git %s, %s.  Run: %s, git %s, %s.  Threshold: %g%% on p50.\n\n",
+    char rule[160];
+    if (r->statistical)
+        snprintf(rule, sizeof rule,
+                 "Mann-Whitney U test of the sample sets (one-sided p < %g) and p50 worse by more than %g%%",
+                 RG_ALPHA, pct);
+    else
+        snprintf(rule, sizeof rule, "%g%% on p50", pct);
+    fprintf(f, "Baseline: %s run%s%s, git %s, %s.  Run: %s, git %s, %s.  Threshold: %s.\n\n",
             base->accel, base->run[0] ? " " : "", base->run, base->git_rev[0] ? base->git_rev : "?",
             base->date[0] ? base->date : "date unknown", run->accel,
-            run->git_rev[0] ? run->git_rev : "?", run->date[0] ? run->date : "date unknown", pct);
-    fputs("| metric | baseline | run | delta % | verdict |\n", f);
-    fputs("|---|---:|---:|---:|---|\n", f);
+            run->git_rev[0] ? run->git_rev : "?", run->date[0] ? run->date : "date unknown", rule);
+    if (r->statistical) {
+        fputs("| metric | baseline | run | delta % | p (U test) | verdict |\n", f);
+        fputs("|---|---:|---:|---:|---:|---|\n", f);
+    } else {
+        fputs("| metric | baseline | run | delta % | verdict |\n", f);
+        fputs("|---|---:|---:|---:|---|\n", f);
+    }
     for (int i = 0; i < r->nrows; i++) {
         const struct rg_row *row = &r->rows[i];
         fprintf(f, "| %s | ", name_of(row, name, sizeof name));
@@ -401,6 +491,10 @@ void regress_print(FILE *f, const struct baseline *base, const char *base_path,
             fputs("-", f);
         else
             fprintf(f, "%+.2f", row->delta_pct);
+        if (r->statistical) {
+            fputs(" | ", f);
+            print_p(f, row->p);
+        }
         fprintf(f, " | %s |\n", regress_verdict_name(row->v));
     }
     fputc('\n', f);
@@ -420,9 +514,15 @@ void regress_print(FILE *f, const struct baseline *base, const char *base_path,
             notes++;
         }
     }
-    if (strcmp(run->accel, "icount")) {
-        fprintf(f, "- note: a %s run: compared with the same %g%% threshold on p50 as icount runs; "
-                   "a statistical test of the sample sets is future work\n",
+    if (r->statistical && r->untested) {
+        fprintf(f, "- note: %d metric%s without samples in one of the runs: judged on p50 with the %g%% "
+                   "threshold instead of the U test\n",
+                r->untested, r->untested == 1 ? "" : "s", pct);
+        notes++;
+    } else if (!r->statistical && strcmp(run->accel, "icount")) {
+        fprintf(f, "- note: a %s run compared on p50 with the %g%% threshold, as icount runs are; "
+                   "its figures vary from run to run: give --baseline-run ID (a stored run of the "
+                   "same mode) for a Mann-Whitney U test of the sample sets\n",
                 run->accel, pct);
         notes++;
     }
@@ -445,8 +545,9 @@ void regress_print(FILE *f, const struct baseline *base, const char *base_path,
         }
     }
     fprintf(f, "regress: %s: %d regression%s, %d missing, %d unit change%s; %d ok, %d improved, %d new "
-               "(run %lld vs baseline %s, threshold %g%%)%s\n",
+               "(run %lld vs baseline %s, %s %g%%)%s\n",
             r->failed ? "FAIL" : "PASS", r->count[RG_REGRESSION], r->count[RG_REGRESSION] == 1 ? "" : "s",
             r->count[RG_MISSING], r->count[RG_UNIT], r->count[RG_UNIT] == 1 ? "" : "s", r->count[RG_OK],
-            r->count[RG_IMPROVED], r->count[RG_NEW], run_id, base_path, pct, worst);
+            r->count[RG_IMPROVED], r->count[RG_NEW], run_id, base_path,
+            r->statistical ? "U test p < 0.01 and p50 over" : "threshold", pct, worst);
 }

@@ -56,6 +56,8 @@ struct rg_row {
     const struct bl_entry *base; /* NULL for a new metric */
     const struct bl_entry *run;  /* NULL for a missing metric */
     double delta_pct;            /* (run - base) / base * 100; NAN when base p50 is 0 */
+    double p;                    /* statistical mode: the U test's one-sided p-value in
+                                    the direction of the p50 change; NAN: not tested */
     enum rg_verdict v;
 };
 
@@ -64,6 +66,8 @@ struct rg_result {
     int nrows;
     int count[RG_UNIT + 1]; /* rows per verdict */
     int failed;             /* regressions + missing + unit changes */
+    int statistical;        /* verdicts from regress_apply_stat */
+    int untested;           /* statistical mode: rows left to the p50 rule (no samples) */
 };
 
 /* Compares run with base: p50 above base*(1+pct/100) is a regression, below
@@ -73,9 +77,38 @@ struct rg_result {
 int regress_compare(const struct baseline *base, const struct baseline *run, double pct,
                     struct rg_result *r, char *err, size_t errlen);
 void regress_free(struct rg_result *r);
+
+/* Statistical mode, for run modes whose figures vary from run to run (kvm,
+ * bare metal, tcg): instead of a fixed percentage on p50, a Mann-Whitney U
+ * test of the two sample sets (stats_mann_whitney).  A REGRESSION needs
+ * both: the run's samples significantly larger (one-sided p < RG_ALPHA) and
+ * its p50 worse by more than min_pct percent, so that a real but negligible
+ * shift (likely with thousands of samples) does not fail CI; IMPROVED the
+ * same the other way; anything else is ok. */
+#define RG_ALPHA 0.01
+#define RG_STAT_MIN_PCT 2.0
+
+struct mw_result;
+/* The verdict for one metric from its sample sets (base and run, non-empty)
+ * and p50s; *p is the one-sided p-value in the direction of the p50 change
+ * (p_greater when the p50 did not move).  Returns 0, or -1 when out of
+ * memory. */
+int regress_stat_verdict(const long long *base, size_t nbase, long long base_p50,
+                         const long long *run, size_t nrun, long long run_p50, double min_pct,
+                         enum rg_verdict *v, double *p);
+
+/* Re-judges the rows of r that have both sides and the same unit with
+ * regress_stat_verdict, reading the samples of base_id and run_id from
+ * db; rows without samples on either side keep their p50 verdict (counted
+ * in r->untested).  Sets r->statistical and recounts.  Returns 0, or -1
+ * with the reason in err. */
+int regress_apply_stat(sqlite3 *db, long long base_id, long long run_id, double min_pct,
+                       struct rg_result *r, char *err, size_t errlen);
 const char *regress_verdict_name(enum rg_verdict v);
 
-/* The Markdown table, notes and the one-line verdict (last line). */
+/* The Markdown table, notes and the one-line verdict (last line).  In
+ * statistical mode (r->statistical) the table has a p-value column and pct
+ * is the practical threshold. */
 void regress_print(FILE *f, const struct baseline *base, const char *base_path,
                    const struct baseline *run, long long run_id, double pct,
                    const struct rg_result *r);

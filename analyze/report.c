@@ -176,35 +176,10 @@ int report_show(sqlite3 *db, long long id, int brief, FILE *f, char *err, size_t
 static int write_series_data(sqlite3 *db, long long id, struct series *s, const char *dir,
                              char *err, size_t errlen)
 {
-    sqlite3_stmt *st;
-    long long *v = NULL;
-    size_t n = 0, cap = 0;
-    int rc;
-    if (sqlite3_prepare_v2(db, "SELECT value FROM samples WHERE run_id = ? AND benchmark = ? AND "
-                               "variant = ? AND metric = ? ORDER BY value", -1, &st, NULL) != SQLITE_OK)
-        return sql_fail(db, err, errlen, "read samples");
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, s->benchmark, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, s->variant, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, s->metric, -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 1024;
-            long long *t = realloc(v, cap * sizeof *v);
-            if (!t) {
-                free(v);
-                sqlite3_finalize(st);
-                return errmsg(err, errlen, "out of memory");
-            }
-            v = t;
-        }
-        v[n++] = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        free(v);
-        return sql_fail(db, err, errlen, "read samples");
-    }
+    long long *v;
+    size_t n;
+    if (samples_load(db, id, s->benchmark, s->variant, s->metric, &v, &n, err, errlen))
+        return -1;
     if (n == 0) {
         free(v);
         return 0;

@@ -160,3 +160,42 @@ const struct series *series_find(const struct series *s, int n, const char *benc
             return &s[i];
     return NULL;
 }
+
+int samples_load(sqlite3 *db, long long id, const char *benchmark, const char *variant,
+                 const char *metric, long long **out, size_t *nout, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    long long *v = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    *out = NULL;
+    *nout = 0;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM samples WHERE run_id = ? AND benchmark = ? AND "
+                               "variant = ? AND metric = ? ORDER BY value", -1, &st, NULL) != SQLITE_OK)
+        return sql_fail(db, err, errlen, "read samples");
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, benchmark, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, variant, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, metric, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 1024;
+            long long *t = realloc(v, cap * sizeof *v);
+            if (!t) {
+                free(v);
+                sqlite3_finalize(st);
+                return errmsg(err, errlen, "out of memory");
+            }
+            v = t;
+        }
+        v[n++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        free(v);
+        return sql_fail(db, err, errlen, "read samples");
+    }
+    *out = v;
+    *nout = n;
+    return 0;
+}

@@ -40,6 +40,12 @@ int results_load(sqlite3 *db, long long id, struct series **out, int *nout, char
 const struct series *series_find(const struct series *s, int n, const char *benchmark,
                                  const char *variant, const char *metric);
 
+/* Reads the samples of run id's series benchmark/variant/metric, sorted
+ * ascending, into *v (malloc'd, *n values; NULL and 0 when there are none).
+ * Returns 0, or -1 with the SQL error or "out of memory" in err. */
+int samples_load(sqlite3 *db, long long id, const char *benchmark, const char *variant,
+                 const char *metric, long long **v, size_t *n, char *err, size_t errlen);
+
 /* One line a reader needs before any figure: system, CPUs, run mode (bold
  * in Markdown), CPU model, kernel memory mode, git revision, start. */
 void run_summary(FILE *f, const struct context *c, int markdown);

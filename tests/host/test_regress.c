@@ -184,6 +184,55 @@ static void test_write_parse_roundtrip(void **state)
     baseline_free(&c);
 }
 
+/* Statistical mode: 100 samples base + 10 * (i % 10), p50 = base + 40. */
+static void set_of(long long *v, long long base)
+{
+    for (int i = 0; i < 100; i++)
+        v[i] = base + 10 * (i % 10);
+}
+
+static enum rg_verdict stat_verdict(long long base, long long run, double min_pct, double *p)
+{
+    long long b[100], r[100];
+    enum rg_verdict v;
+    set_of(b, base);
+    set_of(r, run);
+    assert_int_equal(regress_stat_verdict(b, 100, base + 40, r, 100, run + 40, min_pct, &v, p), 0);
+    return v;
+}
+
+static void test_stat_verdicts(void **state)
+{
+    (void)state;
+    double p;
+    /* identical sets: not significant */
+    assert_int_equal(stat_verdict(1000, 1000, 2.0, &p), RG_OK);
+    assert_true(p > 0.5);
+    /* shifted by 100 (p50 1040 -> 1140, +9.6%): significant and large */
+    assert_int_equal(stat_verdict(1000, 1100, 2.0, &p), RG_REGRESSION);
+    assert_true(p < 1e-6);
+    assert_int_equal(stat_verdict(1100, 1000, 2.0, &p), RG_IMPROVED);
+    assert_true(p < 1e-6);
+    /* shifted by 10 (one step): significant, but p50 +0.96% is under 2% */
+    assert_int_equal(stat_verdict(1000, 1010, 2.0, &p), RG_OK);
+    assert_true(p < RG_ALPHA);
+    /* the same shift with a 0.5% practical threshold is a regression */
+    assert_int_equal(stat_verdict(1000, 1010, 0.5, &p), RG_REGRESSION);
+}
+
+/* A large p50 change that the sets do not support is not a regression:
+ * two samples each, complete separation, p = 1/6 at best. */
+static void test_stat_needs_significance(void **state)
+{
+    (void)state;
+    long long b[] = { 100, 101 }, r[] = { 200, 201 };
+    enum rg_verdict v;
+    double p;
+    assert_int_equal(regress_stat_verdict(b, 2, 100, r, 2, 200, 2.0, &v, &p), 0);
+    assert_int_equal(v, RG_OK);
+    assert_true(p > RG_ALPHA);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -191,6 +240,8 @@ int main(void)
         cmocka_unit_test(test_parse_bad),
         cmocka_unit_test(test_compare),
         cmocka_unit_test(test_write_parse_roundtrip),
+        cmocka_unit_test(test_stat_verdicts),
+        cmocka_unit_test(test_stat_needs_significance),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
