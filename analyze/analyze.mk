@@ -1,7 +1,7 @@
 # analyze/: the kmemlab host CLI (import, list, show, report) and the host
 # unit tests of trace/ and analyze/ (tests/host/, cmocka, ASan+UBSan).
 
-ANALYZE_LIB_SRCS := analyze/alloc.c analyze/benchmd.c analyze/db.c analyze/errmsg.c analyze/files.c analyze/gp.c analyze/import.c analyze/kmem_chart.c analyze/meta.c analyze/perfetto.c analyze/phases.c analyze/regress.c \
+ANALYZE_LIB_SRCS := analyze/alloc.c analyze/benchmd.c analyze/compare.c analyze/ctf_db.c analyze/db.c analyze/errmsg.c analyze/files.c analyze/gp.c analyze/import.c analyze/kmem_chart.c analyze/meta.c analyze/perfetto.c analyze/phases.c analyze/regress.c \
                     analyze/report.c analyze/run.c analyze/stats.c analyze/trend.c
 ANALYZE_LIB_OBJS := $(ANALYZE_LIB_SRCS:%.c=$(B)/host/obj/%.o)
 ANALYZE_LIB_SAN_OBJS := $(ANALYZE_LIB_SRCS:%.c=$(B)/host/san/%.o)

@@ -1,4 +1,4 @@
-/* kmemlab: the project's host CLI (import runs, list, show, report).
+/* kmemlab: the project's host CLI (import runs, list, show, compare, report, export).
  * Exit status: 0 success, 1 failure (bad input, database or gnuplot error;
  * the reason on stderr), 2 usage error. */
 #include <errno.h>
@@ -9,6 +9,9 @@
 #include <unistd.h>
 
 #include "benchmd.h"
+#include "compare.h"
+#include "ctf_db.h"
+#include "ctf_write.h"
 #include "db.h"
 #include "import.h"
 #include "linux_samples.h"
@@ -52,6 +55,9 @@ static const char main_usage[] =
     "  regress ID --baseline FILE|--baseline-run BID [--threshold PCT] [--db PATH] [--markdown OUT]\n"
     "                                          compare a run with a baseline; exit 1 on a regression\n"
     "  export-perfetto ID OUT.json [--db PATH] a run as Chrome/Perfetto trace JSON (ui.perfetto.dev)\n"
+    "  export-ctf ID OUTDIR [--db PATH]        a run as a CTF 1.8 trace (babeltrace2, Trace Compass)\n"
+    "  compare A B [--force] [--markdown OUT] [--db PATH]\n"
+    "                                          deltas between two runs per benchmark/variant/metric\n"
     "\n"
     "The database is PATH, else $DB, else results/runs.db.\n"
     "kmemlab COMMAND --help describes a command; kmemlab --version prints the revision.\n"
@@ -66,16 +72,17 @@ static int usage_error(const char *fmt, const char *arg)
     return 2;
 }
 
-/* Minimal option scanner: --opt VALUE pairs from a fixed list, one
- * positional argument (or none when positional is NULL). */
+/* Minimal option scanner: --opt VALUE pairs from a fixed list and up to
+ * npos positional arguments, all of them required when need_pos. */
 struct opt {
     const char *name;
     const char **value;
 };
 
-static int parse_args(int argc, char **argv, struct opt *opts, const char **positional, int need_pos)
+static int parse_args_n(int argc, char **argv, struct opt *opts, const char **positional, int npos,
+                        int need_pos, const char *names)
 {
-    int have_pos = 0;
+    int have = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (a[0] == '-' && a[1]) {
@@ -88,16 +95,35 @@ static int parse_args(int argc, char **argv, struct opt *opts, const char **posi
             if (i + 1 >= argc)
                 return usage_error("%s needs a value", a);
             *o->value = argv[++i];
-        } else if (positional && !have_pos) {
-            *positional = a;
-            have_pos = 1;
+        } else if (have < npos) {
+            positional[have++] = a;
         } else {
             return usage_error("unexpected argument '%s'", a);
         }
     }
-    if (need_pos && !have_pos)
-        return usage_error("%s", "missing argument");
+    if (need_pos && have < npos)
+        return usage_error("missing argument%s", names);
     return 0;
+}
+
+/* The common case: one positional argument (or none when positional is NULL). */
+static int parse_args(int argc, char **argv, struct opt *opts, const char **positional, int need_pos)
+{
+    return parse_args_n(argc, argv, opts, positional, positional ? 1 : 0, need_pos, "");
+}
+
+/* Removes the value-less flag name from argv; 1 if it was there. */
+static int take_flag(int *argc, char **argv, const char *name)
+{
+    int found = 0;
+    for (int i = 0; i < *argc; i++)
+        if (!strcmp(argv[i], name)) {
+            found = 1;
+            memmove(&argv[i], &argv[i + 1], (size_t)(*argc - i) * sizeof *argv);
+            (*argc)--;
+            i--;
+        }
+    return found;
 }
 
 static int parse_id(const char *s, long long *id)
@@ -164,15 +190,8 @@ static int cmd_show(int argc, char **argv)
     long long id;
     sqlite3 *db;
     char err[512];
-    int brief = 0;
     /* --brief: the one-line context and the results table only. */
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--brief")) {
-            brief = 1;
-            memmove(&argv[i], &argv[i + 1], (size_t)(argc - i) * sizeof *argv);
-            argc--;
-            i--;
-        }
+    int brief = take_flag(&argc, argv, "--brief");
     if (parse_args(argc, argv, opts, &id_s, 1) || parse_id(id_s, &id))
         return 2;
     if (open_db(db_path, &db))
@@ -468,23 +487,8 @@ static int cmd_export_perfetto(int argc, char **argv)
     long long id;
     sqlite3 *db;
     char err[512];
-    int npos = 0;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--db")) {
-            if (i + 1 >= argc)
-                return usage_error("%s needs a value", argv[i]);
-            db_path = argv[++i];
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return usage_error("unknown option %s", argv[i]);
-        } else if (npos < 2) {
-            pos[npos++] = argv[i];
-        } else {
-            return usage_error("unexpected argument '%s'", argv[i]);
-        }
-    }
-    if (npos < 2)
-        return usage_error("%s", "missing argument (ID OUT.json)");
-    if (parse_id(pos[0], &id))
+    struct opt opts[] = { { "--db", &db_path }, { NULL, NULL } };
+    if (parse_args_n(argc, argv, opts, pos, 2, 1, " (ID OUT.json)") || parse_id(pos[0], &id))
         return 2;
     if (open_db(db_path, &db))
         return 1;
@@ -516,6 +520,84 @@ static int cmd_export_perfetto(int argc, char **argv)
     fprintf(stderr, "kmemlab: export-perfetto: run %lld: %lld events, %lld page fault slices, "
                     "%lld syscall slices, %lld phase slices\n",
             id, st.events, st.faults, st.syscalls, st.phases);
+    return 0;
+}
+
+/* ---- two runs side by side (analyze/compare.c) ---- */
+
+/* Writes compare's table to stdout and, with md_path, into that file;
+ * 0 or 1 (an output error). */
+static int compare_output(const char *md_path, const struct comparison *c)
+{
+    compare_print(stdout, c);
+    if (fflush(stdout) || ferror(stdout))
+        return 1;
+    if (!md_path)
+        return 0;
+    FILE *f = fopen(md_path, "w");
+    if (!f) {
+        fprintf(stderr, "kmemlab: compare: cannot write %s: %s\n", md_path, strerror(errno));
+        return 1;
+    }
+    compare_print(f, c);
+    if (fclose(f)) {
+        fprintf(stderr, "kmemlab: compare: cannot write %s\n", md_path);
+        return 1;
+    }
+    return 0;
+}
+
+static int cmd_compare(int argc, char **argv)
+{
+    const char *db_path = NULL, *md_path = NULL, *pos[2] = { NULL, NULL };
+    struct opt opts[] = { { "--db", &db_path }, { "--markdown", &md_path }, { NULL, NULL } };
+    struct comparison c;
+    long long a, b;
+    sqlite3 *db;
+    char err[512];
+    int force = take_flag(&argc, argv, "--force");
+    if (parse_args_n(argc, argv, opts, pos, 2, 1, " (A B: two run ids)") || parse_id(pos[0], &a) ||
+        parse_id(pos[1], &b))
+        return 2;
+    if (open_db(db_path, &db))
+        return 1;
+    int rc = compare_load(db, a, b, force, &c, err, sizeof err);
+    sqlite3_close(db);
+    if (rc) {
+        fprintf(stderr, "kmemlab: compare: %s\n", err);
+        return 1;
+    }
+    rc = compare_output(md_path, &c);
+    compare_free(&c);
+    return rc;
+}
+
+/* ---- CTF export of a stored run (analyze/ctf_db.c, trace/ctf_write.c) ---- */
+
+static int cmd_export_ctf(int argc, char **argv)
+{
+    const char *db_path = NULL, *pos[2] = { NULL, NULL };
+    struct opt opts[] = { { "--db", &db_path }, { NULL, NULL } };
+    struct dump d;
+    long long id;
+    sqlite3 *db;
+    char err[512];
+    if (parse_args_n(argc, argv, opts, pos, 2, 1, " (ID OUTDIR)") || parse_id(pos[0], &id))
+        return 2;
+    if (open_db(db_path, &db))
+        return 1;
+    int rc = ctf_db_load(db, id, &d, err, sizeof err);
+    sqlite3_close(db);
+    if (!rc)
+        rc = ctf_write(&d, pos[1], err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "kmemlab: export-ctf: %s\n", err);
+        dump_free(&d);
+        return 1;
+    }
+    fprintf(stderr, "kmemlab: export-ctf: run %lld: %llu events on %u CPUs, %llu lost, in %s\n", id,
+            d.events, d.ncpus, d.lost, pos[1]);
+    dump_free(&d);
     return 0;
 }
 
@@ -699,6 +781,42 @@ static const struct command commands[] = {
       "Time: microseconds since boot, (tsc - cpus.tsc_offset - runs.boot_tsc) /\n"
       "(tsc_hz / 1e6).  Prints a summary on stderr.  An unknown run is an error\n"
       "(exit 1, no file written).\n"
+      "\n"
+      "  --db PATH    database (default $DB, else results/runs.db)\n" },
+    { "compare", cmd_compare,
+      "usage: kmemlab compare A B [--force] [--markdown OUT] [--db PATH]\n"
+      "\n"
+      "The deltas between runs A and B per benchmark/variant/metric, as a Markdown\n"
+      "table: metric, unit, p50 A, p50 B, delta (B - A), delta % (of A), verdict;\n"
+      "then one summary line 'compare: ...'.  Rows of A's metrics first, then B's\n"
+      "own; a metric of one run only reads 'only in run N', a changed unit\n"
+      "'unit changed'.\n"
+      "Verdicts: icount runs are exact (one tick per guest instruction, the same on\n"
+      "every run), so any difference reads 'higher' or 'lower', none 'same'.  When\n"
+      "neither run is icount (kvm, bare, tcg) the table gains a p-value column and\n"
+      "the verdict is regress's statistical rule: a one-sided Mann-Whitney U test\n"
+      "of the two sample sets (normal approximation, tie correction) with p < 0.01\n"
+      "and a p50 change of more than 2% reads 'higher' or 'lower'; a significant\n"
+      "smaller change 'significant, within 2%'; else 'no significant difference'.\n"
+      "\n"
+      "Runs of different run modes (runs.accel) are refused (exit 1): their\n"
+      "figures measure different things (guest instructions vs TSC cycles).\n"
+      "  --force      compare them anyway (p50 deltas only)\n"
+      "  --markdown OUT  write the same text into OUT too\n"
+      "  --db PATH    database (default $DB, else results/runs.db)\n"
+      "exit status: 0 compared, 1 unknown run, different run modes, database or\n"
+      "write error (reason on stderr), 2 usage error\n" },
+    { "export-ctf", cmd_export_ctf,
+      "usage: kmemlab export-ctf ID OUTDIR [--db PATH]\n"
+      "\n"
+      "Writes run ID as a CTF 1.8 trace directory OUTDIR (metadata and one stream\n"
+      "per CPU, as kmtrace ctf writes from a dump) from the database alone: the runs\n"
+      "row, the cpus rows and every events row of the run.  Read it with\n"
+      "babeltrace2 OUTDIR or open it in Trace Compass.  Time is BSP TSC ticks (tsc\n"
+      "- cpus.tsc_offset) on one clock of tsc_hz; records lost in the run show as\n"
+      "discarded events.  Prints a summary on stderr.\n"
+      "An unknown run, a run without a trace (no cpus rows, e.g. a Linux baseline)\n"
+      "or an event type this build does not know is an error (exit 1).\n"
       "\n"
       "  --db PATH    database (default $DB, else results/runs.db)\n" },
 };
