@@ -8,6 +8,7 @@
  *  1. supply and accounting (inv. 5): first touches of fresh regions make
  *     the client's kernel pages grow by exactly the pages its kpager lent;
  *     the requests come in hierarchy order with the right types;
+ *     a kpager's quota bounds a task's kernel memory;
  *  2. revocation, client unaware (inv. 3): a client keeps calling an echo
  *     server and writing and checking its memory while its kernel pages
  *     (page tables, node tables, node pages) are revoked in a loop;
@@ -244,6 +245,61 @@ static void part_supply(void)
     tap_ok(finish(&t) == 0, "supply: the client ran to its end");
     tap_ok(lent_to(&kp, t.id) == 0 || kpager_revoke(kp_thr.tid, t.id, 0, KM_KS_END) >= 0,
            "supply: pages of the gone task can be taken back");
+}
+
+/* ---- quota: the kpager controls each task's kernel memory -------------- */
+
+static struct kpager quota_kp;
+static char quota_pool[32][PAGE] __attribute__((aligned(PAGE)));
+static struct l4_thread quota_thr;
+static volatile long quota_reached = -1;
+
+/* Touches one page in each of 8 fresh 1 GiB regions; quota_reached: how
+ * many it got before its kernel memory ran out. */
+static volatile int quota_go;
+
+static long quota_client(void *arg)
+{
+    (void)arg;
+    while (!quota_go)
+        sys_yield();
+    for (long i = 0; i < 8; i++) {
+        quota_reached = i;
+        *(volatile char *)(unsigned long)(REGION + ((500ull + (km_u64)i) << 30)) = 1;
+    }
+    quota_reached = 8;
+    return 0;
+}
+
+static void part_quota(void)
+{
+    static struct l4_task t;
+    kpager_init(&quota_kp, quota_pool, 32, KM_KFAULT_MAX, 0);
+    quota_go = 0;
+    struct l4_thread_attr a = L4_THREAD_ATTR_INIT;
+    a.cpu = si.cpu;
+    long r = kpager_thread_start(&quota_thr, &a, &quota_kp);
+    if (r == 0)
+        r = start(&t, quota_client, 0, quota_thr.tid);
+    /* Its code and stack came first; then 7 pages more: a fresh 1 GiB
+     * region takes 3 (a page directory, a leaf table, a node table), so
+     * the third region finds the quota reached. */
+    l4_wait_state(t.main.tid, KM_TSTATE_RUNNABLE, 1000);
+    for (int y = 0; y < 200; y++)
+        sys_yield();
+    unsigned base = lent_to(&quota_kp, t.id);
+    quota_kp.quota = base + 7;
+    quota_go = 1;
+    for (int y = 0; y < 20000 && !t.done && l4_thread_state(t.main.tid) >= 0 &&
+                    l4_thread_state(t.main.tid) != KM_TSTATE_DEAD; y++)
+        sys_yield();
+    unsigned held = lent_to(&quota_kp, t.id);
+    tap_ok(r == 0 && quota_reached == 2 && quota_kp.refused > 0,
+           "quota: 7 pages more than its start took: the client gets 2 fresh 1 GiB regions, the "
+           "third fault is refused (got %ld, %lu refused)", quota_reached, quota_kp.refused);
+    tap_ok(held <= base + 7, "quota: the client never held more than its quota (%u of %u)", held, base + 7);
+    l4_task_delete(&t);
+    l4_thread_kill(&quota_thr);
 }
 
 /* ---- parts 2 and 3: revocation loop, exported pages ---------------------- */
@@ -715,6 +771,7 @@ int main(void)
     sent_stop = 0;
     r = start(&sentinel, sentinel_fn, 0, sent_kp_thr.tid);
     tap_ok(r == 0, "sentinel task started (%s)", sys_errname(r));
+    part_quota();
     part_revoke();
     part_malicious();
     part_deadlock();

@@ -10,6 +10,8 @@ void kpager_init(struct kpager *k, void *pool, unsigned npages, unsigned batch,
     k->npages = npages < KPAGER_MAX_PAGES ? npages : KPAGER_MAX_PAGES;
     k->batch = batch < 1 ? 1 : batch > KM_KFAULT_MAX ? KM_KFAULT_MAX : batch;
     k->kfaults = k->supplied = k->revoked = k->requested = k->exhausted = k->bad = 0;
+    k->quota = 0;
+    k->refused = 0;
     k->last_n = 0;
     k->nfree = 0;
     for (unsigned i = k->npages; i-- > 0;) {
@@ -49,6 +51,14 @@ static km_u64 answer_kfault(struct kpager *k)
     for (unsigned i = 0; i < n; i++)
         k->last_req[i] = req[i];
     unsigned mr = 0, given = 0, want = (n < k->batch ? (unsigned)n : k->batch) + k->reserve;
+    if (k->quota) { /* the task's kernel memory is what its kpager allows */
+        unsigned held = 0;
+        for (unsigned i = 0; i < k->npages; i++)
+            held += k->page[i].state == KPAGE_LENT && k->page[i].task == task;
+        want = held >= k->quota ? 0 : want < k->quota - held ? want : k->quota - held;
+        if (!want)
+            k->refused++;
+    }
     for (unsigned i = 0; given < want; i++) {
         int p = take_page(k);
         if (p < 0) {

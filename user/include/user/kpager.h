@@ -9,6 +9,12 @@
  * records for each lent page whose kspace and which address it holds (a
  * reserve page: KM_KS_RESERVE; what it holds later is the kernel's).
  *
+ * Quota: with `quota` set, a task never holds more than that many of its
+ * pages at once; a fault beyond it is answered with nothing, and the
+ * operation that needed the memory fails (-KM_ENOMEM; a faulting client
+ * gets an exception message): kernel memory per task is the kpager's to
+ * control, the paper's resource principals.
+ *
  * Revocation: a message KPAGER_LABEL_REVOKE (MR0 task id or 0 for all
  * tasks, MR1..MR2 the kspace range [lo, hi)) makes it unmap every lent
  * page of that task in the range; the kernel exports each (abi/kspace.h:
@@ -37,6 +43,9 @@ struct kpager {
     unsigned npages;           /* pool pages, at most KPAGER_MAX_PAGES */
     unsigned batch;            /* pages per kernel page fault, 1..KM_KFAULT_MAX */
     unsigned reserve;          /* pages lent ahead of need per fault (KM_KS_RESERVE) */
+    unsigned quota;            /* most pages lent to one task at a time (0: no limit):
+                                  beyond it a fault gets nothing (-KM_ENOMEM there) */
+    unsigned long refused;     /* faults refused for the quota */
     unsigned long kfaults;     /* kernel page faults answered */
     unsigned long supplied;    /* pages handed to the kernel */
     unsigned long revoked;     /* pages taken back */
