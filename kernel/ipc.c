@@ -109,13 +109,27 @@ static __attribute__((noinline)) i64 transfer_kmem(struct thread *cur, struct th
 {
     if ((rcv->flags & TF_KFAULT_IPC) || !kfault_applies(rcv))
         return transfer(snd, rcv, tag);
-    struct kmem_op op = {.task = rcv->task};
-    kmem_op = &op;
-    i64 r = transfer(snd, rcv, tag);
-    kmem_op = NULL;
-    if (r != -KM_ENOMEM || !op.missing_set)
-        return r;
-    return kfault_raise(cur, rcv, rcv->task, op.missing, op.va);
+    /* Sending (cur is snd): after a kernel page fault the transfer is tried
+     * again at once if the receiver still waits for cur (cheaper than
+     * redoing the whole IPC).  Otherwise (or when cur receives from a
+     * blocked sender, whose message may have changed) the IPC is redone. */
+    struct thread *partner = rcv;
+    u32 version = partner->version;
+    u8 state = partner->state;
+    for (;;) {
+        struct kmem_op op = {.task = rcv->task};
+        kmem_op = &op;
+        i64 r = transfer(snd, rcv, tag);
+        kmem_op = NULL;
+        if (r != -KM_ENOMEM || !op.missing_set)
+            return r;
+        r = kfault_raise(cur, rcv, rcv->task, op.missing, op.va);
+        if (r != -KM_ERESTART)
+            return r;
+        if (cur != snd || partner->version != version || partner->state != state ||
+            (partner->partner && partner->partner != cur) || !task_alive(rcv->task))
+            return -KM_ERESTART;
+    }
 }
 
 /* Inline: messages without items (most of them) pay one test. */
