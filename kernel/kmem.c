@@ -1,6 +1,7 @@
 /* Kernel memory for task metadata (see kernel/kmem.h): pages from the
  * kernel's pool or lent by kpagers, zeroed, counted per task and type. */
 #include <abi/kspace.h>
+#include <abi/l4.h>
 #include <abi/syscall.h>
 #include <arch/cpu.h>
 #include <kernel/trace.h>
@@ -124,11 +125,21 @@ void kmem_supply_release(struct task *t)
 
 /* ---- allocation --------------------------------------------------------- */
 
+/* Tables above the UTCB area also hold the UTCBs' fixed mappings, which
+ * no pager could make again: they are pinned (the pool), never lent.
+ * (Thread creation makes them first, from the pool, so this is a guard.) */
+static bool covers_utcbs(u64 ksaddr)
+{
+    u64 va, end;
+    return mmu_kobj_region(ksaddr, &va, &end) && va < KM_UTCB_AREA + KM_UTCB_AREA_SIZE &&
+           end > KM_UTCB_AREA;
+}
+
 u64 kmem_page_alloc(struct task *t, enum kmem_type type, u64 ksaddr)
 {
     if (type >= KMEM_NTYPES)
         return 0;
-    if (kmem_op && kmem_op->task == t) {
+    if (kmem_op && kmem_op->task == t && !covers_utcbs(ksaddr)) {
         /* A kpager's client: only pages its kpager supplied for this
          * content; the first one missing is what the kernel asks for. */
         struct kmem_supply *s = supply_find(t, ksaddr);
