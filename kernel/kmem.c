@@ -1,7 +1,6 @@
 /* Kernel memory for task metadata (see kernel/kmem.h): pages from the
  * kernel's pool or lent by kpagers, zeroed, counted per task and type. */
 #include <abi/kspace.h>
-#include <abi/l4.h>
 #include <abi/syscall.h>
 #include <arch/cpu.h>
 #include <kernel/trace.h>
@@ -125,23 +124,16 @@ void kmem_supply_release(struct task *t)
 
 /* ---- allocation --------------------------------------------------------- */
 
-/* Tables above the UTCB area also hold the UTCBs' fixed mappings, which
- * no pager could make again: they are pinned (the pool), never lent.
- * (Thread creation makes them first, from the pool, so this is a guard.) */
-static bool covers_utcbs(u64 ksaddr)
-{
-    u64 va, end;
-    return mmu_kobj_region(ksaddr, &va, &end) && va < KM_UTCB_AREA + KM_UTCB_AREA_SIZE &&
-           end > KM_UTCB_AREA;
-}
-
 u64 kmem_page_alloc(struct task *t, enum kmem_type type, u64 ksaddr)
 {
     if (type >= KMEM_NTYPES)
         return 0;
-    if (kmem_op && kmem_op->task == t && !covers_utcbs(ksaddr)) {
+    if (kmem_op && kmem_op->task == t) {
         /* A kpager's client: only pages its kpager supplied for this
-         * content; the first one missing is what the kernel asks for. */
+         * content; the first one missing is what the kernel asks for.
+         * (Never the tables above the UTCB area, whose fixed mappings no
+         * pager could make again: thread creation makes them first, from
+         * the pool, and pool pages are not revocable.) */
         struct kmem_supply *s = supply_find(t, ksaddr);
         if (!s && (s = supply_find(t, KM_KS_RESERVE))) { /* lent ahead: it is this now */
             charge(t, KMEM_RESERVE, -1);
