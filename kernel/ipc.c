@@ -109,10 +109,11 @@ static __attribute__((noinline)) i64 transfer_kmem(struct thread *cur, struct th
 {
     if ((rcv->flags & TF_KFAULT_IPC) || !kfault_applies(rcv))
         return transfer(snd, rcv, tag);
-    /* Sending (cur is snd): after a kernel page fault the transfer is tried
-     * again at once if the receiver still waits for cur (cheaper than
-     * redoing the whole IPC).  Otherwise (or when cur receives from a
-     * blocked sender, whose message may have changed) the IPC is redone. */
+    /* Sending a fault reply (cur is snd): after a kernel page fault the
+     * transfer is tried again at once if the faulting thread still waits
+     * for it (cheaper than redoing the whole IPC).  Otherwise the IPC is
+     * redone: a receiver may have moved on to another receive, a blocked
+     * sender's message may have changed. */
     struct thread *partner = rcv;
     u32 version = partner->version;
     u8 state = partner->state;
@@ -126,8 +127,10 @@ static __attribute__((noinline)) i64 transfer_kmem(struct thread *cur, struct th
         r = kfault_raise(cur, rcv, rcv->task, op.missing, op.va);
         if (r != -KM_ERESTART)
             return r;
+        /* Only a faulting thread still waiting for this reply is sure to be
+         * in the same receive (it cannot start another without it). */
         if (cur != snd || partner->version != version || partner->state != state ||
-            (partner->partner && partner->partner != cur) || !task_alive(rcv->task))
+            !(partner->flags & TF_FAULT_IPC) || partner->partner != cur || !task_alive(rcv->task))
             return -KM_ERESTART;
     }
 }

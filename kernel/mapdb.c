@@ -292,6 +292,19 @@ static void set_pte(struct mnode *n, struct mmu_slot *s, u64 phys)
         mmu_set(node_task(n), node_va(n), s, phys, node_rights(n));
 }
 
+/* Whether n's page is accessible; a mapping that lost access while its
+ * frame was lent (mapdb_lend) gets it back here once the frame is back,
+ * so that a page returned but not touched yet can be sent or lent. */
+static bool has_access(struct mnode *n, struct mmu_slot *s)
+{
+    if (mmu_present(s))
+        return true;
+    if (node_lent(n) || frame_lend(mmu_phys(s))->lender)
+        return false;
+    mmu_set(node_task(n), node_va(n), s, mmu_phys(s), node_rights(n));
+    return true;
+}
+
 static void set_rights(struct mnode *n, u32 rights)
 {
     struct mmu_slot s;
@@ -374,7 +387,7 @@ static int make_root(struct task *t, u64 va, u64 phys, u32 rights, u64 flags, st
         return -KM_ENOMEM;
     n->word = va | flags | rights;
     *s->node = n;
-    mmu_set(t, va, s, phys, rights);
+    set_pte(n, s, phys); /* sigma0 touching a frame it gave away that is lent now: no access */
     return 0;
 }
 
@@ -526,7 +539,7 @@ static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mm
         sn = *ss->node;
     }
     /* A mapping without access (lent, or a frame lent elsewhere) is not sent. */
-    u32 given = sn && !node_lent(sn) && (!kmem_ever_lent || mmu_present(ss)) ? rights & node_rights(sn) : 0;
+    u32 given = sn && !node_lent(sn) && (!kmem_ever_lent || has_access(sn, ss)) ? rights & node_rights(sn) : 0;
     if (!(given & KM_R))
         return 0;
     if (from == to && sva == dva)
@@ -691,7 +704,7 @@ bool mapdb_lookup(struct task *t, u64 va, u64 *phys, u32 *rights)
     struct mmu_slot s;
     va = ALIGN_DOWN(va, PAGE_SIZE);
     struct mnode *n = va < USER_TOP ? node_at(t, va, &s) : NULL;
-    if (!n || !mmu_present(&s))
+    if (!n || !(kmem_ever_lent ? has_access(n, &s) : mmu_present(&s)))
         return false;
     *phys = mmu_phys(&s);
     *rights = node_rights(n);
@@ -738,7 +751,7 @@ int mapdb_lend(struct task *t, u64 va, u64 *phys)
 {
     struct mmu_slot s;
     struct mnode *n = va < USER_TOP && !reserved(va) ? node_at(t, va, &s) : NULL;
-    if (!n || !mmu_present(&s) || (node_rights(n) & (KM_R | KM_W)) != (KM_R | KM_W))
+    if (!n || !has_access(n, &s) || (node_rights(n) & (KM_R | KM_W)) != (KM_R | KM_W))
         return -KM_EINVAL; /* also: lent, or another mapping of the frame is */
     remove_descendants(n); /* nobody reaches the frame through this mapping... */
     *phys = mmu_phys(&s);
@@ -764,10 +777,7 @@ bool mapdb_soft_fault_slow(struct task *t, u64 va)
     struct mmu_slot s;
     va = ALIGN_DOWN(va, PAGE_SIZE);
     struct mnode *n = va < USER_TOP && !reserved(va) ? node_at(t, va, &s) : NULL;
-    if (!n || mmu_present(&s) || node_lent(n) || frame_lend(mmu_phys(&s))->lender)
-        return false;
-    mmu_set(t, va, &s, mmu_phys(&s), node_rights(n));
-    return true;
+    return n && !mmu_present(&s) && has_access(n, &s);
 }
 
 void mapdb_drop_region(struct task *t, u64 va, u64 end)

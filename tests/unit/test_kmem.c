@@ -835,9 +835,12 @@ static void test_revoke_from_parent(void **state)
     assert_int_equal(held(t, FAR, NULL), RW);
     assert_true(all_zero(f));
     assert_int_equal(frame_lend(f)->kobj, 0);
-    /* the parent lost access while the frame was lent; it is back on its
-     * next touch */
-    assert_int_equal(held(p, KV(0), NULL), 0);
+    /* the parent lost access while the frame was lent; the frame is back,
+     * so its next touch (a soft fault) or any use of the mapping (here a
+     * lookup) gives it back */
+    struct mmu_slot ps;
+    assert_true(mmu_walk(p, KV(0), MMU_FIND, &ps));
+    assert_false(mmu_present(&ps));
     assert_true(mapdb_soft_fault_slow(p, KV(0)));
     assert_int_equal(held(p, KV(0), NULL), RW);
 }
@@ -973,6 +976,23 @@ static void test_ancestor_loses_access(void **state)
     check_all();
 }
 
+/* Node page names wrap inside their range: a task that has had 2^24 node
+ * pages does not name the next one in the TCB range (which once let a
+ * kpager's unmap panic the kernel). */
+static void test_kspace_names(void **state)
+{
+    (void)state;
+    assert_int_equal(KM_KS_MN_OF(0), KM_KS_MN);
+    assert_int_equal(KM_KS_MN_OF((1u << 24) - 1), KM_KS_TCB - 4096);
+    assert_int_equal(KM_KS_MN_OF(1u << 24), KM_KS_MN);
+    assert_int_equal(km_ks_type(KM_KS_MN_OF((1ull << 25) + 5)), KM_KMEM_MAPNODE);
+    assert_int_equal(km_ks_type(KM_KS_PT_OF(0x7fffffe00000ull)), KM_KMEM_PAGETABLE);
+    assert_int_equal(km_ks_type(KM_KS_NT_OF(0x7fffffe00000ull)), KM_KMEM_NODETABLE);
+    assert_true(KM_KS_NT_OF(0x7fffffe00000ull) < KM_KS_MN);
+    assert_int_equal(km_ks_type(KM_KS_RESERVE), KM_KMEM_RESERVE);
+    assert_int_equal(km_ks_type(KM_KS_RESERVE + 4096), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -990,6 +1010,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_free_gives_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_onto_own_lent_node_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ancestor_loses_access, setup, teardown),
+        cmocka_unit_test(test_kspace_names),
     };
     return cmocka_run_group_tests_name("kernel memory from kpagers", tests, NULL, NULL);
 }

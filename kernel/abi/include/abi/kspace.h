@@ -12,10 +12,10 @@
  *   0x0200000000 + (va >> 30) << 12   PAGETABLE        page directory covering va
  *   0x1000000000 + (va >> 21) << 12   PAGETABLE        leaf page table covering va
  *   0x5000000000 + (va >> 21) << 12   NODETABLE        node table beside that leaf
- *   0x9000000000 + n << 12            MAPNODE          the task's n-th node page
+ *   0x9000000000 + n << 12            MAPNODE          the task's n-th node page (n mod 2^24)
  *   0xa000000000 + n << 12            TCB              (reserved: pageable TCBs)
  *   0xb000000000                      end of the kspace
- * va is a user address of the task; n counts up and is never reused.
+ * va is a user address of the task; n counts up (wrapping after 2^24).
  *
  * KERNEL PAGE FAULT.  When the kernel needs pages for task T's metadata
  * on behalf of thread X (the thread whose operation needs them: a pager
@@ -112,7 +112,9 @@
 #define KM_KS_PD_OF(va) (KM_KS_PD + (((km_u64)(va) >> 30) << 12))
 #define KM_KS_PT_OF(va) (KM_KS_PT + (((km_u64)(va) >> 21) << 12))
 #define KM_KS_NT_OF(va) (KM_KS_NT + (((km_u64)(va) >> 21) << 12))
-#define KM_KS_MN_OF(n) (KM_KS_MN + ((km_u64)(n) << 12))
+/* n counts up and wraps inside the range (names of node pages only tell
+ * the type; two pages may share one after 2^24 node pages). */
+#define KM_KS_MN_OF(n) (KM_KS_MN + (((km_u64)(n) & ((KM_KS_TCB - KM_KS_MN) / 4096 - 1)) << 12))
 
 /* The type of kernel data a kspace address holds (KM_KMEM_*), or -1. */
 static inline int km_ks_type(km_u64 ksaddr)
