@@ -40,8 +40,10 @@ $(UNIT_B)/test_%: $(UNIT_B)/tests/unit/test_%.o $(UNIT_KOBJ) $(TRACE_LIB_SAN_OBJ
 	@$(HOST_CC) $(HOST_CFLAGS) $(SAN_FLAGS) -o $@ $^ -lcmocka -lpthread -lm
 
 # kernel/kfault.c runs in test_kmem as written (IPC and the thread table
-# are the test's stubs); other tests do not link it.
-$(UNIT_B)/test_kmem: $(UNIT_B)/kernel/kfault.o
+# are the test's stubs); other tests do not link it.  Both tests of the
+# mapping database build their world with tests/unit/host_world.c.
+$(UNIT_B)/test_kmem: $(UNIT_B)/kernel/kfault.o $(UNIT_B)/tests/unit/host_world.o
+$(UNIT_B)/test_mapdb: $(UNIT_B)/tests/unit/host_world.o
 
 .PHONY: tests-build
 tests-build: $(UNIT_TEST_BINS) $(HOST_TEST_BINS) $(B)/fuzz/fuzz_kmem

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "host_support.h"
+#include "host_world.h"
 #include <abi/kspace.h>
 #include <abi/l4.h>
 #include <abi/syscall.h>
@@ -30,15 +31,10 @@
 #include <kernel/thread.h>
 
 #define ARENA (64ull << 20)
-#define NTASKS 6
 #define RG(i) (0x40000000ull + (u64)(i) * 0x200000ull) /* 2 MiB regions, one 1 GiB */
 #define KV(i) (0x10000000ull + (u64)(i) * PAGE_SIZE)   /* the kpager's pages */
 #define RW (KM_R | KM_W)
 #define PTE_ADDR 0x000ffffffffff000ull
-
-static void *bitmap;
-static struct task tasks[NTASKS];
-static u64 free_at_start;
 
 /* ---- the thread side of kfault.c ------------------------------------------ */
 
@@ -79,80 +75,20 @@ i64 ipc(struct thread *self, km_tid to, km_tid from, u32 flags, u64 tag)
 static int setup(void **state)
 {
     (void)state;
-    host_phys_base = aligned_alloc(PAGE_SIZE, ARENA);
-    memset(host_phys_base, 0, ARENA);
-    bitmap = calloc(1, frame_bitmap_bytes(ARENA));
-    frame_init(ARENA, bitmap);
-    frame_add_free(PAGE_SIZE, ARENA - PAGE_SIZE); /* frame 0 means "none" */
-    memset(tasks, 0, sizeof tasks);
+    host_world_init(ARENA, PAGE_SIZE, ARENA); /* frame 0 means "none" */
     memset(thread_table, 0, sizeof thread_table);
     memset(exts, 0, sizeof exts);
     memset(&reply, 0, sizeof reply);
-    kmem_op = NULL;
     opt.kmem = KMEM_MODE_KPAGER;
     opt.kmem_pool = 0;
-    free_at_start = frame_free_count();
     return 0;
-}
-
-static void check_all(void)
-{
-    for (int i = 0; i < NTASKS; i++) {
-        if (!tasks[i].number)
-            continue;
-        const char *err = mapdb_check(&tasks[i]);
-        if (err)
-            fail_msg("task %d: %s", tasks[i].number, err);
-    }
-}
-
-static void destroy(struct task *t)
-{
-    kmem_supply_release(t);
-    mapdb_task_destroy(t);
-    aspace_destroy(t);
-    for (int k = 0; k < KMEM_NTYPES; k++)
-        assert_int_equal(t->kmem.pages[k], 0);
-    t->number = 0;
-    check_all();
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    kmem_op = NULL;
-    check_all();
-    /* clients first: their lent pages go back to kpagers still there */
-    for (int i = NTASKS; i-- > 0;)
-        if (tasks[i].number)
-            destroy(&tasks[i]);
-    assert_int_equal(frame_free_count(), free_at_start);
-    assert_int_equal(kmem_pool_used(), 0);
-    free(bitmap);
-    free(host_phys_base);
+    host_world_end();
     return 0;
-}
-
-struct task *task_by_number(u32 n)
-{
-    return n >= 1 && n <= NTASKS && tasks[n - 1].number ? &tasks[n - 1] : NULL;
-}
-
-static struct task *new_task(void)
-{
-    for (int i = 0; i < NTASKS; i++) {
-        struct task *t = &tasks[i];
-        if (t->number)
-            continue;
-        memset(t, 0, sizeof *t);
-        t->number = (u32)i + 1;
-        t->version = 1;
-        assert_true(aspace_create(t));
-        assert_int_equal(mapdb_task_init(t), 0);
-        return t;
-    }
-    fail_msg("out of test tasks");
-    return NULL;
 }
 
 /* ---- helpers -------------------------------------------------------------- */
@@ -180,7 +116,7 @@ static u32 held(struct task *t, u64 va, u64 *phys)
 static void map1(struct task *from, u64 src, struct task *to, u64 dst, u32 rights)
 {
     assert_int_equal(mapdb_transfer(from, KM_MAPITEM(0, 0), KM_FPAGE(src, 12, rights), to, KM_FPAGE(dst, 12, 0)), 1);
-    check_all();
+    host_check_all();
 }
 
 static bool all_zero(u64 phys)
@@ -204,7 +140,7 @@ static u64 supply(struct task *t, struct task *k, u64 va, u64 ks)
     assert_int_equal(kmem_supply_add(t, KM_KREQ(ks, type, 0), phys, k->number, va), 0);
     assert_int_equal(t->kmem.pages[type], before + 1);
     assert_true(ks == KM_KS_RESERVE || kmem_supplied(t, ks));
-    check_all();
+    host_check_all();
     return phys;
 }
 
@@ -246,7 +182,7 @@ static void op_begin(struct task *t)
 static void test_lend(void **state)
 {
     (void)state;
-    struct task *k = new_task(), *b = new_task(), *c = new_task();
+    struct task *k = host_new_task(), *b = host_new_task(), *c = host_new_task();
     u64 f = root(k, KV(0), KM_RWX);
     map1(k, KV(0), b, KV(1), RW);
     map1(b, KV(1), c, KV(2), KM_R);
@@ -256,7 +192,7 @@ static void test_lend(void **state)
 
     u64 phys = 0, p;
     assert_int_equal(mapdb_lend(k, KV(0), &phys), 0);
-    check_all();
+    host_check_all();
     assert_int_equal(phys, f);
     /* every derived mapping is gone, PTEs cleared */
     assert_int_equal(held(b, KV(1), NULL), 0);
@@ -299,7 +235,7 @@ static void test_lend(void **state)
     assert_int_equal(mapdb_lend(b, KV(5), &phys), 0);
     assert_int_equal(phys, other);
     assert_int_equal(held(k, KV(5), NULL), 0);
-    check_all();
+    host_check_all();
 
     /* a lent page is not mapped or granted onward */
     assert_int_equal(mapdb_transfer(k, KM_MAPITEM(0, 0), KM_FPAGE(KV(0), 12, KM_RWX), c, KM_FPAGE(KV(20), 12, 0)), 0);
@@ -308,12 +244,12 @@ static void test_lend(void **state)
     assert_int_equal(held(c, KV(16), NULL), 0); /* KV(0) skipped, KV(5..7) sent */
     assert_int_equal(held(c, KV(21), NULL), RW);
     assert_false(pte(k, KV(0), &p)); /* still lent */
-    check_all();
+    host_check_all();
     /* without a supply record the lent page comes back on unmap too */
     assert_int_equal(mapdb_unmap(k, KM_FPAGE(KV(0), 12, KM_RWX), false), 1);
     assert_int_equal(held(k, KV(0), NULL), KM_RWX);
     assert_true(all_zero(f));
-    check_all();
+    host_check_all();
 }
 
 /* ---- supply --------------------------------------------------------------- */
@@ -321,7 +257,7 @@ static void test_lend(void **state)
 static void test_supply_exact_pages(void **state)
 {
     (void)state;
-    struct task *k = new_task(), *t = new_task();
+    struct task *k = host_new_task(), *t = host_new_task();
     for (int i = 0; i < 24; i++)
         root(k, KV(i), RW);
     u64 ks[5];
@@ -338,7 +274,7 @@ static void test_supply_exact_pages(void **state)
     assert_int_equal(mapdb_map_root(t, RG(0), f, RW, true), -KM_ENOMEM);
     assert_true(op.missing_set);
     assert_int_equal(op.missing, KM_KS_PDPT_OF(RG(0)));
-    check_all();
+    host_check_all();
     assert_int_equal(counts(t, KMEM_PAGETABLE), 1); /* the pinned PML4 */
 
     /* a page for another address is not taken */
@@ -347,7 +283,7 @@ static void test_supply_exact_pages(void **state)
     assert_int_equal(mapdb_map_root(t, RG(0), f, RW, true), -KM_ENOMEM);
     assert_int_equal(op.missing, KM_KS_PDPT_OF(RG(0)));
     assert_int_equal(t->nsupply, 1);
-    check_all();
+    host_check_all();
 
     /* PDPT and PD supplied: the PT is the first missing (tables made stay) */
     u64 pdpt = supply(t, k, KV(1), KM_KS_PDPT_OF(RG(0)));
@@ -363,7 +299,7 @@ static void test_supply_exact_pages(void **state)
     assert_int_equal(mmu_missing(t, RG(0), ks, 5), 2);
     assert_int_equal(ks[0], KM_KS_PT_OF(RG(0)));
     assert_int_equal(ks[1], KM_KS_NT_OF(RG(0)));
-    check_all();
+    host_check_all();
 
     u64 pt = supply(t, k, KV(3), KM_KS_PT_OF(RG(0)));
     u64 nt = supply(t, k, KV(4), KM_KS_NT_OF(RG(0)));
@@ -375,7 +311,7 @@ static void test_supply_exact_pages(void **state)
     assert_int_equal(mapdb_map_root(t, RG(0), f, RW, true), 0);
     assert_false(op.missing_set);
     kmem_op = NULL;
-    check_all();
+    host_check_all();
     assert_int_equal(table_entry(t, RG(0), 21) & PTE_ADDR, pt);
     assert_int_equal(frame_aux_get(pt), nt);
     assert_int_equal(virt_to_phys(t->mapdb), mn);
@@ -407,7 +343,7 @@ static void test_supply_exact_pages(void **state)
                      -KM_ENOMEM);
     mapdb_unlend(k->number, KV(21), phys);
     assert_int_equal(held(k, KV(21), NULL), RW);
-    check_all();
+    host_check_all();
 
     /* release: every unused page back to k, zeroed, uncharged */
     kmem_supply_release(t);
@@ -420,13 +356,13 @@ static void test_supply_exact_pages(void **state)
         assert_int_equal(held(k, KV(i), NULL), RW);
     assert_int_equal(frame_lend(wrong)->lender, 0);
     assert_int_equal(frame_lend(wrong)->kobj, 0);
-    check_all();
+    host_check_all();
 }
 
 static void test_supply_reserve(void **state)
 {
     (void)state;
-    struct task *k = new_task(), *t = new_task();
+    struct task *k = host_new_task(), *t = host_new_task();
     for (int i = 0; i < 8; i++)
         root(k, KV(i), RW);
     u64 f = frame_alloc();
@@ -445,7 +381,7 @@ static void test_supply_reserve(void **state)
     assert_int_equal(counts(t, KMEM_PAGETABLE), 4);
     assert_int_equal(counts(t, KMEM_NODETABLE), 1);
     assert_int_equal(t->nsupply, 0);
-    check_all();
+    host_check_all();
     r[3] = supply(t, k, KV(6), KM_KS_RESERVE); /* used for the node page */
     op_begin(t);
     assert_int_equal(mapdb_map_root(t, RG(0), f, RW, true), 0);
@@ -453,7 +389,7 @@ static void test_supply_reserve(void **state)
     assert_int_equal(counts(t, KMEM_RESERVE), 0);
     assert_int_equal(counts(t, KMEM_MAPNODE), 1);
     assert_int_equal(t->nsupply, 0);
-    check_all();
+    host_check_all();
     /* each reserve page is now named by what it holds */
     u64 pdpt = table_entry(t, RG(0), 39) & PTE_ADDR, pt = table_entry(t, RG(0), 21) & PTE_ADDR;
     u64 nt = frame_aux_get(pt), mn = virt_to_phys(t->mapdb);
@@ -469,7 +405,7 @@ static void test_supply_reserve(void **state)
     /* revoking a used reserve page exports it as what it holds now */
     u64 lva = frame_lend(nt)->lender & ~0xfffull;
     assert_int_equal(mapdb_unmap(k, KM_FPAGE(lva, 12, KM_RWX), false), 1);
-    check_all();
+    host_check_all();
     assert_int_equal(counts(t, KMEM_NODETABLE), 0);
     assert_int_equal(counts(t, KMEM_RESERVE), 0);
     assert_int_equal(held(t, RG(0), NULL), 0);
@@ -482,7 +418,7 @@ static void test_supply_reserve(void **state)
     assert_int_equal(t->nsupply, 0);
     assert_true(all_zero(r5));
     assert_int_equal(held(k, KV(5), NULL), RW);
-    check_all();
+    host_check_all();
 }
 
 /* ---- kfault.c: raise and accept --------------------------------------------- */
@@ -509,7 +445,7 @@ static void answer(u64 w0, u64 w1)
 static void test_kfault(void **state)
 {
     (void)state;
-    struct task *k = new_task(), *t = new_task(), *u = new_task();
+    struct task *k = host_new_task(), *t = host_new_task(), *u = host_new_task();
     for (int i = 0; i < 16; i++)
         root(k, KV(i), RW);
     root(k, KV(20), KM_R);
@@ -560,7 +496,7 @@ static void test_kfault(void **state)
     assert_false(pte(k, KV(21), &(u64){0}));
     assert_int_equal(held(k, KV(1), NULL), RW); /* the duplicate stayed the kpager's */
     assert_int_equal(held(k, KV(20), NULL), KM_R);
-    check_all();
+    host_check_all();
 
     /* redone: the reserve covers PT and NT; the node page is missing */
     op_begin(t);
@@ -577,7 +513,7 @@ static void test_kfault(void **state)
     op_begin(t);
     assert_int_equal(mapdb_map_root(t, RG(3), f, RW, true), 0);
     kmem_op = NULL;
-    check_all();
+    host_check_all();
     assert_int_equal(kmem_pool_used(), pool0); /* nothing from the pool for t */
 
     /* the kpager is the faulting thread itself, or waits for it: deadlock */
@@ -593,7 +529,7 @@ static void test_kfault(void **state)
     client->kpager = KM_ID(9, 1);
     assert_int_equal(kfault_raise(self, client, t, KM_KS_MN_OF(1), RG(4)), -KM_ENOMEM);
     assert_int_equal(reply.calls, 3);
-    check_all();
+    host_check_all();
 }
 
 /* ---- revocation ------------------------------------------------------------- */
@@ -612,9 +548,9 @@ struct world {
 
 static void world(struct world *w)
 {
-    w->k = new_task();
-    w->t = new_task();
-    w->u = new_task();
+    w->k = host_new_task();
+    w->t = host_new_task();
+    w->u = host_new_task();
     for (int i = 0; i < 8; i++)
         root(w->k, KV(i), RW);
     w->kv_pdpt = KV(0), w->kv_pd = KV(1), w->kv_pt = KV(2), w->kv_nt = KV(3), w->kv_mn = KV(4);
@@ -639,7 +575,7 @@ static void world(struct world *w)
     assert_int_equal(w->base[KMEM_PAGETABLE], 1 + 3 + 1 + 3);
     assert_int_equal(w->base[KMEM_NODETABLE], 3);
     assert_int_equal(w->base[KMEM_MAPNODE], 1);
-    check_all();
+    host_check_all();
 }
 
 /* The lender gets frame `phys` back at kv with its rights, zeroed. */
@@ -682,7 +618,7 @@ static void test_revoke_leaf_table(void **state)
     world(&w);
     u64 shoot = host_tlb_shootdowns;
     assert_int_equal(mapdb_unmap(w.k, KM_FPAGE(w.kv_pt, 12, KM_RWX), false), 1);
-    check_all();
+    host_check_all();
     assert_true(host_tlb_shootdowns > shoot);
     came_back(&w, w.kv_pt, w.pt);
     came_back(&w, w.kv_nt, w.nt); /* the node table beside it went back too */
@@ -698,7 +634,7 @@ static void test_revoke_leaf_table(void **state)
     assert_int_equal(mmu_missing(w.t, RG(0), ks, 5), 2);
     assert_int_equal(ks[0], KM_KS_PT_OF(RG(0)));
     root(w.t, RG(0) + 3 * PAGE_SIZE, RW); /* from the pool */
-    check_all();
+    host_check_all();
 }
 
 static void test_revoke_page_directory(void **state)
@@ -707,7 +643,7 @@ static void test_revoke_page_directory(void **state)
     struct world w;
     world(&w);
     assert_int_equal(mapdb_unmap(w.k, KM_FPAGE(w.kv_pd, 12, KM_RWX), false), 1);
-    check_all();
+    host_check_all();
     came_back(&w, w.kv_pd, w.pd);
     came_back(&w, w.kv_pt, w.pt);
     came_back(&w, w.kv_nt, w.nt);
@@ -723,7 +659,7 @@ static void test_revoke_page_directory(void **state)
     assert_int_equal(counts(w.t, KMEM_NODETABLE), w.base[KMEM_NODETABLE] - 2);
     assert_false(pte(w.k, w.kv_pdpt, &(u64){0}));
     assert_false(pte(w.k, w.kv_mn, &(u64){0}));
-    check_all();
+    host_check_all();
 }
 
 static void test_revoke_pdpt_self(void **state)
@@ -734,7 +670,7 @@ static void test_revoke_pdpt_self(void **state)
     u64 free_before = frame_free_count();
     /* KM_UNMAP_SELF: exported, then the lender's mapping goes too */
     assert_int_equal(mapdb_unmap(w.k, KM_FPAGE(w.kv_pdpt, 12, KM_RWX), true), 1);
-    check_all();
+    host_check_all();
     assert_int_equal(held(w.k, w.kv_pdpt, NULL), 0);
     assert_int_equal(aspace_lookup(&w.k->as, w.kv_pdpt), 0);
     assert_true(all_zero(w.pdpt));
@@ -750,7 +686,7 @@ static void test_revoke_pdpt_self(void **state)
     /* frames: pdpt (kernel-owned root) freed, pool tables of RG(1) freed,
      * t's four and its RG(1) page too */
     assert_true(frame_free_count() > free_before);
-    check_all();
+    host_check_all();
 }
 
 static void test_revoke_node_table(void **state)
@@ -759,7 +695,7 @@ static void test_revoke_node_table(void **state)
     struct world w;
     world(&w);
     assert_int_equal(mapdb_unmap(w.k, KM_FPAGE(w.kv_nt, 12, KM_R), false), 1);
-    check_all();
+    host_check_all();
     came_back(&w, w.kv_nt, w.nt);
     region_gone(&w);
     others_stay(&w);
@@ -772,7 +708,7 @@ static void test_revoke_node_table(void **state)
     u64 ks[5];
     assert_int_equal(mmu_missing(w.t, RG(0), ks, 5), 1);
     assert_int_equal(ks[0], KM_KS_NT_OF(RG(0)));
-    check_all();
+    host_check_all();
 }
 
 static void test_revoke_node_page(void **state)
@@ -787,9 +723,9 @@ static void test_revoke_node_page(void **state)
     for (u64 i = 0; i < 126 - used + 3; i++)
         root(w.t, RG(2) + i * PAGE_SIZE, RW);
     assert_int_equal(counts(w.t, KMEM_MAPNODE), 2);
-    check_all();
+    host_check_all();
     assert_int_equal(mapdb_unmap(w.k, KM_FPAGE(w.kv_mn, 12, KM_RWX), false), 1);
-    check_all();
+    host_check_all();
     came_back(&w, w.kv_mn, w.mn);
     /* every mapping with a node there went (and what derives), the 3 in
      * node page 1 stay */
@@ -808,14 +744,14 @@ static void test_revoke_node_page(void **state)
     assert_false(pte(w.k, w.kv_pt, &(u64){0}));
     /* a new node page gets the next kspace number */
     assert_int_equal(w.t->mn_next, 2);
-    check_all();
+    host_check_all();
 }
 
 /* The lender's page revoked from above (its own pager unmaps it). */
 static void test_revoke_from_parent(void **state)
 {
     (void)state;
-    struct task *p = new_task(), *k = new_task(), *t = new_task();
+    struct task *p = host_new_task(), *k = host_new_task(), *t = host_new_task();
     u64 f = root(p, KV(0), RW);
     map1(p, KV(0), k, KV(1), RW);
     root(t, FAR, RW); /* node page and FAR's tables from the pool */
@@ -828,7 +764,7 @@ static void test_revoke_from_parent(void **state)
     kmem_op = NULL;
     assert_int_equal(frame_aux_get(table_entry(t, RG(0), 21) & PTE_ADDR), f);
     assert_int_equal(mapdb_unmap(p, KM_FPAGE(KV(0), 12, KM_RWX), false), 1);
-    check_all();
+    host_check_all();
     assert_int_equal(held(k, KV(1), NULL), 0);
     assert_int_equal(held(t, RG(0), NULL), 0);
     assert_int_equal(counts(t, KMEM_NODETABLE), 1); /* FAR's */
@@ -853,8 +789,8 @@ static void test_lender_destroyed(void **state)
     for (int i = 5; i < 8; i++)
         supply(w.t, w.k, KV(i), i == 7 ? KM_KS_RESERVE : KM_KS_PT_OF(RG(10 + i)));
     assert_int_equal(w.t->nsupply, 3);
-    destroy(w.k);
-    check_all();
+    host_destroy(w.k);
+    host_check_all();
     assert_int_equal(w.t->nsupply, 0);
     region_gone(&w);
     /* left: the PML4 and FAR's tables (pool), nothing of k's */
@@ -867,7 +803,7 @@ static void test_lender_destroyed(void **state)
     assert_true(all_zero(w.pdpt) && all_zero(w.pd) && all_zero(w.pt) && all_zero(w.nt) && all_zero(w.mn));
     /* t goes on with pool memory */
     root(w.t, RG(0), RW);
-    check_all();
+    host_check_all();
 }
 
 /* kmem_page_free of a lent page: back to the lender, zeroed. */
@@ -879,7 +815,7 @@ static void test_free_gives_back(void **state)
     /* t unmaps all its mappings in RG(0): no node left in the lent page?
      * no: the node page holds all of t's nodes; unmap them all */
     assert_true(mapdb_unmap(w.t, KM_FPAGE(0, 47, KM_RWX), true) > 0);
-    check_all();
+    host_check_all();
     came_back(&w, w.kv_mn, w.mn);
     assert_int_equal(counts(w.t, KMEM_MAPNODE), 0);
     /* the tables stay until the space goes */
@@ -893,9 +829,9 @@ static void test_free_gives_back(void **state)
     for (int i = 0; i < KMEM_NTYPES; i++)
         assert_int_equal(w.t->kmem.pages[i], 0);
     w.t->number = 0;
-    check_all();
+    host_check_all();
     /* direct: a supplied page allocated and freed */
-    struct task *t2 = new_task();
+    struct task *t2 = host_new_task();
     u64 phys;
     assert_int_equal(mapdb_lend(w.k, KV(5), &phys), 0);
     assert_int_equal(kmem_supply_add(t2, KM_KREQ(KM_KS_TCB, KMEM_TCB, 0), phys, w.k->number, KV(5)), 0);
@@ -907,7 +843,7 @@ static void test_free_gives_back(void **state)
     kmem_page_free(t2, KMEM_TCB, phys);
     assert_int_equal(counts(t2, KMEM_TCB), 0);
     came_back(&w, KV(5), phys);
-    check_all();
+    host_check_all();
 }
 
 /* A task that is its own kpager (a thread of k serves k's other threads):
@@ -916,7 +852,7 @@ static void test_free_gives_back(void **state)
 static void test_map_onto_own_lent_node_page(void **state)
 {
     (void)state;
-    struct task *k = new_task(), *u = new_task();
+    struct task *k = host_new_task(), *u = host_new_task();
     for (int i = 0; i < 126; i++) /* node page 0 (pool) full */
         root(k, KV(i), RW);
     root(u, RG(0), RW);
@@ -925,21 +861,21 @@ static void test_map_onto_own_lent_node_page(void **state)
     root(k, KV(130), RW); /* its node: in the lent page */
     kmem_op = NULL;
     assert_int_equal(virt_to_phys(k->mapdb), mn);
-    check_all();
+    host_check_all();
     /* u maps onto k's lent page: it stays lent (a destination lent to the
      * kernel is skipped, like a fixed page), nothing else changes */
     assert_int_equal(mapdb_transfer(u, KM_MAPITEM(0, 0), KM_FPAGE(RG(0), 12, RW), k, KM_FPAGE(KV(5), 12, 0)), 0);
-    check_all();
+    host_check_all();
     assert_false(pte(k, KV(5), &(u64){0}));
     assert_int_equal(held(k, KV(130), NULL), RW);
     assert_int_equal(frame_lend(mn)->kobj, KM_KS_MN_OF(1) | k->number);
     /* and granted onto it, from k itself */
     assert_int_equal(mapdb_transfer(k, KM_MAPITEM(0, 1), KM_FPAGE(KV(6), 12, RW), k, KM_FPAGE(KV(5), 12, 0)), 0);
-    check_all();
+    host_check_all();
     assert_int_equal(held(k, KV(6), NULL), RW);
     /* the kpager takes it back: the node of KV(130) goes with it */
     assert_int_equal(mapdb_unmap(k, KM_FPAGE(KV(5), 12, KM_RWX), false), 1);
-    check_all();
+    host_check_all();
     assert_int_equal(held(k, KV(5), NULL), RW);
     assert_int_equal(held(k, KV(130), NULL), 0);
     assert_true(all_zero(mn));
@@ -952,7 +888,7 @@ static void test_map_onto_own_lent_node_page(void **state)
 static void test_ancestor_loses_access(void **state)
 {
     (void)state;
-    struct task *k = new_task(), *t = new_task();
+    struct task *k = host_new_task(), *t = host_new_task();
     u64 f = root(t, KV(0), RW);
     root(k, KV(3), RW);
     root(k, KV(4), RW);
@@ -967,13 +903,13 @@ static void test_ancestor_loses_access(void **state)
     assert_int_equal(table_entry(t, RG(0), 21) & PTE_ADDR, f);
     assert_int_equal(held(t, KV(0), &p), 0);
     assert_false(mapdb_soft_fault_slow(t, KV(0))); /* not while it is lent */
-    check_all();
+    host_check_all();
     /* k takes it back: the table goes vacant, t's access comes back */
     assert_int_equal(mapdb_unmap(k, KM_FPAGE(KV(2), 12, KM_RWX), false), 1);
     assert_true(all_zero(f));
     assert_true(mapdb_soft_fault_slow(t, KV(0)));
     assert_int_equal(held(t, KV(0), &p), RW);
-    check_all();
+    host_check_all();
 }
 
 /* Node page names wrap inside their range: a task that has had 2^24 node

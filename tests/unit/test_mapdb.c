@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "host_support.h"
+#include "host_world.h"
 #include <abi/l4.h>
 #include <abi/syscall.h>
 #include <arch/mmu.h>
@@ -22,85 +23,25 @@
 #include <kernel/task.h>
 
 #define ARENA (64ull << 20)
-#define NTASKS 8
 #define PG(i) (0x10000000ull + (u64)(i)*PAGE_SIZE) /* 2 MiB aligned base */
 #define R0 (48ull << 20) /* the top 16 MiB of the arena: not the kernel's */
 #define S0BASE (R0 + PAGE_SIZE) /* sigma0's range: all of it but the first page */
 #define S0LEN ((16ull << 20) - PAGE_SIZE)
 
-static void *bitmap;
-static struct task tasks[NTASKS];
-static u64 free_at_start;
-
 static int setup(void **state)
 {
     (void)state;
-    host_phys_base = aligned_alloc(PAGE_SIZE, ARENA); /* frames are page aligned */
-    memset(host_phys_base, 0, ARENA);
-    bitmap = calloc(1, frame_bitmap_bytes(ARENA));
-    frame_init(ARENA, bitmap);
-    frame_add_free(0, R0); /* sigma0's frames are not the kernel's */
-    memset(tasks, 0, sizeof tasks);
-    free_at_start = frame_free_count();
+    host_world_init(ARENA, 0, R0); /* sigma0's frames (above R0) are not the kernel's */
     host_tlb_shootdowns = 0;
     return 0;
-}
-
-static void check_all(void)
-{
-    for (int i = 0; i < NTASKS; i++) {
-        if (!tasks[i].number)
-            continue;
-        const char *err = mapdb_check(&tasks[i]);
-        if (err)
-            fail_msg("task %d: %s", tasks[i].number, err);
-    }
-}
-
-static void destroy(struct task *t)
-{
-    mapdb_task_destroy(t);
-    aspace_destroy(t);
-    for (int k = 0; k < KMEM_NTYPES; k++)
-        assert_int_equal(t->kmem.pages[k], 0);
-    t->number = 0;
-    check_all();
 }
 
 /* Every test ends here: all tasks go, every frame comes back. */
 static int teardown(void **state)
 {
     (void)state;
-    check_all();
-    for (int i = 0; i < NTASKS; i++)
-        if (tasks[i].number)
-            destroy(&tasks[i]);
-    assert_int_equal(frame_free_count(), free_at_start);
-    free(bitmap);
-    free(host_phys_base);
+    host_world_end();
     return 0;
-}
-
-struct task *task_by_number(u32 n)
-{
-    return n >= 1 && n <= NTASKS && tasks[n - 1].number ? &tasks[n - 1] : NULL;
-}
-
-static struct task *new_task(void)
-{
-    for (int i = 0; i < NTASKS; i++) {
-        struct task *t = &tasks[i];
-        if (t->number)
-            continue;
-        memset(t, 0, sizeof *t);
-        t->number = (u32)i + 1;
-        t->version = 1;
-        assert_true(aspace_create(t));
-        assert_int_equal(mapdb_task_init(t), 0);
-        return t;
-    }
-    fail_msg("out of test tasks");
-    return NULL;
 }
 
 /* A kernel-owned root mapping of a fresh frame; returns the frame. */
@@ -115,7 +56,7 @@ static u64 root(struct task *t, u64 va, u32 rights)
 static i64 xfer(struct task *from, u64 hot, u64 fpage, struct task *to, u64 window, bool grant)
 {
     i64 r = mapdb_transfer(from, KM_MAPITEM(hot, grant), fpage, to, window);
-    check_all();
+    host_check_all();
     return r;
 }
 
@@ -133,7 +74,7 @@ static void grant1(struct task *from, u64 src, struct task *to, u64 dst, u32 rig
 static i64 unmap(struct task *t, u64 base, int log2, u32 rights, bool self)
 {
     i64 r = mapdb_unmap(t, KM_FPAGE(base, log2, rights), self);
-    check_all();
+    host_check_all();
     return r;
 }
 
@@ -154,10 +95,10 @@ static u32 held(struct task *t, u64 va, u64 *phys)
 static u64 user_frames(void)
 {
     u64 kmem = 0;
-    for (int i = 0; i < NTASKS; i++)
+    for (int i = 0; i < HOST_NTASKS; i++)
         for (int k = 0; k < KMEM_NTYPES; k++)
-            kmem += tasks[i].kmem.pages[k];
-    return free_at_start - frame_free_count() - kmem;
+            kmem += host_tasks[i].kmem.pages[k];
+    return host_free_at_start - frame_free_count() - kmem;
 }
 
 static u64 frame_at(struct task *t, u64 va)
@@ -170,7 +111,7 @@ static u64 frame_at(struct task *t, u64 va)
 static void test_map_with_fewer_rights(void **state)
 {
     (void)state;
-    struct task *a = new_task(), *b = new_task(), *c = new_task(), *d = new_task();
+    struct task *a = host_new_task(), *b = host_new_task(), *c = host_new_task(), *d = host_new_task();
     u64 f = root(a, PG(0), KM_R | KM_W);
     map1(a, PG(0), b, PG(1), KM_RWX); /* asks for X, a has none */
     assert_int_equal(held(b, PG(1), NULL), KM_R | KM_W);
@@ -192,7 +133,7 @@ static void test_map_with_fewer_rights(void **state)
 static void test_grant_moves_mapping_and_keeps_subtree(void **state)
 {
     (void)state;
-    struct task *a = new_task(), *b = new_task(), *c = new_task(), *d = new_task();
+    struct task *a = host_new_task(), *b = host_new_task(), *c = host_new_task(), *d = host_new_task();
     u64 f = root(a, PG(0), KM_R | KM_W);
     map1(a, PG(0), b, PG(10), KM_R | KM_W);
     map1(b, PG(10), c, PG(20), KM_R | KM_W);
@@ -222,7 +163,7 @@ static void test_grant_moves_mapping_and_keeps_subtree(void **state)
 static void test_unmap_deep_and_broad_tree(void **state)
 {
     (void)state;
-    struct task *a = new_task(), *b = new_task(), *c = new_task();
+    struct task *a = host_new_task(), *b = host_new_task(), *c = host_new_task();
     struct task *kids[2] = {b, c};
     enum { DEPTH = 16, BREADTH = 64 };
     static u64 va[DEPTH][BREADTH];
@@ -249,7 +190,7 @@ static void test_unmap_deep_and_broad_tree(void **state)
         pt = who[d][0];
         pva = va[d][0];
     }
-    check_all();
+    host_check_all();
     u64 shoot = host_tlb_shootdowns;
     assert_int_equal(unmap(a, PG(0), 12, KM_RWX, false), DEPTH * BREADTH);
     assert_int_equal(host_tlb_shootdowns - shoot, DEPTH * BREADTH);
@@ -269,7 +210,7 @@ static void test_unmap_deep_and_broad_tree(void **state)
 static void test_unmap_very_deep_chain(void **state)
 {
     (void)state;
-    struct task *a = new_task(), *b = new_task(), *c = new_task();
+    struct task *a = host_new_task(), *b = host_new_task(), *c = host_new_task();
     enum { DEPTH = 3000 };
     root(a, PG(0), KM_RWX);
     struct task *pt = a;
@@ -281,7 +222,7 @@ static void test_unmap_very_deep_chain(void **state)
         pt = t;
         pva = PG(i);
     }
-    check_all();
+    host_check_all();
     assert_int_equal(unmap(b, PG(1), 12, KM_W, false), DEPTH - 1); /* W, all the way down */
     assert_int_equal(held(c, PG(DEPTH), NULL), KM_R | KM_X);
     assert_int_equal(unmap(a, PG(0), 12, KM_RWX, false), DEPTH);
@@ -296,14 +237,14 @@ static void test_unmap_very_deep_chain(void **state)
         pt = t;
         pva = PG(i);
     }
-    destroy(a);
+    host_destroy(a);
     assert_int_equal(b->kmem.pages[KMEM_MAPNODE] + c->kmem.pages[KMEM_MAPNODE], 0);
 }
 
 static void test_unmap_partial_rights(void **state)
 {
     (void)state;
-    struct task *a = new_task(), *b = new_task(), *c = new_task();
+    struct task *a = host_new_task(), *b = host_new_task(), *c = host_new_task();
     root(a, PG(0), KM_RWX);
     map1(a, PG(0), b, PG(1), KM_RWX);
     map1(b, PG(1), c, PG(2), KM_RWX);
@@ -334,7 +275,7 @@ static void test_unmap_partial_rights(void **state)
 static void test_map_onto_existing(void **state)
 {
     (void)state;
-    struct task *a = new_task(), *b = new_task(), *c = new_task(), *x = new_task();
+    struct task *a = host_new_task(), *b = host_new_task(), *c = host_new_task(), *x = host_new_task();
     u64 f1 = root(a, PG(0), KM_RWX), f2 = root(a, PG(1), KM_RWX);
 
     /* A different frame: the old mapping goes with what was derived from it. */
@@ -401,7 +342,7 @@ static void test_map_onto_existing(void **state)
 static void test_placement(void **state)
 {
     (void)state;
-    struct task *a = new_task(), *b = new_task();
+    struct task *a = host_new_task(), *b = host_new_task();
     u64 f[16];
     for (int i = 0; i < 16; i++)
         f[i] = root(a, PG(i), KM_RWX);
@@ -431,7 +372,7 @@ static void test_placement(void **state)
 
     /* The whole space into the whole space: every page at its own address. */
     root(a, 0x7f0000000000, KM_R);
-    struct task *c = new_task();
+    struct task *c = host_new_task();
     assert_int_equal(xfer(a, 0, KM_FPAGE(0, 47, KM_RWX), c, KM_FPAGE(0, 47, 0), false), 16);
     assert_int_equal(frame_at(c, PG(15)), f[15]);
     assert_int_equal(held(c, 0x7f0000000000, NULL), KM_R);
@@ -441,7 +382,7 @@ static void test_placement(void **state)
 static void test_utcb_area_refused(void **state)
 {
     (void)state;
-    struct task *a = new_task(), *b = new_task();
+    struct task *a = host_new_task(), *b = host_new_task();
     u64 u = frame_alloc(), f = frame_alloc();
     assert_int_equal(mapdb_map_root(a, KM_UTCB_AREA + 0x5000, f, KM_RWX, true), -KM_EINVAL);
     assert_int_equal(mmu_map_fixed(a, KM_UTCB_AREA, u, KM_R | KM_W), 0);
@@ -478,7 +419,7 @@ static void test_utcb_area_refused(void **state)
 static void test_destroy_frees_everything(void **state)
 {
     (void)state;
-    struct task *a = new_task(), *b = new_task(), *c = new_task(), *d = new_task();
+    struct task *a = host_new_task(), *b = host_new_task(), *c = host_new_task(), *d = host_new_task();
     for (int i = 256; i < 556; i++) /* three node pages, two leaf tables */
         root(a, PG(i), KM_RWX);
     assert_int_equal(a->kmem.pages[KMEM_MAPNODE], 3);
@@ -493,27 +434,27 @@ static void test_destroy_frees_everything(void **state)
     assert_int_equal(mmu_map_fixed(d, KM_UTCB_AREA, g, KM_R | KM_W), 0);
 
     /* b goes: what c and d got through b goes with it; a keeps its own. */
-    destroy(b);
+    host_destroy(b);
     assert_int_equal(held(c, 0x4000001000, NULL), 0);
     assert_int_equal(held(d, PG(7), NULL), 0);
     assert_int_equal(held(c, PG(1), NULL), KM_R);
     assert_int_equal(held(a, PG(555), NULL), KM_RWX);
     /* c goes: a's page from c goes. */
-    destroy(c);
+    host_destroy(c);
     assert_int_equal(held(a, 0x5000000000, NULL), 0);
     assert_int_equal(a->kmem.pages[KMEM_MAPNODE], 3);
-    destroy(a);
+    host_destroy(a);
     assert_int_equal(mmu_unmap_fixed(d, KM_UTCB_AREA), g);
     frame_free(g);
-    destroy(d);
-    assert_int_equal(frame_free_count(), free_at_start);
+    host_destroy(d);
+    assert_int_equal(frame_free_count(), host_free_at_start);
 }
 
 /* Node pages and tables are counted exactly, and given back as they empty. */
 static void test_accounting_exact(void **state)
 {
     (void)state;
-    struct task *a = new_task(), *b = new_task();
+    struct task *a = host_new_task(), *b = host_new_task();
     assert_int_equal(a->kmem.pages[KMEM_PAGETABLE], 1); /* the PML4 */
     assert_int_equal(a->kmem.pages[KMEM_NODETABLE] + a->kmem.pages[KMEM_MAPNODE], 0);
     for (int i = 0; i < 130; i++)
@@ -544,7 +485,7 @@ static void test_accounting_exact(void **state)
 static void test_sigma0(void **state)
 {
     (void)state;
-    struct task *s = new_task(), *b = new_task(), *c = new_task();
+    struct task *s = host_new_task(), *b = host_new_task(), *c = host_new_task();
     u64 before = user_frames();
     assert_int_equal(mapdb_sigma0_add(s, S0BASE, S0LEN), 0);
     assert_true(s->flags & TASK_F_SIGMA0);
@@ -586,7 +527,7 @@ static void test_sigma0(void **state)
     assert_int_equal(unmap(s, 0, 47, KM_RWX, true), 8 + 7);
     assert_int_equal(user_frames(), before);
     map1(s, R0 + 0x3000, b, PG(0), KM_R); /* made again */
-    destroy(s);
+    host_destroy(s);
     assert_int_equal(held(b, PG(0), NULL), 0);
     assert_int_equal(user_frames(), before);
     /* The range went with sigma0: another task may own it now. */
@@ -596,7 +537,7 @@ static void test_sigma0(void **state)
 static void test_malformed_rejected(void **state)
 {
     (void)state;
-    struct task *a = new_task(), *b = new_task();
+    struct task *a = host_new_task(), *b = host_new_task();
     root(a, PG(0), KM_RWX);
     u64 ok = KM_FPAGE(PG(0), 12, KM_RWX), win = KM_FPAGE(PG(0), 12, 0);
     const u64 bad_fpages[] = {
@@ -629,7 +570,7 @@ static void test_malformed_rejected(void **state)
     assert_int_equal(mmu_map_fixed(a, PG(0) + 1, PG(1), KM_R), -KM_EINVAL);
     assert_int_equal(mmu_map_fixed(a, PG(0), PG(1), KM_R), -KM_EBUSY);
     expect_assert_failure(mmu_unmap_fixed(a, PG(0))); /* a database page */
-    check_all();
+    host_check_all();
     /* Nothing was changed or allocated on the way. */
     assert_int_equal(frame_free_count(), frames);
     assert_int_equal(a->kmem.pages[KMEM_PAGETABLE] + b->kmem.pages[KMEM_PAGETABLE], pts);
@@ -640,7 +581,7 @@ static void test_malformed_rejected(void **state)
 static void test_within_one_task(void **state)
 {
     (void)state;
-    struct task *a = new_task();
+    struct task *a = host_new_task();
     for (int i = 0; i < 4; i++)
         root(a, PG(i), KM_RWX);
     /* Same-size aligned regions are equal or disjoint: never overlapping. */
@@ -659,7 +600,7 @@ static void test_within_one_task(void **state)
 static void test_out_of_memory(void **state)
 {
     (void)state;
-    struct task *a = new_task(), *b = new_task();
+    struct task *a = host_new_task(), *b = host_new_task();
     for (int i = 504; i < 520; i++) /* across two leaf tables */
         root(a, PG(i), KM_RWX);
     static u64 hoard[16384];
@@ -674,7 +615,7 @@ static void test_out_of_memory(void **state)
     assert_int_equal(held(b, PG(511), NULL), KM_RWX);
     assert_int_equal(held(b, PG(512), NULL), 0);
     assert_int_equal(frame_free_count(), 0);
-    assert_true(!aspace_create(&tasks[NTASKS - 1]));
+    assert_true(!aspace_create(&host_tasks[HOST_NTASKS - 1]));
     while (n)
         frame_free(hoard[--n]);
     assert_int_equal(xfer(a, 0, KM_FPAGE(PG(0), 22, KM_RWX), b, KM_FPAGE(PG(0), 22, 0), false), 16);
