@@ -9,7 +9,6 @@
 #include <cmocka.h>
 
 #include "host_support.h"
-#include <kernel/task.h>
 
 u64 host_fake_tsc;
 __thread int host_irq_disabled;
@@ -49,16 +48,9 @@ usize kstrlcpy(char *d, const char *s, usize size);
 usize strlcpy(char *d, const char *s, usize size) { return kstrlcpy(d, s, size); }
 
 /* The task table is kernel/task.c's, which unit tests do not link: tests
- * with tasks define their own (test_mapdb.c); others have none. */
+ * with tasks link host_world.c; others have none. */
 __attribute__((weak)) struct task *task_by_number(u32 n)
 {
     (void)n;
     return NULL;
-}
-
-/* task_lookup over the test's task table (kernel/task.c is not linked). */
-__attribute__((weak)) struct task *task_lookup(km_taskid id)
-{
-    struct task *t = task_by_number(KM_ID_NUMBER(id));
-    return t && t->version == KM_ID_VERSION(id) && !(t->flags & TASK_F_DYING) ? t : NULL;
 }
