@@ -181,6 +181,8 @@ static void dump_and_exit(i32 status)
         u32 frames = dump_run(&w, &run, cpus, ncpus_online);
         printk("kmemlab: trace dump written: %u frames\n", frames);
     }
+    printk("kmemlab: kernel stack peak %lu of %lu bytes (user threads reaped)\n", thread_kstack_peak,
+           (u64)(THREAD_EXT_SIZE - sizeof(struct thread_ext)));
     printk("kmemlab: exit %d\n", status);
     machine_exit((u8)status);
 }

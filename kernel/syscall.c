@@ -109,7 +109,9 @@ static i64 sys_exit(const u64 *a)
 
 static i64 sys_puts(const u64 *a)
 {
-    char buf[KM_PUTS_MAX];
+    /* Not on the stack: kernel stacks share a TCB page with the thread's
+     * state (kernel/thread.h).  The kernel lock protects it. */
+    static char buf[KM_PUTS_MAX];
     if (a[1] > KM_PUTS_MAX)
         return -KM_EINVAL;
     if (!copy_from_user(buf, a[0], a[1]))

@@ -157,8 +157,26 @@ void thread_delete(struct thread *t)
     /* an on-CPU thread is freed by its CPU once it has switched away */
 }
 
+u64 thread_kstack_peak; /* most kernel stack a reaped user thread used, bytes */
+
+/* The stack's high-water mark: its pages were zeroed when allocated and
+ * the stack grows down towards the header, so the lowest non-zero word
+ * above the header is as deep as it ever went. */
+static void kstack_measure(const struct thread *t)
+{
+    const u64 *w = (const u64 *)(t->ext + 1);
+    const u64 *top = (const u64 *)thread_kstack_top(t);
+    while (w < top && *w == 0)
+        w++;
+    u64 used = (u64)((const char *)top - (const char *)w);
+    if (used > thread_kstack_peak)
+        thread_kstack_peak = used;
+}
+
 void thread_reap(struct thread *t)
 {
+    if (t->task)
+        kstack_measure(t);
     if (t->task)
         utcb_free(t);
     kmem_pages_free(t->task, KMEM_TCB, virt_to_phys(t->ext), THREAD_EXT_PAGES);

@@ -119,6 +119,9 @@ void thread_get_user_regs(const struct thread *t, u64 *ip, u64 *sp);
 /* Ends t: out of every queue, partners told (-KM_ECANCELED); its memory is
  * freed now, or once it has left its CPU when it runs somewhere. */
 void thread_delete(struct thread *t);
+/* Most kernel stack a reaped thread used (bytes): how close stacks came
+ * to the header below them. */
+extern u64 thread_kstack_peak;
 /* Frees a dead thread's memory (called once it is off every CPU). */
 void thread_reap(struct thread *t);
 

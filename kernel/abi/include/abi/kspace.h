@@ -13,7 +13,8 @@
  *   0x1000000000 + (va >> 21) << 12   PAGETABLE        leaf page table covering va
  *   0x5000000000 + (va >> 21) << 12   NODETABLE        node table beside that leaf
  *   0x9000000000 + n << 12            MAPNODE          the task's n-th node page (n mod 2^24)
- *   0xa000000000 + n << 12            TCB              (reserved: pageable TCBs)
+ *   0xa000000000 + (2 n) << 12        TCB              thread number n's TCB (kernel part)
+ *   0xa000000000 + (2 n + 1) << 12    UTCB             thread number n's UTCB
  *   0xb000000000                      end of the kspace
  * va is a user address of the task; n counts up (wrapping after 2^24).
  *
@@ -115,6 +116,11 @@
 /* n counts up and wraps inside the range (names of node pages only tell
  * the type; two pages may share one after 2^24 node pages). */
 #define KM_KS_MN_OF(n) (KM_KS_MN + (((km_u64)(n) & ((KM_KS_TCB - KM_KS_MN) / 4096 - 1)) << 12))
+/* n: the thread's number, KM_ID_NUMBER of its id. */
+#define KM_KS_TCB_OF(n) (KM_KS_TCB + ((km_u64)(n) << 13))
+#define KM_KS_UTCB_OF(n) (KM_KS_TCB_OF(n) + 4096)
+/* The thread number a TCB-range address names. */
+#define KM_KS_TCB_THREAD(ksaddr) ((km_u32)(((ksaddr) - KM_KS_TCB) >> 13))
 
 /* The type of kernel data a kspace address holds (KM_KMEM_*), or -1. */
 static inline int km_ks_type(km_u64 ksaddr)
@@ -126,7 +132,7 @@ static inline int km_ks_type(km_u64 ksaddr)
     if (ksaddr < KM_KS_TCB)
         return KM_KMEM_MAPNODE;
     if (ksaddr < KM_KS_END)
-        return KM_KMEM_TCB;
+        return (ksaddr >> 12) & 1 ? KM_KMEM_UTCB : KM_KMEM_TCB;
     if (ksaddr == KM_KS_RESERVE)
         return KM_KMEM_RESERVE;
     return -1;
@@ -143,5 +149,54 @@ static inline int km_ks_type(km_u64 ksaddr)
 #define KM_KREQ_ADDR(w) ((w) & ~0xfffull)
 #define KM_KREQ_TYPE(w) ((unsigned)((w) >> 4) & 0xf)
 #define KM_KREQ_REASON(w) ((unsigned)(w) & 0xf)
+
+/* A TCB page as a kpager sees it after the kernel exported it (revocation
+ * of the TCB or UTCB page of a thread; both go out together).  The UTCB
+ * page is exported as it is (it holds only what the thread itself may
+ * read and write).  The kernel part is a continuation: which of a few
+ * safe points the thread's kernel state was at, plus its user registers;
+ * no kernel pointer, no physical address, nothing of another task.
+ *
+ * OFFSET SIZE FIELD    MEANING
+ *      0    8 magic    KM_TCB_MAGIC
+ *      8    8 tid      the thread's id
+ *     16    4 cont     KM_KCONT_*: where the thread stood
+ *     20    4 reserved 0
+ *     24    8 from     KM_KCONT_IPC_WAIT: whom it receives from (a thread
+ *                      id, KM_ANYTHREAD); informative (the kernel keeps it)
+ *     32    8 rip      user registers: where the thread goes on in user
+ *     40    8 rsp      mode (START: where it will start)
+ *     48    8 rflags
+ *     56  120 gpr      rax rbx rcx rdx rsi rdi rbp r8 r9 r10 r11 r12 r13
+ *                      r14 r15 (IPC_WAIT: rax is replaced by the IPC's
+ *                      result when it completes)
+ *    176 3920 (zero)
+ *
+ * RESTORE.  When the kernel needs a paged-out TCB (a message for the
+ * thread, exregs, thread control on it), the thread whose operation needs
+ * it raises a kernel page fault to the paged-out thread's kpager with two
+ * requests of reason RESTORE: its TCB and its UTCB address.  The kernel
+ * then checks the TCB page: magic, tid, a continuation that matches what
+ * the kernel kept of the thread (inactive: START, waiting in a receive:
+ * IPC_WAIT), rip and rsp in user space; rflags keeps only the flags user
+ * code may set.  A page that fails is refused: the thread is deleted (the
+ * client loses that thread, nothing else).  Registers and UTCB contents
+ * are taken as they come: whatever they hold, the thread could have put
+ * there itself.
+ */
+#define KM_TCB_MAGIC 0x3176424354424b4dull /* "MKBTCBv1" little-endian */
+#define KM_KCONT_START 1u    /* not started yet (inactive) */
+#define KM_KCONT_IPC_WAIT 2u /* blocked in the receive phase of an IPC syscall */
+
+struct km_tcb_export {
+    km_u64 magic;
+    km_u64 tid;
+    km_u32 cont;
+    km_u32 reserved;
+    km_u64 from;
+    km_u64 rip, rsp, rflags;
+    km_u64 rax, rbx, rcx, rdx, rsi, rdi, rbp, r8, r9, r10, r11, r12, r13, r14, r15;
+};
+KM_STATIC_ASSERT(sizeof(struct km_tcb_export) == 176, "exported TCB header is 176 bytes");
 
 #endif
