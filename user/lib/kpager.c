@@ -10,6 +10,7 @@ void kpager_init(struct kpager *k, void *pool, unsigned npages, unsigned batch,
     k->npages = npages < KPAGER_MAX_PAGES ? npages : KPAGER_MAX_PAGES;
     k->batch = batch < 1 ? 1 : batch > KM_KFAULT_MAX ? KM_KFAULT_MAX : batch;
     k->kfaults = k->supplied = k->revoked = k->requested = k->exhausted = k->bad = 0;
+    k->restores = k->restored = k->restore_missed = 0;
     k->quota = 0;
     k->refused = 0;
     k->last_n = 0;
@@ -23,8 +24,12 @@ void kpager_init(struct kpager *k, void *pool, unsigned npages, unsigned batch,
 
 static km_u64 page_addr(const struct kpager *k, unsigned i) { return k->pool + (km_u64)i * 4096; }
 
-/* A free pool page (the lowest-numbered first after init), or -1. */
-static int take_page(struct kpager *k) { return k->nfree ? k->free[--k->nfree] : -1; }
+/* A thread's TCB or UTCB page: exported with its state, kept for restore. */
+static int tcb_range(km_u64 ksaddr)
+{
+    int t = km_ks_type(ksaddr);
+    return t == KM_KMEM_TCB || t == KM_KMEM_UTCB;
+}
 
 static void put_page(struct kpager *k, unsigned i)
 {
@@ -32,8 +37,57 @@ static void put_page(struct kpager *k, unsigned i)
     k->free[k->nfree++] = (unsigned short)i;
 }
 
-/* The reply to the kernel page fault in the UTCB: map items of free pool
- * pages, one per request (at most batch); returns the tag. */
+/* The page in `state` recorded for task's kspace address ksaddr, or -1. */
+static int find_state(const struct kpager *k, unsigned state, km_taskid task, km_u64 ksaddr)
+{
+    for (unsigned i = 0; i < k->npages; i++)
+        if (k->page[i].state == state && k->page[i].task == task && k->page[i].ksaddr == ksaddr)
+            return (int)i;
+    return -1;
+}
+
+/* The kernel gives pages back by itself when it frees what they held:
+ * every page of a task that is gone, lent or held (its threads are gone
+ * too).  Those are free again. */
+static void collect(struct kpager *k)
+{
+    struct km_kmem_info info;
+    for (unsigned i = 0; i < k->npages; i++) {
+        struct kpage *p = &k->page[i];
+        if ((p->state == KPAGE_LENT || p->state == KPAGE_HELD) &&
+            sys_kmem_info(p->task, &info) == -KM_ESRCH)
+            put_page(k, i);
+    }
+}
+
+/* A free pool page (the lowest-numbered first after init), or -1; an
+ * empty pool is refilled once per fault with the pages of gone tasks. */
+static int take_page(struct kpager *k, int *collected)
+{
+    if (!k->nfree && !*collected) {
+        *collected = 1;
+        collect(k);
+    }
+    return k->nfree ? k->free[--k->nfree] : -1;
+}
+
+/* A FRESH request for a thread's TCB or UTCB address: that thread number
+ * is free, so a page still recorded for it (held: exported, its thread
+ * deleted while paged out; lent: the kernel gave it back when it deleted
+ * the thread) is the pool's again. */
+static void forget_thread_page(struct kpager *k, km_taskid task, km_u64 ksaddr)
+{
+    for (unsigned i = 0; i < k->npages; i++) {
+        struct kpage *p = &k->page[i];
+        if ((p->state == KPAGE_LENT || p->state == KPAGE_HELD) && p->task == task && p->ksaddr == ksaddr)
+            put_page(k, i);
+    }
+}
+
+/* The reply to the kernel page fault in the UTCB: for each RESTORE
+ * request the held page, for FRESH ones (the first `batch`) pool pages,
+ * then `reserve` pool pages more if it asked for a fresh one; returns the
+ * tag (no item: the kernel fails the operation with -KM_ENOMEM). */
 static km_u64 answer_kfault(struct kpager *k)
 {
     km_taskid task = l4_mr(0);
@@ -50,28 +104,88 @@ static km_u64 answer_kfault(struct kpager *k)
     k->last_n = (unsigned)n;
     for (unsigned i = 0; i < n; i++)
         k->last_req[i] = req[i];
-    unsigned mr = 0, given = 0, want = (n < k->batch ? (unsigned)n : k->batch) + k->reserve;
+    unsigned room = ~0u; /* pages the quota lets the task have more */
     if (k->quota) { /* the task's kernel memory is what its kpager allows */
-        unsigned held = 0;
+        unsigned lent = 0;
         for (unsigned i = 0; i < k->npages; i++)
-            held += k->page[i].state == KPAGE_LENT && k->page[i].task == task;
-        want = held >= k->quota ? 0 : want < k->quota - held ? want : k->quota - held;
-        if (!want)
-            k->refused++;
+            lent += k->page[i].state == KPAGE_LENT && k->page[i].task == task;
+        room = lent >= k->quota ? 0 : k->quota - lent;
     }
-    for (unsigned i = 0; given < want; i++) {
-        int p = take_page(k);
-        if (p < 0) {
-            k->exhausted++;
-            break;
+    unsigned mr = 0, given = 0, fresh = 0, restored = 0;
+    int refused = 0, dry = 0, collected = 0;
+    for (unsigned i = 0; i < n; i++) {
+        km_u64 ks = KM_KREQ_ADDR(req[i]);
+        int p;
+        if (KM_KREQ_REASON(req[i]) == KM_KREASON_RESTORE) {
+            if ((p = find_state(k, KPAGE_HELD, task, ks)) < 0) {
+                k->restore_missed++; /* never a fresh page in its place */
+                continue;
+            }
+            if (given >= room) {
+                refused = 1;
+                continue;
+            }
+            restored++;
+        } else {
+            if (fresh++ >= k->batch || dry)
+                continue;
+            if (given >= room) {
+                refused = 1;
+                continue;
+            }
+            if (tcb_range(ks))
+                forget_thread_page(k, task, ks);
+            if ((p = take_page(k, &collected)) < 0) {
+                dry = 1;
+                continue;
+            }
         }
-        km_u64 ks = i < n && i < k->batch ? KM_KREQ_ADDR(req[i]) : KM_KS_RESERVE;
         k->page[p] = (struct kpage){.ksaddr = ks, .task = task, .state = KPAGE_LENT};
         mr = l4_put_map_item(mr, ks, KM_FPAGE(page_addr(k, (unsigned)p), 12, KM_R | KM_W));
         given++;
     }
-    k->supplied += given;
+    for (unsigned i = 0; fresh && !dry && i < k->reserve; i++) {
+        int p;
+        if (given >= room) {
+            refused = 1;
+            break;
+        }
+        if ((p = take_page(k, &collected)) < 0) {
+            dry = 1;
+            break;
+        }
+        k->page[p] = (struct kpage){.ksaddr = KM_KS_RESERVE, .task = task, .state = KPAGE_LENT};
+        mr = l4_put_map_item(mr, KM_KS_RESERVE, KM_FPAGE(page_addr(k, (unsigned)p), 12, KM_R | KM_W));
+        given++;
+    }
+    k->exhausted += dry;
+    k->refused += refused;
+    k->supplied += given - restored;
+    k->restored += restored;
+    k->restores += restored > 0;
     return KM_TAG(0, 0, mr);
+}
+
+/* Page i came back from the kernel (its lender unmapped it; counted:
+ * the unmap took it back).  A TCB or UTCB page is held with its thread's
+ * other page (the kernel exports both together); any other page, or one
+ * the kernel no longer had (it gave it back by itself), is free again.
+ * Returns the pages taken back. */
+static long taken_back(struct kpager *k, unsigned i, int counted)
+{
+    struct kpage *p = &k->page[i];
+    k->revoked++;
+    if (!counted || !tcb_range(p->ksaddr)) {
+        put_page(k, i);
+        return 1;
+    }
+    p->state = KPAGE_HELD;
+    int other = find_state(k, KPAGE_LENT, p->task, p->ksaddr ^ 4096);
+    if (other < 0)
+        return 1;
+    k->page[other].state = KPAGE_HELD;
+    k->revoked++;
+    return 2;
 }
 
 /* Takes back task's lent pages in [lo, hi): unmapping the page from the
@@ -86,23 +200,11 @@ static long revoke(struct kpager *k, km_taskid task, km_u64 lo, km_u64 hi)
         long r = sys_unmap(KM_FPAGE(page_addr(k, i), 12, KM_RWX), 0);
         if (r < 0)
             return r;
-        put_page(k, i);
-        k->revoked++;
-        n++;
+        n += taken_back(k, i, r > 0);
     }
+    if (!task)
+        collect(k); /* held pages of gone tasks too */
     return n;
-}
-
-/* The kernel gives pages back by itself when it frees what they held:
- * every page of a task that is gone.  Those are free again. */
-static void collect(struct kpager *k)
-{
-    struct km_kmem_info info;
-    for (unsigned i = 0; i < k->npages; i++) {
-        struct kpage *p = &k->page[i];
-        if (p->state == KPAGE_LENT && sys_kmem_info(p->task, &info) == -KM_ESRCH)
-            put_page(k, i);
-    }
 }
 
 void kpager_serve(struct kpager *k)
@@ -118,10 +220,6 @@ void kpager_serve(struct kpager *k)
         km_u64 label = l4_label();
         if (label == KM_LABEL_KFAULT) {
             tag = answer_kfault(k);
-            if (KM_TAG_T(tag) == 0) { /* the pool ran dry */
-                collect(k);
-                tag = answer_kfault(k);
-            }
         } else if (label == KPAGER_LABEL_REVOKE) {
             l4_set_mr(0, (km_u64)revoke(k, l4_mr(0), l4_mr(1), l4_mr(2)));
             tag = KM_TAG(0, 1, 0);
@@ -156,18 +254,48 @@ unsigned kpager_lent(const struct kpager *k)
     return n;
 }
 
+unsigned kpager_held(const struct kpager *k)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < k->npages; i++)
+        n += k->page[i].state == KPAGE_HELD;
+    return n;
+}
+
 int kpager_find(const struct kpager *k, km_taskid task, km_u64 ksaddr)
 {
-    for (unsigned i = 0; i < k->npages; i++)
-        if (k->page[i].state == KPAGE_LENT && k->page[i].task == task && k->page[i].ksaddr == ksaddr)
-            return (int)i;
-    return -1;
+    return find_state(k, KPAGE_LENT, task, ksaddr);
 }
 
 km_u64 kpager_page(const struct kpager *k, unsigned i) { return page_addr(k, i); }
 
 void kpager_returned(struct kpager *k, unsigned i)
 {
-    put_page(k, i);
-    k->revoked++;
+    if (i < k->npages && k->page[i].state == KPAGE_LENT)
+        taken_back(k, i, 1);
+}
+
+int kpager_find_held(const struct kpager *k, km_taskid task, km_u64 ksaddr)
+{
+    return find_state(k, KPAGE_HELD, task, ksaddr);
+}
+
+km_u64 kpager_held_page(const struct kpager *k, km_taskid task, km_u64 ksaddr)
+{
+    int i = find_state(k, KPAGE_HELD, task, ksaddr);
+    return i < 0 ? 0 : page_addr(k, (unsigned)i);
+}
+
+int kpager_held_swap(struct kpager *k, km_taskid task_a, km_u64 ksaddr_a, km_taskid task_b,
+                     km_u64 ksaddr_b)
+{
+    int a = find_state(k, KPAGE_HELD, task_a, ksaddr_a), b = find_state(k, KPAGE_HELD, task_b, ksaddr_b);
+    if (a < 0 || b < 0)
+        return -1;
+    struct kpage t = k->page[a];
+    k->page[a].task = k->page[b].task;
+    k->page[a].ksaddr = k->page[b].ksaddr;
+    k->page[b].task = t.task;
+    k->page[b].ksaddr = t.ksaddr;
+    return 0;
 }
