@@ -10,10 +10,13 @@
  *     the requests come in hierarchy order with the right types;
  *     a kpager's quota bounds a task's kernel memory;
  *  2. revocation, client unaware (inv. 3): a client keeps calling an echo
- *     server and writing and checking its memory while its kernel pages
- *     (page tables, node tables, node pages) are revoked in a loop;
- *  3. exported pages (inv. 1): every page revoked comes back all zero, so
- *     it holds no physical address, kernel pointer or other task's data;
+ *     server and a thread of its own and writing and checking its memory
+ *     while its kernel pages (page tables, node tables, node pages, its
+ *     thread's TCB and UTCB) are revoked in a loop; the calls to its
+ *     thread restore that thread (kernel page faults of reason RESTORE);
+ *  3. exported pages (inv. 1): every page revoked other than a TCB or
+ *     UTCB comes back all zero, so it holds no physical address, kernel
+ *     pointer or other task's data;
  *  4. a malicious kpager (inv. 2, 4), seeded rounds: garbage items, wrong
  *     addresses, pages not its own or read-only, one frame twice, random
  *     bytes in the pages it lends, revocation in the middle of the
@@ -24,6 +27,25 @@
  *     each waiting for the other; a kpager that faults while serving, to
  *     the pager waiting for it.  They end with -KM_EDEADLK (the other side
  *     of each told), nothing hangs, the sentinel goes on.
+ *  6. TCB paging (inv. 1, 3, 5): a client's threads (TCB and UTCB pages
+ *     from its kpager) paged out while they wait in a receive, or before
+ *     they start: the task's TCB and UTCB counts drop, the exported TCB
+ *     page holds the magic, the thread's id, its continuation and its
+ *     user registers (those it set) and no kernel address; a message
+ *     restores it (one RESTORE kernel page fault), received intact, its
+ *     registers and stack unchanged, and it answers again and again;
+ *     exregs START restores and starts a paged-out inactive thread; a
+ *     restore the kpager cannot serve fails the send with -KM_ENOMEM and
+ *     the thread stays paged out, restorable later; held pages of a gone
+ *     task return to the kpager's pool;
+ *  7. malicious restores (inv. 2, 4), seeded rounds: the held TCB or UTCB
+ *     pages are corrupted before the kpager gives them back (random bytes,
+ *     a bit flipped in magic, tid or continuation, a kernel rip, IOPL and
+ *     VM in rflags, random registers, random UTCB bytes, another thread's
+ *     or another type's page): the send or exregs that needs the thread
+ *     returns 0 or -KM_ESRCH (the thread dropped) and the thread runs
+ *     with what it got back, never more; the task's other thread and the
+ *     sentinel keep their state.
  */
 #include <abi/kspace.h>
 #include <user/kpager.h>
@@ -59,7 +81,9 @@ static unsigned long rnd(void)
 
 /* ---- the pager of every client: backing pages, and the image ---------- */
 
-static struct l4_window_pager pager;
+static struct l4_window_pager pager, pager2;
+static struct l4_thread pager2_thr;
+static km_tid clients_pager; /* the pager start() gives: pager's thread, then pager2's */
 
 /* REGION + i * 2 MiB + j * 4 KiB -> bk[(i * 8 + j) % BK_PAGES]; the
  * sentinel's region -> sent_bk. */
@@ -93,7 +117,7 @@ static void echo(void *arg)
 static long start(struct l4_task *t, long (*fn)(void *), void *arg, km_tid kpager)
 {
     struct l4_thread_attr a = L4_THREAD_ATTR_INIT;
-    a.pager = pager_thr.tid;
+    a.pager = clients_pager;
     a.cpu = si.cpu;
     long r = l4_task_start(t, &a, me, fn, arg);
     if (r == 0 && kpager != KM_NILTHREAD)
@@ -135,6 +159,140 @@ static unsigned lent_to(const struct kpager *k, km_taskid task)
 static volatile int go, stop_flag;
 static volatile long client_rounds, client_errors;
 
+/* ---- pageable threads: an echo that checks its own registers and stack -- */
+
+#define LABEL_ECHO 0x54454348ull /* "TECH" */
+#define KERNEL_HALF 0xffff800000000000ull
+#define USER_END 0x0000800000000000ull
+#define RFLAGS_IOPL 0x3000ull
+#define RFLAGS_NT 0x4000ull
+#define RFLAGS_RF 0x10000ull
+#define RFLAGS_VM 0x20000ull
+#define RFLAGS_VIF 0x80000ull
+#define RFLAGS_VIP 0x100000ull
+#define NECHO 3 /* echo slots: 0 and 1 in the TCB parts' tasks, 2 in the revoke loop's */
+
+/* Stacks (0, 1: the echoes of parts 6-7; 2: their inactive thread; 3: the
+ * revoke loop's echo), in the image, so that the clients' pager serves
+ * them. */
+static char tstack[4][L4_STACK_SIZE] __attribute__((aligned(4096)));
+static km_u64 echo_key[NECHO];
+static volatile long echo_served[NECHO], echo_regs_bad[NECHO], echo_msg_bad[NECHO];
+
+/* sys_ipc with rbx, r12, r13, r14, r15 and r9 set to key + 0..5 across
+ * the system call; *bad: the bits of those (and of rdi, rsi, rdx, r10, r8,
+ * the arguments) that came back changed: 0 when the kernel kept them, an
+ * export and a restore of the thread in between included. */
+static long checked_ipc(km_tid to, km_tid from, unsigned long flags, km_u64 tag, km_u64 key, km_u64 *bad)
+{
+    register km_u64 r10 __asm__("r10") = tag;
+    register km_u64 r8 __asm__("r8") = 0;
+    km_u64 d = to, sr = from, dx = flags, b;
+    long ret = KM_SYS_IPC;
+    __asm__ volatile("mov %[k], %%rbx\n\t"
+                     "lea 1(%%rbx), %%r12\n\t"
+                     "lea 2(%%rbx), %%r13\n\t"
+                     "lea 3(%%rbx), %%r14\n\t"
+                     "lea 4(%%rbx), %%r15\n\t"
+                     "lea 5(%%rbx), %%r9\n\t"
+                     "syscall\n\t"
+                     "mov %[k], %%rcx\n\t"
+                     "sub %%rcx, %%rbx\n\t"
+                     "lea 1(%%rcx), %%r11\n\t"
+                     "xor %%r11, %%r12\n\t"
+                     "or %%r12, %%rbx\n\t"
+                     "lea 2(%%rcx), %%r11\n\t"
+                     "xor %%r11, %%r13\n\t"
+                     "or %%r13, %%rbx\n\t"
+                     "lea 3(%%rcx), %%r11\n\t"
+                     "xor %%r11, %%r14\n\t"
+                     "or %%r14, %%rbx\n\t"
+                     "lea 4(%%rcx), %%r11\n\t"
+                     "xor %%r11, %%r15\n\t"
+                     "or %%r15, %%rbx\n\t"
+                     "lea 5(%%rcx), %%r11\n\t"
+                     "xor %%r11, %%r9\n\t"
+                     "or %%r9, %%rbx\n\t"
+                     "mov %%rbx, %[b]"
+                     : "+a"(ret), [b] "=m"(b), "+D"(d), "+S"(sr), "+d"(dx), "+r"(r10), "+r"(r8)
+                     : [k] "m"(key)
+                     : "rbx", "rcx", "r9", "r11", "r12", "r13", "r14", "r15", "memory", "cc");
+    *bad = b | (d ^ to) | (sr ^ from) | (dx ^ flags) | (r10 ^ tag) | r8;
+    return ret;
+}
+
+static km_u64 read_rflags(void)
+{
+    km_u64 f;
+    /* below the red zone: the compiler may keep data there */
+    __asm__ volatile("lea -128(%%rsp), %%rsp\n\tpushfq\n\tpopq %0\n\tlea 128(%%rsp), %%rsp" : "=r"(f));
+    return f;
+}
+
+/* Echo slot e: waits in a receive (a safe point: its TCB can be paged out
+ * at once) with its registers set (checked_ipc); a message LABEL_ECHO with
+ * MR0 v, MR1 3v, MR2 ~v, MR3 v ^ key is answered (a blocking send, then
+ * the next receive) with MR0 v + 1, MR1 the register bits that changed
+ * over the receive, MR2 1 if the message or the stack canaries were not
+ * intact, MR3 its rflags. */
+static void tcb_echo(void *arg)
+{
+    unsigned e = (unsigned)(unsigned long)arg;
+    km_u64 key = echo_key[e], bad = 0;
+    volatile km_u64 canary[32];
+    for (unsigned i = 0; i < 32; i++)
+        canary[i] = key * 7 + i;
+    long r = checked_ipc(KM_NILTHREAD, KM_ANYTHREAD, 0, 0, key, &bad);
+    for (;;) {
+        if (r < 0) {
+            r = checked_ipc(KM_NILTHREAD, KM_ANYTHREAD, 0, 0, key, &bad);
+            continue;
+        }
+        km_u64 flags = read_rflags(), v = l4_mr(0);
+        km_u64 mbad = l4_label() != LABEL_ECHO || KM_TAG_U(l4_msgtag()) != 4 || l4_mr(1) != v * 3 ||
+                      l4_mr(2) != ~v || l4_mr(3) != (v ^ key);
+        for (unsigned i = 0; i < 32; i++)
+            mbad |= canary[i] != key * 7 + i;
+        echo_served[e]++;
+        echo_regs_bad[e] += bad != 0;
+        echo_msg_bad[e] += mbad != 0;
+        l4_set_mr(0, v + 1);
+        l4_set_mr(1, bad);
+        l4_set_mr(2, mbad);
+        l4_set_mr(3, flags);
+        r = checked_ipc(l4_sender(), KM_ANYTHREAD, 0, KM_TAG(0, 4, 0), key, &bad);
+    }
+}
+
+/* The message tcb_echo checks, for slot e; returns its tag. */
+static km_u64 echo_msg(unsigned e, km_u64 v)
+{
+    l4_set_mr(0, v);
+    l4_set_mr(1, v * 3);
+    l4_set_mr(2, ~v);
+    l4_set_mr(3, v ^ echo_key[e]);
+    return KM_TAG(LABEL_ECHO, 4, 0);
+}
+
+/* 0 when the answer in the UTCB is slot e's to v with its registers,
+ * stack and message intact (and no privileged flag in its rflags). */
+static int echo_answer_bad(km_u64 v)
+{
+    return l4_mr(0) != v + 1 || l4_mr(1) != 0 || l4_mr(2) != 0 ||
+           (l4_mr(3) & (RFLAGS_IOPL | RFLAGS_VM | RFLAGS_VIF | RFLAGS_VIP));
+}
+
+/* A call to echo slot e: 0 when it answered intact (echo_answer_bad), 1
+ * when it answered otherwise, or -KM_E*. */
+static long echo_call(km_tid echo, unsigned e, km_u64 v)
+{
+    long r = l4_call(echo, echo_msg(e, v));
+    return r < 0 ? r : echo_answer_bad(v);
+}
+
+static struct l4_thread rv_echo;
+static volatile int worker_go;
+
 /* Touches one page in each of n fresh 1 GiB regions (from `first`). */
 static long touch_fresh(void *arg)
 {
@@ -152,6 +310,14 @@ static long worker(void *arg)
 {
     km_u64 base = (km_u64)(unsigned long)arg;
     unsigned long round = 0;
+    while (!worker_go) /* its kpager is set: its thread's TCB comes from it */
+        sys_yield();
+    struct l4_thread_attr a = L4_THREAD_ATTR_INIT;
+    a.cpu = si.cpu;
+    a.stack = tstack[3];
+    a.stack_size = sizeof tstack[3];
+    if (l4_thread_start(&rv_echo, &a, tcb_echo, (void *)2ul) < 0)
+        client_errors++;
     while (!stop_flag) {
         round++;
         for (int g = 0; g < 4; g++)
@@ -168,6 +334,8 @@ static long worker(void *arg)
         l4_set_mr(0, round);
         long rr = l4_call(echo_thr.tid, KM_TAG(1, 1, 0));
         if (rr < 0 || l4_mr(0) != round + 1)
+            client_errors++;
+        if (echo_call(rv_echo.tid, 2, round) != 0) /* its own thread, maybe paged out */
             client_errors++;
         client_rounds = (long)round;
     }
@@ -316,14 +484,17 @@ static int all_zero(const void *p)
 static void part_revoke(void)
 {
     static struct l4_task t;
-    stop_flag = 0;
+    stop_flag = worker_go = 0;
     client_rounds = client_errors = 0;
-    unsigned long faults0 = pager.faults;
+    echo_key[2] = 0x0000521000000000ull;
+    unsigned long faults0 = pager.faults, restores0 = kp.restores, missed0 = kp.restore_missed;
+    long served0 = echo_served[2];
     if (start(&t, worker, (void *)(unsigned long)(REGION + (64ull << 30)), kp_thr.tid) < 0) {
         tap_ok(0, "revoke: client started");
         return;
     }
-    long revoked = 0, zero = 0, checked = 0, last = 0;
+    worker_go = 1;
+    long revoked = 0, zero = 0, checked = 0, last = 0, tcbs = 0;
     for (int i = 0; i < 40; i++) {
         for (int y = 0; y < 100000 && client_rounds == last && l4_thread_state(t.main.tid) >= 0; y++) {
             sys_yield();
@@ -333,19 +504,26 @@ static void part_revoke(void)
             break;
         }
         last = client_rounds;
-        /* which pages are lent to the client now: check them once back */
+        /* which pages are lent to the client now: check them once back
+         * (a TCB or UTCB page is held: exported with its thread's state,
+         * and not to be touched until it is given back) */
         unsigned char was[POOL];
-        for (unsigned p = 0; p < kp.npages; p++)
+        for (unsigned p = 0; p < kp.npages; p++) {
+            int ty = km_ks_type(kp.page[p].ksaddr);
             was[p] = kp.page[p].state == KPAGE_LENT && kp.page[p].task == t.id;
+            was[p] += was[p] && (ty == KM_KMEM_TCB || ty == KM_KMEM_UTCB);
+        }
         long n = kpager_revoke(kp_thr.tid, t.id, 0, KM_KS_END);
         if (n < 0)
             break;
         revoked += n;
-        for (unsigned p = 0; p < kp.npages; p++)
-            if (was[p] && kp.page[p].state == KPAGE_FREE) {
+        for (unsigned p = 0; p < kp.npages; p++) {
+            tcbs += was[p] == 2 && kp.page[p].state == KPAGE_HELD;
+            if (was[p] == 1 && kp.page[p].state == KPAGE_FREE) {
                 checked++;
                 zero += all_zero(pool[p]);
             }
+        }
     }
     long rounds = client_rounds;
     stop_flag = 1;
@@ -357,11 +535,20 @@ static void part_revoke(void)
     tap_ok(rounds >= 40 && client_errors == 0,
            "revoke: the client saw its memory and its IPC intact (%ld rounds, %ld errors)", rounds,
            client_errors);
+    tap_ok(tcbs >= 2 * 20 && kp.restores - restores0 >= 20 && kp.restore_missed == missed0,
+           "revoke: its thread's TCB and UTCB were paged out (%ld pages) and restored by the client's "
+           "calls (%lu RESTORE faults served, %lu missed)", tcbs, kp.restores - restores0,
+           kp.restore_missed - missed0);
+    tap_ok(echo_served[2] - served0 >= rounds && echo_regs_bad[2] == 0 && echo_msg_bad[2] == 0,
+           "revoke: the client's thread answered every call with its registers, stack and messages "
+           "intact (%ld calls, %ld with registers changed, %ld with stack or message changed)",
+           echo_served[2] - served0, echo_regs_bad[2], echo_msg_bad[2]);
     tap_ok(pager.faults - faults0 > 40 * 4,
            "revoke: its mappings were rebuilt by user-level page faults (%lu faults)",
            pager.faults - faults0);
     tap_ok(checked > 0 && zero == checked,
-           "export: every revoked page came back all zero (%ld of %ld): no physical address, no kernel pointer",
+           "export: every revoked page but TCBs and UTCBs came back all zero (%ld of %ld): no physical "
+           "address, no kernel pointer",
            zero, checked);
 }
 
@@ -475,6 +662,438 @@ static void part_malicious(void)
            "the client's fault (%d)", done, told);
     tap_ok(sent_errors == 0 && sent_rounds > s0,
            "malicious kpager: the sentinel's memory and IPC stayed intact (%ld rounds, %ld errors)",
+           sent_rounds - s0, sent_errors);
+}
+
+/* ---- parts 6 and 7: TCB paging, malicious restores ----------------------- */
+
+/* A client task for parts 6-7: its first thread (from the pool, its kpager
+ * set after start) makes echo slots 0 and 1 and one inactive thread, which
+ * inherit its kpager: their TCB and UTCB pages come from kp. */
+static struct {
+    volatile int go, ready;
+    volatile long err;
+    struct l4_thread echo[2];
+    volatile km_tid inactive;
+} host;
+static struct l4_task host_task;
+static struct l4_thread inact; /* what the inactive thread starts with */
+static volatile int inact_ran;
+
+static long tcb_host(void *arg)
+{
+    (void)arg;
+    while (!host.go)
+        sys_yield();
+    long r = 0;
+    for (unsigned e = 0; r == 0 && e < 2; e++) {
+        struct l4_thread_attr a = L4_THREAD_ATTR_INIT;
+        a.cpu = si.cpu;
+        a.stack = tstack[e];
+        a.stack_size = sizeof tstack[e];
+        r = l4_thread_start(&host.echo[e], &a, tcb_echo, (void *)(unsigned long)e);
+    }
+    if (r == 0)
+        r = sys_thread_create(0, KM_NILTHREAD);
+    if (r > 0) {
+        host.inactive = (km_tid)r;
+        r = sys_thread_control((km_tid)r, KM_TCTL_SET_CPU, (unsigned long)si.cpu);
+    }
+    host.err = r;
+    host.ready = 1;
+    return r; /* its echoes and the inactive thread stay */
+}
+
+/* Starts a host task (keys for its echoes from rnd()) and waits until its
+ * echoes wait in their receive; 0 or -KM_E*. */
+static long host_start(void)
+{
+    host.go = host.ready = 0;
+    host.err = 0;
+    host.inactive = KM_NILTHREAD;
+    for (unsigned e = 0; e < 2; e++)
+        echo_key[e] = 0x0000100000000000ull + ((rnd() & 0xffffffffull) << 12) + e * 0x100;
+    long r = start(&host_task, tcb_host, 0, kp_thr.tid);
+    if (r < 0)
+        return r;
+    host.go = 1;
+    for (int y = 0; y < 100000 && !host.ready; y++)
+        sys_yield();
+    if (!host.ready) {
+        long ip = sys_exregs(host_task.main.tid, KM_EXREGS_READ, 0, 0);
+        tap_diag("tcb: the client did not make its threads (state %ld) ip %lx sp %lx ready %d err %ld e0 %lx kp: nfree %u exh %lu kf %lu", l4_thread_state(host_task.main.tid), ip, l4_mr(0), host.ready, host.err, host.echo[0].tid, kp.nfree, kp.exhausted, kp.kfaults);
+        return -KM_ETIMEOUT;
+    }
+    if (host.err < 0)
+        return host.err;
+    l4_receive(host_task.main.tid); /* its DONE: its first thread is gone */
+    for (unsigned e = 0; e < 2; e++)
+        if (!l4_wait_state(host.echo[e].tid, KM_TSTATE_RECEIVING, 100000)) {
+            tap_diag("tcb: its thread %u does not wait in its receive (state %ld)", e,
+                     l4_thread_state(host.echo[e].tid));
+            return -KM_ETIMEOUT;
+        }
+    return 0;
+}
+
+static void inact_fn(void *arg)
+{
+    (void)arg;
+    inact_ran = 1;
+}
+
+/* exregs START of the host's inactive thread at l4_thread_entry, on
+ * tstack[2], running inact_fn; the result of sys_exregs. */
+static long inact_start(void)
+{
+    inact = (struct l4_thread){.tid = host.inactive, .fn = inact_fn, .stack = tstack[2],
+                               .stack_size = sizeof tstack[2]};
+    inact_ran = 0;
+    unsigned long sp = (((unsigned long)tstack[2] + sizeof tstack[2]) & ~15ul) - 16;
+    ((void **)sp)[0] = &inact;
+    ((void **)sp)[1] = 0;
+    return sys_exregs(host.inactive, KM_EXREGS_START, (unsigned long)l4_thread_entry, sp);
+}
+
+static int wait_flag(volatile int *f)
+{
+    for (int y = 0; y < 20000 && !*f; y++)
+        sys_yield();
+    return *f;
+}
+
+static int kmem_of(km_taskid task, struct km_kmem_info *k) { return sys_kmem_info(task, k) == 0; }
+
+/* What the exported TCB page of a thread waiting in the receive of
+ * checked_ipc(.., KM_ANYTHREAD, .., key) (slot e) must hold: magic, tid,
+ * IPC_WAIT, from = any; the registers it set; rip and rsp in user space,
+ * rsp on its stack; no other word that looks like a kernel address (rsi
+ * and from hold KM_ANYTHREAD, its own argument); zero from offset 176.
+ * Returns a bit per failed check (0: all passed). */
+static unsigned export_bad(const struct km_tcb_export *x, km_tid tid, unsigned e)
+{
+    km_u64 key = echo_key[e];
+    unsigned bad = 0;
+    bad |= (x->magic != KM_TCB_MAGIC) << 0;
+    bad |= (x->tid != tid) << 1;
+    bad |= (x->cont != KM_KCONT_IPC_WAIT || x->reserved) << 2;
+    bad |= (x->from != KM_ANYTHREAD) << 3;
+    bad |= (x->rbx != key || x->r12 != key + 1 || x->r13 != key + 2 || x->r14 != key + 3 ||
+            x->r15 != key + 4 || x->r9 != key + 5 || x->rsi != KM_ANYTHREAD) << 4;
+    bad |= (x->rip >= USER_END || x->rsp < (km_u64)(unsigned long)tstack[e] ||
+            x->rsp >= (km_u64)(unsigned long)tstack[e] + sizeof tstack[e]) << 5;
+    const km_u64 *w = (const km_u64 *)x;
+    for (unsigned i = 0; i < sizeof *x / 8; i++) {
+        int own = &w[i] == &x->from || &w[i] == &x->rsi; /* KM_ANYTHREAD */
+        if (w[i] >= KERNEL_HALF && !(own && w[i] == KM_ANYTHREAD))
+            bad |= 1u << 6;
+    }
+    for (unsigned i = sizeof *x / 8; i < PAGE / 8; i++)
+        if (w[i])
+            bad |= 1u << 7;
+    return bad;
+}
+
+static void part_tcb(void)
+{
+    /* The clients' pager may be left waiting by part 4 (in a kernel page
+     * fault to the kpager that never answers, for a client since deleted):
+     * the clients from here on get a pager of their own. */
+    struct l4_thread_attr a = L4_THREAD_ATTR_INIT;
+    a.cpu = si.cpu;
+    l4_window_pager_init(&pager2, REGION, SENT_REGION + 8 * PAGE, backing, 0);
+    long r = l4_window_pager_start(&pager2_thr, &a, &pager2);
+    if (!tap_ok(r == 0, "tcb: a pager for the clients (%s)", sys_errname(r)))
+        return;
+    clients_pager = pager2_thr.tid;
+    r = host_start();
+    if (!tap_ok(r == 0, "tcb: a client with two threads and an inactive one, TCBs from its kpager (%s)",
+                sys_errname(r))) {
+        l4_task_delete(&host_task);
+        return;
+    }
+    km_taskid task = host_task.id;
+    km_tid e0 = host.echo[0].tid, e1 = host.echo[1].tid, in = host.inactive;
+    km_u64 ks0 = KM_KS_TCB_OF(KM_ID_NUMBER(e0)), ks1 = KM_KS_TCB_OF(KM_ID_NUMBER(e1)),
+           ksi = KM_KS_TCB_OF(KM_ID_NUMBER(in));
+    tap_ok(kpager_find(&kp, task, ks0) >= 0 && kpager_find(&kp, task, ks0 + PAGE) >= 0 &&
+               kpager_find(&kp, task, ksi) >= 0 && kpager_find(&kp, task, ksi + PAGE) >= 0,
+           "tcb: its threads' TCB and UTCB pages were lent by its kpager at KM_KS_TCB_OF(n), "
+           "KM_KS_UTCB_OF(n)");
+    tap_ok(echo_call(e0, 0, 1000) == 0, "tcb: its thread answers before it is paged out");
+
+    /* one thread waiting in a receive: a safe point, exported at once */
+    struct km_kmem_info k0, k1, k2;
+    int info = kmem_of(task, &k0);
+    unsigned long rs0 = kp.restores, rp0 = kp.restored;
+    r = kpager_revoke(kp_thr.tid, task, ks0, ks0 + 2 * PAGE);
+    info &= kmem_of(task, &k1);
+    tap_ok(r == 2 && kpager_find_held(&kp, task, ks0) >= 0 && kpager_find_held(&kp, task, ks0 + PAGE) >= 0,
+           "tcb: revoking a receiving thread's TCB and UTCB takes both back, held by the kpager (%ld)", r);
+    tap_ok(info && k1.pages[KM_KMEM_TCB] == k0.pages[KM_KMEM_TCB] - 1 &&
+               k1.pages[KM_KMEM_UTCB] == k0.pages[KM_KMEM_UTCB] - 1,
+           "tcb: the task's TCB and UTCB pages dropped by one each (TCB %lu -> %lu, UTCB %lu -> %lu)",
+           (unsigned long)k0.pages[KM_KMEM_TCB], (unsigned long)k1.pages[KM_KMEM_TCB],
+           (unsigned long)k0.pages[KM_KMEM_UTCB], (unsigned long)k1.pages[KM_KMEM_UTCB]);
+    km_u64 tp = kpager_held_page(&kp, task, ks0), up = kpager_held_page(&kp, task, ks0 + PAGE);
+    unsigned xb = tp && info && k1.pages[KM_KMEM_TCB] < k0.pages[KM_KMEM_TCB]
+                      ? export_bad((const struct km_tcb_export *)(unsigned long)tp, e0, 0)
+                      : ~0u;
+    tap_ok(xb == 0, "tcb: the exported TCB: magic, tid, continuation IPC_WAIT, the thread's own registers, "
+           "rip and rsp in user space, no kernel address, zero from offset 176 (failed checks 0x%x)", xb);
+    int utcb_ok = 0;
+    for (unsigned o = 0; up && xb != ~0u && o < PAGE; o += sizeof(struct km_utcb))
+        utcb_ok |= ((const struct km_utcb *)(unsigned long)(up + o))->tid == e0;
+    tap_ok(utcb_ok, "tcb: the exported UTCB page is the thread's UTCB as it was (its id in it)");
+
+    /* a message restores it */
+    long a1 = echo_call(e0, 0, 2000);
+    info = kmem_of(task, &k2);
+    tap_ok(a1 == 0, "tcb: a message to the paged-out thread is received intact, its registers and stack "
+           "unchanged (%ld)", a1);
+    tap_ok(kp.restores == rs0 + 1 && kp.restored == rp0 + 2,
+           "tcb: after one RESTORE kernel page fault for its TCB and UTCB (%lu faults, %lu pages)",
+           kp.restores - rs0, kp.restored - rp0);
+    tap_ok(info && k2.pages[KM_KMEM_TCB] == k0.pages[KM_KMEM_TCB] &&
+               k2.pages[KM_KMEM_UTCB] == k0.pages[KM_KMEM_UTCB] && kpager_find(&kp, task, ks0) >= 0 &&
+               kpager_find(&kp, task, ks0 + PAGE) >= 0,
+           "tcb: its TCB and UTCB pages are lent and counted again");
+    long a2 = echo_call(e0, 0, 3000), a3 = echo_call(e0, 0, 3001);
+    tap_ok(a2 == 0 && a3 == 0 && kp.restores == rs0 + 1, "tcb: it goes on: answers again without a restore");
+    /* twice more out and back */
+    int again = 1;
+    for (int i = 0; i < 2; i++) {
+        again &= kpager_revoke(kp_thr.tid, task, ks0, ks0 + 2 * PAGE) == 2;
+        again &= echo_call(e0, 0, 4000 + (km_u64)i) == 0;
+    }
+    tap_ok(again && kp.restores == rs0 + 3 && echo_regs_bad[0] == 0 && echo_msg_bad[0] == 0,
+           "tcb: paged out and restored twice more, intact (%lu restores)", kp.restores - rs0);
+
+    /* the task's whole TCB range: both echoes and the inactive thread */
+    info = kmem_of(task, &k0);
+    r = kpager_revoke(kp_thr.tid, task, KM_KS_TCB, KM_KS_END);
+    info &= kmem_of(task, &k1);
+    tap_ok(r == 6 && info && k1.pages[KM_KMEM_TCB] == k0.pages[KM_KMEM_TCB] - 3 &&
+               k1.pages[KM_KMEM_UTCB] == k0.pages[KM_KMEM_UTCB] - 3,
+           "tcb: revoking the task's TCB range takes its three threads' pages (%ld; TCB %lu -> %lu, "
+           "UTCB %lu -> %lu)", r, (unsigned long)k0.pages[KM_KMEM_TCB], (unsigned long)k1.pages[KM_KMEM_TCB],
+           (unsigned long)k0.pages[KM_KMEM_UTCB], (unsigned long)k1.pages[KM_KMEM_UTCB]);
+    const struct km_tcb_export *xi = (const void *)(unsigned long)kpager_held_page(&kp, task, ksi);
+    tap_ok(xi && k1.pages[KM_KMEM_TCB] < k0.pages[KM_KMEM_TCB] && xi->magic == KM_TCB_MAGIC &&
+               xi->tid == in && xi->cont == KM_KCONT_START,
+           "tcb: the inactive thread's export: magic, tid, continuation START");
+
+    /* a restore the kpager cannot serve: the send fails, the thread stays out */
+    int h0 = kpager_find_held(&kp, task, ks1), h1 = kpager_find_held(&kp, task, ks1 + PAGE);
+    unsigned long miss0 = kp.restore_missed;
+    long am = -KM_EINVAL;
+    if (h0 >= 0 && h1 >= 0) {
+        kp.page[h0].task = kp.page[h1].task = 0; /* as if lost */
+        am = l4_call(e1, echo_msg(1, 5000));
+        kp.page[h0].task = kp.page[h1].task = task;
+    }
+    tap_ok(am == -KM_ENOMEM && kp.restore_missed == miss0 + 2,
+           "tcb: a restore the kpager has no page for: the send fails with -KM_ENOMEM (%s), no fresh page "
+           "given (%lu missed)", sys_errname(am), kp.restore_missed - miss0);
+    long a4 = echo_call(e1, 1, 6000);
+    tap_ok(a4 == 0 && kpager_find_held(&kp, task, ks1) < 0,
+           "tcb: the thread stayed paged out, intact: restored by the next send (%ld)", a4);
+
+    /* the inactive thread: started by exregs, which restores it */
+    unsigned long rs1 = kp.restores;
+    r = inact_start();
+    tap_ok(r == 0 && kp.restores == rs1 + 1 && wait_flag(&inact_ran) && wait_flag(&inact.done),
+           "tcb: exregs START restores a paged-out inactive thread, which runs (%s, %lu restores)",
+           sys_errname(r), kp.restores - rs1);
+
+    /* held pages of a gone task (echo 0's, paged out above): back to the pool */
+    unsigned held = 0;
+    for (unsigned p = 0; p < kp.npages; p++)
+        held += kp.page[p].state == KPAGE_HELD && kp.page[p].task == task;
+    l4_task_delete(&host_task);
+    kpager_revoke(kp_thr.tid, 0, 0, 0); /* nothing to unmap: collects */
+    unsigned left = 0;
+    for (unsigned p = 0; p < kp.npages; p++)
+        left += kp.page[p].state != KPAGE_FREE && kp.page[p].task == task;
+    tap_ok(held == 2 && left == 0,
+           "tcb: a task deleted with a thread paged out: its held pages return to the kpager's pool "
+           "(%u held, %u left)", held, left);
+}
+
+enum tcb_evil { TE_NONE, TE_RANDOM, TE_MAGIC, TE_TID, TE_CONT, TE_KERNEL_RIP, TE_RFLAGS, TE_REGS,
+                TE_UTCB, TE_OTHER_THREAD, TE_OTHER_TYPE, TE_N };
+static const char *const te_names[] = {"unchanged", "random bytes", "a bit of magic", "a bit of tid",
+    "a bit of the continuation", "a kernel rip", "IOPL, VM, VIF, VIP, NT in rflags",
+    "random registers", "random UTCB bytes", "another thread's TCB", "its UTCB as its TCB"};
+/* Outcomes: dropped (-KM_ESRCH), answered intact (or ran, the inactive
+ * thread), ran with what it got (no answer, or another one). */
+enum { OUT_DROPPED, OUT_INTACT, OUT_CHANGED, OUT_N };
+static unsigned te_out[TE_N][3][OUT_N]; /* kind, target (echo 0, echo 1, inactive), outcome */
+
+/* Corrupts what the kpager holds for thread tid's TCB (and UTCB) page. */
+static void corrupt(enum tcb_evil kind, km_taskid task, km_tid tid, km_tid other)
+{
+    km_u64 ks = KM_KS_TCB_OF(KM_ID_NUMBER(tid));
+    struct km_tcb_export *x = (void *)(unsigned long)kpager_held_page(&kp, task, ks);
+    km_u64 *u = (void *)(unsigned long)kpager_held_page(&kp, task, ks + PAGE);
+    if (!x || !u)
+        return;
+    switch (kind) {
+    case TE_NONE:
+    case TE_N:
+        break;
+    case TE_RANDOM:
+        for (unsigned i = 0; i < PAGE / 8; i++)
+            ((km_u64 *)x)[i] = rnd();
+        break;
+    case TE_MAGIC:
+        x->magic ^= 1ull << (rnd() % 64);
+        break;
+    case TE_TID:
+        x->tid ^= 1ull << (rnd() % 64);
+        break;
+    case TE_CONT:
+        x->cont ^= 1u << (rnd() % 32);
+        break;
+    case TE_KERNEL_RIP:
+        x->rip = KERNEL_HALF + (rnd() & 0x7fffffffffffull);
+        break;
+    case TE_RFLAGS:
+        x->rflags |= RFLAGS_IOPL | RFLAGS_VM | RFLAGS_VIF | RFLAGS_VIP | RFLAGS_NT;
+        break;
+    case TE_REGS: /* user addresses where nothing is mapped nor served */
+        x->rip = 0x0000100000000000ull + (rnd() & 0xffffffffff0ull);
+        x->rsp = 0x0000100000000000ull + (rnd() & 0xffffffffff0ull);
+        for (km_u64 *g = &x->rax; g <= &x->r15; g++)
+            *g = rnd();
+        break;
+    case TE_UTCB:
+        for (unsigned i = 0; i < PAGE / 8; i++)
+            u[i] = rnd();
+        break;
+    case TE_OTHER_THREAD:
+        kpager_held_swap(&kp, task, ks, task, KM_KS_TCB_OF(KM_ID_NUMBER(other)));
+        break;
+    case TE_OTHER_TYPE:
+        kpager_held_swap(&kp, task, ks, task, ks + PAGE);
+        break;
+    }
+}
+
+/* Sends echo slot e a message; its outcome (OUT_*), or -1 when the send
+ * returned something else than 0 or -KM_ESRCH. */
+static int send_outcome(km_tid echo, unsigned e, km_u64 v)
+{
+    long r = l4_send(echo, echo_msg(e, v));
+    if (r == -KM_ESRCH)
+        return OUT_DROPPED;
+    if (r != 0) {
+        tap_diag("tcb restore: a send returned %s", sys_errname(r));
+        return -1;
+    }
+    /* it answers with a blocking send, unless what it got back derails it */
+    for (int y = 0; y < 3000; y++) {
+        if (l4_receive_nowait(echo) == 0)
+            return echo_answer_bad(v) ? OUT_CHANGED : OUT_INTACT;
+        sys_yield();
+    }
+    return OUT_CHANGED;
+}
+
+static void part_tcb_malicious(void)
+{
+    unsigned long seed = si.tsc_hz ^ 0x2545f4914f6cdd1dul;
+    rng = seed | 1;
+    tap_diag("malicious restores: %d rounds, seed %lu", ROUNDS, seed);
+    int bad = 0, odd = 0, deferred = 0, other_bad = 0;
+    long s0 = sent_rounds;
+    for (int i = 0; i < ROUNDS; i++) {
+        enum tcb_evil kind = (enum tcb_evil)(i < TE_N ? (unsigned long)i : rnd() % TE_N);
+        for (unsigned e = 0; e < 2; e++)
+            echo_served[e] = echo_regs_bad[e] = echo_msg_bad[e] = 0;
+        if (host_start() < 0) {
+            bad++;
+            l4_task_delete(&host_task);
+            continue;
+        }
+        km_taskid task = host_task.id;
+        km_tid e0 = host.echo[0].tid, e1 = host.echo[1].tid;
+        struct km_kmem_info k0, k1;
+        int info = kmem_of(task, &k0);
+        long n = kpager_revoke(kp_thr.tid, task, KM_KS_TCB, KM_KS_END);
+        info &= kmem_of(task, &k1);
+        if (n != 6 || !info || k1.pages[KM_KMEM_TCB] != k0.pages[KM_KMEM_TCB] - 3) {
+            deferred++; /* not all exported now: their pages are not to be touched */
+        } else {
+            corrupt(kind, task, e0, e1);
+            if (kind != TE_OTHER_THREAD)
+                corrupt(kind, task, host.inactive, e1);
+        }
+        int o0 = send_outcome(e0, 0, 7000 + (km_u64)i);
+        int o1 = send_outcome(e1, 1, 8000 + (km_u64)i);
+        long rs = inact_start();
+        int oi = rs == -KM_ESRCH ? OUT_DROPPED
+                 : rs == 0        ? (wait_flag(&inact_ran) ? OUT_INTACT : OUT_CHANGED)
+                                  : -1;
+        if (rs != 0 && rs != -KM_ESRCH)
+            tap_diag("tcb restore: exregs START returned %s", sys_errname(rs));
+        if (o0 < 0 || o1 < 0 || oi < 0) {
+            odd++;
+        } else {
+            te_out[kind][0][o0]++;
+            te_out[kind][1][o1]++;
+            te_out[kind][2][oi]++;
+            /* the task's other thread keeps its state (unless it was the one swapped) */
+            other_bad += kind != TE_OTHER_THREAD && o1 != OUT_INTACT;
+        }
+        l4_task_delete(&host_task);
+        if (sent_errors)
+            bad++;
+    }
+    kpager_revoke(kp_thr.tid, 0, 0, 0); /* the gone tasks' held pages: back to the pool */
+    for (int m = 0; m < TE_N; m++)
+        tap_diag("malicious restores: %-34s thread dropped/intact/changed %u/%u/%u, other %u/%u/%u, "
+                 "inactive %u/%u/%u", te_names[m], te_out[m][0][0], te_out[m][0][1], te_out[m][0][2],
+                 te_out[m][1][0], te_out[m][1][1], te_out[m][1][2], te_out[m][2][0], te_out[m][2][1],
+                 te_out[m][2][2]);
+    tap_ok(bad == 0 && odd == 0 && deferred == 0,
+           "malicious restores: %d rounds, the kernel survived; every send and exregs returned 0 or "
+           "-KM_ESRCH (%d not, %d clients failed, %d exports deferred)", ROUNDS, odd, bad, deferred);
+    /* what the contract says of each */
+    unsigned refused = 0, of = 0, intact = 0, iof = 0;
+    for (int m = 0; m < TE_N; m++) {
+        int must_drop = m == TE_RANDOM || m == TE_MAGIC || m == TE_TID || m == TE_CONT ||
+                        m == TE_KERNEL_RIP || m == TE_OTHER_THREAD || m == TE_OTHER_TYPE;
+        int must_run = m == TE_NONE || m == TE_RFLAGS;
+        for (int tg = 0; tg < 3; tg++) {
+            if (tg == 1 && m != TE_OTHER_THREAD)
+                continue; /* the other echo: counted above */
+            if (tg == 2 && m == TE_OTHER_THREAD)
+                continue; /* the inactive thread was not touched then */
+            unsigned tot = te_out[m][tg][0] + te_out[m][tg][1] + te_out[m][tg][2];
+            /* START sets rip and rsp: the inactive thread runs with any of those */
+            int drop = must_drop, run = must_run || (tg == 2 && (m == TE_REGS || m == TE_UTCB));
+            if (tg == 2 && m == TE_KERNEL_RIP)
+                drop = 1;
+            if (drop) {
+                refused += te_out[m][tg][OUT_DROPPED];
+                of += tot;
+            }
+            if (run) {
+                intact += te_out[m][tg][OUT_INTACT];
+                iof += tot;
+            }
+        }
+    }
+    tap_ok(of > 0 && refused == of,
+           "malicious restores: TCB pages with a wrong magic, tid, continuation or rip, random or another "
+           "thread's or type's, are refused: the thread dropped, -KM_ESRCH (%u of %u)", refused, of);
+    tap_ok(iof > 0 && intact == iof,
+           "malicious restores: an unchanged page, or one with privileged rflags bits (masked), restores the "
+           "thread intact (%u of %u)", intact, iof);
+    tap_ok(other_bad == 0, "malicious restores: the task's other thread kept its state (%d not)", other_bad);
+    tap_ok(sent_errors == 0 && sent_rounds > s0,
+           "malicious restores: the sentinel's memory and IPC stayed intact (%ld rounds, %ld errors)",
            sent_rounds - s0, sent_errors);
 }
 
@@ -748,6 +1367,7 @@ int main(void)
     struct l4_thread_attr a = L4_THREAD_ATTR_INIT;
     a.cpu = si.cpu;
     long r = l4_window_pager_start(&pager_thr, &a, &pager);
+    clients_pager = pager_thr.tid;
     if (r == 0)
         r = kpager_thread_start(&kp_thr, &a, &kp);
     if (r == 0)
@@ -774,6 +1394,8 @@ int main(void)
     part_quota();
     part_revoke();
     part_malicious();
+    part_tcb();
+    part_tcb_malicious();
     part_deadlock();
     part_deadlock_check();
     part_kpager_faults();
