@@ -15,6 +15,15 @@
  * page (the mappings whose nodes it held go: the client faults them in
  * again, its code and stack among them, so its restore is the touch plus
  * whatever else went).  Variants nt, pt, pd, mn; metrics export, restore.
+ * TCB (variant tcb): a second thread of the client, made by the client
+ * (so its TCB and UTCB pages come from the kpager), waits in a receive; its
+ * export is the timed unmap of its TCB page (a safe point: the kernel
+ * exports the TCB, as struct km_tcb_export, and the UTCB at once), its
+ * restore the client's next call to it, timed in the client: the call
+ * raises the kernel page fault of reason RESTORE, the kpager gives both
+ * pages back, the kernel checks and imports them, the message goes and
+ * the thread answers at once (so the figure includes one intra-task IPC
+ * round trip).
  * With kmem=pool there is nothing to revoke: the program says so.
  */
 #include <abi/kspace.h>
@@ -30,15 +39,30 @@
 #define POOL_PAGES 512
 #define CMD_TOUCH 1
 #define CMD_QUIT 2
+#define CMD_SPAWN 3 /* start the client's second thread: MR0 its id */
+#define CMD_CALL 4  /* call it: MR0 the cycles */
+#define NTYPES 5
 
 static volatile char target[4096] __attribute__((aligned(4096)));
 static char pool[POOL_PAGES][4096] __attribute__((aligned(4096)));
 static struct kpager kp;
 static struct l4_window_pager pager;
-static km_i64 samples[4][2][ROUNDS]; /* type, export/restore, round */
-static const char *const types[4] = {"nt", "pt", "pd", "mn"};
+static km_i64 samples[NTYPES][2][ROUNDS]; /* type, export/restore, round */
+static const char *const types[NTYPES] = {"nt", "pt", "pd", "mn", "tcb"};
+static struct l4_thread echo_thr; /* the client's second thread */
+static long echo_cpu;
 
-/* The client: touches the address it is sent, answers with the cycles. */
+/* The client's second thread: answers every message at once. */
+static void echo(void *arg)
+{
+    (void)arg;
+    long r = l4_receive_any();
+    for (;;)
+        r = r < 0 ? l4_receive_any() : l4_reply_and_wait(l4_sender(), KM_TAG(0, 0, 0));
+}
+
+/* The client: touches the address it is sent, or calls its second thread,
+ * and answers with the cycles. */
 static long client(void *arg)
 {
     (void)arg;
@@ -48,13 +72,26 @@ static long client(void *arg)
         if (r < 0)
             return r;
         boss = l4_sender();
-        if (l4_label() != CMD_TOUCH)
+        km_u64 label = l4_label(), t0, t1;
+        if (label == CMD_TOUCH) {
+            volatile char *p = (volatile char *)(unsigned long)l4_mr(0);
+            t0 = tsc_begin();
+            *p = 1;
+            t1 = tsc_end();
+            l4_set_mr(0, t1 - t0);
+        } else if (label == CMD_SPAWN) { /* made by a thread with a kpager: TCB from it */
+            struct l4_thread_attr a = L4_THREAD_ATTR_INIT;
+            a.cpu = echo_cpu;
+            long e = l4_thread_start(&echo_thr, &a, echo, 0);
+            l4_set_mr(0, e < 0 ? (km_u64)e : echo_thr.tid);
+        } else if (label == CMD_CALL) {
+            t0 = tsc_begin();
+            long e = l4_call(echo_thr.tid, KM_TAG(0, 0, 0));
+            t1 = tsc_end();
+            l4_set_mr(0, e < 0 ? (km_u64)e : t1 - t0);
+        } else {
             return 0;
-        volatile char *p = (volatile char *)(unsigned long)l4_mr(0);
-        km_u64 t0 = tsc_begin();
-        *p = 1;
-        km_u64 t1 = tsc_end();
-        l4_set_mr(0, t1 - t0);
+        }
         r = l4_ipc(boss, boss, 0, KM_TAG(0, 1, 0));
     }
 }
@@ -73,6 +110,16 @@ static long touch(km_tid c, km_u64 addr, km_i64 *cycles)
     return r;
 }
 
+/* The client's call to its second thread, timed there. */
+static long call_echo(km_tid c, km_i64 *cycles)
+{
+    long r = l4_call(c, KM_TAG(CMD_CALL, 0, 0));
+    if (r == 0 && (km_i64)l4_mr(0) < 0)
+        r = (long)l4_mr(0);
+    *cycles = (km_i64)l4_mr(0);
+    return r;
+}
+
 /* The page lent for the client's node page with the highest kspace
  * address (the one new nodes come from), or -1. */
 static int newest_node_page(km_taskid task)
@@ -85,6 +132,8 @@ static int newest_node_page(km_taskid task)
             best = (int)i;
     return best;
 }
+
+static long unmapped; /* pages the last export's unmap took back */
 
 /* Export (timed unmap) of the page lent for ksaddr (idx < 0: find it). */
 static long export_page(km_taskid task, km_u64 ksaddr, int idx, km_i64 *cycles)
@@ -99,6 +148,7 @@ static long export_page(km_taskid task, km_u64 ksaddr, int idx, km_i64 *cycles)
     km_u64 t1 = tsc_end();
     if (r < 0)
         return r;
+    unmapped = r;
     kpager_returned(&kp, (unsigned)idx);
     *cycles = (km_i64)(t1 - t0);
     return 0;
@@ -115,6 +165,23 @@ static long round_of(km_tid c, km_taskid task, int i)
                   : export_page(task, 0, newest_node_page(task), &samples[t][0][i]);
         if (r == 0)
             r = touch(c, va, &samples[t][1][i]);
+    }
+    /* the second thread waits in its receive: its TCB goes out at once
+     * (the kpager then holds both its pages), and the call brings it back */
+    unsigned long restores = kp.restores;
+    if (r == 0)
+        r = export_page(task, KM_KS_TCB_OF(KM_ID_NUMBER(echo_thr.tid)), -1, &samples[4][0][i]);
+    if (r == 0 && (unmapped != 2 || kpager_held(&kp) != 2)) {
+        printf("kmem_revoke: round %d: the TCB's unmap took back %ld pages, the kpager holds %u "
+               "(2 and 2: the TCB and UTCB exported at once)\n", i, unmapped, kpager_held(&kp));
+        r = -KM_EINVAL;
+    }
+    if (r == 0)
+        r = call_echo(c, &samples[4][1][i]);
+    if (r == 0 && kp.restores != restores + 1) {
+        printf("kmem_revoke: round %d: %lu restores for one call (1: its TCB and UTCB at once)\n", i,
+               kp.restores - restores);
+        r = -KM_EINVAL;
     }
     return r;
 }
@@ -148,6 +215,14 @@ int main(void)
     int errors = bench_mark(BENCH_MARK_BEGIN, 1) < 0;
     km_i64 warm;
     r = touch(task.main.tid, WIN + ((km_u64)(ROUNDS + 1) << 30), &warm); /* code, stack, node page */
+    echo_cpu = si.cpu;
+    if (r == 0) {
+        r = l4_call(task.main.tid, KM_TAG(CMD_SPAWN, 0, 0));
+        if (r == 0 && (long)l4_mr(0) < 0)
+            r = (long)l4_mr(0);
+    }
+    if (r == 0)
+        r = call_echo(task.main.tid, &warm); /* its first faults */
     for (int i = 0; r == 0 && i < ROUNDS; i++)
         r = round_of(task.main.tid, task.id, i);
     l4_set_mr(0, 0);
@@ -161,7 +236,7 @@ int main(void)
         errors++;
     } else {
         struct km_bench_desc d;
-        for (int t = 0; t < 4; t++) {
+        for (int t = 0; t < NTYPES; t++) {
             bench_desc(&d, "kmem_revoke", types[t], "export", "cycles", ovh);
             errors += bench_finish(&d, samples[t][0], ROUNDS) < 0;
             bench_desc(&d, "kmem_revoke", types[t], "restore", "cycles", ovh);
