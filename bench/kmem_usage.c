@@ -14,9 +14,12 @@
  *   total_kb               all of them                            [kB]
  *   pinned_bytes           the task's kernel state outside those pages
  *                          (task table entry, pinned TCB parts)   [bytes]
- *   pinned_frames          what the kpager cannot page, in frames:
- *                          top-level table, TCBs, UTCBs and pinned
- *                          bytes                                  [frames]
+ *   pinned_pages           of the pages above, those the kpager cannot
+ *                          take back (from the kernel's pool)     [pages]
+ *   pinned                 the scheme's overhead per task: pinned pages
+ *                          and pinned bytes together              [bytes]
+ * The task and its threads are all made by threads that have the kpager,
+ * so that every page it can supply comes from it.
  */
 #include <abi/kmem.h>
 #include <user/bench.h>
@@ -107,7 +110,12 @@ static int measure(const struct shape *s, struct l4_thread_attr *a, km_tid me, k
     static struct l4_task task;
     struct km_kmem_info info;
     cur = s;
-    long r = l4_task_start(&task, a, me, client, 0);
+    /* The task's first thread is made by this one: with the kpager set
+     * here for that, its TCB and UTCB come from the kpager too. */
+    long r = sys_thread_control(me, KM_TCTL_SET_KPAGER, kpager);
+    if (r == 0)
+        r = l4_task_start(&task, a, me, client, 0);
+    sys_thread_control(me, KM_TCTL_SET_KPAGER, KM_NILTHREAD);
     if (r == 0)
         r = sys_thread_control(task.main.tid, KM_TCTL_SET_KPAGER, kpager);
     long w = l4_receive(task.main.tid);
@@ -125,22 +133,24 @@ static int measure(const struct shape *s, struct l4_thread_attr *a, km_tid me, k
     km_u64 mn = info.pages[KM_KMEM_MAPNODE], tcb = info.pages[KM_KMEM_TCB];
     km_u64 ut = info.pages[KM_KMEM_UTCB];
     km_u64 total = pt + nt + mn + tcb + ut;
-    /* Unpageable: the top-level table, TCBs and UTCBs, and the pinned bytes. */
-    km_u64 pinned = (1 + tcb + ut) * 4096 + info.pinned_bytes;
+    /* Unpageable: pages from the pool, and the pinned bytes. */
+    km_u64 pinned = info.pinned_pages * 4096 + info.pinned_bytes;
     unsigned long user_kb = 0;
     for (int i = 0; i < MAX_REGIONS; i++)
         user_kb += s->r[i].pages * 4;
     printf("kmem_usage: %-8s %2u threads %5lu kB user: P %lu N %lu M %lu TCB %lu UTCB %lu = %lu kB; "
-           "pinned %lu bytes + %lu frames\n", s->name, s->threads, user_kb, (unsigned long)pt,
-           (unsigned long)nt, (unsigned long)mn, (unsigned long)tcb, (unsigned long)ut,
-           (unsigned long)total * 4, (unsigned long)info.pinned_bytes,
-           (unsigned long)(1 + tcb + ut));
+           "pinned %lu pages + %lu bytes = %lu.%02lu frames\n", s->name, s->threads, user_kb,
+           (unsigned long)pt, (unsigned long)nt, (unsigned long)mn, (unsigned long)tcb,
+           (unsigned long)ut, (unsigned long)total * 4, (unsigned long)info.pinned_pages,
+           (unsigned long)info.pinned_bytes, (unsigned long)(pinned / 4096),
+           (unsigned long)(pinned % 4096 * 100 / 4096));
     int e = report(s->name, "pt", "pages", (km_i64)pt) + report(s->name, "nt", "pages", (km_i64)nt) +
             report(s->name, "mn", "pages", (km_i64)mn) + report(s->name, "tcb", "pages", (km_i64)tcb) +
             report(s->name, "utcb", "pages", (km_i64)ut) +
             report(s->name, "total_kb", "kB", (km_i64)total * 4) +
             report(s->name, "pinned_bytes", "bytes", (km_i64)info.pinned_bytes) +
-            report(s->name, "pinned_frames", "frames", (km_i64)((pinned + 4095) / 4096));
+            report(s->name, "pinned_pages", "pages", (km_i64)info.pinned_pages) +
+            report(s->name, "pinned", "bytes", (km_i64)pinned);
     return e;
 }
 

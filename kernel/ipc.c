@@ -9,6 +9,7 @@
 #include <kernel/sched.h>
 #include <kernel/string.h>
 #include <kernel/task.h>
+#include <kernel/tcb_page.h>
 #include <kernel/trace.h>
 
 #define WHOLE_SPACE KM_FPAGE(0, KM_FPAGE_MAX_LOG2, KM_RWX)
@@ -147,6 +148,10 @@ static inline __attribute__((always_inline)) i64 transfer_op(struct thread *cur,
 /* Ends t's blocked IPC with result; the caller makes t run. */
 static void complete(struct thread *t, i64 result, u64 error_phase)
 {
+    if (__builtin_expect(t->flags & TF_OUT, 0)) {
+        tcb_page_wake(t, result, error_phase); /* runs once restored */
+        return;
+    }
     t->ext->ipc_result = result;
     if (result < 0 && t->task)
         thread_utcb(t)->error = error_phase;
@@ -156,10 +161,13 @@ static void complete(struct thread *t, i64 result, u64 error_phase)
 static void finish(struct thread *t, i64 result, u64 error_phase)
 {
     complete(t, result, error_phase);
-    sched_wake(t);
+    if (!(t->flags & TF_OUT))
+        sched_wake(t);
 }
 
-/* Blocks the current thread until its partner finishes the IPC. */
+/* Blocks the current thread until its partner finishes the IPC.  Blocked
+ * here receiving in its own IPC system call, a thread is at a safe point
+ * (tcb_page.h): its TCB may be paged out until the IPC completes. */
 static i64 block(struct thread *self)
 {
     schedule();
@@ -232,6 +240,12 @@ static inline __attribute__((always_inline)) i64 ipc_once(struct thread *self, k
                 u->error = KM_IPCERR_SEND;
             return dst == self ? -KM_EDEADLK : -KM_ESRCH;
         }
+        i64 pr = tcb_page_present(self, dst); /* paged out: restore first */
+        if (pr < 0) {
+            if (u && pr != -KM_ERESTART)
+                u->error = KM_IPCERR_SEND;
+            return pr;
+        }
         if (dst->state == TS_RECEIVING && (!dst->partner || dst->partner == self)) {
             i64 r = transfer_op(self, self, dst, tag);
             if (r == -KM_ERESTART)
@@ -245,7 +259,7 @@ static inline __attribute__((always_inline)) i64 ipc_once(struct thread *self, k
                 dst->cpu == self->cpu && dst->prio >= self->prio) {
                 self->state = TS_RECEIVING;
                 self->partner = want;
-                sched_handoff(dst);
+                sched_handoff(dst); /* a safe point too, like block() */
                 i64 rr = self->ext->ipc_result;
                 if (rr < 0 && u && !u->error)
                     u->error = KM_IPCERR_RECV;

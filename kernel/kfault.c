@@ -30,7 +30,7 @@ static bool waits_for(struct thread *k, const struct thread *self)
     return false;
 }
 
-static void add_request(u64 *req, u32 *n, struct task *t, u64 ksaddr)
+static void add_request(u64 *req, u32 *n, struct task *t, u64 ksaddr, u32 reason)
 {
     int type = km_ks_type(ksaddr);
     if (*n >= KM_KFAULT_MAX || type < 0 || kmem_supplied(t, ksaddr))
@@ -38,7 +38,7 @@ static void add_request(u64 *req, u32 *n, struct task *t, u64 ksaddr)
     for (u32 i = 0; i < *n; i++)
         if (KM_KREQ_ADDR(req[i]) == ksaddr)
             return;
-    req[(*n)++] = KM_KREQ(ksaddr, type, KM_KREASON_FRESH);
+    req[(*n)++] = KM_KREQ(ksaddr, type, reason);
 }
 
 /* What to ask for: everything the page that stopped the operation needs,
@@ -49,15 +49,24 @@ static u32 requests(struct task *t, u64 missing, u64 va, u64 *req)
 {
     u32 n = 0;
     u64 ks[5];
+    if (missing >= KM_KS_TCB && missing < KM_KS_END) {
+        /* A thread's two pages: new ones, or its exported ones back. */
+        struct thread *th = &thread_table[KM_KS_TCB_THREAD(missing) % THREAD_MAX];
+        u32 reason = th->task == t && (th->flags & TF_OUT) ? KM_KREASON_RESTORE : KM_KREASON_FRESH;
+        u64 tcb = missing & ~(u64)PAGE_SIZE;
+        add_request(req, &n, t, tcb, reason);
+        add_request(req, &n, t, tcb + PAGE_SIZE, reason);
+        return n;
+    }
     if (missing < KM_KS_MN) {
         int m = mmu_missing(t, va, ks, 5);
         for (int i = 0; i < m; i++)
             if (ks[i] >= missing)
-                add_request(req, &n, t, ks[i]);
+                add_request(req, &n, t, ks[i], KM_KREASON_FRESH);
     }
-    add_request(req, &n, t, missing);
+    add_request(req, &n, t, missing, KM_KREASON_FRESH);
     if (!mapdb_has_free_node(t))
-        add_request(req, &n, t, KM_KS_MN_OF(t->mn_next));
+        add_request(req, &n, t, KM_KS_MN_OF(t->mn_next), KM_KREASON_FRESH);
     return n;
 }
 

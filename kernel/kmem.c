@@ -13,6 +13,7 @@
 #include <kernel/printk.h>
 #include <kernel/string.h>
 #include <kernel/task.h>
+#include <kernel/tcb_page.h>
 
 struct kmem_account kmem_kernel_account;
 struct kmem_op *kmem_op;
@@ -22,6 +23,7 @@ bool kmem_ever_lent;
 /* An orphan's loan record (see kmem_orphan): lender = these | next orphan. */
 #define LEND_ORPHAN (1ull << 63)
 #define LEND_FREE (1ull << 62) /* the frame was the kernel's: freed after */
+#define LEND_KEPT (1ull << 61) /* orphan still in use (a TCB): its freeing ends it */
 #define LEND_NEXT 0x000ffffffffff000ull
 static u64 pool_used; /* pages taken from the pool (its size: opt.kmem_pool) */
 
@@ -122,6 +124,33 @@ void kmem_supply_release(struct task *t)
     }
 }
 
+u64 kmem_supply_take(struct task *t, u64 ksaddr)
+{
+    struct kmem_supply *s = supply_find(t, ksaddr);
+    if (!s)
+        return 0;
+    u64 p = s->phys;
+    supply_remove(t, s, false); /* stays charged: now the object's page */
+    return p;
+}
+
+bool kmem_op_available(struct task *t, const u64 *ksaddr, u32 n)
+{
+    u32 reserve = 0, need = 0;
+    for (u32 i = 0; i < t->nsupply; i++)
+        reserve += KM_KREQ_ADDR(t->supply[i].req) == KM_KS_RESERVE;
+    for (u32 i = 0; i < n; i++) {
+        if (supply_find(t, ksaddr[i]) || ++need <= reserve)
+            continue;
+        if (!kmem_op->missing_set) {
+            kmem_op->missing = ksaddr[i];
+            kmem_op->missing_set = true;
+        }
+        return false;
+    }
+    return true;
+}
+
 /* ---- allocation --------------------------------------------------------- */
 
 u64 kmem_page_alloc(struct task *t, enum kmem_type type, u64 ksaddr)
@@ -130,10 +159,7 @@ u64 kmem_page_alloc(struct task *t, enum kmem_type type, u64 ksaddr)
         return 0;
     if (kmem_op && kmem_op->task == t) {
         /* A kpager's client: only pages its kpager supplied for this
-         * content; the first one missing is what the kernel asks for.
-         * (Never the tables above the UTCB area, whose fixed mappings no
-         * pager could make again: thread creation makes them first, from
-         * the pool, and pool pages are not revocable.) */
+         * content; the first one missing is what the kernel asks for. */
         struct kmem_supply *s = supply_find(t, ksaddr);
         if (!s && (s = supply_find(t, KM_KS_RESERVE))) { /* lent ahead: it is this now */
             charge(t, KMEM_RESERVE, -1);
@@ -155,6 +181,17 @@ u64 kmem_page_alloc(struct task *t, enum kmem_type type, u64 ksaddr)
     return kmem_pages_alloc(t, type, 1);
 }
 
+static void exported(u64 phys, u64 t0, bool zero);
+
+/* An orphan the kernel no longer uses: its record goes, and the frame too
+ * if it was the kernel's. */
+static void orphan_end(u64 phys, u64 link)
+{
+    exported(phys, rdtsc(), true);
+    if (link & LEND_FREE)
+        frame_free(phys);
+}
+
 u64 kmem_pages_alloc(struct task *t, enum kmem_type type, u32 n)
 {
     if (type >= KMEM_NTYPES || n == 0 || n > 8)
@@ -164,18 +201,23 @@ u64 kmem_pages_alloc(struct task *t, enum kmem_type type, u32 n)
         return 0;
     memset(phys_to_virt(p), 0, n * PAGE_SIZE);
     charge(t, type, n);
+    account_of(t)->pool += n;
     return p;
 }
 
 void kmem_pages_free(struct task *t, enum kmem_type type, u64 phys, u32 n)
 {
     charge(t, type, -(i64)n);
-    if (n == 1 && (frame_lend(phys)->lender & LEND_ORPHAN))
+    if (n == 1 && (frame_lend(phys)->lender & LEND_KEPT))
+        orphan_end(phys, frame_lend(phys)->lender); /* the loop passed it by */
+    else if (n == 1 && (frame_lend(phys)->lender & LEND_ORPHAN))
         frame_lend(phys)->kobj = 0; /* its lender is gone: kmem_reclaim_orphans ends it */
     else if (n == 1 && lent(phys))
         give_back(phys);
-    else
+    else {
+        account_of(t)->pool -= n;
         pool_free(phys, n);
+    }
 }
 
 void kmem_page_free(struct task *t, enum kmem_type type, u64 phys) { kmem_pages_free(t, type, phys, 1); }
@@ -193,23 +235,26 @@ u64 kmem_orphans;       /* first orphan's frame, 0 = none */
 static u32 depth;      /* letting go in progress: orphans wait */
 
 /* Stops the kernel's use of lent frame phys (its loan record says what it
- * holds): its content goes in its safe external form, vacant (see
- * abi/kspace.h): the mappings it describes go, a state t could reach by
- * unmapping them. */
-static void let_go(u64 phys)
+ * holds): its content goes in its safe external form (see abi/kspace.h):
+ * vacant for tables and node pages (the mappings they describe go, a
+ * state t could reach by unmapping them); a TCB as a continuation, when
+ * its thread is at a safe point (tcb_page.h). */
+static enum kmem_let let_go(u64 phys, bool orphan)
 {
     struct frame_lend *l = frame_lend(phys);
     u64 kobj = l->kobj;
     struct task *t = task_by_number((u32)(kobj & 0xfff));
     u64 ksaddr = kobj & ~0xfffull;
     if (!t || !kobj)
-        return; /* the object is gone already */
+        return KMEM_LET_DONE; /* the object is gone already */
     for (u32 i = 0; i < t->nsupply; i++)
         if (t->supply[i].phys == phys) {
             supply_remove(t, &t->supply[i], true); /* supplied, not used yet */
-            return;
+            return KMEM_LET_DONE;
         }
     int type = km_ks_type(ksaddr);
+    if (type == KMEM_TCB || type == KMEM_UTCB)
+        return tcb_page_revoked(t, ksaddr, phys, orphan);
     u64 va, end;
     bool done;
     depth++;
@@ -226,25 +271,42 @@ static void let_go(u64 phys)
     if (!done)
         panic("kmem: task %u holds no %lx at kspace %lx", t->number, phys, ksaddr);
     charge(t, (enum kmem_type)type, -1);
+    return KMEM_LET_DONE;
 }
 
-static void exported(u64 phys, u64 t0)
+/* The loan of phys ends: zeroed unless it holds an export. */
+static void exported(u64 phys, u64 t0, bool zero)
 {
     struct frame_lend *l = frame_lend(phys);
     u64 kobj = l->kobj;
-    memset(phys_to_virt(phys), 0, PAGE_SIZE);
+    if (zero)
+        memset(phys_to_virt(phys), 0, PAGE_SIZE);
     l->lender = l->kobj = 0;
     kmem_lent_frames--;
     trace(KPAGE_EXPORT, kobj, rdtsc() - t0);
 }
 
-void kmem_reclaim(u64 phys)
+bool kmem_reclaim(u64 phys)
 {
     u64 t0 = rdtsc();
-    let_go(phys);
-    exported(phys, t0);
+    enum kmem_let r = let_go(phys, false);
+    if (r != KMEM_LET_DEFERRED)
+        exported(phys, t0, r == KMEM_LET_DONE);
     kmem_reclaim_orphans_slow();
+    return r != KMEM_LET_DEFERRED;
 }
+
+void kmem_export_give_back(struct task *t, enum kmem_type type, u64 phys, u64 t0)
+{
+    charge(t, type, -1);
+    u64 lender = frame_lend(phys)->lender;
+    exported(phys, t0, false);
+    mapdb_unlend(lender & 0xfff, lender & ~0xfffull, phys);
+}
+
+void kmem_export_uncharge(struct task *t, enum kmem_type type) { charge(t, type, -1); }
+
+bool kmem_is_orphan(u64 phys) { return (frame_lend(phys)->lender & LEND_ORPHAN) != 0; }
 
 void kmem_orphan(u64 phys, bool free_frame)
 {
@@ -262,9 +324,14 @@ void kmem_reclaim_orphans_slow(void)
         u64 link = frame_lend(phys)->lender;
         kmem_orphans = link & LEND_NEXT;
         depth--; /* let_go counts itself */
-        let_go(phys);
+        enum kmem_let r = let_go(phys, true);
         depth++;
-        exported(phys, t0);
+        if (r == KMEM_LET_KEPT) {
+            /* Still a running thread's stack: freeing its TCB ends it. */
+            frame_lend(phys)->lender = (link & ~LEND_NEXT) | LEND_KEPT;
+            continue;
+        }
+        exported(phys, t0, true);
         if (link & LEND_FREE)
             frame_free(phys);
     }

@@ -182,7 +182,7 @@ static void dump_and_exit(i32 status)
         printk("kmemlab: trace dump written: %u frames\n", frames);
     }
     printk("kmemlab: kernel stack peak %lu of %lu bytes (user threads reaped)\n", thread_kstack_peak,
-           (u64)(THREAD_EXT_SIZE - sizeof(struct thread_ext)));
+           (u64)(THREAD_EXT_PAGES * PAGE_SIZE - sizeof(struct thread_ext)));
     printk("kmemlab: exit %d\n", status);
     machine_exit((u8)status);
 }

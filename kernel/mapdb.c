@@ -714,11 +714,12 @@ bool mapdb_lookup(struct task *t, u64 va, u64 *phys, u32 *rights)
 /* ---- pages lent to the kernel (kmem=kpager, abi/kspace.h) ------------- */
 
 /* A lent page comes back: the kernel lets go of it, its lender's mapping
- * gets access again. */
+ * gets access again (for a TCB in use: once it is exported). */
 static void unlend(struct mnode *n, struct mmu_slot *s)
 {
     u64 phys = mmu_phys(s);
-    kmem_reclaim(phys);
+    if (!kmem_reclaim(phys))
+        return; /* deferred: the kernel gives it back once exported */
     n->word &= ~MN_LENT;
     set_pte(n, s, phys);
 }

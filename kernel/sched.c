@@ -13,6 +13,7 @@
 #include <kernel/printk.h>
 #include <kernel/sched.h>
 #include <kernel/task.h>
+#include <kernel/tcb_page.h>
 #include <kernel/trace.h>
 
 struct sched_cpu {
@@ -147,6 +148,7 @@ static void switch_to(struct sched_cpu *c, struct thread *next)
 void sched_reap(void)
 {
     struct sched_cpu *c = here();
+    tcb_page_export_pending(); /* the thread we left may be at a safe point */
     while (c->reap) {
         struct thread *dead = c->reap;
         c->reap = dead->q_next;

@@ -9,10 +9,13 @@
 #include <kernel/bench_store.h>
 #include <kernel/frame.h>
 #include <kernel/ipc.h>
+#include <kernel/kfault.h>
+#include <kernel/kmem.h>
 #include <kernel/klock.h>
 #include <kernel/mapdb.h>
 #include <kernel/sched.h>
 #include <kernel/task.h>
+#include <kernel/tcb_page.h>
 #include <kernel/thread.h>
 #include <kernel/printk.h>
 #include <kernel/prog.h>
@@ -254,11 +257,27 @@ static i64 sys_thread_create(const u64 *a)
         return -KM_ESRCH;
     struct thread *self = sched_current();
     km_tid pager = a[1] != KM_NILTHREAD ? a[1] : self->pager; /* nil: the creator's */
-    struct thread *n = thread_create(t, pager, MIN(self->prio, (u8)KM_PRIO_DEFAULT), self->cpu);
-    if (!n)
-        return -KM_ENOMEM;
-    n->kpager = self->kpager;
-    return (i64)thread_id(n);
+    km_taskid tid = task_id(t);
+    for (;;) {
+        /* The new thread's TCB and UTCB come from the creator's kpager
+         * (the thread's own from now on), or from the pool. */
+        struct kmem_op op = {.task = t};
+        bool kp = kfault_applies(self);
+        kmem_op = kp ? &op : NULL;
+        struct thread *n = thread_create(t, pager, MIN(self->prio, (u8)KM_PRIO_DEFAULT), self->cpu);
+        kmem_op = NULL;
+        if (n) {
+            n->kpager = self->kpager;
+            return (i64)thread_id(n);
+        }
+        if (!kp || !op.missing_set)
+            return -KM_ENOMEM;
+        i64 r = kfault_raise(self, self, t, op.missing, 0);
+        if (r != -KM_ERESTART)
+            return r;
+        if (!(t = task_lookup(tid)) || !pager_ok(pager))
+            return -KM_ESRCH; /* gone while the kpager answered */
+    }
 }
 
 static i64 sys_thread_delete(const u64 *a)
@@ -353,9 +372,16 @@ static i64 sys_unmap(const u64 *a)
 static i64 sys_exregs(const u64 *a)
 {
     i64 err;
-    struct thread *t = controlled_thread(a[0], &err);
-    if (!t)
-        return err;
+    struct thread *t;
+    for (;;) { /* its registers may be paged out: restored first */
+        if (!(t = controlled_thread(a[0], &err)))
+            return err;
+        err = tcb_page_present(sched_current(), t);
+        if (err == 0)
+            break;
+        if (err != -KM_ERESTART)
+            return err;
+    }
     u64 ip, sp;
     switch (a[1]) {
     case KM_EXREGS_START:
@@ -414,6 +440,7 @@ static i64 sys_kmem_info(const u64 *a)
     }
     info.free_frames = frame_free_count();
     info.pinned_bytes = sizeof *t + (u64)t->nthreads * sizeof(struct thread);
+    info.pinned_pages = t->kmem.pool;
     return copy_to_user(a[1], &info, sizeof info) ? 0 : -KM_EFAULT;
 }
 

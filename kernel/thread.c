@@ -1,8 +1,11 @@
 /* Threads: the table, creation, deletion, UTCBs (see kernel/thread.h). */
+#include <abi/kspace.h>
+#include <abi/syscall.h>
 #include <arch/context.h>
 #include <arch/layout.h>
 #include <arch/mmu.h>
 #include <kernel/ipc.h>
+#include <kernel/kfault.h>
 #include <kernel/klock.h>
 #include <kernel/kmem.h>
 #include <kernel/mapdb.h>
@@ -10,6 +13,7 @@
 #include <kernel/sched.h>
 #include <kernel/string.h>
 #include <kernel/task.h>
+#include <kernel/tcb_page.h>
 #include <kernel/thread.h>
 
 struct thread thread_table[THREAD_MAX];
@@ -32,53 +36,117 @@ static struct thread *slot_alloc(void)
     return NULL;
 }
 
-static bool ext_alloc(struct thread *t)
+/* TCB memory of a user thread: from the pool, or (in a kmem_op for its
+ * task: the creator has a kpager) the pages the kpager supplied for the
+ * thread's kspace addresses, both or none. */
+static bool user_pages_alloc(struct thread *t, u64 *ext, u64 *utcb)
 {
-    u64 p = kmem_pages_alloc(t->task, KMEM_TCB, THREAD_EXT_PAGES);
-    if (!p)
+    u64 ks[2] = {KM_KS_TCB_OF(t->number), KM_KS_UTCB_OF(t->number)};
+    if (kmem_op && kmem_op->task == t->task && !kmem_op_available(t->task, ks, 2))
         return false;
-    t->ext = phys_to_virt(p);
-    return true;
-}
-
-/* One UTCB page per thread, in the task's UTCB area, outside the mapping
- * database (the kernel owns it; user level cannot map it on). */
-static bool utcb_alloc(struct thread *t)
-{
-    struct task *task = t->task;
-    u32 slot = TASK_MAX_THREADS;
-    for (u32 i = 0; i < TASK_MAX_THREADS; i++)
-        if (!(task->utcb_slots[i / 64] >> (i % 64) & 1)) {
-            slot = i;
-            break;
-        }
-    if (slot == TASK_MAX_THREADS)
+    *ext = kmem_page_alloc(t->task, KMEM_TCB, ks[0]);
+    if (!*ext)
         return false;
-    u64 p = kmem_pages_alloc(task, KMEM_UTCB, 1); /* pinned: user-visible */
-    if (!p)
-        return false;
-    u64 va = KM_UTCB_AREA + (u64)slot * PAGE_SIZE;
-    if (mmu_map_fixed(task, va, p, KM_R | KM_W)) {
-        kmem_page_free(task, KMEM_UTCB, p);
+    *utcb = kmem_page_alloc(t->task, KMEM_UTCB, ks[1]);
+    if (!*utcb) {
+        kmem_page_free(t->task, KMEM_TCB, *ext);
         return false;
     }
-    task->utcb_slots[slot / 64] |= 1ull << (slot % 64);
-    t->utcb_slot = slot;
-    t->ext->utcb_uva = va;
-    t->ext->utcb_phys = p;
-    struct km_utcb *u = phys_to_virt(p);
-    u->self = va;
-    u->tid = thread_id(t);
-    u->task = task_id(task);
     return true;
 }
 
-static void utcb_free(struct thread *t)
+static void ext_init(struct thread *t, u64 phys)
+{
+    t->ext = phys_to_virt(phys);
+    t->ext->canary = THREAD_STACK_CANARY;
+}
+
+static bool ext_alloc_kernel(struct thread *t)
+{
+    u64 p = kmem_pages_alloc(NULL, KMEM_TCB, KTHREAD_EXT_PAGES);
+    if (p)
+        ext_init(t, p);
+    return p != 0;
+}
+
+/* Maps t's UTCB page (its frame in t->ext) into its task's UTCB area,
+ * outside the mapping database (the kernel owns it; user level cannot map
+ * it on).  The tables above come from where the current operation takes
+ * pages (a kpager's, in a kmem_op): when they are taken away, the next
+ * touch maps it again (thread_utcb_fault). */
+int thread_utcb_map(struct thread *t)
+{
+    return mmu_map_fixed(t->task, t->ext->utcb_uva, t->ext->utcb_phys, KM_R | KM_W);
+}
+
+/* The thread of task whose UTCB is at address va, if in memory. */
+static struct thread *utcb_owner(struct thread *self, u64 va)
+{
+    u32 slot = (u32)((va - KM_UTCB_AREA) / PAGE_SIZE);
+    if (self->utcb_slot == slot)
+        return self; /* nearly always: a thread touches its own */
+    for (u32 i = 1; i < THREAD_MAX; i++) {
+        struct thread *t = &thread_table[i];
+        if (t->task == self->task && t->utcb_slot == slot && t->ext && t->state != TS_FREE &&
+            t->state != TS_DEAD)
+            return t;
+    }
+    return NULL;
+}
+
+bool thread_utcb_fault(struct thread *self, u64 va)
+{
+    if (va < KM_UTCB_AREA || va >= KM_UTCB_AREA + KM_UTCB_AREA_SIZE)
+        return false;
+    for (;;) {
+        struct thread *t = utcb_owner(self, va);
+        if (!t)
+            return false; /* no UTCB there (or paged out): a fault like any */
+        struct kmem_op op = {.task = self->task, .va = t->ext->utcb_uva};
+        bool kp = kfault_applies(self);
+        kmem_op = kp ? &op : NULL;
+        int r = thread_utcb_map(t);
+        kmem_op = NULL;
+        if (r == 0 || r == -KM_EBUSY)
+            return true; /* mapped: the access is retried */
+        if (!kp || !op.missing_set)
+            return false;
+        if (kfault_raise(self, self, self->task, op.missing, op.va) != -KM_ERESTART)
+            return false;
+    }
+}
+
+static bool utcb_slot_alloc(struct thread *t)
 {
     struct task *task = t->task;
-    mmu_unmap_fixed(task, t->ext->utcb_uva);
-    kmem_page_free(task, KMEM_UTCB, t->ext->utcb_phys);
-    task->utcb_slots[t->utcb_slot / 64] &= ~(1ull << (t->utcb_slot % 64));
+    for (u32 i = 0; i < TASK_MAX_THREADS; i++)
+        if (!(task->utcb_slots[i / 64] >> (i % 64) & 1)) {
+            task->utcb_slots[i / 64] |= 1ull << (i % 64);
+            t->utcb_slot = i;
+            return true;
+        }
+    return false;
+}
+
+static void utcb_slot_free(struct thread *t)
+{
+    t->task->utcb_slots[t->utcb_slot / 64] &= ~(1ull << (t->utcb_slot % 64));
+}
+
+void thread_utcb_init(struct thread *t)
+{
+    struct km_utcb *u = thread_utcb(t);
+    u->self = t->ext->utcb_uva;
+    u->tid = thread_id(t);
+    u->task = task_id(t->task);
+}
+
+static void user_pages_free(struct thread *t)
+{
+    mmu_unmap_fixed(t->task, t->ext->utcb_uva);
+    kmem_page_free(t->task, KMEM_UTCB, t->ext->utcb_phys);
+    kmem_page_free(t->task, KMEM_TCB, virt_to_phys(t->ext));
+    t->ext = NULL;
 }
 
 struct thread *thread_create(struct task *task, km_tid pager, u8 prio, u16 cpu)
@@ -87,12 +155,24 @@ struct thread *thread_create(struct task *task, km_tid pager, u8 prio, u16 cpu)
     if (!t)
         return NULL;
     t->task = task;
-    if (!ext_alloc(t))
+    u64 ext, utcb;
+    if (!utcb_slot_alloc(t))
         goto fail;
-    if (!utcb_alloc(t)) {
-        kmem_pages_free(task, KMEM_TCB, virt_to_phys(t->ext), THREAD_EXT_PAGES);
+    if (!user_pages_alloc(t, &ext, &utcb)) {
+        utcb_slot_free(t);
         goto fail;
     }
+    ext_init(t, ext);
+    t->ext->utcb_uva = KM_UTCB_AREA + (u64)t->utcb_slot * PAGE_SIZE;
+    t->ext->utcb_phys = utcb;
+    /* Pages from a kpager: its first touch maps it (thread_utcb_fault),
+     * with the tables from the kpager too. */
+    if (!kmem_op && thread_utcb_map(t)) {
+        user_pages_free(t);
+        utcb_slot_free(t);
+        goto fail;
+    }
+    thread_utcb_init(t);
     t->pager = pager;
     t->prio = prio;
     t->cpu = cpu;
@@ -100,19 +180,24 @@ struct thread *thread_create(struct task *task, km_tid pager, u8 prio, u16 cpu)
     task->nthreads++;
     return t;
 fail:
+    /* The same slot next time (an operation redone after a kernel page
+     * fault asks for the same kspace addresses). */
     t->state = TS_FREE;
+    t->task = NULL;
+    next_slot = t->number;
     return NULL;
 }
 
 struct thread *thread_create_kernel(void (*fn)(void *), void *arg, u8 prio, u16 cpu)
 {
     struct thread *t = slot_alloc();
-    if (!t || !ext_alloc(t)) {
-        if (t)
-            t->state = TS_FREE;
+    if (!t)
+        return NULL;
+    t->flags = TF_KERNEL;
+    if (!ext_alloc_kernel(t)) {
+        t->state = TS_FREE;
         return NULL;
     }
-    t->flags = TF_KERNEL;
     t->prio = prio;
     t->cpu = cpu;
     t->state = TS_INACTIVE;
@@ -123,9 +208,11 @@ struct thread *thread_create_kernel(void (*fn)(void *), void *arg, u8 prio, u16 
 struct thread *thread_adopt_boot(u16 cpu, u8 prio, u32 flags)
 {
     struct thread *t = slot_alloc();
-    if (!t || !ext_alloc(t))
-        panic("no memory for cpu %u's boot thread", cpu);
+    if (!t)
+        panic("no thread slot for cpu %u's boot thread", cpu);
     t->flags = TF_KERNEL | flags;
+    if (!ext_alloc_kernel(t))
+        panic("no memory for cpu %u's boot thread", cpu);
     t->prio = prio;
     t->cpu = cpu;
     t->state = TS_RUNNABLE;
@@ -169,20 +256,27 @@ static void kstack_measure(const struct thread *t)
     while (w < top && *w == 0)
         w++;
     u64 used = (u64)((const char *)top - (const char *)w);
+    if (t->ext->canary != THREAD_STACK_CANARY)
+        panic("thread %u overran its kernel stack", t->number);
     if (used > thread_kstack_peak)
         thread_kstack_peak = used;
 }
 
 void thread_reap(struct thread *t)
 {
-    if (t->task)
-        kstack_measure(t);
-    if (t->task)
-        utcb_free(t);
-    kmem_pages_free(t->task, KMEM_TCB, virt_to_phys(t->ext), THREAD_EXT_PAGES);
     struct task *task = t->task;
+    tcb_page_forget(t);
+    if (t->ext && task) {
+        kstack_measure(t);
+        user_pages_free(t);
+    } else if (t->ext) {
+        kmem_pages_free(NULL, KMEM_TCB, virt_to_phys(t->ext), KTHREAD_EXT_PAGES);
+    }
+    if (task)
+        utcb_slot_free(t);
     t->ext = NULL;
     t->task = NULL;
+    t->flags = 0;
     t->state = TS_FREE; /* the version stays: the next user bumps it */
     if (task)
         task_thread_gone(task);

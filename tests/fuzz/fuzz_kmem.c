@@ -225,6 +225,14 @@ static void check(const char *what)
             }
 }
 
+/* The fuzzed world has no threads of its own, so no TCB page is lent. */
+enum kmem_let tcb_page_revoked(struct task *t, u64 ksaddr, u64 phys, bool orphan)
+{
+    (void)t, (void)phys, (void)orphan;
+    FAIL("a TCB-range page (%lx) was lent", (unsigned long)ksaddr);
+    return KMEM_LET_DONE;
+}
+
 /* ---- the kpager's answer: the stub IPC -------------------------------------- */
 
 i64 ipc(struct thread *self, km_tid to, km_tid from, u32 flags, u64 tag)

@@ -34,6 +34,12 @@ if ! grep -q "(leak)" "$log"; then ok "every program's frames are freed at exit"
     not_ok "every program's frames are freed at exit" "$(grep '(leak)' "$log")"; fi
 if [ "$BOOT_RC" = 1 ]; then ok "run status 1: a program failed (the faulting ones)"; else
     not_ok "run status 1: a program failed (the faulting ones)" "got $BOOT_RC"; fi
+# User threads' kernel stacks share one page with their TCB state: the
+# deepest any of them went must stay well inside it (3/4).
+read -r peak size < <(sed -n 's/.*kernel stack peak \([0-9]*\) of \([0-9]*\) bytes.*/\1 \2/p' "$log" | tail -1)
+if [ -n "$peak" ] && [ "$peak" -gt 0 ] && [ $((peak * 4)) -le $((size * 3)) ]; then
+    ok "kernel stacks of user threads: peak $peak of $size bytes"
+else not_ok "kernel stacks of user threads stay within 3/4 of their page" "peak '$peak' of '$size'"; fi
 check "dump of a run with faults verifies" "$KMTRACE" verify "$BOOT_OUT/dump.bin"
 faults=$("$KMTRACE" print "$BOOT_OUT/dump.bin" 2>/dev/null | grep -c ' user_fault ')
 if [ "$faults" = 2 ]; then ok "both faults are in the trace"; else

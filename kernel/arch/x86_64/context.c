@@ -8,11 +8,12 @@
 #include <arch/percpu.h>
 #include <arch/syscall.h>
 #include <arch/trap.h>
+#include <abi/kspace.h>
 #include <kernel/string.h>
 #include <kernel/task.h>
 #include <kernel/thread.h>
 
-extern char thread_start_user[], thread_start_kernel[];
+extern char thread_start_user[], thread_start_kernel[], thread_resume_syscall[];
 void switch_context(u64 *save_ksp, u64 new_ksp);
 
 /* Below the user frame: the switch frame switch_context pops (r15, r14,
@@ -38,6 +39,51 @@ void arch_thread_init_user(struct thread *t, u64 ip, u64 sp)
     t->ext->ksp = (u64)s;
     t->ext->uframe = f;
     t->ext->uframe_kind = UF_TRAP;
+}
+
+/* Flags user code may set itself (popf at CPL 3): CF PF AF ZF SF TF DF OF
+ * AC ID; IF always on.  Never IOPL, NT, RF, VM, VIF, VIP. */
+#define USER_RFLAGS 0x240dd5ull
+u64 arch_user_rflags(u64 rflags) { return (rflags & USER_RFLAGS) | 0x202; }
+
+void arch_tcb_regs_save(const struct thread *t, struct km_tcb_export *e)
+{
+    if (t->ext->uframe_kind == UF_SYSCALL) {
+        const struct syscall_frame *f = t->ext->uframe;
+        e->rip = f->rip, e->rsp = f->rsp, e->rflags = f->rflags;
+        e->rax = f->nr, e->rcx = f->rip, e->r11 = f->rflags; /* as syscall left them */
+        e->rdi = f->arg[0], e->rsi = f->arg[1], e->rdx = f->arg[2];
+        e->r10 = f->arg[3], e->r8 = f->arg[4], e->r9 = f->arg[5];
+        e->rbx = f->rbx, e->rbp = f->rbp, e->r12 = f->r12;
+        e->r13 = f->r13, e->r14 = f->r14, e->r15 = f->r15;
+    } else if (t->ext->uframe_kind == UF_TRAP) {
+        const struct trap_frame *f = t->ext->uframe;
+        e->rip = f->rip, e->rsp = f->rsp, e->rflags = f->rflags;
+        e->rax = f->rax, e->rbx = f->rbx, e->rcx = f->rcx, e->rdx = f->rdx;
+        e->rsi = f->rsi, e->rdi = f->rdi, e->rbp = f->rbp, e->r8 = f->r8;
+        e->r9 = f->r9, e->r10 = f->r10, e->r11 = f->r11, e->r12 = f->r12;
+        e->r13 = f->r13, e->r14 = f->r14, e->r15 = f->r15;
+    }
+}
+
+void arch_thread_init_resume(struct thread *t, const struct km_tcb_export *e)
+{
+    u64 top = thread_kstack_top(t);
+    struct syscall_frame *f = (struct syscall_frame *)(top - sizeof *f);
+    f->rbx = e->rbx, f->rbp = e->rbp, f->r12 = e->r12;
+    f->r13 = e->r13, f->r14 = e->r14, f->r15 = e->r15;
+    f->arg[0] = e->rdi, f->arg[1] = e->rsi, f->arg[2] = e->rdx;
+    f->arg[3] = e->r10, f->arg[4] = e->r8, f->arg[5] = e->r9;
+    f->nr = e->rax;
+    f->rflags = arch_user_rflags(e->rflags); /* sysret loads IOPL from r11 */
+    f->rip = e->rip;
+    f->rsp = e->rsp;
+    struct switch_frame *s = (struct switch_frame *)f - 1;
+    memset(s, 0, sizeof *s);
+    s->ret = (u64)thread_resume_syscall;
+    t->ext->ksp = (u64)s;
+    t->ext->uframe = f;
+    t->ext->uframe_kind = UF_SYSCALL;
 }
 
 void arch_thread_init_kernel(struct thread *t, void (*fn)(void *), void *arg)

@@ -96,8 +96,8 @@ isr_table:
 /* ---- syscall --------------------------------------------------------
  * On entry (CPU): rcx = user rip, r11 = user rflags, IF cleared by SFMASK,
  * still on the user stack with the user's GS.  The frame built here is
- * struct syscall_frame (arch/syscall.h): rdi rsi rdx r10 r8 r9 nr rflags
- * rip rsp, lowest address first.  The handler runs with interrupts off. */
+ * struct syscall_frame (arch/syscall.h): rbx rbp r12-r15 rdi rsi rdx r10
+ * r8 r9 nr rflags rip rsp, lowest address first.  The handler runs with interrupts off. */
     .text
     .global syscall_entry
 syscall_entry:
@@ -114,8 +114,16 @@ syscall_entry:
     pushq %rdx
     pushq %rsi
     pushq %rdi
+    pushq %r15                      /* callee-saved too: a thread's user */
+    pushq %r14                      /* registers all in one place (TCB */
+    pushq %r13                      /* export, kernel/tcb_page.c) */
+    pushq %r12
+    pushq %rbp
+    pushq %rbx
     mov %rsp, %rdi
     call syscall_dispatch           /* rax = result */
+    add $48, %rsp                   /* rbx..r15: the C code kept them */
+syscall_exit_args:
     /* sysret to a non-canonical rip would fault in ring 0 on Intel CPUs;
      * user space ends below USER_TOP, so this only catches kernel bugs.
      * rdi is free until it is restored below. */
@@ -134,6 +142,18 @@ syscall_entry:
     popq %rsp                       /* user stack; IF still 0 */
     swapgs
     sysretq
+/* A thread resumed from a continuation (kernel/tcb_page.c) returns from
+ * its system call here: rsp = its syscall frame on a fresh kernel stack,
+ * rax = the result. */
+    .global syscall_resume
+syscall_resume:
+    popq %rbx
+    popq %rbp
+    popq %r12
+    popq %r13
+    popq %r14
+    popq %r15
+    jmp syscall_exit_args
 syscall_bad_rip:
     mov 64(%rsp), %rdi
     call syscall_bad_return         /* kills the program; does not return */

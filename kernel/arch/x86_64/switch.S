@@ -29,6 +29,13 @@ thread_start_user:
     call thread_first_run           /* releases the kernel lock */
     jmp trap_return
 
+/* A thread resumed at a continuation (kernel/tcb_page.c): rsp at its
+ * syscall frame; the result goes to rax on the way out. */
+    .global thread_resume_syscall
+thread_resume_syscall:
+    call tcb_page_resume_ipc        /* releases the kernel lock */
+    jmp syscall_resume
+
 /* A new kernel thread: fn in r12, argument in r13 (from its switch frame). */
     .global thread_start_kernel
 thread_start_kernel:

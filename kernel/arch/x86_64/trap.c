@@ -125,6 +125,8 @@ static void user_page_fault(struct trap_frame *f, struct thread *self)
     u32 access = (f->error & 0x10) ? KM_X : (f->error & 0x2) ? KM_W : KM_R;
     if (!(f->error & 1) && mapdb_soft_fault(self->task, addr))
         return; /* its frame was lent to the kernel and is back */
+    if (!(f->error & 1) && thread_utcb_fault(self, addr))
+        return; /* a UTCB whose mapping went with a table, or never was */
     struct thread *pager = thread_lookup(self->pager);
     if (!pager || !pager->task || pager == self) {
         prog_fault(14, exc_names[14], f->error, f->rip, addr);

@@ -28,6 +28,7 @@ enum kmem_type {
 struct kmem_account {
     u64 pages[KMEM_NTYPES]; /* pages held now, by type */
     u64 peak[KMEM_NTYPES];  /* most ever held */
+    u64 pool;               /* of pages[], those from the pool (not revocable) */
 };
 
 struct task;
@@ -82,10 +83,34 @@ u32 kmem_supply_free(struct task *t);
 /* Gives every supplied, unused page of t back (t is being destroyed). */
 void kmem_supply_release(struct task *t);
 
+/* The page supplied for t's kspace address ksaddr, taken out of the
+ * supply as it is (content kept: a restore), still charged; 0: none. */
+u64 kmem_supply_take(struct task *t, u64 ksaddr);
+/* In kmem_op for t: whether n pages for these kspace addresses can be had
+ * (supplied, or from the reserve); if not, the first missing is noted. */
+bool kmem_op_available(struct task *t, const u64 *ksaddr, u32 n);
+
 /* Revocation: the kpager takes lent frame phys back.  The kernel stops
- * using it first (its content exported: see abi/kspace.h), then zeroes it;
- * the caller gives the lender its access back. */
-void kmem_reclaim(u64 phys);
+ * using it first (its content exported: see abi/kspace.h; zeroed unless
+ * the export is the content), and true: the caller gives the lender its
+ * access back.  false: deferred (a TCB whose thread is not at a safe
+ * point): the frame stays lent and the kernel gives it back itself once
+ * exported (kmem_export_give_back). */
+bool kmem_reclaim(u64 phys);
+/* What letting go of a lent page came to (let_go, tcb_page_revoked). */
+enum kmem_let {
+    KMEM_LET_DONE,     /* content gone: the page is zeroed */
+    KMEM_LET_EXPORTED, /* the page holds its export (uncharged already) */
+    KMEM_LET_DEFERRED, /* still in use: revocation completes later */
+    KMEM_LET_KEPT,     /* orphan in use until its object is freed */
+};
+/* A lent page of t that holds an export goes back to its lender as it is,
+ * uncharged (a TCB exported after a deferred revocation, or the sibling
+ * page of one). */
+void kmem_export_give_back(struct task *t, enum kmem_type type, u64 phys, u64 t0);
+void kmem_export_uncharge(struct task *t, enum kmem_type type);
+/* phys lost its lender while lent (kmem_orphan). */
+bool kmem_is_orphan(u64 phys);
 
 /* Lent frame phys lost its lender's mapping while the kernel used it (an
  * ancestor unmapped it, the lender's task went): the kernel lets go of it

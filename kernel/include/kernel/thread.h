@@ -1,14 +1,17 @@
 /* Threads.
  *
- * A TCB is split in two (the next step pages the second part):
+ * A TCB is split in two:
  *  - struct thread, the pinned part (< 128 bytes): identity, state, what is
  *    needed to find the rest, scheduling parameters, pager, kpager, and the
  *    queue links.  It stays in the kernel's thread table.
- *  - struct thread_ext, the pageable part: 2 pages holding the IPC state,
+ *  - struct thread_ext, the pageable part: one page holding the IPC state,
  *    the saved kernel stack pointer and the kernel stack itself (with the
- *    user registers at its top).  Only the pinned part points to it; no
- *    other structure does, so it can be taken away and found again.
- * Plus the UTCB: a page of the thread's task the thread may read and write.
+ *    user registers at its top); kernel threads have two pages.  Only the
+ *    pinned part points to it; no other structure does, so it can be taken
+ *    away and found again (kernel/tcb_page.h: paged out at safe points as
+ *    a continuation, TF_OUT meanwhile, ext NULL).
+ * Plus the UTCB: a page of the thread's task the thread may read and write,
+ * paged with the TCB.
  *
  * Locking: everything here is protected by the kernel lock (klock.h).
  */
@@ -19,8 +22,9 @@
 #include <kernel/types.h>
 
 #define THREAD_MAX 1024          /* thread table slots (number 0 unused) */
-#define THREAD_EXT_PAGES 2
-#define THREAD_EXT_SIZE (THREAD_EXT_PAGES * PAGE_SIZE)
+#define THREAD_EXT_PAGES 1  /* user threads: one page, kspace KM_KS_TCB_OF(n) */
+#define KTHREAD_EXT_PAGES 2 /* kernel threads (they load programs, write dumps) */
+#define THREAD_STACK_CANARY 0x6b7374636b656e64ull
 
 enum thread_state {
     TS_FREE = 0,      /* slot unused */
@@ -30,6 +34,7 @@ enum thread_state {
     TS_RECEIVING,     /* blocked in a receive phase */
     TS_WAITING,       /* kernel thread waiting for an event */
     TS_DEAD,          /* deleted; resources freed once off its CPU */
+    TS_RESUMING,      /* TF_OUT: its IPC ended while paged out; runs once restored */
 };
 
 /* flags */
@@ -40,6 +45,8 @@ enum thread_state {
 #define TF_ON_CPU 0x8      /* running now (its stack is in use) */
 #define TF_MAIN 0x10       /* a boot program's main thread */
 #define TF_KFAULT_IPC 0x40 /* the current IPC is a kernel page fault (kfault.h) */
+#define TF_OUT 0x80        /* TCB and UTCB paged out (tcb_page.h): ext is NULL */
+#define TF_REVOKE 0x100    /* its kpager took a TCB page back: export at the next safe point */
 
 struct task;
 struct thread_ext;
@@ -58,6 +65,8 @@ struct thread {
     struct thread_ext *ext;    /* the pageable part */
     u32 utcb_slot;             /* UTCB page index in the task's UTCB area */
     u32 ticks_left;            /* of the current time slice */
+    i32 out_result;            /* TS_RESUMING: what its IPC returns */
+    u32 out_error;             /* TS_RESUMING: its UTCB's error word then */
 };
 _Static_assert(sizeof(struct thread) <= 128, "the pinned TCB part stays under 128 bytes");
 
@@ -82,13 +91,18 @@ struct thread_ext {
     km_taskid kfault_task; /* TF_KFAULT_IPC: whose kspace the reply fills */
     u32 kfault_got;     /* TF_KFAULT_IPC: pages the reply supplied */
     u64 waiting_for;    /* TS_WAITING: what for (kernel threads) */
+    u64 canary;         /* THREAD_STACK_CANARY: the stack never reached here */
     /* the kernel stack fills the rest, growing down from the end */
 };
 
 static inline km_tid thread_id(const struct thread *t) { return KM_ID(t->number, t->version); }
+static inline u64 thread_ext_pages(const struct thread *t)
+{
+    return t->flags & TF_KERNEL ? KTHREAD_EXT_PAGES : THREAD_EXT_PAGES;
+}
 static inline u64 thread_kstack_top(const struct thread *t)
 {
-    return (u64)t->ext + THREAD_EXT_SIZE;
+    return (u64)t->ext + thread_ext_pages(t) * PAGE_SIZE;
 }
 static inline struct km_utcb *thread_utcb(const struct thread *t);
 
@@ -112,6 +126,14 @@ struct thread *thread_create(struct task *task, km_tid pager, u8 prio, u16 cpu);
 struct thread *thread_create_kernel(void (*fn)(void *), void *arg, u8 prio, u16 cpu);
 /* Wraps the running boot context of this CPU into a kernel thread. */
 struct thread *thread_adopt_boot(u16 cpu, u8 prio, u32 flags);
+/* Maps t's UTCB page (t->ext->utcb_phys) at its address (utcb_uva), and
+ * fills in the kernel's fields of it. */
+int thread_utcb_map(struct thread *t);
+void thread_utcb_init(struct thread *t);
+/* A user page fault at va in the UTCB area: maps the UTCB there (its
+ * tables taken away, or never made: TCBs from a kpager are mapped on
+ * first touch).  false: no UTCB of self's task is there. */
+bool thread_utcb_fault(struct thread *self, u64 va);
 /* Sets ip and sp of a not yet started (or to be restarted) thread. */
 void thread_set_user_regs(struct thread *t, u64 ip, u64 sp);
 /* Reads a user thread's ip and sp (from its saved user frame). */

@@ -22,13 +22,19 @@
  *    136    8 pinned_bytes  the task's kernel state outside those pages,
  *                           never paged: its task table entry and the
  *                           pinned part of each of its threads' TCBs
+ *    144    8 pinned_pages  of the pages counted above, those from the
+ *                           kernel's pool (no kpager can take them back):
+ *                           with kmem=kpager its top-level table, and what
+ *                           threads without a kpager made; with kmem=pool
+ *                           all of them
  */
 struct km_kmem_info {
     km_u64 pages[8];
     km_u64 peak[8];
     km_u64 free_frames;
     km_u64 pinned_bytes;
+    km_u64 pinned_pages;
 };
-KM_STATIC_ASSERT(sizeof(struct km_kmem_info) == 144, "kmem info is 144 bytes");
+KM_STATIC_ASSERT(sizeof(struct km_kmem_info) == 152, "kmem info is 152 bytes");
 
 #endif

@@ -5,6 +5,7 @@
 #include <kernel/types.h>
 
 struct thread;
+struct km_tcb_export;
 
 /* Lays out t's kernel stack so that its first switch enters user mode at
  * ip with stack sp (interrupts on). */
@@ -14,6 +15,15 @@ void arch_thread_init_kernel(struct thread *t, void (*fn)(void *), void *arg);
 /* The user frame a new or stopped user thread resumes with: ip and sp. */
 void arch_uframe_get(const struct thread *t, u64 *ip, u64 *sp);
 void arch_uframe_set(struct thread *t, u64 ip, u64 sp);
+/* TCB export and import (kernel/tcb_page.c): the user registers of a
+ * thread stopped in the kernel, into e (rip, rsp, rflags, the 15 GPRs);
+ * and a new kernel stack for t that returns from its system call with
+ * registers e (rflags masked) and rax = the IPC's result
+ * (tcb_page_resume_ipc). */
+void arch_tcb_regs_save(const struct thread *t, struct km_tcb_export *e);
+void arch_thread_init_resume(struct thread *t, const struct km_tcb_export *e);
+/* rflags as user code could have set them itself. */
+u64 arch_user_rflags(u64 rflags);
 /* Switches from prev (the running thread) to next on this CPU: kernel
  * stack, address space, FS base (the UTCB), the stack for entries from
  * user mode.  Returns when prev is switched back to. */

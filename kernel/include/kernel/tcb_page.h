@@ -1,0 +1,78 @@
+/* TCB paging: a thread's TCB page and UTCB page leave the kernel as a
+ * continuation and come back validated (the paper's §3.4; the format and
+ * the protocol are in abi/kspace.h).
+ *
+ * SAFE POINTS.  A TCB is exported only where the thread's kernel state is
+ * fully described by a continuation, so that its kernel stack can be
+ * thrown away and built again:
+ *   START     inactive (never started): only where it will start;
+ *   IPC_WAIT  blocked in the receive phase of an IPC system call, not on a
+ *             CPU: its user registers are all in its syscall frame and the
+ *             rest of the wait (partner, send queue links) is in the pinned
+ *             part, so IPC keeps its exact semantics while it is out.
+ * A revocation that finds the thread elsewhere (running, runnable, sending,
+ * in a kernel-made IPC) is deferred: the thread is marked TF_REVOKE and
+ * exported after the next switch that leaves it at a safe point; the
+ * kpager's page stays lent (no access) until then.  A thread that never
+ * reaches one keeps the page.
+ *
+ * WHILE OUT.  ext is NULL and TF_OUT is set; the thread is never on a run
+ * queue or a send queue.  An IPC that ends for it meanwhile (its partner
+ * deleted) leaves it TS_RESUMING with the result in the pinned part.
+ *
+ * RESTORE.  Whatever needs an out thread (a message for it, exregs) first
+ * calls tcb_page_restore: the calling thread raises a kernel page fault to
+ * the out thread's kpager (reason RESTORE), then its operation is redone;
+ * with both pages supplied the import validates the continuation, builds a
+ * new kernel stack for it, and the thread is back where it was.  A page
+ * that fails validation drops the thread (deleted, for its task only).
+ *
+ * ORPHANS.  If the lender's mapping of a TCB page goes while the kernel
+ * uses it (an ancestor unmaps it, the kpager's task ends), there is nothing
+ * to export to: the thread is deleted, and the frame is released with it.
+ *
+ * Locking: the kernel lock.
+ */
+#ifndef KERNEL_TCB_PAGE_H
+#define KERNEL_TCB_PAGE_H
+
+#include <kernel/kmem.h>
+#include <kernel/thread.h>
+
+struct task;
+
+/* Let go of task t's TCB or UTCB page phys (kspace ksaddr): called by
+ * kmem's revocation; orphan: the lender's mapping is gone. */
+enum kmem_let tcb_page_revoked(struct task *t, u64 ksaddr, u64 phys, bool orphan);
+
+/* Makes out thread t present again for self's operation: 0 when it is
+ * (restored now, or was), -KM_ERESTART after a kernel page fault (redo
+ * the operation), -KM_ESRCH when its content was refused (t is deleted),
+ * or the kernel page fault's error. */
+i64 tcb_page_restore(struct thread *self, struct thread *t);
+static inline i64 tcb_page_present(struct thread *self, struct thread *t)
+{
+    return __builtin_expect(!(t->flags & TF_OUT), 1) ? 0 : tcb_page_restore(self, t);
+}
+
+/* Ends out thread t's IPC with result (an IPC's complete() for it). */
+void tcb_page_wake(struct thread *t, i64 result, u64 error_phase);
+
+/* Exports threads whose revocation waited for a safe point (called after
+ * every switch: their stacks are not in use). */
+void tcb_page_export_pending_slow(void);
+static inline void tcb_page_export_pending(void)
+{
+    extern u32 tcb_page_pending;
+    if (__builtin_expect(tcb_page_pending != 0, 0))
+        tcb_page_export_pending_slow();
+}
+
+/* t is being freed: it no longer waits for an export. */
+void tcb_page_forget(struct thread *t);
+
+/* The first run of a thread resumed at IPC_WAIT: the IPC's result, the
+ * kernel lock released (called from arch code on its new stack). */
+i64 tcb_page_resume_ipc(void);
+
+#endif

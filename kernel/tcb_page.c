@@ -1,0 +1,216 @@
+/* TCB paging: export at safe points, restore with validation (see
+ * kernel/tcb_page.h, abi/kspace.h). */
+#include <abi/kspace.h>
+#include <abi/syscall.h>
+#include <arch/context.h>
+#include <arch/cpu.h>
+#include <arch/layout.h>
+#include <arch/mmu.h>
+#include <kernel/kfault.h>
+#include <kernel/klock.h>
+#include <kernel/kmem.h>
+#include <kernel/sched.h>
+#include <kernel/string.h>
+#include <kernel/task.h>
+#include <kernel/tcb_page.h>
+#include <kernel/thread.h>
+#include <kernel/trace.h>
+
+u32 tcb_page_pending; /* threads marked TF_REVOKE */
+
+static bool safe_point(const struct thread *t)
+{
+    if (!t->ext || (t->flags & (TF_ON_CPU | TF_KERNEL | TF_OUT)))
+        return false;
+    if (t->state == TS_INACTIVE)
+        return true;
+    /* Receiving and not a kernel-made IPC: blocked in its IPC system call
+     * (block() or the call hand-off in ipc.c), all user registers in its
+     * syscall frame. */
+    return t->state == TS_RECEIVING && t->ext->uframe_kind == UF_SYSCALL &&
+           !(t->flags & (TF_KMSG | TF_FAULT_IPC | TF_KFAULT_IPC));
+}
+
+/* The thread whose TCB or UTCB page ksaddr names, if it is task t's and
+ * in memory. */
+static struct thread *owner(struct task *t, u64 ksaddr)
+{
+    u32 n = KM_KS_TCB_THREAD(ksaddr);
+    if (n == 0 || n >= THREAD_MAX)
+        return NULL;
+    struct thread *th = &thread_table[n];
+    if (th->task != t || !th->ext || th->state == TS_FREE)
+        return NULL;
+    return th;
+}
+
+static void unmark(struct thread *th)
+{
+    if (th->flags & TF_REVOKE) {
+        th->flags &= ~TF_REVOKE;
+        tcb_page_pending--;
+    }
+}
+
+/* Writes th's continuation over its TCB page and takes both pages away
+ * from it.  Both pages are given back to their lenders with their
+ * content, except `keep` (the page a revocation is letting go of: its
+ * caller ends that loan). */
+static void export(struct thread *th, u64 keep)
+{
+    u64 t0 = rdtsc();
+    struct task *t = th->task;
+    struct km_tcb_export e;
+    memset(&e, 0, sizeof e);
+    e.magic = KM_TCB_MAGIC;
+    e.tid = thread_id(th);
+    e.cont = th->state == TS_INACTIVE ? KM_KCONT_START : KM_KCONT_IPC_WAIT;
+    e.from = th->state == TS_INACTIVE ? KM_NILTHREAD : th->partner ? thread_id(th->partner) : KM_ANYTHREAD;
+    arch_tcb_regs_save(th, &e);
+    u64 tcb = virt_to_phys(th->ext), utcb = th->ext->utcb_phys;
+    mmu_unmap_fixed(t, th->ext->utcb_uva); /* TLBs flushed: the thread cannot touch it */
+    void *page = th->ext;
+    th->ext = NULL;
+    th->flags |= TF_OUT;
+    unmark(th);
+    memset(page, 0, PAGE_SIZE); /* the kernel stack and IPC state go */
+    memcpy(page, &e, sizeof e);
+    if (tcb == keep)
+        kmem_export_uncharge(t, KMEM_TCB);
+    else
+        kmem_export_give_back(t, KMEM_TCB, tcb, t0);
+    if (utcb == keep)
+        kmem_export_uncharge(t, KMEM_UTCB);
+    else
+        kmem_export_give_back(t, KMEM_UTCB, utcb, t0);
+}
+
+enum kmem_let tcb_page_revoked(struct task *t, u64 ksaddr, u64 phys, bool orphan)
+{
+    struct thread *th = owner(t, ksaddr);
+    if (!th || (virt_to_phys(th->ext) != phys && th->ext->utcb_phys != phys))
+        return KMEM_LET_DONE; /* nothing of a live thread (a dying one's) */
+    u64 sibling = virt_to_phys(th->ext) == phys ? th->ext->utcb_phys : virt_to_phys(th->ext);
+    if (orphan || kmem_is_orphan(sibling)) {
+        /* Nowhere to export to: the thread goes with its memory.  Freeing
+         * it ends its pages' loans: now for a thread off its CPU, once it
+         * has left for a running one (whose stack this may be). */
+        bool running = th->flags & TF_ON_CPU;
+        thread_delete(th);
+        if (!orphan)
+            return KMEM_LET_DEFERRED; /* given back by the free */
+        return running ? KMEM_LET_KEPT : KMEM_LET_DONE;
+    }
+    if (!safe_point(th)) {
+        if (!(th->flags & TF_REVOKE)) {
+            th->flags |= TF_REVOKE;
+            tcb_page_pending++;
+        }
+        return KMEM_LET_DEFERRED;
+    }
+    export(th, phys);
+    return KMEM_LET_EXPORTED;
+}
+
+void tcb_page_export_pending_slow(void)
+{
+    for (u32 i = 1; i < THREAD_MAX && tcb_page_pending; i++) {
+        struct thread *th = &thread_table[i];
+        if ((th->flags & TF_REVOKE) && safe_point(th))
+            export(th, 0);
+    }
+}
+
+void tcb_page_forget(struct thread *th) { unmark(th); }
+
+void tcb_page_wake(struct thread *th, i64 result, u64 error_phase)
+{
+    th->state = TS_RESUMING;
+    th->partner = NULL;
+    th->out_result = (i32)result;
+    th->out_error = result < 0 ? (u32)error_phase : 0;
+}
+
+/* Whether exported TCB e may stand for out thread th. */
+static bool valid(const struct thread *th, const struct km_tcb_export *e)
+{
+    u32 want = th->state == TS_INACTIVE ? KM_KCONT_START : KM_KCONT_IPC_WAIT;
+    return e->magic == KM_TCB_MAGIC && e->tid == thread_id(th) && e->cont == want &&
+           e->rip < USER_TOP && e->rsp < USER_TOP &&
+           (th->state == TS_INACTIVE || th->state == TS_RECEIVING || th->state == TS_RESUMING);
+}
+
+/* Both pages supplied: back in memory, or refused (th deleted). */
+static i64 import(struct thread *th, u64 tcb, u64 utcb)
+{
+    u64 t0 = rdtsc();
+    struct task *t = th->task;
+    struct km_tcb_export e;
+    memcpy(&e, phys_to_virt(tcb), sizeof e); /* read once: the kpager has no access now */
+    memset(phys_to_virt(tcb), 0, PAGE_SIZE);
+    th->ext = phys_to_virt(tcb);
+    th->ext->canary = THREAD_STACK_CANARY;
+    th->ext->utcb_uva = KM_UTCB_AREA + (u64)th->utcb_slot * PAGE_SIZE;
+    th->ext->utcb_phys = utcb;
+    if (!valid(th, &e)) {
+        trace(KPAGE_IMPORT, KM_KS_TCB_OF(th->number) | t->number, (u64)-1);
+        th->flags &= ~TF_OUT;
+        thread_delete(th); /* frees both pages: they go back zeroed */
+        return -KM_ESRCH;
+    }
+    thread_utcb_init(th); /* mapped again on its first touch (thread_utcb_fault) */
+    th->flags &= ~TF_OUT;
+    if (th->state == TS_INACTIVE) {
+        arch_thread_init_user(th, e.rip, e.rsp);
+    } else {
+        arch_thread_init_resume(th, &e);
+    }
+    if (th->state == TS_RESUMING) {
+        th->ext->ipc_result = th->out_result;
+        thread_utcb(th)->error = th->out_error;
+        sched_wake(th);
+    }
+    trace(KPAGE_IMPORT, KM_KS_TCB_OF(th->number) | t->number, rdtsc() - t0);
+    return 0;
+}
+
+i64 tcb_page_restore(struct thread *self, struct thread *th)
+{
+    if (!(th->flags & TF_OUT))
+        return 0;
+    struct task *t = th->task;
+    u64 ks = KM_KS_TCB_OF(th->number);
+    if (kmem_supplied(t, ks) && kmem_supplied(t, ks + PAGE_SIZE)) {
+        u64 tcb = kmem_supply_take(t, ks), utcb = kmem_supply_take(t, ks + PAGE_SIZE);
+        return import(th, tcb, utcb);
+    }
+    if (!kfault_applies(th))
+        return -KM_ENOMEM; /* nobody to ask: its kpager went nil */
+    if (self->flags & TF_KFAULT_IPC)
+        return -KM_EDEADLK; /* never a kernel page fault inside one */
+    /* A kernel-made message waiting to go (a page fault for an out pager)
+     * keeps its words: the kernel page fault uses the same ones. */
+    struct thread_ext *x = self->ext;
+    u64 saved[ARRAY_SIZE(x->fault)], tag = x->kmsg_tag;
+    u32 flags = self->flags & (TF_KMSG | TF_FAULT_IPC);
+    memcpy(saved, x->fault, sizeof saved);
+    self->flags &= ~flags;
+    i64 r = kfault_raise(self, th, t, ks, 0);
+    self->flags |= flags;
+    memcpy(x->fault, saved, sizeof saved);
+    x->kmsg_tag = tag;
+    return r;
+}
+
+i64 tcb_page_resume_ipc(void)
+{
+    struct thread *self = sched_current();
+    sched_reap(); /* the thread we were switched from may have died */
+    i64 r = self->ext->ipc_result;
+    struct km_utcb *u = thread_utcb(self);
+    if (r < 0 && !u->error)
+        u->error = KM_IPCERR_RECV;
+    trace(SYSCALL_EXIT, KM_SYS_IPC, r);
+    klock_release();
+    return r;
+}
