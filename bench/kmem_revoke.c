@@ -169,11 +169,20 @@ static long round_of(km_tid c, km_taskid task, int i)
     /* the second thread waits in its receive: its TCB goes out at once
      * (the kpager then holds both its pages), and the call brings it back */
     unsigned long restores = kp.restores;
+    struct km_kmem_info k0, k1;
+    if (r == 0)
+        r = sys_kmem_info(task, &k0);
     if (r == 0)
         r = export_page(task, KM_KS_TCB_OF(KM_ID_NUMBER(echo_thr.tid)), -1, &samples[4][0][i]);
-    if (r == 0 && (unmapped != 2 || kpager_held(&kp) != 2)) {
-        printf("kmem_revoke: round %d: the TCB's unmap took back %ld pages, the kpager holds %u "
-               "(2 and 2: the TCB and UTCB exported at once)\n", i, unmapped, kpager_held(&kp));
+    if (r == 0)
+        r = sys_kmem_info(task, &k1);
+    if (r == 0 && (unmapped != 1 || kpager_held(&kp) != 2 || k1.pages[KM_KMEM_TCB] != k0.pages[KM_KMEM_TCB] - 1 ||
+                   k1.pages[KM_KMEM_UTCB] != k0.pages[KM_KMEM_UTCB] - 1)) {
+        printf("kmem_revoke: round %d: the TCB's unmap took back %ld pages, the kpager holds %u, the "
+               "task's TCB and UTCB pages %lu -> %lu, %lu -> %lu (its TCB and UTCB exported at once)\n",
+               i, unmapped, kpager_held(&kp), (unsigned long)k0.pages[KM_KMEM_TCB],
+               (unsigned long)k1.pages[KM_KMEM_TCB], (unsigned long)k0.pages[KM_KMEM_UTCB],
+               (unsigned long)k1.pages[KM_KMEM_UTCB]);
         r = -KM_EINVAL;
     }
     if (r == 0)

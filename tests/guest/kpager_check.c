@@ -233,8 +233,8 @@ static km_u64 read_rflags(void)
  * at once) with its registers set (checked_ipc); a message LABEL_ECHO with
  * MR0 v, MR1 3v, MR2 ~v, MR3 v ^ key is answered (a blocking send, then
  * the next receive) with MR0 v + 1, MR1 the register bits that changed
- * over the receive, MR2 1 if the message or the stack canaries were not
- * intact, MR3 its rflags. */
+ * over the receive, MR2 bit 0 if the message or the stack canaries were
+ * not intact, bit 1 if its UTCB's user word was not, MR3 its rflags. */
 static void tcb_echo(void *arg)
 {
     unsigned e = (unsigned)(unsigned long)arg;
@@ -242,6 +242,7 @@ static void tcb_echo(void *arg)
     volatile km_u64 canary[32];
     for (unsigned i = 0; i < 32; i++)
         canary[i] = key * 7 + i;
+    utcb()->user = key ^ 0x5a5a5a5aull; /* its own word of its UTCB */
     long r = checked_ipc(KM_NILTHREAD, KM_ANYTHREAD, 0, 0, key, &bad);
     for (;;) {
         if (r < 0) {
@@ -253,6 +254,7 @@ static void tcb_echo(void *arg)
                       l4_mr(2) != ~v || l4_mr(3) != (v ^ key);
         for (unsigned i = 0; i < 32; i++)
             mbad |= canary[i] != key * 7 + i;
+        mbad |= (km_u64)(utcb()->user != (key ^ 0x5a5a5a5aull)) << 1;
         echo_served[e]++;
         echo_regs_bad[e] += bad != 0;
         echo_msg_bad[e] += mbad != 0;
@@ -842,9 +844,11 @@ static void part_tcb(void)
     tap_ok(xb == 0, "tcb: the exported TCB: magic, tid, continuation IPC_WAIT, the thread's own registers, "
            "rip and rsp in user space, no kernel address, zero from offset 176 (failed checks 0x%x)", xb);
     int utcb_ok = 0;
-    for (unsigned o = 0; up && xb != ~0u && o < PAGE; o += sizeof(struct km_utcb))
-        utcb_ok |= ((const struct km_utcb *)(unsigned long)(up + o))->tid == e0;
-    tap_ok(utcb_ok, "tcb: the exported UTCB page is the thread's UTCB as it was (its id in it)");
+    for (unsigned o = 0; up && xb != ~0u && o < PAGE; o += sizeof(struct km_utcb)) {
+        const struct km_utcb *eu = (const struct km_utcb *)(unsigned long)(up + o);
+        utcb_ok |= eu->tid == e0 && eu->user == (echo_key[0] ^ 0x5a5a5a5aull);
+    }
+    tap_ok(utcb_ok, "tcb: the exported UTCB page is the thread's UTCB as it was (its id, its own word)");
 
     /* a message restores it */
     long a1 = echo_call(e0, 0, 2000);
