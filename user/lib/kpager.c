@@ -15,6 +15,7 @@ void kpager_init(struct kpager *k, void *pool, unsigned npages, unsigned batch,
     k->refused = 0;
     k->last_n = 0;
     k->nfree = 0;
+    k->nheld = 0;
     for (unsigned i = k->npages; i-- > 0;) {
         k->page[i].state = KPAGE_FREE;
         k->free[k->nfree++] = (unsigned short)i;
@@ -25,14 +26,39 @@ void kpager_init(struct kpager *k, void *pool, unsigned npages, unsigned batch,
 static km_u64 page_addr(const struct kpager *k, unsigned i) { return k->pool + (km_u64)i * 4096; }
 
 /* A thread's TCB or UTCB page: exported with its state, kept for restore. */
-static int tcb_range(km_u64 ksaddr)
+static int tcb_range(km_u64 ksaddr) { return ksaddr >= KM_KS_TCB && ksaddr < KM_KS_END; }
+
+/* held[0 .. nheld): the HELD pages, so that a restore finds its pages
+ * without a walk over the pool. */
+static void hold(struct kpager *k, unsigned i)
 {
-    int t = km_ks_type(ksaddr);
-    return t == KM_KMEM_TCB || t == KM_KMEM_UTCB;
+    k->page[i].state = KPAGE_HELD;
+    k->held[k->nheld++] = (unsigned short)i;
+}
+
+static void unhold(struct kpager *k, unsigned i)
+{
+    for (unsigned j = 0; j < k->nheld; j++)
+        if (k->held[j] == i) {
+            k->held[j] = k->held[--k->nheld];
+            return;
+        }
+}
+
+static int find_held(const struct kpager *k, km_taskid task, km_u64 ksaddr)
+{
+    for (unsigned j = 0; j < k->nheld; j++) {
+        const struct kpage *p = &k->page[k->held[j]];
+        if (p->task == task && p->ksaddr == ksaddr)
+            return k->held[j];
+    }
+    return -1;
 }
 
 static void put_page(struct kpager *k, unsigned i)
 {
+    if (k->page[i].state == KPAGE_HELD)
+        unhold(k, i);
     k->page[i].state = KPAGE_FREE;
     k->free[k->nfree++] = (unsigned short)i;
 }
@@ -60,15 +86,22 @@ static void collect(struct kpager *k)
     }
 }
 
-/* A free pool page (the lowest-numbered first after init), or -1; an
- * empty pool is refilled once per fault with the pages of gone tasks. */
-static int take_page(struct kpager *k, int *collected)
+/* A free pool page (the lowest-numbered first after init), or -1. */
+static int take_page(struct kpager *k) { return k->nfree ? k->free[--k->nfree] : -1; }
+
+/* take_page, and when the pool is dry: once per fault, the pages of gone
+ * tasks back to it first. */
+static int take_page_collect(struct kpager *k, int *collected)
 {
-    if (!k->nfree && !*collected) {
+    int p = take_page(k);
+    if (p < 0 && !*collected) {
         *collected = 1;
         collect(k);
+        p = take_page(k);
     }
-    return k->nfree ? k->free[--k->nfree] : -1;
+    if (p < 0)
+        k->exhausted++;
+    return p;
 }
 
 /* A FRESH request for a thread's TCB or UTCB address: that thread number
@@ -84,10 +117,58 @@ static void forget_thread_page(struct kpager *k, km_taskid task, km_u64 ksaddr)
     }
 }
 
-/* The reply to the kernel page fault in the UTCB: for each RESTORE
- * request the held page, for FRESH ones (the first `batch`) pool pages,
- * then `reserve` pool pages more if it asked for a fresh one; returns the
- * tag (no item: the kernel fails the operation with -KM_ENOMEM). */
+/* The answer to a fault for a thread's TCB and UTCB: RESTORE requests get
+ * the held pages, whatever `batch`; FRESH ones (the first `batch`) pool
+ * pages, then `reserve` more.  The quota counts restored pages like fresh
+ * ones.  Returns the typed words written. */
+static unsigned answer_thread(struct kpager *k, km_taskid task, const km_u64 *req, unsigned n,
+                              unsigned room)
+{
+    unsigned mr = 0, given = 0, restored = 0, fresh = 0;
+    int withheld = 0, collected = 0, dry = 0;
+    for (unsigned i = 0; i < n + k->reserve; i++) {
+        km_u64 ks = i < n ? KM_KREQ_ADDR(req[i]) : KM_KS_RESERVE;
+        int p;
+        if (i < n && KM_KREQ_REASON(req[i]) == KM_KREASON_RESTORE) {
+            if ((p = find_held(k, task, ks)) < 0) {
+                k->restore_missed++; /* never a fresh page in its place */
+                continue;
+            }
+            if (given >= room) {
+                withheld = 1;
+                continue;
+            }
+            unhold(k, (unsigned)p);
+            restored++;
+        } else {
+            if (i < n ? fresh++ >= k->batch : !fresh) /* reserve pages: with fresh ones only */
+                continue;
+            if (given >= room) {
+                withheld = 1;
+                continue;
+            }
+            if (i < n)
+                forget_thread_page(k, task, ks);
+            if (dry || (p = take_page_collect(k, &collected)) < 0) {
+                dry = 1;
+                continue;
+            }
+        }
+        k->page[p] = (struct kpage){.ksaddr = ks, .task = task, .state = KPAGE_LENT};
+        mr = l4_put_map_item(mr, ks, KM_FPAGE(page_addr(k, (unsigned)p), 12, KM_R | KM_W));
+        given++;
+    }
+    k->refused += withheld && !given;
+    k->supplied += given - restored;
+    k->restored += restored;
+    k->restores += restored > 0;
+    return mr;
+}
+
+/* The reply to the kernel page fault in the UTCB: map items of free pool
+ * pages, one per request (at most batch), then `reserve` more; for a
+ * thread's TCB and UTCB answer_thread; returns the tag (no item: the
+ * kernel fails the operation with -KM_ENOMEM). */
 static km_u64 answer_kfault(struct kpager *k)
 {
     km_taskid task = l4_mr(0);
@@ -97,8 +178,11 @@ static km_u64 answer_kfault(struct kpager *k)
         return KM_TAG(0, 0, 0);
     }
     km_u64 req[KM_KFAULT_MAX];
-    for (unsigned i = 0; i < n; i++)
+    int thread = 0; /* a request in the TCB range (a request word compares as its address) */
+    for (unsigned i = 0; i < n; i++) {
         req[i] = l4_mr(2 + i);
+        thread |= req[i] >= KM_KS_TCB;
+    }
     k->kfaults++;
     k->requested += n;
     k->last_n = (unsigned)n;
@@ -111,58 +195,24 @@ static km_u64 answer_kfault(struct kpager *k)
             lent += k->page[i].state == KPAGE_LENT && k->page[i].task == task;
         room = lent >= k->quota ? 0 : k->quota - lent;
     }
-    unsigned mr = 0, given = 0, fresh = 0, restored = 0;
-    int refused = 0, dry = 0, collected = 0;
-    for (unsigned i = 0; i < n; i++) {
-        km_u64 ks = KM_KREQ_ADDR(req[i]);
-        int p;
-        if (KM_KREQ_REASON(req[i]) == KM_KREASON_RESTORE) {
-            if ((p = find_state(k, KPAGE_HELD, task, ks)) < 0) {
-                k->restore_missed++; /* never a fresh page in its place */
-                continue;
-            }
-            if (given >= room) {
-                refused = 1;
-                continue;
-            }
-            restored++;
-        } else {
-            if (fresh++ >= k->batch || dry)
-                continue;
-            if (given >= room) {
-                refused = 1;
-                continue;
-            }
-            if (tcb_range(ks))
-                forget_thread_page(k, task, ks);
-            if ((p = take_page(k, &collected)) < 0) {
-                dry = 1;
-                continue;
-            }
-        }
+    if (thread)
+        return KM_TAG(0, 0, answer_thread(k, task, req, (unsigned)n, room));
+    unsigned mr = 0, given = 0, want = (n < k->batch ? (unsigned)n : k->batch) + k->reserve;
+    int collected = 0;
+    if (want > room) {
+        want = room;
+        k->refused += !want;
+    }
+    for (unsigned i = 0; given < want; i++) {
+        int p = take_page_collect(k, &collected);
+        if (p < 0)
+            break;
+        km_u64 ks = i < n && i < k->batch ? KM_KREQ_ADDR(req[i]) : KM_KS_RESERVE;
         k->page[p] = (struct kpage){.ksaddr = ks, .task = task, .state = KPAGE_LENT};
         mr = l4_put_map_item(mr, ks, KM_FPAGE(page_addr(k, (unsigned)p), 12, KM_R | KM_W));
         given++;
     }
-    for (unsigned i = 0; fresh && !dry && i < k->reserve; i++) {
-        int p;
-        if (given >= room) {
-            refused = 1;
-            break;
-        }
-        if ((p = take_page(k, &collected)) < 0) {
-            dry = 1;
-            break;
-        }
-        k->page[p] = (struct kpage){.ksaddr = KM_KS_RESERVE, .task = task, .state = KPAGE_LENT};
-        mr = l4_put_map_item(mr, KM_KS_RESERVE, KM_FPAGE(page_addr(k, (unsigned)p), 12, KM_R | KM_W));
-        given++;
-    }
-    k->exhausted += dry;
-    k->refused += refused;
-    k->supplied += given - restored;
-    k->restored += restored;
-    k->restores += restored > 0;
+    k->supplied += given;
     return KM_TAG(0, 0, mr);
 }
 
@@ -179,11 +229,11 @@ static long taken_back(struct kpager *k, unsigned i, int counted)
         put_page(k, i);
         return 1;
     }
-    p->state = KPAGE_HELD;
+    hold(k, i);
     int other = find_state(k, KPAGE_LENT, p->task, p->ksaddr ^ 4096);
     if (other < 0)
         return 1;
-    k->page[other].state = KPAGE_HELD;
+    hold(k, (unsigned)other);
     k->revoked++;
     return 2;
 }
@@ -256,10 +306,7 @@ unsigned kpager_lent(const struct kpager *k)
 
 unsigned kpager_held(const struct kpager *k)
 {
-    unsigned n = 0;
-    for (unsigned i = 0; i < k->npages; i++)
-        n += k->page[i].state == KPAGE_HELD;
-    return n;
+    return k->nheld;
 }
 
 int kpager_find(const struct kpager *k, km_taskid task, km_u64 ksaddr)
@@ -277,19 +324,19 @@ void kpager_returned(struct kpager *k, unsigned i)
 
 int kpager_find_held(const struct kpager *k, km_taskid task, km_u64 ksaddr)
 {
-    return find_state(k, KPAGE_HELD, task, ksaddr);
+    return find_held(k, task, ksaddr);
 }
 
 km_u64 kpager_held_page(const struct kpager *k, km_taskid task, km_u64 ksaddr)
 {
-    int i = find_state(k, KPAGE_HELD, task, ksaddr);
+    int i = find_held(k, task, ksaddr);
     return i < 0 ? 0 : page_addr(k, (unsigned)i);
 }
 
 int kpager_held_swap(struct kpager *k, km_taskid task_a, km_u64 ksaddr_a, km_taskid task_b,
                      km_u64 ksaddr_b)
 {
-    int a = find_state(k, KPAGE_HELD, task_a, ksaddr_a), b = find_state(k, KPAGE_HELD, task_b, ksaddr_b);
+    int a = find_held(k, task_a, ksaddr_a), b = find_held(k, task_b, ksaddr_b);
     if (a < 0 || b < 0)
         return -1;
     struct kpage t = k->page[a];

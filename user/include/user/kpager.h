@@ -88,6 +88,8 @@ struct kpager {
     unsigned last_n;
     unsigned nfree;            /* free pool pages: indices free[0 .. nfree) */
     unsigned short free[KPAGER_MAX_PAGES];
+    unsigned nheld;            /* held pages: indices held[0 .. nheld) */
+    unsigned short held[KPAGER_MAX_PAGES];
     struct kpage page[KPAGER_MAX_PAGES];
 };
 
