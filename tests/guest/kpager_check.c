@@ -910,7 +910,36 @@ static void part_tcb(void)
            "tcb: exregs START restores a paged-out inactive thread, which runs (%s, %lu restores)",
            sys_errname(r), kp.restores - rs1);
 
-    /* held pages of a gone task (echo 0's, paged out above): back to the pool */
+    /* a thread not at a safe point (blocked sending its answer to us, who
+     * do not receive yet): the export waits until it is back in its
+     * receive; the kpager holds the pages (and must not touch them) */
+    unsigned long rs2 = kp.restores;
+    r = l4_send(e1, echo_msg(1, 7000));
+    info = r == 0 && kmem_of(task, &k0);
+    long rv = kpager_revoke(kp_thr.tid, task, ks1, ks1 + 2 * PAGE);
+    info &= kmem_of(task, &k1);
+    tap_ok(info && rv == 2 && kpager_find_held(&kp, task, ks1) >= 0 &&
+               k1.pages[KM_KMEM_TCB] == k0.pages[KM_KMEM_TCB] &&
+               k1.pages[KM_KMEM_UTCB] == k0.pages[KM_KMEM_UTCB],
+           "tcb: revoking a thread that is sending (no safe point): held, the export deferred (its pages "
+           "still counted: TCB %lu -> %lu)", (unsigned long)k0.pages[KM_KMEM_TCB],
+           (unsigned long)k1.pages[KM_KMEM_TCB]);
+    long a5 = l4_receive(e1) == 0 && !echo_answer_bad(7000) ? 0 : 1;
+    info = kmem_of(task, &k2);
+    const struct km_tcb_export *x1 =
+        info && k2.pages[KM_KMEM_TCB] == k0.pages[KM_KMEM_TCB] - 1 && k2.pages[KM_KMEM_UTCB] == k0.pages[KM_KMEM_UTCB] - 1
+            ? (const void *)(unsigned long)kpager_held_page(&kp, task, ks1)
+            : 0;
+    unsigned xb1 = x1 ? export_bad(x1, e1, 1) : ~0u;
+    tap_ok(a5 == 0 && xb1 == 0,
+           "tcb: its answer comes; back in its receive it is exported by itself: counts down by one each, "
+           "the export as it should be (failed checks 0x%x)", xb1);
+    long a6 = echo_call(e1, 1, 7001);
+    tap_ok(a6 == 0 && kp.restores == rs2 + 1 && echo_regs_bad[1] == 0 && echo_msg_bad[1] == 0,
+           "tcb: then a message restores it, intact (%ld, %lu restores)", a6, kp.restores - rs2);
+    rv = kpager_revoke(kp_thr.tid, task, ks1, ks1 + 2 * PAGE); /* out again, at once */
+
+    /* held pages of a gone task (both echoes', paged out above): back to the pool */
     unsigned held = 0;
     for (unsigned p = 0; p < kp.npages; p++)
         held += kp.page[p].state == KPAGE_HELD && kp.page[p].task == task;
@@ -919,7 +948,7 @@ static void part_tcb(void)
     unsigned left = 0;
     for (unsigned p = 0; p < kp.npages; p++)
         left += kp.page[p].state != KPAGE_FREE && kp.page[p].task == task;
-    tap_ok(held == 2 && left == 0,
+    tap_ok(rv == 2 && held == 4 && left == 0,
            "tcb: a task deleted with a thread paged out: its held pages return to the kpager's pool "
            "(%u held, %u left)", held, left);
 }

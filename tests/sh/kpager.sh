@@ -3,8 +3,10 @@
 # suite tests/guest/kpager_check.c booted twice, the same kernel binary:
 #  - kmem=kpager: supply and exact accounting, revocation with the client
 #    unaware, exported pages all zero, a malicious kpager (seeded rounds)
-#    beside a sentinel task, deadlocks (DESIGN §4, invariants 1-5); the
-#    trace holds kernel page faults and exports;
+#    beside a sentinel task, TCB paging (exports, restores by send and
+#    exregs, deferred exports) and malicious restores (seeded rounds),
+#    deadlocks (DESIGN §4, invariants 1-5); the trace holds kernel page
+#    faults and exports;
 #  - kmem=pool: the program's kpagers are never asked, and the trace holds
 #    no kfault event at all (invariant 6).
 # Each run's guest checks are carried over; then: it exits 0, no frame
@@ -58,4 +60,7 @@ else not_ok "kmem=kpager: the trace records kernel page faults, imports and expo
 seed=$(sed -n 's/^# malicious kpager: [0-9]* rounds, seed \([0-9]*\)$/\1/p' "$BOOT_OUT/console.log")
 if [ -n "$seed" ]; then ok "kmem=kpager: the malicious kpager's seed is printed ($seed)"; else
     not_ok "kmem=kpager: the malicious kpager's seed is printed"; fi
+seed=$(sed -n 's/^# malicious restores: [0-9]* rounds, seed \([0-9]*\)$/\1/p' "$BOOT_OUT/console.log")
+if [ -n "$seed" ]; then ok "kmem=kpager: the malicious restores' seed is printed ($seed)"; else
+    not_ok "kmem=kpager: the malicious restores' seed is printed"; fi
 finish
