@@ -118,12 +118,16 @@ void kfault_accept(struct thread *kpager, struct thread *self, u64 word0, u64 wo
         (KM_FPAGE_RIGHTS(word1) & (KM_R | KM_W)) != (KM_R | KM_W) ||
         (ksaddr != KM_KS_RESERVE && kmem_supplied(t, ksaddr)))
         return;
-    u64 req = ksaddr == KM_KS_RESERVE ? KM_KREQ(ksaddr, KM_KMEM_RESERVE, 0) : 0;
+    /* (A request word may be 0: the top-level table, fresh.) */
+    bool asked = ksaddr == KM_KS_RESERVE;
+    u64 req = asked ? KM_KREQ(ksaddr, KM_KMEM_RESERVE, 0) : 0;
     for (u32 i = 0; i < x->fault[1] && i < KM_KFAULT_MAX; i++)
-        if (KM_KREQ_ADDR(x->fault[2 + i]) == ksaddr)
+        if (KM_KREQ_ADDR(x->fault[2 + i]) == ksaddr) {
             req = x->fault[2 + i];
+            asked = true;
+        }
     u64 phys, t0 = rdtsc();
-    if (!req || mapdb_lend(kpager->task, va, &phys) < 0)
+    if (!asked || mapdb_lend(kpager->task, va, &phys) < 0)
         return;
     if (kmem_supply_add(t, req, phys, kpager->task->number, va) < 0) {
         mapdb_unlend(kpager->task->number, va, phys);

@@ -48,7 +48,8 @@ $(UNIT_B)/test_mapdb: $(UNIT_B)/tests/unit/host_world.o
 .PHONY: tests-build
 tests-build: $(UNIT_TEST_BINS) $(HOST_TEST_BINS) $(B)/fuzz/fuzz_kmem
 
--include $(UNIT_KOBJ:.o=.d) $(UNIT_B)/kernel/kfault.d $(UNIT_NAMES:%=$(UNIT_B)/tests/unit/%.d)
+-include $(UNIT_KOBJ:.o=.d) $(UNIT_B)/kernel/kfault.d $(UNIT_B)/tests/unit/host_world.d \
+         $(UNIT_NAMES:%=$(UNIT_B)/tests/unit/%.d)
 
 # Keep the objects make would otherwise delete as intermediates.
 .SECONDARY: $(UNIT_KOBJ) $(UNIT_B)/kernel/kfault.o $(UNIT_NAMES:%=$(UNIT_B)/tests/unit/%.o)

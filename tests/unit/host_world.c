@@ -86,6 +86,7 @@ struct task *host_new_task(void)
         t->number = (u32)i + 1;
         t->version = 1;
         assert_true(aspace_create(t));
+        assert_true(aspace_top(t)); /* from the pool, as tests count on */
         assert_int_equal(mapdb_task_init(t), 0);
         return t;
     }

@@ -689,6 +689,63 @@ static void test_revoke_pdpt_self(void **state)
     host_check_all();
 }
 
+/* The top-level table: a space starts without one; the first operation
+ * that needs tables asks for it first (kspace 0), and when the kpager
+ * takes it back every mapping of the task goes, with all its tables, and
+ * the space is empty again until its next mapping. */
+static void test_revoke_top_level(void **state)
+{
+    (void)state;
+    struct task *k = host_new_task(), *t = host_new_task(), *u = host_new_task();
+    aspace_destroy(t); /* host_new_task gave it a table from the pool */
+    assert_true(aspace_create(t));
+    assert_int_equal(t->as.pml4, 0);
+    for (int i = 0; i < 8; i++)
+        root(k, KV(i), RW);
+    u64 ks[5];
+    assert_int_equal(mmu_missing(t, RG(0), ks, 5), 5);
+    assert_int_equal(ks[0], KM_KS_PML4);
+    assert_int_equal(ks[1], KM_KS_PDPT_OF(RG(0)));
+    assert_int_equal(ks[4], KM_KS_NT_OF(RG(0)));
+    u64 lent[6], want[6] = {KM_KS_PML4, KM_KS_PDPT_OF(RG(0)), KM_KS_PD_OF(RG(0)),
+                             KM_KS_PT_OF(RG(0)), KM_KS_NT_OF(RG(0)), KM_KS_MN_OF(0)};
+    op_begin(t);
+    u64 f = frame_alloc();
+    assert_int_equal(mapdb_map_root(t, RG(0), f, RW, true), -KM_ENOMEM);
+    assert_int_equal(op.missing, KM_KS_PML4); /* asked for first */
+    frame_free(f);
+    for (int i = 0; i < 6; i++)
+        lent[i] = supply(t, k, KV(i), want[i]);
+    op_begin(t);
+    root(t, RG(0), RW);
+    root(t, RG(0) + PAGE_SIZE, RW);
+    kmem_op = NULL;
+    assert_int_equal(t->as.pml4, lent[0]);
+    map1(t, RG(0), u, RG(5), KM_R);
+    assert_int_equal(counts(t, KMEM_PAGETABLE), 4);
+    host_check_all();
+    assert_int_equal(mapdb_unmap(k, KM_FPAGE(KV(0), 12, KM_RWX), false), 1);
+    host_check_all();
+    assert_int_equal(t->as.pml4, 0);
+    assert_int_equal(held(t, RG(0), NULL), 0);
+    assert_int_equal(held(t, RG(0) + PAGE_SIZE, NULL), 0);
+    assert_int_equal(held(u, RG(5), NULL), 0); /* derived: gone too */
+    assert_int_equal(counts(t, KMEM_PAGETABLE), 0);
+    assert_int_equal(counts(t, KMEM_NODETABLE), 0);
+    for (int i = 0; i < 5; i++) { /* every table back to k, zeroed */
+        u64 p;
+        assert_int_equal(held(k, KV(i), &p), RW);
+        assert_int_equal(p, lent[i]);
+        assert_true(all_zero(lent[i]));
+        assert_int_equal(frame_lend(lent[i])->lender, 0);
+    }
+    /* the next mapping makes a new one (here from the pool) */
+    root(t, RG(0), RW);
+    assert_true(t->as.pml4 != 0 && t->as.pml4 != lent[0]);
+    assert_int_equal(held(t, RG(0), NULL), RW);
+    host_check_all();
+}
+
 static void test_revoke_node_table(void **state)
 {
     (void)state;
@@ -939,6 +996,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_revoke_leaf_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_page_directory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_pdpt_self, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_revoke_top_level, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_node_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_node_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_from_parent, setup, teardown),

@@ -79,14 +79,6 @@ void mmu_kernel_half(u64 *pml4)
 static u64 loaded[MAX_CPUS];
 static u64 asked[MAX_CPUS], done[MAX_CPUS];
 
-static void reload_cr3(void)
-{
-    u32 me = cpu_id();
-    u64 g = __atomic_load_n(&asked[me], __ATOMIC_ACQUIRE);
-    write_cr3(read_cr3());
-    __atomic_store_n(&done[me], g, __ATOMIC_RELEASE);
-}
-
 static void load(u64 pml4)
 {
     loaded[cpu_id()] = pml4;
@@ -94,7 +86,21 @@ static void load(u64 pml4)
         write_cr3(pml4);
 }
 
-void aspace_activate(struct aspace *as) { load(as->pml4); }
+static u64 leave[MAX_CPUS]; /* a space CPU c must leave at its reload (aspace_evict) */
+
+static void reload_cr3(void)
+{
+    u32 me = cpu_id();
+    u64 g = __atomic_load_n(&asked[me], __ATOMIC_ACQUIRE);
+    u64 gone = __atomic_load_n(&leave[me], __ATOMIC_ACQUIRE);
+    if (gone && read_cr3() == gone)
+        load(kernel_cr3); /* its thread faults on its next user access */
+    else
+        write_cr3(read_cr3());
+    __atomic_store_n(&done[me], g, __ATOMIC_RELEASE);
+}
+
+void aspace_activate(struct aspace *as) { load(as->pml4 ? as->pml4 : kernel_cr3); }
 void aspace_activate_kernel(void) { load(kernel_cr3); }
 
 void arch_tlb_ipi(void) { reload_cr3(); }
@@ -127,6 +133,28 @@ void arch_tlb_shootdown(struct aspace *as, u64 va, u64 npages)
     for (u32 c = 0; c < ncpus_online; c++)
         while (want[c] && !reloaded(c, want[c]))
             cpu_relax();
+}
+
+void aspace_evict(struct aspace *as)
+{
+    u32 me = cpu_id();
+    u64 want[MAX_CPUS];
+    if (read_cr3() == as->pml4)
+        aspace_activate_kernel();
+    for (u32 c = 0; c < ncpus_online; c++) {
+        want[c] = 0;
+        if (c == me || loaded[c] != as->pml4)
+            continue;
+        __atomic_store_n(&leave[c], as->pml4, __ATOMIC_RELEASE);
+        want[c] = __atomic_add_fetch(&asked[c], 1, __ATOMIC_SEQ_CST);
+        lapic_send_ipi(percpu_area[c].apic_id, VEC_TLB);
+    }
+    for (u32 c = 0; c < ncpus_online; c++) {
+        while (want[c] && !reloaded(c, want[c]))
+            cpu_relax();
+        if (want[c])
+            __atomic_store_n(&leave[c], 0, __ATOMIC_RELEASE);
+    }
 }
 
 void mmu_release(struct aspace *as)

@@ -35,15 +35,28 @@ static u64 pte_make(u64 phys, u32 rights)
     return phys | PTE_P | PTE_U | ((rights & KM_W) ? PTE_W : 0) | ((rights & KM_X) ? 0 : mmu_pte_nx);
 }
 
+static bool pml4_create(struct task *t);
+
 bool aspace_create(struct task *t)
 {
-    /* Pinned (from the pool): a space without a top-level table could not
-     * be loaded, and every task needs one from its start. */
-    u64 p = kmem_pages_alloc(t, KMEM_PAGETABLE, 1);
+    t->as.pml4 = 0;
+    t->as.lazy = true;
+    return true;
+}
+
+/* The top-level table of a lazy space, made now (kspace KM_KS_PML4). */
+bool aspace_top(struct task *t) { return t->as.pml4 || pml4_create(t); }
+
+static bool pml4_create(struct task *t)
+{
+    if (!t->as.lazy)
+        return false; /* destroyed */
+    u64 p = kmem_page_alloc(t, KMEM_PAGETABLE, KM_KS_PML4);
     if (!p)
         return false;
     mmu_kernel_half(phys_to_virt(p));
     t->as.pml4 = p;
+    t->as.lazy = false;
     return true;
 }
 
@@ -80,8 +93,8 @@ static u64 *leaf_table(u64 pml4, u64 va, struct task *t)
 bool mmu_walk(struct task *t, u64 va, enum mmu_walk_mode mode, struct mmu_slot *s)
 {
     assert(user_page(va));
-    if (!t->as.pml4) /* no space (yet, or any more) */
-        return false;
+    if (!t->as.pml4 && (mode == MMU_FIND || !pml4_create(t)))
+        return false; /* no space (yet, or any more) */
     u64 *leaf = leaf_table(t->as.pml4, va, mode == MMU_FIND ? NULL : t);
     if (!leaf)
         return false;
@@ -208,7 +221,7 @@ u64 mmu_unmap_fixed(struct task *t, u64 va)
 
 u64 aspace_lookup(struct aspace *as, u64 va)
 {
-    if (!user_page(va))
+    if (!user_page(va) || !as->pml4)
         return 0;
     u64 *leaf = leaf_table(as->pml4, va, NULL);
     u64 e = leaf ? leaf[index_at(va, 12)] : 0;
@@ -219,7 +232,7 @@ bool aspace_user_ok(struct aspace *as, u64 va, u64 len, bool write)
 {
     if (len == 0)
         return true;
-    if (va >= USER_TOP || len > USER_TOP - va)
+    if (va >= USER_TOP || len > USER_TOP - va || !as->pml4)
         return false;
     for (u64 p = ALIGN_DOWN(va, PAGE_SIZE); p < va + len; p += PAGE_SIZE) {
         u64 *leaf = leaf_table(as->pml4, p, NULL);
@@ -261,6 +274,7 @@ static void free_tables(struct task *t, u64 phys, int shift)
 
 void aspace_destroy(struct task *t)
 {
+    t->as.lazy = false;
     if (!t->as.pml4)
         return;
     mmu_release(&t->as);
@@ -294,9 +308,14 @@ void mmu_count_tables(struct task *t, u64 *page_tables, u64 *node_tables)
 int mmu_missing(struct task *t, u64 va, u64 *ks, int max)
 {
     int n = 0;
-    u64 *tb = phys_to_virt(t->as.pml4);
+    if (!t->as.pml4) {
+        if (!t->as.lazy)
+            return 0;
+        ks[n++] = KM_KS_PML4;
+    }
+    u64 *tb = t->as.pml4 ? phys_to_virt(t->as.pml4) : NULL;
     int shift = 39;
-    for (; shift >= LEAF_SHIFT; shift -= 9) {
+    for (; tb && shift >= LEAF_SHIFT; shift -= 9) {
         u64 e = tb[index_at(va, shift)];
         if (!(e & PTE_P))
             break;
@@ -304,7 +323,7 @@ int mmu_missing(struct task *t, u64 va, u64 *ks, int max)
     }
     for (; shift >= LEAF_SHIFT && n < max; shift -= 9)
         ks[n++] = ks_table(va, shift);
-    if (n < max && (shift >= LEAF_SHIFT || !frame_aux_get(virt_to_phys(tb))))
+    if (n < max && (shift >= LEAF_SHIFT || !tb || !frame_aux_get(virt_to_phys(tb))))
         ks[n++] = KM_KS_NT_OF(va);
     return n;
 }
@@ -351,8 +370,10 @@ static bool kobj_level(u64 ksaddr, int *shift, u64 *va)
         *shift = 30, *va = ((ksaddr - KM_KS_PD) >> 12) << 30;
     else if (ksaddr >= KM_KS_PDPT)
         *shift = 39, *va = ((ksaddr - KM_KS_PDPT) >> 12) << 39;
+    else if (ksaddr == KM_KS_PML4)
+        *shift = 48, *va = 0;
     else
-        return false; /* the top-level table is pinned */
+        return false;
     return *va < USER_TOP;
 }
 
@@ -361,7 +382,23 @@ bool mmu_kobj_region(u64 ksaddr, u64 *va, u64 *end)
     int shift;
     if (!kobj_level(ksaddr, &shift, va))
         return false;
-    *end = *va + (1ull << (shift == 12 ? 21 : shift));
+    *end = shift == 48 ? USER_TOP : *va + (1ull << (shift == 12 ? 21 : shift));
+    return true;
+}
+
+/* The top-level table goes: no CPU may keep it loaded, then the tables
+ * below (the user half) go back, and the space is lazy again. */
+static bool pml4_detach(struct task *t, u64 phys)
+{
+    if (t->as.pml4 != phys)
+        return false;
+    aspace_evict(&t->as);
+    u64 *tb = phys_to_virt(phys);
+    for (int i = 0; i < 256; i++)
+        if (tb[i] & PTE_P)
+            free_tables(t, tb[i] & PTE_ADDR, 30);
+    t->as.pml4 = 0;
+    t->as.lazy = true;
     return true;
 }
 
@@ -371,6 +408,8 @@ bool mmu_detach(struct task *t, u64 ksaddr, u64 phys)
     u64 va;
     if (!t->as.pml4 || !kobj_level(ksaddr, &shift, &va))
         return false;
+    if (shift == 48)
+        return pml4_detach(t, phys);
     u64 *e = entry_of(t, va, shift == 12 ? 21 : shift);
     if (!e || !(*e & PTE_P))
         return false;

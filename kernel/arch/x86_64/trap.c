@@ -117,7 +117,20 @@ static void fault_work(void)
         ;
 }
 
+static void user_page_fault_handle(struct trap_frame *f, struct thread *self);
+
 static void user_page_fault(struct trap_frame *f, struct thread *self)
+{
+    bool had_space = self->task->as.pml4 != 0;
+    user_page_fault_handle(f, self);
+    /* A space without its top-level table runs on the kernel's tables: it
+     * may have one now.  (Had it one, its own tables are loaded; if it
+     * lost it meanwhile, the next fault comes here without.) */
+    if (!had_space && self->state != TS_DEAD)
+        aspace_activate(&self->task->as);
+}
+
+static void user_page_fault_handle(struct trap_frame *f, struct thread *self)
 {
     u64 addr = read_cr2();
     if (opt.fault_work)

@@ -18,7 +18,10 @@
  *
  * WHILE OUT.  ext is NULL and TF_OUT is set; the thread is never on a run
  * queue or a send queue.  An IPC that ends for it meanwhile (its partner
- * deleted) leaves it TS_RESUMING with the result in the pinned part.
+ * deleted) leaves it TS_RESUMING with the result in the pinned part; it
+ * runs on once something next needs it (nothing restores it by itself:
+ * the paged-out thread cannot raise its own kernel page fault, and the
+ * thread that ended its IPC is not the one to wait for its kpager).
  *
  * RESTORE.  Whatever needs an out thread (a message for it, exregs) first
  * calls tcb_page_restore: the calling thread raises a kernel page fault to

@@ -47,35 +47,46 @@
  * access (its node stays: "lent").  The kpager takes it back with unmap on
  * its page (without KM_UNMAP_SELF the page returns to it; with it, its
  * mapping goes too): the kernel first exports the content in its safe form:
- *   PAGETABLE  vacant (all zero); the mappings it held are rebuilt by the
- *              kernel on the next touch, from the mapping database
- *   NODETABLE, MAPNODE: the mappings they describe are removed for T (a
- *              state T could have made by unmapping them); the page comes
- *              back zeroed
+ *   PAGETABLE  vacant (all zero): the mappings of the region it covers go
+ *              (a state T could have made by unmapping them), its pager
+ *              makes them again on T's next faults; for the top-level
+ *              table that is all of T's mappings, and T's threads run on
+ *              the kernel's tables until their next touch faults it back
+ *   NODETABLE, MAPNODE: the mappings they describe are removed for T (the
+ *              same); the page comes back zeroed
+ *   TCB, UTCB  both pages of the thread, together: the UTCB as it is, the
+ *              TCB as a continuation (struct km_tcb_export below); if the
+ *              thread is not at a safe point (waiting in an IPC receive,
+ *              or not started) the export waits until it is: the unmap
+ *              counts the page, which stays without access till then
  * so an exported page never holds a physical address, a kernel pointer or
- * data of another task.
+ * data of another task (a UTCB holds only what its thread wrote there).
  *
- * WHAT IS PAGEABLE TODAY, AND WHY SO.  Page tables, node tables and
- * mapping-node pages: every kernel page a task's address space needs
- * beyond its top-level table.  Their safe external form is vacant, so the
- * kernel never imports content from a kpager: a page it gets is zeroed
- * before use, whatever the kpager put in it, and every request is reason
- * FRESH.  This keeps invariants 1 and 2 of DESIGN §4 trivially true
- * (nothing leaves, nothing is read back) at the price of invariant 3 for
- * node tables and node pages: their mappings go (the paper localises them
- * instead, so that unmapping stays exact without them), which a client
- * whose memory its pager serves on faults does not notice, but one that
- * mapped pages onward does.  Pinned (from the kernel's pool, not paged):
- * the top-level table (a space must always be loadable), the TCBs (2
- * pages each, the kernel stack inside: paging them needs continuations,
- * the next step: RESTORE and the TCB range are reserved for it) and the
- * UTCBs.
+ * WHAT IS PAGEABLE, AND WHY SO.  Every page of a task's kernel memory
+ * with kmem=kpager: page tables from the top-level one down, node tables,
+ * mapping-node pages, TCBs and UTCBs; left in the kernel are the task's
+ * table entry and the pinned part of each TCB (sys_kmem_info:
+ * pinned_bytes, under 128 bytes a thread).  Tables and node pages are
+ * exported vacant, so the kernel never imports their content: a page it
+ * gets for them is zeroed before use, whatever the kpager put in it, and
+ * their requests are reason FRESH.  This keeps invariants 1 and 2 of
+ * DESIGN §4 trivially true for them (nothing leaves, nothing is read back)
+ * at the price of invariant 3 for node tables and node pages: their
+ * mappings go (the paper localises them instead, so that unmapping stays
+ * exact without them), which a client whose memory its pager serves on
+ * faults does not notice, but one that mapped pages onward does.  TCBs
+ * are the one type imported (reason RESTORE): their content is a
+ * continuation and user registers, validated as described below.
  *
  * HIERARCHY (fault ordering).  PML4 < PDPT < PD < leaf table < node table
- * < node page: a page never needs one of a later kind to exist, so the
- * kernel requests them in this order and never raises a kernel page fault
- * while it handles one (a kfault IPC's reply is applied without needing
- * any kernel memory of the kpager's).
+ * < node page < TCB < UTCB: a page never needs one of a later kind to
+ * exist, so the kernel requests them in this order and never raises a
+ * kernel page fault while it handles one (a kfault IPC's reply is applied
+ * without needing any kernel memory of the kpager's).  A TCB's restore is
+ * raised by the thread that needs the paged-out thread (never by the
+ * paged-out thread itself, which cannot run), before its operation holds
+ * anything; a thread waiting for a kernel page fault's answer is never at
+ * a safe point, so the TCB of a thread in a kernel page fault stays in.
  *
  * DEADLOCK.  If the kpager is X itself, or X is what the kpager waits for
  * (directly or through a chain of threads each blocked on the next), the

@@ -27,7 +27,10 @@
 struct task;
 
 struct aspace {
-    u64 pml4; /* physical address of the top-level table; 0 = none */
+    u64 pml4;  /* physical address of the top-level table; 0 = none */
+    bool lazy; /* pml4 0: made by the first walk that creates tables (a
+                  new space, or one whose table a kpager took back);
+                  false once the space is destroyed */
 };
 
 /* Direct map of [4 GiB, max_phys) (the boot tables map the first 4 GiB). */
@@ -35,9 +38,14 @@ void mmu_init(u64 max_phys);
 
 /* ---- spaces ---------------------------------------------------------- */
 
-/* Gives t (whose t->as is zero) a top-level table with the kernel half;
- * false when memory is short. */
+/* Makes t's space (t->as is zero): empty; its top-level table (with the
+ * kernel half) comes with the first table a walk creates, from where that
+ * operation takes pages (a kpager's, in a kmem_op).  A space without one
+ * is loaded as the kernel's tables: its threads' first touch faults. */
 bool aspace_create(struct task *t);
+/* Gives t's space its top-level table now if it has none (false: memory
+ * short, or in a kmem_op not supplied, or the space is destroyed). */
+bool aspace_top(struct task *t);
 /* Frees t's page tables and node tables.  Every mapping-database page must
  * be gone (mapdb_task_destroy first); fixed pages left are dropped, their
  * frames are the caller's.  No other CPU may have the space loaded; this
@@ -52,6 +60,9 @@ bool aspace_user_ok(struct aspace *as, u64 va, u64 len, bool write);
  * through these: TLB shootdowns find the CPUs to flush from them. */
 void aspace_activate(struct aspace *as);
 void aspace_activate_kernel(void);
+/* Makes every CPU that has as loaded load the kernel's tables (its top-
+ * level table is going; the kernel lock is held). */
+void aspace_evict(struct aspace *as);
 
 /* ---- fixed pages (outside the mapping database) ---------------------- */
 
