@@ -42,7 +42,8 @@
  * (held, or lent for a thread since deleted: the kernel gave it back) means
  * that thread number is free again: that page returns to the pool first.
  * HELD pages of a task that is gone return to the pool when the pool runs
- * dry (as lent ones do).
+ * dry (as lent ones do) and after a revocation for every task (task 0).
+ * A restore finds its pages through an index of the HELD ones.
  * Limitation: a reserve page (KM_KS_RESERVE) that the kernel used for a
  * TCB or UTCB is not known as one; revoked, it returns to the pool and
  * that thread cannot be restored (its operations fail with -KM_ENOMEM).
@@ -76,7 +77,7 @@ struct kpager {
     unsigned long refused;     /* faults refused for the quota */
     unsigned long kfaults;     /* kernel page faults answered */
     unsigned long supplied;    /* pages handed to the kernel */
-    unsigned long revoked;     /* pages taken back (both pages of a thread's TCB) */
+    unsigned long revoked;     /* pages taken back (a TCB or UTCB page: both of its thread) */
     unsigned long restores;    /* kernel page faults with RESTORE requests answered
                                   with at least one held page */
     unsigned long restored;    /* held pages lent again for RESTORE requests */
