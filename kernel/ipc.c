@@ -116,8 +116,8 @@ static __attribute__((noinline)) i64 transfer_kmem(struct thread *cur, struct th
      * redone: a receiver may have moved on to another receive, a blocked
      * sender's message may have changed. */
     struct thread *partner = rcv;
-    u32 version = partner->version;
-    u8 state = partner->state;
+    u32 version = partner->version, sversion = snd->version;
+    u8 state = partner->state, sstate = snd->state;
     for (;;) {
         struct kmem_op op = {.task = rcv->task};
         kmem_op = &op;
@@ -126,12 +126,17 @@ static __attribute__((noinline)) i64 transfer_kmem(struct thread *cur, struct th
         if (r != -KM_ENOMEM || !op.missing_set)
             return r;
         r = kfault_raise(cur, rcv, rcv->task, op.missing, op.va);
+        /* The lock was let go: a partner that changed (deleted, freed,
+         * gone on) must not be completed with this result: look again. */
+        if (partner->version != version || partner->state != state || snd->version != sversion ||
+            snd->state != sstate)
+            return -KM_ERESTART;
         if (r != -KM_ERESTART)
             return r;
         /* Only a faulting thread still waiting for this reply is sure to be
          * in the same receive (it cannot start another without it). */
-        if (cur != snd || partner->version != version || partner->state != state ||
-            !(partner->flags & TF_FAULT_IPC) || partner->partner != cur || !task_alive(rcv->task))
+        if (cur != snd || !(partner->flags & TF_FAULT_IPC) || partner->partner != cur ||
+            !task_alive(rcv->task))
             return -KM_ERESTART;
     }
 }

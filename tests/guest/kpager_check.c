@@ -631,7 +631,7 @@ static void part_malicious(void)
     unsigned long seed = si.tsc_hz ^ 0x9e3779b97f4a7c15ul;
     rng = seed | 1;
     tap_diag("malicious kpager: %d rounds, seed %lu", ROUNDS, seed);
-    int bad = 0, told = 0, done = 0;
+    int bad = 0, told = 0, done = 0, silent_rounds = 0, done_after_silent = 0;
     long s0 = sent_rounds;
     for (int i = 0; i < ROUNDS; i++) {
         mode = (enum evil)(i < EVIL_N ? (unsigned long)i : rnd() % EVIL_N);
@@ -653,6 +653,23 @@ static void part_malicious(void)
             evil_told[mode]++;
         }
         l4_task_delete(&t);
+        if (mode == EVIL_SILENT && !t.done) {
+            /* The clients' pager still waits for the silent kpager's
+             * answer to a kernel page fault for the (now deleted) client:
+             * the kpager goes, its waiter gets an error for a client that
+             * is gone (the kernel must not finish that client's IPC), and
+             * a new kpager serves the rounds that follow. */
+            long k = l4_thread_kill(&evil_thr);
+            for (int y = 0; y < 8; y++)
+                sys_yield();
+            struct l4_thread_attr a = L4_THREAD_ATTR_INIT;
+            a.cpu = si.cpu;
+            if (k < 0 || l4_thread_start(&evil_thr, &a, evil_kpager, 0) < 0)
+                bad++;
+            silent_rounds++;
+        } else if (silent_rounds && t.done) {
+            done_after_silent++;
+        }
         if (sent_errors)
             bad++;
     }
@@ -665,6 +682,9 @@ static void part_malicious(void)
     tap_ok(sent_errors == 0 && sent_rounds > s0,
            "malicious kpager: the sentinel's memory and IPC stayed intact (%ld rounds, %ld errors)",
            sent_rounds - s0, sent_errors);
+    tap_ok(silent_rounds > 0 && done_after_silent > 0,
+           "malicious kpager: after %d silent kpagers were deleted, the pager served %d more clients",
+           silent_rounds, done_after_silent);
 }
 
 /* ---- parts 6 and 7: TCB paging, malicious restores ----------------------- */
