@@ -491,12 +491,18 @@ static void part_revoke(void)
     echo_key[2] = 0x0000521000000000ull;
     unsigned long faults0 = pager.faults, restores0 = kp.restores, missed0 = kp.restore_missed;
     long served0 = echo_served[2];
-    if (start(&t, worker, (void *)(unsigned long)(REGION + (64ull << 30)), kp_thr.tid) < 0) {
+    /* Made with kp set here too: its top-level table and first TCB come
+     * from kp, and are revoked with the rest. */
+    long sr = sys_thread_control(me, KM_TCTL_SET_KPAGER, kp_thr.tid);
+    if (sr == 0)
+        sr = start(&t, worker, (void *)(unsigned long)(REGION + (64ull << 30)), kp_thr.tid);
+    sys_thread_control(me, KM_TCTL_SET_KPAGER, KM_NILTHREAD);
+    if (sr < 0) {
         tap_ok(0, "revoke: client started");
         return;
     }
     worker_go = 1;
-    long revoked = 0, zero = 0, checked = 0, last = 0, tcbs = 0;
+    long revoked = 0, zero = 0, checked = 0, last = 0, tcbs = 0, tops = 0;
     for (int i = 0; i < 40; i++) {
         for (int y = 0; y < 100000 && client_rounds == last && l4_thread_state(t.main.tid) >= 0; y++) {
             sys_yield();
@@ -521,6 +527,7 @@ static void part_revoke(void)
         revoked += n;
         for (unsigned p = 0; p < kp.npages; p++) {
             tcbs += was[p] == 2 && kp.page[p].state == KPAGE_HELD;
+            tops += was[p] == 1 && kp.page[p].state == KPAGE_FREE && kp.page[p].ksaddr == KM_KS_PML4;
             if (was[p] == 1 && kp.page[p].state == KPAGE_FREE) {
                 checked++;
                 zero += all_zero(pool[p]);
@@ -534,6 +541,8 @@ static void part_revoke(void)
     long r = t.done ? finish(&t) : (l4_task_delete(&t), -KM_ETIMEOUT);
     tap_ok(r == 0, "revoke: the client ran to its end (%s)", sys_errname(r));
     tap_ok(revoked >= 40, "revoke: %ld kernel pages revoked in 40 rounds", revoked);
+    tap_ok(tops >= 20, "revoke: its top-level table among them (%ld times): every mapping of the task "
+           "went each time and came back by its faults", tops);
     tap_ok(rounds >= 40 && client_errors == 0,
            "revoke: the client saw its memory and its IPC intact (%ld rounds, %ld errors)", rounds,
            client_errors);
