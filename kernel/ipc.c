@@ -192,6 +192,7 @@ static i64 receive_from_blocked(struct thread *self, struct thread *s)
         return r;
     }
     if (s->ext->recv_spec != KM_NILTHREAD) {
+        tcb_page_may_be_safe(s);
         s->state = TS_RECEIVING;
         s->partner = s->ext->recv_spec == KM_ANYTHREAD ? NULL : self;
         return 0;

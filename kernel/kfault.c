@@ -8,6 +8,7 @@
 #include <kernel/mapdb.h>
 #include <kernel/options.h>
 #include <kernel/task.h>
+#include <kernel/tcb_page.h>
 #include <kernel/thread.h>
 #include <kernel/trace.h>
 
@@ -79,6 +80,19 @@ i64 kfault_raise(struct thread *self, struct thread *client, struct task *t, u64
         /* never a kernel page fault inside one; never wait for oneself */
         trace(KDEADLOCK, thread_id(kp), thread_id(self));
         return -KM_EDEADLK;
+    }
+    if (kp->flags & TF_OUT) {
+        /* A kpager waiting in its receive may be paged out itself: it is
+         * restored first (from its own kpager), then asked.  One level:
+         * a kpager whose kpager is out too is a cycle or a chain the
+         * kernel does not follow. */
+        if (self->flags & TF_RESTORING)
+            return -KM_EDEADLK;
+        self->flags |= TF_RESTORING;
+        i64 r = tcb_page_restore(self, kp);
+        self->flags &= ~TF_RESTORING;
+        if (r < 0)
+            return r; /* -KM_ERESTART: redo, the kpager is back */
     }
     if (kmem_supply_free(t) == 0)
         kmem_supply_release(t); /* pages of an earlier try nothing used */

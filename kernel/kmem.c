@@ -66,14 +66,24 @@ static bool lent(u64 phys) { return frame_lend(phys)->lender != 0; }
 
 /* Gives a lent page back to its lender, vacant: whatever the kernel kept
  * there (physical addresses, kernel pointers) is gone first. */
-static void give_back(u64 phys)
+static void give_back_as(u64 phys, bool zero)
 {
     struct frame_lend *l = frame_lend(phys);
     u64 lender = l->lender;
-    memset(phys_to_virt(phys), 0, PAGE_SIZE);
+    if (zero)
+        memset(phys_to_virt(phys), 0, PAGE_SIZE);
     l->lender = l->kobj = 0;
     kmem_lent_frames--;
     mapdb_unlend(lender & 0xfff, lender & ~0xfffull, phys);
+}
+
+static void give_back(u64 phys) { give_back_as(phys, true); }
+
+/* A supplied page given back unused keeps its content if it came for a
+ * restore (it is the kpager's saved TCB, not the kernel's). */
+static bool restore_page(const struct kmem_supply *s)
+{
+    return KM_KREQ_REASON(s->req) == KM_KREASON_RESTORE;
 }
 
 /* t's supply is packed: entries [0, t->nsupply) are in use. */
@@ -119,8 +129,9 @@ void kmem_supply_release(struct task *t)
 {
     while (t->nsupply) {
         u64 phys = t->supply[0].phys;
+        bool keep = restore_page(&t->supply[0]);
         supply_remove(t, &t->supply[0], true);
-        give_back(phys);
+        give_back_as(phys, !keep);
     }
 }
 
@@ -249,8 +260,9 @@ static enum kmem_let let_go(u64 phys, bool orphan)
         return KMEM_LET_DONE; /* the object is gone already */
     for (u32 i = 0; i < t->nsupply; i++)
         if (t->supply[i].phys == phys) {
+            bool keep = restore_page(&t->supply[i]);
             supply_remove(t, &t->supply[i], true); /* supplied, not used yet */
-            return KMEM_LET_DONE;
+            return keep ? KMEM_LET_EXPORTED : KMEM_LET_DONE;
         }
     int type = km_ks_type(ksaddr);
     if (type == KMEM_TCB || type == KMEM_UTCB)

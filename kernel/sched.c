@@ -161,6 +161,7 @@ void sched_reap(void)
  * by whoever runs next (its stack was in use until the switch). */
 static void leaving(struct sched_cpu *c, struct thread *prev)
 {
+    tcb_page_may_be_safe(prev); /* exported after the switch, if it is */
     prev->flags &= ~TF_ON_CPU;
     if (prev->state == TS_DEAD) {
         prev->q_next = c->reap;

@@ -36,6 +36,10 @@ static bool user_ready(u64 uva, u64 len, bool write)
     struct task *t = self->task;
     if (!t)
         return false;
+    /* The copy goes through CR3: this CPU may have been made to leave the
+     * space while it waited for the lock (its top-level table was taken
+     * back and made again meanwhile). */
+    aspace_check(&t->as);
     if (aspace_user_ok(&t->as, uva, len, write))
         return true;
     if (len == 0 || uva >= USER_TOP || len > USER_TOP - uva)
@@ -58,7 +62,8 @@ static bool user_ready_pages(struct thread *self, u64 uva, u64 len, bool write)
     struct task *t = self->task;
     for (u64 p = ALIGN_DOWN(uva, PAGE_SIZE); p < uva + len; p += PAGE_SIZE) {
         if (aspace_user_ok(&t->as, p, 1, write) ||
-            (mapdb_soft_fault(t, p) && aspace_user_ok(&t->as, p, 1, write)))
+            (mapdb_soft_fault(t, p) && aspace_user_ok(&t->as, p, 1, write)) ||
+            (thread_utcb_fault(self, p) && aspace_user_ok(&t->as, p, 1, write)))
             continue;
         /* Ask once: a pager that does not map it means a bad pointer. */
         struct thread *pager = thread_lookup(self->pager);
@@ -275,7 +280,7 @@ static i64 sys_thread_create(const u64 *a)
         i64 r = kfault_raise(self, self, t, op.missing, 0);
         if (r != -KM_ERESTART)
             return r;
-        if (!(t = task_lookup(tid)) || !pager_ok(pager))
+        if (!(t = task_lookup(tid)) || (a[1] != KM_NILTHREAD && !pager_ok(pager)))
             return -KM_ESRCH; /* gone while the kpager answered */
     }
 }

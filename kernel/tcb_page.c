@@ -112,8 +112,11 @@ enum kmem_let tcb_page_revoked(struct task *t, u64 ksaddr, u64 phys, bool orphan
     return KMEM_LET_EXPORTED;
 }
 
+bool tcb_page_ready;
+
 void tcb_page_export_pending_slow(void)
 {
+    tcb_page_ready = false;
     for (u32 i = 1; i < THREAD_MAX && tcb_page_pending; i++) {
         struct thread *th = &thread_table[i];
         if ((th->flags & TF_REVOKE) && safe_point(th))

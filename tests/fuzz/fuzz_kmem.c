@@ -233,6 +233,13 @@ enum kmem_let tcb_page_revoked(struct task *t, u64 ksaddr, u64 phys, bool orphan
     return KMEM_LET_DONE;
 }
 
+i64 tcb_page_restore(struct thread *self, struct thread *t)
+{
+    (void)self, (void)t;
+    FAIL("a paged-out thread");
+    return -KM_ENOMEM;
+}
+
 /* ---- the kpager's answer: the stub IPC -------------------------------------- */
 
 i64 ipc(struct thread *self, km_tid to, km_tid from, u32 flags, u64 tag)

@@ -10,6 +10,8 @@
 
 #include "host_support.h"
 #include <kernel/kmem.h>
+#include <kernel/tcb_page.h>
+#include <abi/syscall.h>
 
 u64 host_fake_tsc;
 __thread int host_irq_disabled;
@@ -63,4 +65,12 @@ enum kmem_let tcb_page_revoked(struct task *t, u64 ksaddr, u64 phys, bool orphan
     (void)t, (void)phys, (void)orphan;
     fail_msg("a TCB-range page (%llx) was lent in a host world", (unsigned long long)ksaddr);
     return KMEM_LET_DONE;
+}
+
+/* No thread of a host world is ever paged out (no TCB page is lent). */
+i64 tcb_page_restore(struct thread *self, struct thread *t)
+{
+    (void)self, (void)t;
+    fail_msg("a paged-out thread in a host world");
+    return -KM_ENOMEM;
 }

@@ -28,6 +28,7 @@ bool cpu_prepare(struct percpu *c, u32 id, u32 apic_id)
     c->self = c;
     c->id = id;
     c->apic_id = apic_id;
+    c->kernel_tables = 1; /* every CPU starts on the boot (kernel) tables */
     c->kstack_top = stack_alloc(PERCPU_STACK_SIZE);
     return c->kstack_top != 0;
 }

@@ -81,9 +81,11 @@ static u64 asked[MAX_CPUS], done[MAX_CPUS];
 
 static void load(u64 pml4)
 {
+    if (read_cr3() == pml4)
+        return; /* loaded[] and the flag say so already */
     loaded[cpu_id()] = pml4;
-    if (read_cr3() != pml4)
-        write_cr3(pml4);
+    this_cpu()->kernel_tables = pml4 == kernel_cr3;
+    write_cr3(pml4);
 }
 
 static u64 leave[MAX_CPUS]; /* a space CPU c must leave at its reload (aspace_evict) */

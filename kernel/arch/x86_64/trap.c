@@ -121,13 +121,17 @@ static void user_page_fault_handle(struct trap_frame *f, struct thread *self);
 
 static void user_page_fault(struct trap_frame *f, struct thread *self)
 {
-    bool had_space = self->task->as.pml4 != 0;
+    if (cpu_on_kernel_tables() && self->task->as.pml4) {
+        /* It ran on the kernel's tables (evicted, or its space had no
+         * top-level table then) and has its own now: just retry. */
+        aspace_activate(&self->task->as);
+        return;
+    }
     user_page_fault_handle(f, self);
     /* A space without its top-level table runs on the kernel's tables: it
-     * may have one now.  (Had it one, its own tables are loaded; if it
-     * lost it meanwhile, the next fault comes here without.) */
-    if (!had_space && self->state != TS_DEAD)
-        aspace_activate(&self->task->as);
+     * may have one now. */
+    if (self->state != TS_DEAD)
+        aspace_check(&self->task->as);
 }
 
 static void user_page_fault_handle(struct trap_frame *f, struct thread *self)
@@ -170,6 +174,8 @@ static void from_user(struct trap_frame *f)
     struct thread *self = sched_current();
     self->ext->uframe = f;
     self->ext->uframe_kind = UF_TRAP;
+    if (v != 14)
+        aspace_check(&self->task->as); /* evicted while waiting for the lock */
     if (self->state == TS_DEAD) {
         /* deleted while it ran here: nothing to handle but the EOI */
         if (v >= 32 && v != VEC_SPURIOUS)

@@ -62,13 +62,22 @@ static inline i64 tcb_page_present(struct thread *self, struct thread *t)
 void tcb_page_wake(struct thread *t, i64 result, u64 error_phase);
 
 /* Exports threads whose revocation waited for a safe point (called after
- * every switch: their stacks are not in use). */
+ * every switch: their stacks are not in use).  Only after a thread marked
+ * TF_REVOKE may have reached one (tcb_page_may_be_safe): a thread that
+ * never does costs nothing. */
 void tcb_page_export_pending_slow(void);
+extern bool tcb_page_ready;
 static inline void tcb_page_export_pending(void)
 {
-    extern u32 tcb_page_pending;
-    if (__builtin_expect(tcb_page_pending != 0, 0))
+    if (__builtin_expect(tcb_page_ready, 0))
         tcb_page_export_pending_slow();
+}
+/* t, marked or not, leaves its CPU or is about to wait in a receive
+ * without leaving one (a sender moved on to its receive phase). */
+static inline void tcb_page_may_be_safe(const struct thread *t)
+{
+    if (__builtin_expect(t->flags & TF_REVOKE, 0))
+        tcb_page_ready = true;
 }
 
 /* t is being freed: it no longer waits for an export. */

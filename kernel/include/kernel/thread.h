@@ -47,6 +47,7 @@ enum thread_state {
 #define TF_KFAULT_IPC 0x40 /* the current IPC is a kernel page fault (kfault.h) */
 #define TF_OUT 0x80        /* TCB and UTCB paged out (tcb_page.h): ext is NULL */
 #define TF_REVOKE 0x100    /* its kpager took a TCB page back: export at the next safe point */
+#define TF_RESTORING 0x200 /* restoring a paged-out kpager before a kernel page fault to it */
 
 struct task;
 struct thread_ext;

@@ -1,4 +1,4 @@
-/* The two per-CPU facts generic code (trace points) reads on hot paths. */
+/* The per-CPU facts generic code reads on hot paths. */
 #ifndef ARCH_CURRENT_H
 #define ARCH_CURRENT_H
 
@@ -7,6 +7,7 @@
 #define PERCPU_OFF_ID 32     /* struct percpu.id */
 #define PERCPU_OFF_THREAD 40 /* struct percpu.thread */
 #define PERCPU_OFF_TRACE 48  /* struct percpu.trace_ring */
+#define PERCPU_OFF_KTABLES 76 /* struct percpu.kernel_tables */
 
 /* Logical number of the CPU we run on (0 = BSP). */
 static inline u32 cpu_id(void)
@@ -27,6 +28,14 @@ static inline u32 cpu_thread(void)
 static inline void cpu_set_thread(u32 t)
 {
     __asm__ volatile("movl %0, %%gs:40" ::"r"(t) : "memory");
+}
+
+/* This CPU's CR3 holds the kernel's tables (arch/mmu.h: aspace_check). */
+static inline bool cpu_on_kernel_tables(void)
+{
+    u32 v;
+    __asm__ volatile("movl %%gs:76, %0" : "=r"(v));
+    return v != 0;
 }
 
 /* This CPU's trace ring (set once by trace_ring_attach). */

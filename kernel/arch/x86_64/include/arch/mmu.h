@@ -22,6 +22,7 @@
 #ifndef ARCH_MMU_H
 #define ARCH_MMU_H
 
+#include <arch/current.h>
 #include <kernel/types.h>
 
 struct task;
@@ -63,6 +64,14 @@ void aspace_activate_kernel(void);
 /* Makes every CPU that has as loaded load the kernel's tables (its top-
  * level table is going; the kernel lock is held). */
 void aspace_evict(struct aspace *as);
+/* On entry from user mode, with the kernel lock: this CPU may have been
+ * made to leave the space while it waited for the lock (aspace_evict), or
+ * run it before it had a top-level table, which it may have now. */
+static inline void aspace_check(struct aspace *as)
+{
+    if (__builtin_expect(cpu_on_kernel_tables(), 0))
+        aspace_activate(as);
+}
 
 /* ---- fixed pages (outside the mapping database) ---------------------- */
 

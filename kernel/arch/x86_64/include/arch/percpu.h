@@ -23,7 +23,7 @@ struct percpu {
     i64 tsc_offset;        /* this CPU's TSC minus the BSP's */
     u64 ticks;             /* LAPIC timer interrupts taken */
     volatile u32 halt_ack; /* set by the halt IPI handler */
-    u32 pad;
+    u32 kernel_tables;     /* CR3 holds the kernel's tables (arch/mmu.h) */
     struct gdt gdt;
     struct tss tss;
 } __attribute__((aligned(64)));
@@ -34,6 +34,7 @@ _Static_assert(__builtin_offsetof(struct percpu, runner_rsp) == 24, "entry.S");
 _Static_assert(__builtin_offsetof(struct percpu, id) == PERCPU_OFF_ID, "current.h");
 _Static_assert(__builtin_offsetof(struct percpu, thread) == PERCPU_OFF_THREAD, "current.h");
 _Static_assert(__builtin_offsetof(struct percpu, trace_ring) == PERCPU_OFF_TRACE, "current.h");
+_Static_assert(__builtin_offsetof(struct percpu, kernel_tables) == PERCPU_OFF_KTABLES, "current.h");
 
 extern struct percpu percpu_area[MAX_CPUS];
 extern u32 ncpus_online;
