@@ -12,11 +12,19 @@
 #include <kernel/sched.h>
 #include <kernel/string.h>
 #include <kernel/task.h>
+#include <kernel/tcb_export.h>
 #include <kernel/tcb_page.h>
 #include <kernel/thread.h>
 #include <kernel/trace.h>
 
 u32 tcb_page_pending; /* threads marked TF_REVOKE */
+
+/* The continuation a thread's kept state stands for (inactive: START;
+ * waiting in a receive, or its IPC ended meanwhile: IPC_WAIT). */
+static u32 cont_of(const struct thread *t)
+{
+    return t->state == TS_INACTIVE ? KM_KCONT_START : KM_KCONT_IPC_WAIT;
+}
 
 static bool safe_point(const struct thread *t)
 {
@@ -61,11 +69,10 @@ static void export(struct thread *th, u64 keep)
     u64 t0 = rdtsc();
     struct task *t = th->task;
     struct km_tcb_export e;
-    memset(&e, 0, sizeof e);
-    e.magic = KM_TCB_MAGIC;
-    e.tid = thread_id(th);
-    e.cont = th->state == TS_INACTIVE ? KM_KCONT_START : KM_KCONT_IPC_WAIT;
-    e.from = th->state == TS_INACTIVE ? KM_NILTHREAD : th->partner ? thread_id(th->partner) : KM_ANYTHREAD;
+    tcb_export_make(&e, thread_id(th), cont_of(th),
+                    th->state == TS_INACTIVE ? KM_NILTHREAD
+                    : th->partner            ? thread_id(th->partner)
+                                             : KM_ANYTHREAD);
     arch_tcb_regs_save(th, &e);
     u64 tcb = virt_to_phys(th->ext), utcb = th->ext->utcb_phys;
     mmu_unmap_fixed(t, th->ext->utcb_uva); /* TLBs flushed: the thread cannot touch it */
@@ -134,28 +141,20 @@ void tcb_page_wake(struct thread *th, i64 result, u64 error_phase)
     th->out_error = result < 0 ? (u32)error_phase : 0;
 }
 
-/* Whether exported TCB e may stand for out thread th. */
-static bool valid(const struct thread *th, const struct km_tcb_export *e)
-{
-    u32 want = th->state == TS_INACTIVE ? KM_KCONT_START : KM_KCONT_IPC_WAIT;
-    return e->magic == KM_TCB_MAGIC && e->tid == thread_id(th) && e->cont == want &&
-           e->rip < USER_TOP && e->rsp < USER_TOP &&
-           (th->state == TS_INACTIVE || th->state == TS_RECEIVING || th->state == TS_RESUMING);
-}
 
 /* Both pages supplied: back in memory, or refused (th deleted). */
 static i64 import(struct thread *th, u64 tcb, u64 utcb)
 {
     u64 t0 = rdtsc();
     struct task *t = th->task;
-    struct km_tcb_export e;
-    memcpy(&e, phys_to_virt(tcb), sizeof e); /* read once: the kpager has no access now */
+    struct km_tcb_export page, e;
+    memcpy(&page, phys_to_virt(tcb), sizeof page); /* read once: the kpager has no access now */
     memset(phys_to_virt(tcb), 0, PAGE_SIZE);
     th->ext = phys_to_virt(tcb);
     th->ext->canary = THREAD_STACK_CANARY;
     th->ext->utcb_uva = KM_UTCB_AREA + (u64)th->utcb_slot * PAGE_SIZE;
     th->ext->utcb_phys = utcb;
-    if (!valid(th, &e)) {
+    if (tcb_export_check(&page, thread_id(th), cont_of(th), &e) != TCB_OK) {
         trace(KPAGE_IMPORT, KM_KS_TCB_OF(th->number) | t->number, (u64)-1);
         th->flags &= ~TF_OUT;
         thread_delete(th); /* frees both pages: they go back zeroed */

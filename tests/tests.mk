@@ -11,12 +11,13 @@ UNIT_CFLAGS := $(HOST_CFLAGS) $(SAN_FLAGS) -Wno-format $(UNIT_INC) -DCONFIG_TRAC
 # Generic kernel code, compiled for the host exactly as written.
 UNIT_KSRC := kernel/trace.c kernel/frame.c kernel/cmdline.c kernel/options.c kernel/printk.c \
              kernel/lib/format.c kernel/dump.c kernel/bench_store.c kernel/kmem.c kernel/mapdb.c \
-             kernel/arch/x86_64/pgtable.c
+             kernel/arch/x86_64/pgtable.c kernel/tcb_export.c
 # Host stand-ins for the hardware hooks of the arch code above.
 UNIT_HSRC := tests/unit/arch/mmu_host.c
 UNIT_KOBJ := $(UNIT_KSRC:%.c=$(UNIT_B)/%.o) $(UNIT_HSRC:%.c=$(UNIT_B)/%.o) $(UNIT_B)/kstring.o \
              $(UNIT_B)/host_support.o
-UNIT_NAMES := test_trace test_cmdline test_format test_kvformat test_frame test_dump test_mapdb test_kmem
+UNIT_NAMES := test_trace test_cmdline test_format test_kvformat test_frame test_dump test_mapdb test_kmem \
+              test_tcb_export
 UNIT_TEST_BINS := $(UNIT_NAMES:%=$(UNIT_B)/%)
 
 $(UNIT_B)/%.o: %.c
@@ -46,7 +47,7 @@ $(UNIT_B)/test_kmem: $(UNIT_B)/kernel/kfault.o $(UNIT_B)/tests/unit/host_world.o
 $(UNIT_B)/test_mapdb: $(UNIT_B)/tests/unit/host_world.o
 
 .PHONY: tests-build
-tests-build: $(UNIT_TEST_BINS) $(HOST_TEST_BINS) $(B)/fuzz/fuzz_kmem
+tests-build: $(UNIT_TEST_BINS) $(HOST_TEST_BINS) $(B)/fuzz/fuzz_kmem $(B)/fuzz/fuzz_tcb
 
 -include $(UNIT_KOBJ:.o=.d) $(UNIT_B)/kernel/kfault.d $(UNIT_B)/tests/unit/host_world.d \
          $(UNIT_NAMES:%=$(UNIT_B)/tests/unit/%.d)
@@ -84,10 +85,20 @@ $(FUZZ_B)/fuzz_kmem: $(FUZZ_OBJ)
 	@echo "  LD(fuzz) $@"
 	@$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^
 
-.PHONY: fuzz fuzz-build
-fuzz-build: $(FUZZ_B)/fuzz_kmem
+# The TCB import check (tests/fuzz/fuzz_tcb.c): make fuzz-tcb runs it at length.
+FUZZ_TCB_OBJ := $(FUZZ_B)/kernel/tcb_export.o $(FUZZ_B)/tests/fuzz/fuzz_tcb.o
+
+$(FUZZ_B)/fuzz_tcb: $(FUZZ_TCB_OBJ)
+	@echo "  LD(fuzz) $@"
+	@$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^
+
+.PHONY: fuzz fuzz-build fuzz-tcb
+fuzz-build: $(FUZZ_B)/fuzz_kmem $(FUZZ_B)/fuzz_tcb
 fuzz: deps $(FUZZ_B)/fuzz_kmem
 	@mkdir -p $(FUZZ_B)/corpus
 	@cd $(FUZZ_B) && ./fuzz_kmem -max_total_time=$(FUZZ_TIME) -max_len=512 -print_final_stats=1 corpus
+fuzz-tcb: deps $(FUZZ_B)/fuzz_tcb
+	@mkdir -p $(FUZZ_B)/corpus-tcb
+	@cd $(FUZZ_B) && ./fuzz_tcb -max_total_time=$(FUZZ_TIME) -max_len=256 -print_final_stats=1 corpus-tcb
 
--include $(FUZZ_OBJ:.o=.d)
+-include $(FUZZ_OBJ:.o=.d) $(FUZZ_TCB_OBJ:.o=.d)

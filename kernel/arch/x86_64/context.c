@@ -41,10 +41,7 @@ void arch_thread_init_user(struct thread *t, u64 ip, u64 sp)
     t->ext->uframe_kind = UF_TRAP;
 }
 
-/* Flags user code may set itself (popf at CPL 3): CF PF AF ZF SF TF DF OF
- * AC ID; IF always on.  Never IOPL, NT, RF, VM, VIF, VIP. */
-#define USER_RFLAGS 0x240dd5ull
-u64 arch_user_rflags(u64 rflags) { return (rflags & USER_RFLAGS) | 0x202; }
+u64 arch_user_rflags(u64 rflags) { return (rflags & KM_TCB_RFLAGS_USER) | KM_TCB_RFLAGS_ON; }
 
 void arch_tcb_regs_save(const struct thread *t, struct km_tcb_export *e)
 {

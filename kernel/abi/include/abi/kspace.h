@@ -189,13 +189,18 @@ static inline int km_ks_type(km_u64 ksaddr)
  * requests of reason RESTORE: its TCB and its UTCB address.  The kernel
  * then checks the TCB page: magic, tid, a continuation that matches what
  * the kernel kept of the thread (inactive: START, waiting in a receive:
- * IPC_WAIT), rip and rsp in user space; rflags keeps only the flags user
- * code may set.  A page that fails is refused: the thread is deleted (the
+ * IPC_WAIT), reserved 0, rip and rsp in user space; rflags keeps only the
+ * flags user code may set (KM_TCB_RFLAGS_USER).  A page that fails is refused: the thread is deleted (the
  * client loses that thread, nothing else).  Registers and UTCB contents
  * are taken as they come: whatever they hold, the thread could have put
  * there itself.
  */
 #define KM_TCB_MAGIC 0x3176424354424b4dull /* "MKBTCBv1" little-endian */
+/* rflags of an imported TCB: only what user code may set itself (popf
+ * at CPL 3: CF PF AF ZF SF TF DF OF AC ID), IF and bit 1 always on; never
+ * IOPL, NT, RF, VM, VIF, VIP. */
+#define KM_TCB_RFLAGS_USER 0x240dd5ull
+#define KM_TCB_RFLAGS_ON 0x202ull
 #define KM_KCONT_START 1u    /* not started yet (inactive) */
 #define KM_KCONT_IPC_WAIT 2u /* blocked in the receive phase of an IPC syscall */
 
