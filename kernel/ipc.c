@@ -1,4 +1,5 @@
 /* Synchronous IPC (see kernel/ipc.h). */
+#include <abi/kspace.h>
 #include <abi/syscall.h>
 #include <kernel/ipc.h>
 #include <kernel/kfault.h>
@@ -62,15 +63,20 @@ static inline __attribute__((always_inline)) i64 transfer(struct thread *snd, st
 {
     const u64 *src;
     if (snd->flags & TF_KMSG) {
-        tag = snd->ext->kmsg_tag;
-        src = snd->ext->fault;
+        if (__builtin_expect(snd->flags & TF_OUT, 0)) { /* a paged-out thread's own restore */
+            src = tcb_page_request_msg(snd, &tag);
+        } else {
+            tag = snd->ext->kmsg_tag;
+            src = snd->ext->fault;
+        }
     } else {
         src = thread_utcb(snd)->mr;
     }
     u32 u = KM_TAG_U(tag), t = KM_TAG_T(tag);
-    struct km_utcb *ru = thread_utcb(rcv);
     bool kfault_reply = rcv->flags & TF_KFAULT_IPC;
     bool fault_reply = rcv->flags & (TF_FAULT_IPC | TF_KFAULT_IPC);
+    /* (A fault reply's receiver may be paged out: its UTCB is not used.) */
+    struct km_utcb *ru = fault_reply ? NULL : thread_utcb(rcv);
     trace(IPC_RECV, thread_id(snd), tag);
     if (!fault_reply) {
         /* Word by word from UTCB to UTCB: each word is read once, so a
@@ -151,10 +157,18 @@ static inline __attribute__((always_inline)) i64 transfer_op(struct thread *cur,
 }
 
 /* Ends t's blocked IPC with result; the caller makes t run. */
-static void complete(struct thread *t, i64 result, u64 error_phase)
+static __attribute__((noinline)) void complete_out(struct thread *t, i64 result, u64 error_phase)
+{
+    if (t->flags & TF_OUT_REQ)
+        tcb_page_request_done(t, result); /* its kpager answered */
+    else
+        tcb_page_wake(t, result, error_phase); /* runs once restored */
+}
+
+static inline __attribute__((always_inline)) void complete(struct thread *t, i64 result, u64 error_phase)
 {
     if (__builtin_expect(t->flags & TF_OUT, 0)) {
-        tcb_page_wake(t, result, error_phase); /* runs once restored */
+        complete_out(t, result, error_phase);
         return;
     }
     t->ext->ipc_result = result;
@@ -183,7 +197,8 @@ static i64 block(struct thread *self)
  * receive phase instead of waking it. */
 static i64 receive_from_blocked(struct thread *self, struct thread *s)
 {
-    i64 r = transfer_op(self, s, self, s->ext->send_tag);
+    bool out = s->flags & TF_OUT; /* a paged-out thread's own restore: a call */
+    i64 r = transfer_op(self, s, self, out ? 0 : s->ext->send_tag);
     if (r == -KM_ERESTART)
         return r; /* s may be gone or elsewhere by now: look again */
     sendq_remove(self, s);
@@ -191,10 +206,11 @@ static i64 receive_from_blocked(struct thread *self, struct thread *s)
         finish(s, r, KM_IPCERR_SEND);
         return r;
     }
-    if (s->ext->recv_spec != KM_NILTHREAD) {
+    km_tid spec = out ? thread_id(self) : s->ext->recv_spec;
+    if (spec != KM_NILTHREAD) {
         tcb_page_may_be_safe(s);
         s->state = TS_RECEIVING;
-        s->partner = s->ext->recv_spec == KM_ANYTHREAD ? NULL : self;
+        s->partner = spec == KM_ANYTHREAD ? NULL : self;
         return 0;
     }
     finish(s, 0, 0);
@@ -246,8 +262,12 @@ static inline __attribute__((always_inline)) i64 ipc_once(struct thread *self, k
                 u->error = KM_IPCERR_SEND;
             return dst == self ? -KM_EDEADLK : -KM_ESRCH;
         }
-        i64 pr = tcb_page_present(self, dst); /* paged out: restore first */
-        if (pr < 0) {
+        /* Paged out: restore first.  (-KM_EBUSY: it asks its kpager for
+         * its TCB itself; its state says what it takes: its kpager's
+         * answer, which complete() imports, or else it stays out, which
+         * sched_wake and sched_handoff know.) */
+        i64 pr = tcb_page_present(self, dst);
+        if (pr < 0 && pr != -KM_EBUSY) {
             if (u && pr != -KM_ERESTART)
                 u->error = KM_IPCERR_SEND;
             return pr;
@@ -370,14 +390,26 @@ void ipc_cancel(struct thread *t)
 {
     if (t->state == TS_SENDING && t->partner)
         sendq_remove(t->partner, t);
-    while (t->send_head) {
-        struct thread *s = t->send_head;
-        sendq_remove(t, s);
-        finish(s, -KM_ECANCELED, KM_IPCERR_SEND);
-    }
+    /* Receivers first: one that is paged out may ask its kpager (maybe t)
+     * for its TCB at once, and so join t's send queue, emptied below. */
     for (u32 i = 1; i < THREAD_MAX; i++) {
         struct thread *w = &thread_table[i];
         if (w->state == TS_RECEIVING && w->partner == t)
             finish(w, -KM_ECANCELED, KM_IPCERR_RECV);
     }
+    while (t->send_head) {
+        struct thread *s = t->send_head;
+        sendq_remove(t, s);
+        finish(s, -KM_ECANCELED, KM_IPCERR_SEND);
+    }
+}
+
+void ipc_post_kmsg(struct thread *s, struct thread *dst)
+{
+    s->state = TS_SENDING;
+    s->partner = dst;
+    sendq_add(dst, s);
+    if (dst->state == TS_RECEIVING && (!dst->partner || dst->partner == s) && !(dst->flags & TF_OUT) &&
+        receive_from_blocked(dst, s) == 0)
+        finish(dst, 0, 0); /* its receive got s's message */
 }

@@ -124,8 +124,14 @@ i64 kfault_raise(struct thread *self, struct thread *client, struct task *t, u64
 
 void kfault_accept(struct thread *kpager, struct thread *self, u64 word0, u64 word1)
 {
-    struct thread_ext *x = self->ext;
-    struct task *t = task_lookup(x->kfault_task); /* gone meanwhile: nothing */
+    /* The requests: in self's kernel message, or (a paged-out thread
+     * asking for its own TCB) made again from its pinned part. */
+    u64 own[2 + KM_KFAULT_MAX];
+    bool out = self->flags & TF_OUT;
+    if (out)
+        tcb_page_request(self, own);
+    const u64 *asked_for = out ? own : self->ext->fault;
+    struct task *t = out ? self->task : task_lookup(self->ext->kfault_task); /* gone: nothing */
     u64 ksaddr = word0 & ~0xfffull;
     u64 va = KM_FPAGE_BASE(word1);
     if (!t || !kpager->task || KM_FPAGE_LOG2(word1) != 12 || (word0 & KM_ITEM_GRANT) ||
@@ -135,9 +141,9 @@ void kfault_accept(struct thread *kpager, struct thread *self, u64 word0, u64 wo
     /* (A request word may be 0: the top-level table, fresh.) */
     bool asked = ksaddr == KM_KS_RESERVE;
     u64 req = asked ? KM_KREQ(ksaddr, KM_KMEM_RESERVE, 0) : 0;
-    for (u32 i = 0; i < x->fault[1] && i < KM_KFAULT_MAX; i++)
-        if (KM_KREQ_ADDR(x->fault[2 + i]) == ksaddr) {
-            req = x->fault[2 + i];
+    for (u32 i = 0; i < asked_for[1] && i < KM_KFAULT_MAX; i++)
+        if (KM_KREQ_ADDR(asked_for[2 + i]) == ksaddr) {
+            req = asked_for[2 + i];
             asked = true;
         }
     u64 phys, t0 = rdtsc();
@@ -147,6 +153,7 @@ void kfault_accept(struct thread *kpager, struct thread *self, u64 word0, u64 wo
         mapdb_unlend(kpager->task->number, va, phys);
         return;
     }
-    x->kfault_got++;
+    if (!out)
+        self->ext->kfault_got++;
     trace(KPAGE_IMPORT, ksaddr | t->number, rdtsc() - t0);
 }

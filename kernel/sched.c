@@ -95,6 +95,8 @@ void sched_init_cpu(struct thread *running, struct thread *idle)
 
 void sched_wake(struct thread *t)
 {
+    if (__builtin_expect(t->flags & TF_OUT, 0))
+        return; /* paged out: it runs once restored (tcb_page.h) */
     struct sched_cpu *c = &cpus[t->cpu];
     t->state = TS_RUNNABLE;
     struct sched_hot *h = &sched_hot[t->cpu];
@@ -190,6 +192,10 @@ void schedule(void)
 
 void sched_handoff(struct thread *next)
 {
+    if (__builtin_expect(next->flags & TF_OUT, 0)) {
+        schedule(); /* it cannot run: just block */
+        return;
+    }
     struct sched_cpu *c = here();
     struct thread *prev = sched_hot[cpu_of(c)].current;
     next->state = TS_RUNNABLE;

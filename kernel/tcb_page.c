@@ -6,6 +6,7 @@
 #include <arch/cpu.h>
 #include <arch/layout.h>
 #include <arch/mmu.h>
+#include <kernel/ipc.h>
 #include <kernel/kfault.h>
 #include <kernel/klock.h>
 #include <kernel/kmem.h>
@@ -18,6 +19,8 @@
 #include <kernel/trace.h>
 
 u32 tcb_page_pending; /* threads marked TF_REVOKE */
+
+static i64 import(struct thread *th, u64 tcb, u64 utcb);
 
 /* The continuation a thread's kept state stands for (inactive: START;
  * waiting in a receive, or its IPC ended meanwhile: IPC_WAIT). */
@@ -133,12 +136,68 @@ void tcb_page_export_pending_slow(void)
 
 void tcb_page_forget(struct thread *th) { unmark(th); }
 
+/* Imports th if both its pages are in its task's supply: 0, -KM_ESRCH
+ * (refused: th is gone), or -KM_ENOMEM (not both there). */
+static i64 import_supplied(struct thread *th)
+{
+    struct task *t = th->task;
+    u64 ks = KM_KS_TCB_OF(th->number);
+    if (!kmem_supplied(t, ks) || !kmem_supplied(t, ks + PAGE_SIZE))
+        return -KM_ENOMEM;
+    u64 tcb = kmem_supply_take(t, ks), utcb = kmem_supply_take(t, ks + PAGE_SIZE);
+    return import(th, tcb, utcb);
+}
+
+u64 tcb_page_request(const struct thread *th, u64 *w)
+{
+    u64 ks = KM_KS_TCB_OF(th->number);
+    u32 n = 0;
+    w[0] = task_id(th->task);
+    for (u64 a = ks; a <= ks + PAGE_SIZE; a += PAGE_SIZE)
+        if (!kmem_supplied(th->task, a))
+            w[2 + n++] = KM_KREQ(a, km_ks_type(a), KM_KREASON_RESTORE);
+    w[1] = n;
+    return KM_TAG(KM_LABEL_KFAULT, 2 + n, 0);
+}
+
+const u64 *tcb_page_request_msg(const struct thread *th, u64 *tag)
+{
+    static u64 msg[2 + KM_KFAULT_MAX]; /* the kernel lock protects it */
+    *tag = tcb_page_request(th, msg);
+    return msg;
+}
+
+/* th (out, TS_RESUMING) must run: it asks its kpager itself. */
+static void request(struct thread *th)
+{
+    if (import_supplied(th) != -KM_ENOMEM)
+        return; /* back already (or refused) */
+    struct thread *kp = thread_lookup(th->kpager);
+    if (!kfault_applies(th) || !kp || !kp->task || kp == th || (kp->flags & TF_OUT) ||
+        kmem_supply_free(th->task) < 2)
+        return; /* stays out until something needs it */
+    u64 w[2 + KM_KFAULT_MAX];
+    trace(KFAULT, KM_KS_TCB_OF(th->number), KM_TAG_U(tcb_page_request(th, w)) - 2);
+    th->flags |= TF_KMSG | TF_KFAULT_IPC | TF_OUT_REQ;
+    ipc_post_kmsg(th, kp);
+}
+
 void tcb_page_wake(struct thread *th, i64 result, u64 error_phase)
 {
     th->state = TS_RESUMING;
     th->partner = NULL;
     th->out_result = (i32)result;
     th->out_error = result < 0 ? (u32)error_phase : 0;
+    request(th);
+}
+
+void tcb_page_request_done(struct thread *th, i64 result)
+{
+    th->flags &= ~(TF_KMSG | TF_KFAULT_IPC | TF_OUT_REQ);
+    th->state = TS_RESUMING; /* its own IPC's result is kept */
+    th->partner = NULL;
+    trace(KFAULT_DONE, KM_KS_TCB_OF(th->number), result);
+    import_supplied(th); /* nothing came: it waits until something needs it */
 }
 
 
@@ -180,12 +239,13 @@ i64 tcb_page_restore(struct thread *self, struct thread *th)
 {
     if (!(th->flags & TF_OUT))
         return 0;
+    if (th->flags & TF_OUT_REQ)
+        return -KM_EBUSY; /* it asks its kpager itself */
     struct task *t = th->task;
     u64 ks = KM_KS_TCB_OF(th->number);
-    if (kmem_supplied(t, ks) && kmem_supplied(t, ks + PAGE_SIZE)) {
-        u64 tcb = kmem_supply_take(t, ks), utcb = kmem_supply_take(t, ks + PAGE_SIZE);
-        return import(th, tcb, utcb);
-    }
+    i64 r = import_supplied(th);
+    if (r != -KM_ENOMEM)
+        return r;
     if (!kfault_applies(th))
         return -KM_ENOMEM; /* nobody to ask: its kpager went nil */
     if (self->flags & TF_KFAULT_IPC)
@@ -197,7 +257,7 @@ i64 tcb_page_restore(struct thread *self, struct thread *th)
     u32 flags = self->flags & (TF_KMSG | TF_FAULT_IPC);
     memcpy(saved, x->fault, sizeof saved);
     self->flags &= ~flags;
-    i64 r = kfault_raise(self, th, t, ks, 0);
+    r = kfault_raise(self, th, t, ks, 0);
     self->flags |= flags;
     memcpy(x->fault, saved, sizeof saved);
     x->kmsg_tag = tag;

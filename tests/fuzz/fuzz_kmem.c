@@ -233,6 +233,20 @@ enum kmem_let tcb_page_revoked(struct task *t, u64 ksaddr, u64 phys, bool orphan
     return KMEM_LET_DONE;
 }
 
+const u64 *tcb_page_request_msg(const struct thread *t, u64 *tag)
+{
+    (void)t, (void)tag;
+    FAIL("a paged-out thread");
+    return NULL;
+}
+
+u64 tcb_page_request(const struct thread *t, u64 *w)
+{
+    (void)t, (void)w;
+    FAIL("a paged-out thread");
+    return 0;
+}
+
 i64 tcb_page_restore(struct thread *self, struct thread *t)
 {
     (void)self, (void)t;

@@ -825,6 +825,86 @@ static unsigned export_bad(const struct km_tcb_export *x, km_tid tid, unsigned e
     return bad;
 }
 
+/* ---- part 8: a paged-out thread whose IPC ends ------------------------------
+ * A client thread W waits to receive from its task's thread Z; W's TCB is
+ * paged out; then Z is deleted.  W's receive ends (-KM_ECANCELED) while W
+ * is out, so W itself asks its kpager for its TCB (nobody else needs it),
+ * comes back and runs on. */
+static char rs_stack[2][L4_STACK_SIZE] __attribute__((aligned(4096)));
+static struct l4_thread rs_thr[2];
+static volatile km_tid rs_waiter, rs_partner;
+static volatile long rs_result, rs_after;
+static volatile int rs_stop;
+
+static void rs_partner_fn(void *arg)
+{
+    (void)arg;
+    while (!rs_waiter)
+        sys_yield();
+    l4_receive(rs_waiter); /* waits for W, which waits for it */
+}
+
+static void rs_waiter_fn(void *arg)
+{
+    (void)arg;
+    while (!rs_partner)
+        sys_yield();
+    rs_result = l4_receive(rs_partner);
+    rs_after = 1; /* it runs on after its restore */
+}
+
+static long rs_client(void *arg)
+{
+    (void)arg;
+    struct l4_thread_attr a = L4_THREAD_ATTR_INIT;
+    a.cpu = si.cpu;
+    long r = 0;
+    for (int i = 0; r == 0 && i < 2; i++) {
+        a.stack = rs_stack[i];
+        a.stack_size = sizeof rs_stack[i];
+        r = l4_thread_start(&rs_thr[i], &a, i ? rs_partner_fn : rs_waiter_fn, 0);
+    }
+    if (r == 0) {
+        rs_partner = rs_thr[1].tid;
+        rs_waiter = rs_thr[0].tid;
+    }
+    while (r == 0 && !rs_stop)
+        sys_yield();
+    return r;
+}
+
+static void part_tcb_resume(void)
+{
+    static struct l4_task t;
+    rs_waiter = rs_partner = 0;
+    rs_result = 1;
+    rs_after = rs_stop = 0;
+    if (start(&t, rs_client, 0, kp_thr.tid) < 0) {
+        tap_ok(0, "resume: client started");
+        return;
+    }
+    for (int y = 0; y < 100000 && (!rs_waiter || l4_thread_state(rs_waiter) != KM_TSTATE_RECEIVING ||
+                                   l4_thread_state(rs_partner) != KM_TSTATE_RECEIVING); y++)
+        sys_yield();
+    km_u64 ks = KM_KS_TCB_OF(KM_ID_NUMBER(rs_waiter));
+    unsigned long restores0 = kp.restores, kfaults0 = kp.kfaults;
+    long n = rs_waiter ? kpager_revoke(kp_thr.tid, t.id, ks, ks + 2 * PAGE) : -KM_ESRCH;
+    int held = kpager_find_held(&kp, t.id, ks) >= 0 && kpager_find_held(&kp, t.id, ks + PAGE) >= 0;
+    long d = sys_thread_delete(rs_partner);
+    for (int y = 0; y < 100000 && !rs_after; y++)
+        sys_yield();
+    tap_ok(n >= 1 && held && d == 0 && rs_after && rs_result == -KM_ECANCELED &&
+               kp.restores == restores0 + 1 && kp.kfaults == kfaults0 + 1,
+           "resume: a paged-out thread whose partner went asked for its own TCB (%lu restore, %lu kernel "
+           "page fault), came back and got %s", kp.restores - restores0, kp.kfaults - kfaults0,
+           sys_errname(rs_result));
+    rs_stop = 1;
+    for (int y = 0; y < 100000 && !t.done; y++)
+        sys_yield();
+    long r = t.done ? finish(&t) : (l4_task_delete(&t), -KM_ETIMEOUT);
+    tap_ok(r == 0, "resume: the client ran to its end (%s)", sys_errname(r));
+}
+
 static void part_tcb(void)
 {
     /* The clients' pager may be left waiting by part 4 (in a kernel page
@@ -1458,6 +1538,7 @@ int main(void)
     part_malicious();
     part_tcb();
     part_tcb_malicious();
+    part_tcb_resume();
     part_deadlock();
     part_deadlock_check();
     part_kpager_faults();

@@ -68,6 +68,20 @@ enum kmem_let tcb_page_revoked(struct task *t, u64 ksaddr, u64 phys, bool orphan
 }
 
 /* No thread of a host world is ever paged out (no TCB page is lent). */
+const u64 *tcb_page_request_msg(const struct thread *t, u64 *tag)
+{
+    (void)t, (void)tag;
+    fail_msg("a paged-out thread in a host world");
+    return NULL;
+}
+
+u64 tcb_page_request(const struct thread *t, u64 *w)
+{
+    (void)t, (void)w;
+    fail_msg("a paged-out thread in a host world");
+    return 0;
+}
+
 i64 tcb_page_restore(struct thread *self, struct thread *t)
 {
     (void)self, (void)t;

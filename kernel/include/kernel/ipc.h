@@ -24,6 +24,10 @@ i64 ipc_notify_pager(struct thread *self, u64 tag, const u64 *words, u32 n);
 /* t is being deleted or its IPC aborted: take it out of every queue and
  * fail the IPCs of threads waiting for it with -KM_ECANCELED. */
 void ipc_cancel(struct thread *t);
+/* s, which cannot run (a paged-out thread: tcb_page.h), sends its
+ * kernel-made message to dst as a call: it is queued at dst, and delivered
+ * at once if dst waits for it. */
+void ipc_post_kmsg(struct thread *s, struct thread *dst);
 /* Ends t's pending IPC (exregs): t returns -KM_ECANCELED. */
 void ipc_abort(struct thread *t);
 

@@ -17,11 +17,18 @@
  * reaches one keeps the page.
  *
  * WHILE OUT.  ext is NULL and TF_OUT is set; the thread is never on a run
- * queue or a send queue.  An IPC that ends for it meanwhile (its partner
- * deleted) leaves it TS_RESUMING with the result in the pinned part; it
- * runs on once something next needs it (nothing restores it by itself:
- * the paged-out thread cannot raise its own kernel page fault, and the
- * thread that ended its IPC is not the one to wait for its kpager).
+ * queue, and on a send queue only as below.  An IPC that ends for it
+ * meanwhile (its partner deleted) leaves it TS_RESUMING with the result in
+ * the pinned part, and it must run: it asks its kpager for its TCB itself,
+ * without a stack.  Its kernel page fault (RESTORE, its two pages) is a
+ * kernel-made message whose words the kernel makes from the pinned part
+ * (tcb_page_request), sent as a call (TF_KMSG | TF_KFAULT_IPC |
+ * TF_OUT_REQ: queued at the kpager, or delivered at once if it waits);
+ * the kpager's answer lends the pages, and its completion imports them
+ * (tcb_page_request_done): the thread is back, runnable, and its IPC
+ * returns the result.  So nobody waits for a paged-out thread's kpager
+ * but the thread itself.  (A kpager that is paged out too is not asked:
+ * the thread then waits until something needs it.)
  *
  * RESTORE.  Whatever needs an out thread (a message for it, exregs) first
  * calls tcb_page_restore: the calling thread raises a kernel page fault to
@@ -39,6 +46,7 @@
 #ifndef KERNEL_TCB_PAGE_H
 #define KERNEL_TCB_PAGE_H
 
+#include <abi/syscall.h>
 #include <kernel/kmem.h>
 #include <kernel/thread.h>
 
@@ -51,15 +59,27 @@ enum kmem_let tcb_page_revoked(struct task *t, u64 ksaddr, u64 phys, bool orphan
 /* Makes out thread t present again for self's operation: 0 when it is
  * (restored now, or was), -KM_ERESTART after a kernel page fault (redo
  * the operation), -KM_ESRCH when its content was refused (t is deleted),
- * or the kernel page fault's error. */
+ * -KM_EBUSY when t is asking for it itself (TF_OUT_REQ), or the kernel
+ * page fault's error. */
 i64 tcb_page_restore(struct thread *self, struct thread *t);
 static inline i64 tcb_page_present(struct thread *self, struct thread *t)
 {
-    return __builtin_expect(!(t->flags & TF_OUT), 1) ? 0 : tcb_page_restore(self, t);
+    if (__builtin_expect(!(t->flags & TF_OUT), 1))
+        return 0;
+    return t->flags & TF_OUT_REQ ? -KM_EBUSY : tcb_page_restore(self, t);
 }
 
 /* Ends out thread t's IPC with result (an IPC's complete() for it). */
 void tcb_page_wake(struct thread *t, i64 result, u64 error_phase);
+/* The words of out thread t's own restore request (w: at least 2 +
+ * KM_KFAULT_MAX); returns its tag. */
+u64 tcb_page_request(const struct thread *t, u64 *w);
+/* The same in a buffer of the kernel's (valid until the next call; the
+ * kernel lock protects it), *tag set: the message IPC delivers. */
+const u64 *tcb_page_request_msg(const struct thread *t, u64 *tag);
+/* t's own restore request ended (its kpager answered, or the IPC failed):
+ * imported if both pages came; else t stays out, TS_RESUMING. */
+void tcb_page_request_done(struct thread *t, i64 result);
 
 /* Exports threads whose revocation waited for a safe point (called after
  * every switch: their stacks are not in use).  Only after a thread marked
