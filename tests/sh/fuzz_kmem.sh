@@ -4,52 +4,37 @@
 # and of the TCB import check (tests/fuzz/fuzz_tcb.c; `make fuzz-tcb`):
 # fixed seed, fixed number of runs, a seed corpus made here from a fixed
 # pseudo-random stream.  Any crash, sanitizer report or failed check fails.
-# FUZZ_RUNS overrides the number of runs.
+# FUZZ_RUNS and FUZZ_TCB_RUNS override the numbers of runs.
 source "$(dirname "$0")/lib.sh"
-BIN=build/fuzz/fuzz_kmem
-RUNS=${FUZZ_RUNS:-1500}
 OUT=build/test-runs/fuzz_kmem
 rm -rf "$OUT"
-mkdir -p "$OUT/corpus"
 
-if [ ! -x "$BIN" ]; then
-    not_ok "fuzz_kmem built" "$BIN missing: needs clang and libclang-rt (scripts/deps.sh), make fuzz-build"
-    finish
-fi
-ok "fuzz_kmem built"
-
-# 16 seeds of 64..319 bytes: the same bytes on every run
-awk 'BEGIN { srand(7); for (f = 0; f < 16; f++) { n = 64 + int(rand() * 256); s = "";
-      for (i = 0; i < n; i++) printf "%c", int(rand() * 256) > ("'"$OUT"'/corpus/seed" f) } }' </dev/null
-LC_ALL=C "$BIN" -seed=1 -runs="$RUNS" -max_len=512 -print_final_stats=1 "$OUT/corpus" >"$OUT/log" 2>&1
-rc=$?
-runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$OUT/log")
-if [ $rc -eq 0 ] && [ "${runs:-0}" -ge "$RUNS" ]; then
-    ok "fuzz_kmem: $runs executions, no failure"
-else
-    not_ok "fuzz_kmem: $RUNS executions without a failure (exit $rc, $runs done)" \
-        "$(grep -m5 -E 'fuzz_kmem:|PANIC|ERROR|runtime error|SUMMARY' "$OUT/log")" "log: $OUT/log"
-fi
-note "$(grep -m1 -E "^(#[0-9]+ +DONE|Done [0-9]+ runs)" "$OUT/log")"
-
-# The TCB import check (tests/fuzz/fuzz_tcb.c): cheap, so more runs.
-TBIN=build/fuzz/fuzz_tcb
-TRUNS=${FUZZ_TCB_RUNS:-50000}
-mkdir -p "$OUT/corpus-tcb"
-if [ ! -x "$TBIN" ]; then
-    not_ok "fuzz_tcb built" "$TBIN missing: make fuzz-build"
-else
-    awk 'BEGIN { srand(11); for (f = 0; f < 8; f++) { n = 1 + int(rand() * 200);
-          for (i = 0; i < n; i++) printf "%c", int(rand() * 256) > ("'"$OUT"'/corpus-tcb/seed" f) } }' </dev/null
-    LC_ALL=C "$TBIN" -seed=1 -runs="$TRUNS" -max_len=256 -print_final_stats=1 "$OUT/corpus-tcb" \
-        >"$OUT/log-tcb" 2>&1
-    rc=$?
-    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$OUT/log-tcb")
-    if [ $rc -eq 0 ] && [ "${runs:-0}" -ge "$TRUNS" ]; then
-        ok "fuzz_tcb: $runs executions of the TCB import check, no failure"
-    else
-        not_ok "fuzz_tcb: $TRUNS executions without a failure (exit $rc, $runs done)" \
-            "$(grep -m5 -E 'fuzz_tcb:|ERROR|runtime error|SUMMARY' "$OUT/log-tcb")" "log: $OUT/log-tcb"
+# fuzz NAME RUNS MAX_LEN SEEDS MIN_SEED SPAN AWK_SEED: NAME's harness run
+# RUNS times on SEEDS seed files of MIN_SEED..MIN_SEED+SPAN-1 bytes.
+fuzz() {
+    local name=$1 runs=$2 max_len=$3 nseeds=$4 min=$5 span=$6 seed=$7
+    local bin=build/fuzz/$name dir=$OUT/corpus-$name log=$OUT/log-$name
+    if [ ! -x "$bin" ]; then
+        not_ok "$name built" "$bin missing: needs clang and libclang-rt (scripts/deps.sh), make fuzz-build"
+        return
     fi
-fi
+    ok "$name built"
+    mkdir -p "$dir"
+    awk -v n="$nseeds" -v min="$min" -v span="$span" -v s="$seed" -v dir="$dir" 'BEGIN { srand(s);
+          for (f = 0; f < n; f++) { len = min + int(rand() * span);
+            for (i = 0; i < len; i++) printf "%c", int(rand() * 256) > (dir "/seed" f) } }' </dev/null
+    LC_ALL=C "$bin" -seed=1 -runs="$runs" -max_len="$max_len" -print_final_stats=1 "$dir" >"$log" 2>&1
+    local rc=$? done
+    done=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+    if [ $rc -eq 0 ] && [ "${done:-0}" -ge "$runs" ]; then
+        ok "$name: $done executions, no failure"
+    else
+        not_ok "$name: $runs executions without a failure (exit $rc, $done done)" \
+            "$(grep -m5 -E "$name:|PANIC|ERROR|runtime error|SUMMARY" "$log")" "log: $log"
+    fi
+    note "$(grep -m1 -E "^(#[0-9]+ +DONE|Done [0-9]+ runs)" "$log")"
+}
+
+fuzz fuzz_kmem "${FUZZ_RUNS:-1500}" 512 16 64 256 7
+fuzz fuzz_tcb "${FUZZ_TCB_RUNS:-50000}" 256 8 1 200 11 # cheap: more runs
 finish
