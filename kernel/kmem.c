@@ -151,7 +151,7 @@ bool kmem_op_available(struct task *t, const u64 *ksaddr, u32 n)
     for (u32 i = 0; i < t->nsupply; i++)
         reserve += KM_KREQ_ADDR(t->supply[i].req) == KM_KS_RESERVE;
     for (u32 i = 0; i < n; i++) {
-        if (supply_find(t, ksaddr[i]) || ++need <= reserve)
+        if (supply_find(t, ksaddr[i]) || (ksaddr[i] < KM_KS_TCB && ++need <= reserve))
             continue;
         if (!kmem_op->missing_set) {
             kmem_op->missing = ksaddr[i];
@@ -171,8 +171,10 @@ u64 kmem_page_alloc(struct task *t, enum kmem_type type, u64 ksaddr)
     if (kmem_op && kmem_op->task == t) {
         /* A kpager's client: only pages its kpager supplied for this
          * content; the first one missing is what the kernel asks for. */
+        /* A TCB or UTCB page only as itself: its export is content its
+         * kpager must keep, so the kpager must know what the page holds. */
         struct kmem_supply *s = supply_find(t, ksaddr);
-        if (!s && (s = supply_find(t, KM_KS_RESERVE))) { /* lent ahead: it is this now */
+        if (!s && ksaddr < KM_KS_TCB && (s = supply_find(t, KM_KS_RESERVE))) { /* lent ahead: it is this now */
             charge(t, KMEM_RESERVE, -1);
             charge(t, type, 1);
             frame_lend(s->phys)->kobj = ksaddr | t->number;

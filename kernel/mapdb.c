@@ -872,9 +872,10 @@ const char *mapdb_check(struct task *t)
     u64 reserve = 0;
     for (int i = 0; i < KMEM_SUPPLY; i++) { /* supplied, not used yet */
         u32 type = KM_KREQ_TYPE(t->supply[i].req);
-        if (t->supply[i].phys)
-            type == KMEM_MAPNODE ? npages++ : type == KMEM_NODETABLE ? nts++
-                                          : type == KMEM_RESERVE   ? reserve++ : pts++;
+        if (!t->supply[i].phys || type == KMEM_TCB || type == KMEM_UTCB)
+            continue; /* TCB pages: thread.c's to count, not this */
+        type == KMEM_MAPNODE ? npages++ : type == KMEM_NODETABLE ? nts++
+                                      : type == KMEM_RESERVE   ? reserve++ : pts++;
     }
     if (t->kmem.pages[KMEM_RESERVE] != reserve)
         return "kmem reserve counter differs from the reserve held";

@@ -746,6 +746,38 @@ static void test_revoke_top_level(void **state)
     host_check_all();
 }
 
+/* TCB and UTCB pages only for their own kspace addresses, never from the
+ * reserve: their export is content the kpager keeps. */
+static void test_tcb_pages_not_from_reserve(void **state)
+{
+    (void)state;
+    struct task *k = host_new_task(), *t = host_new_task();
+    for (int i = 0; i < 4; i++)
+        root(k, KV(i), RW);
+    for (int i = 0; i < 2; i++)
+        supply(t, k, KV(i), KM_KS_RESERVE);
+    u64 ks[2] = {KM_KS_TCB_OF(5), KM_KS_UTCB_OF(5)};
+    op_begin(t);
+    assert_false(kmem_op_available(t, ks, 2));
+    assert_int_equal(op.missing, KM_KS_TCB_OF(5));
+    assert_int_equal(kmem_page_alloc(t, KMEM_TCB, ks[0]), 0);
+    assert_int_equal(counts(t, KMEM_RESERVE), 2); /* untouched */
+    kmem_op = NULL;
+    u64 tcb = supply(t, k, KV(2), ks[0]), utcb = supply(t, k, KV(3), ks[1]);
+    op_begin(t);
+    assert_true(kmem_op_available(t, ks, 2));
+    assert_int_equal(kmem_page_alloc(t, KMEM_TCB, ks[0]), tcb);
+    assert_int_equal(kmem_page_alloc(t, KMEM_UTCB, ks[1]), utcb);
+    kmem_op = NULL;
+    assert_int_equal(counts(t, KMEM_RESERVE), 2);
+    kmem_page_free(t, KMEM_TCB, tcb); /* back to k, zeroed */
+    kmem_page_free(t, KMEM_UTCB, utcb);
+    assert_int_equal(held(k, KV(2), NULL), RW);
+    kmem_supply_release(t); /* the reserve, unused */
+    assert_int_equal(held(k, KV(0), NULL), RW);
+    host_check_all();
+}
+
 static void test_revoke_node_table(void **state)
 {
     (void)state;
@@ -997,6 +1029,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_revoke_page_directory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_pdpt_self, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_top_level, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tcb_pages_not_from_reserve, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_node_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_node_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_from_parent, setup, teardown),

@@ -44,9 +44,8 @@
  * HELD pages of a task that is gone return to the pool when the pool runs
  * dry (as lent ones do) and after a revocation for every task (task 0).
  * A restore finds its pages through an index of the HELD ones.
- * Limitation: a reserve page (KM_KS_RESERVE) that the kernel used for a
- * TCB or UTCB is not known as one; revoked, it returns to the pool and
- * that thread cannot be restored (its operations fail with -KM_ENOMEM).
+ * (The kernel never uses a reserve page for a TCB or UTCB: those are
+ * always lent for their own kspace address, so a revoked one is known.)
  */
 #ifndef USER_KPAGER_H
 #define USER_KPAGER_H

@@ -38,8 +38,9 @@
  * lent ahead of need, they are used (and from then on named by the kspace
  * address of what they hold) when a page is needed that was not supplied
  * for its own address, so that later operations need no kernel page fault
- * until the reserve is used up; a task holds at most 16 supplied and
- * reserve pages together.  A kernel page fault is raised only when the
+ * until the reserve is used up (never for a TCB or UTCB page: its export
+ * is content the kpager keeps, so it is always lent for its own address);
+ * a task holds at most 16 supplied and reserve pages together.  A kernel page fault is raised only when the
  * task's reserve is empty.  The reserve is revocable like any lent page.
  *
  * The kernel then takes the page away from user level: every mapping
