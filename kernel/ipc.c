@@ -390,12 +390,19 @@ void ipc_cancel(struct thread *t)
 {
     if (t->state == TS_SENDING && t->partner)
         sendq_remove(t->partner, t);
-    /* Receivers first: one that is paged out may ask its kpager (maybe t)
-     * for its TCB at once, and so join t's send queue, emptied below. */
-    for (u32 i = 1; i < THREAD_MAX; i++) {
-        struct thread *w = &thread_table[i];
-        if (w->state == TS_RECEIVING && w->partner == t)
-            finish(w, -KM_ECANCELED, KM_IPCERR_RECV);
+    /* Receivers first, until none is left: one that is paged out may ask
+     * its kpager (maybe t) for its TCB at once, and so join t's send queue
+     * (emptied below) or, delivered, wait for t again (finished again: its
+     * request then ends without a new one). */
+    for (bool again = true; again;) {
+        again = false;
+        for (u32 i = 1; i < THREAD_MAX; i++) {
+            struct thread *w = &thread_table[i];
+            if (w->state == TS_RECEIVING && w->partner == t) {
+                finish(w, -KM_ECANCELED, KM_IPCERR_RECV);
+                again = true;
+            }
+        }
     }
     while (t->send_head) {
         struct thread *s = t->send_head;

@@ -81,7 +81,8 @@ i64 kfault_raise(struct thread *self, struct thread *client, struct task *t, u64
         trace(KDEADLOCK, thread_id(kp), thread_id(self));
         return -KM_EDEADLK;
     }
-    if (kp->flags & TF_OUT) {
+    if ((kp->flags & TF_OUT) && !(kp->flags & TF_OUT_REQ)) {
+        /* (One asking for its TCB itself gets this message once back.) */
         /* A kpager waiting in its receive may be paged out itself: it is
          * restored first (from its own kpager), then asked.  One level:
          * a kpager whose kpager is out too is a cycle or a chain the

@@ -20,7 +20,8 @@
 
 u32 tcb_page_pending; /* threads marked TF_REVOKE */
 
-static i64 import(struct thread *th, u64 tcb, u64 utcb);
+static u32 tcb_page_drops; /* threads marked TF_DROP */
+static i64 import(struct thread *th, u64 tcb, u64 utcb, bool in_completion);
 
 /* The continuation a thread's kept state stands for (inactive: START;
  * waiting in a receive, or its IPC ended meanwhile: IPC_WAIT). */
@@ -60,6 +61,10 @@ static void unmark(struct thread *th)
     if (th->flags & TF_REVOKE) {
         th->flags &= ~TF_REVOKE;
         tcb_page_pending--;
+    }
+    if (th->flags & TF_DROP) {
+        th->flags &= ~TF_DROP;
+        tcb_page_drops--;
     }
 }
 
@@ -127,10 +132,14 @@ bool tcb_page_ready;
 void tcb_page_export_pending_slow(void)
 {
     tcb_page_ready = false;
-    for (u32 i = 1; i < THREAD_MAX && tcb_page_pending; i++) {
+    for (u32 i = 1; i < THREAD_MAX && (tcb_page_pending || tcb_page_drops); i++) {
         struct thread *th = &thread_table[i];
-        if ((th->flags & TF_REVOKE) && safe_point(th))
+        if (th->flags & TF_DROP) {
+            unmark(th);
+            thread_delete(th); /* its restored content was refused */
+        } else if ((th->flags & TF_REVOKE) && safe_point(th)) {
             export(th, 0);
+        }
     }
 }
 
@@ -138,14 +147,21 @@ void tcb_page_forget(struct thread *th) { unmark(th); }
 
 /* Imports th if both its pages are in its task's supply: 0, -KM_ESRCH
  * (refused: th is gone), or -KM_ENOMEM (not both there). */
-static i64 import_supplied(struct thread *th)
+static i64 import_supplied(struct thread *th, bool in_completion)
 {
     struct task *t = th->task;
     u64 ks = KM_KS_TCB_OF(th->number);
     if (!kmem_supplied(t, ks) || !kmem_supplied(t, ks + PAGE_SIZE))
         return -KM_ENOMEM;
     u64 tcb = kmem_supply_take(t, ks), utcb = kmem_supply_take(t, ks + PAGE_SIZE);
-    return import(th, tcb, utcb);
+    return import(th, tcb, utcb, in_completion);
+}
+
+/* Pages of th's TCB and UTCB in its task's supply (0..2). */
+static u32 supplied(const struct thread *th)
+{
+    u64 ks = KM_KS_TCB_OF(th->number);
+    return kmem_supplied(th->task, ks) + kmem_supplied(th->task, ks + PAGE_SIZE);
 }
 
 u64 tcb_page_request(const struct thread *th, u64 *w)
@@ -170,12 +186,13 @@ const u64 *tcb_page_request_msg(const struct thread *th, u64 *tag)
 /* th (out, TS_RESUMING) must run: it asks its kpager itself. */
 static void request(struct thread *th)
 {
-    if (import_supplied(th) != -KM_ENOMEM)
+    if (import_supplied(th, true) != -KM_ENOMEM)
         return; /* back already (or refused) */
     struct thread *kp = thread_lookup(th->kpager);
-    if (!kfault_applies(th) || !kp || !kp->task || kp == th || (kp->flags & TF_OUT) ||
-        kmem_supply_free(th->task) < 2)
+    if (!kfault_applies(th) || !kp || !kp->task || kp == th || (kp->flags & TF_OUT))
         return; /* stays out until something needs it */
+    if (kmem_supply_free(th->task) < 2 - supplied(th))
+        kmem_supply_release(th->task); /* pages of earlier tries nothing used */
     u64 w[2 + KM_KFAULT_MAX];
     trace(KFAULT, KM_KS_TCB_OF(th->number), KM_TAG_U(tcb_page_request(th, w)) - 2);
     th->flags |= TF_KMSG | TF_KFAULT_IPC | TF_OUT_REQ;
@@ -196,29 +213,43 @@ void tcb_page_request_done(struct thread *th, i64 result)
     th->flags &= ~(TF_KMSG | TF_KFAULT_IPC | TF_OUT_REQ);
     th->state = TS_RESUMING; /* its own IPC's result is kept */
     th->partner = NULL;
-    trace(KFAULT_DONE, KM_KS_TCB_OF(th->number), result);
-    import_supplied(th); /* nothing came: it waits until something needs it */
+    u32 got = supplied(th);
+    trace(KFAULT_DONE, KM_KS_TCB_OF(th->number), result < 0 ? result : (i64)got);
+    if (got == 2)
+        import_supplied(th, true);
+    else if (got == 1 && result >= 0)
+        request(th); /* one page came: it asks again for the other */
+    /* nothing came: it waits until something needs it */
 }
 
 
 /* Both pages supplied: back in memory, or refused (th deleted). */
-static i64 import(struct thread *th, u64 tcb, u64 utcb)
+static i64 import(struct thread *th, u64 tcb, u64 utcb, bool in_completion)
 {
     u64 t0 = rdtsc();
     struct task *t = th->task;
     struct km_tcb_export page, e;
     memcpy(&page, phys_to_virt(tcb), sizeof page); /* read once: the kpager has no access now */
+    if (tcb_export_check(&page, thread_id(th), cont_of(th), &e) != TCB_OK) {
+        trace(KPAGE_IMPORT, KM_KS_TCB_OF(th->number) | t->number, (u64)-1);
+        kmem_page_free(t, KMEM_TCB, tcb); /* back to their lenders, zeroed */
+        kmem_page_free(t, KMEM_UTCB, utcb);
+        if (in_completion) {
+            /* Inside an IPC's completion its caller still holds th:
+             * dropped after the next switch (tcb_page_export_pending). */
+            th->flags |= TF_DROP;
+            tcb_page_drops++;
+            tcb_page_ready = true;
+        } else {
+            thread_delete(th);
+        }
+        return -KM_ESRCH;
+    }
     memset(phys_to_virt(tcb), 0, PAGE_SIZE);
     th->ext = phys_to_virt(tcb);
     th->ext->canary = THREAD_STACK_CANARY;
     th->ext->utcb_uva = KM_UTCB_AREA + (u64)th->utcb_slot * PAGE_SIZE;
     th->ext->utcb_phys = utcb;
-    if (tcb_export_check(&page, thread_id(th), cont_of(th), &e) != TCB_OK) {
-        trace(KPAGE_IMPORT, KM_KS_TCB_OF(th->number) | t->number, (u64)-1);
-        th->flags &= ~TF_OUT;
-        thread_delete(th); /* frees both pages: they go back zeroed */
-        return -KM_ESRCH;
-    }
     thread_utcb_init(th); /* mapped again on its first touch (thread_utcb_fault) */
     th->flags &= ~TF_OUT;
     if (th->state == TS_INACTIVE) {
@@ -239,11 +270,11 @@ i64 tcb_page_restore(struct thread *self, struct thread *th)
 {
     if (!(th->flags & TF_OUT))
         return 0;
-    if (th->flags & TF_OUT_REQ)
-        return -KM_EBUSY; /* it asks its kpager itself */
+    if (th->flags & TF_OUT_REQ) /* it asks its kpager itself */
+        return th->state == TS_SENDING && th->partner == self ? -KM_EDEADLK : -KM_EBUSY;
     struct task *t = th->task;
     u64 ks = KM_KS_TCB_OF(th->number);
-    i64 r = import_supplied(th);
+    i64 r = import_supplied(th, false);
     if (r != -KM_ENOMEM)
         return r;
     if (!kfault_applies(th))

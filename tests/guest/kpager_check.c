@@ -873,36 +873,102 @@ static long rs_client(void *arg)
     return r;
 }
 
-static void part_tcb_resume(void)
+/* A thread of this task that takes messages and never answers: a kpager
+ * that leaves a paged-out thread's request unanswered. */
+static struct l4_thread rs_silent;
+static void rs_silent_fn(void *arg)
 {
-    static struct l4_task t;
+    (void)arg;
+    for (;;)
+        l4_receive_any();
+}
+
+enum rs_case { RS_PLAIN, RS_REFUSED, RS_KPAGER_GONE };
+
+/* Starts the client, pages W out (kp holds its pages), and returns the
+ * kspace address of W's TCB; 0 on failure. */
+static km_u64 rs_setup(struct l4_task *t)
+{
     rs_waiter = rs_partner = 0;
     rs_result = 1;
     rs_after = rs_stop = 0;
-    if (start(&t, rs_client, 0, kp_thr.tid) < 0) {
-        tap_ok(0, "resume: client started");
-        return;
-    }
+    if (start(t, rs_client, 0, kp_thr.tid) < 0)
+        return 0;
     for (int y = 0; y < 100000 && (!rs_waiter || l4_thread_state(rs_waiter) != KM_TSTATE_RECEIVING ||
                                    l4_thread_state(rs_partner) != KM_TSTATE_RECEIVING); y++)
         sys_yield();
     km_u64 ks = KM_KS_TCB_OF(KM_ID_NUMBER(rs_waiter));
+    if (!rs_waiter || kpager_revoke(kp_thr.tid, t->id, ks, ks + 2 * PAGE) < 1 ||
+        kpager_find_held(&kp, t->id, ks) < 0 || kpager_find_held(&kp, t->id, ks + PAGE) < 0)
+        return 0;
+    return ks;
+}
+
+static void rs_end(struct l4_task *t, const char *what)
+{
+    rs_stop = 1;
+    for (int y = 0; y < 100000 && !t->done; y++)
+        sys_yield();
+    long r = t->done ? finish(t) : (l4_task_delete(t), -KM_ETIMEOUT);
+    tap_ok(r == 0, "resume (%s): the client ran to its end (%s)", what, sys_errname(r));
+}
+
+static void part_tcb_resume(void)
+{
+    static struct l4_task t;
+    /* plain: its kpager answers its own request */
+    km_u64 ks = rs_setup(&t);
     unsigned long restores0 = kp.restores, kfaults0 = kp.kfaults;
-    long n = rs_waiter ? kpager_revoke(kp_thr.tid, t.id, ks, ks + 2 * PAGE) : -KM_ESRCH;
-    int held = kpager_find_held(&kp, t.id, ks) >= 0 && kpager_find_held(&kp, t.id, ks + PAGE) >= 0;
-    long d = sys_thread_delete(rs_partner);
+    long d = ks ? sys_thread_delete(rs_partner) : -KM_ESRCH;
     for (int y = 0; y < 100000 && !rs_after; y++)
         sys_yield();
-    tap_ok(n >= 1 && held && d == 0 && rs_after && rs_result == -KM_ECANCELED &&
-               kp.restores == restores0 + 1 && kp.kfaults == kfaults0 + 1,
+    tap_ok(ks && d == 0 && rs_after && rs_result == -KM_ECANCELED && kp.restores == restores0 + 1 &&
+               kp.kfaults == kfaults0 + 1,
            "resume: a paged-out thread whose partner went asked for its own TCB (%lu restore, %lu kernel "
            "page fault), came back and got %s", kp.restores - restores0, kp.kfaults - kfaults0,
            sys_errname(rs_result));
-    rs_stop = 1;
-    for (int y = 0; y < 100000 && !t.done; y++)
+    rs_end(&t, "plain");
+
+    /* refused: its kpager answers with a TCB page that fails the checks */
+    ks = rs_setup(&t);
+    km_u64 page = ks ? kpager_held_page(&kp, t.id, ks) : 0;
+    if (page)
+        ((volatile km_u64 *)(unsigned long)page)[1] ^= 1; /* another tid */
+    km_tid w = rs_waiter;
+    d = page ? sys_thread_delete(rs_partner) : -KM_ESRCH;
+    for (int y = 0; y < 100000 && l4_thread_state(w) != -KM_ESRCH; y++)
         sys_yield();
-    long r = t.done ? finish(&t) : (l4_task_delete(&t), -KM_ETIMEOUT);
-    tap_ok(r == 0, "resume: the client ran to its end (%s)", sys_errname(r));
+    tap_ok(page && d == 0 && l4_thread_state(w) == -KM_ESRCH && !rs_after,
+           "resume: a paged-out thread whose own restore brought a bad TCB page was dropped (state %s), "
+           "nothing else", sys_errname(l4_thread_state(w)));
+    rs_end(&t, "refused");
+
+    /* its kpager goes while its request waits: the request ends; later a
+     * working kpager set for it brings it back when something needs it */
+    struct l4_thread_attr a = L4_THREAD_ATTR_INIT;
+    a.cpu = si.cpu;
+    ks = rs_setup(&t);
+    long r = ks ? l4_thread_start(&rs_silent, &a, rs_silent_fn, 0) : -KM_ESRCH;
+    if (r == 0)
+        r = sys_thread_control(rs_waiter, KM_TCTL_SET_KPAGER, rs_silent.tid);
+    if (r == 0)
+        r = sys_thread_delete(rs_partner);
+    for (int y = 0; y < 1000 && r == 0 && l4_thread_state(rs_silent.tid) != KM_TSTATE_RECEIVING; y++)
+        sys_yield();
+    long k = r == 0 ? l4_thread_kill(&rs_silent) : r;
+    for (int y = 0; y < 100; y++)
+        sys_yield();
+    int still_out = !rs_after;
+    long st = sys_exregs(rs_waiter, KM_EXREGS_READ, 0, 0); /* nobody to ask: an error, no hang */
+    long c = sys_thread_control(rs_waiter, KM_TCTL_SET_KPAGER, kp_thr.tid);
+    long st2 = l4_thread_state(rs_waiter); /* now restored (a RESTORE fault to kp) */
+    for (int y = 0; y < 100000 && !rs_after; y++)
+        sys_yield();
+    tap_ok(r == 0 && k == 0 && still_out && st == -KM_ENOMEM && c == 0 && st2 >= 0 && rs_after &&
+               rs_result == -KM_ECANCELED,
+           "resume: a paged-out thread whose kpager was deleted while it waited for its answer stayed out "
+           "(exregs %s), and came back through a new kpager (%s)", sys_errname(st), sys_errname(rs_result));
+    rs_end(&t, "kpager gone");
 }
 
 static void part_tcb(void)

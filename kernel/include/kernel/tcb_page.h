@@ -59,14 +59,16 @@ enum kmem_let tcb_page_revoked(struct task *t, u64 ksaddr, u64 phys, bool orphan
 /* Makes out thread t present again for self's operation: 0 when it is
  * (restored now, or was), -KM_ERESTART after a kernel page fault (redo
  * the operation), -KM_ESRCH when its content was refused (t is deleted),
- * -KM_EBUSY when t is asking for it itself (TF_OUT_REQ), or the kernel
- * page fault's error. */
+ * -KM_EBUSY when t is asking for it itself (TF_OUT_REQ: its kpager's answer
+ * reaches it; anyone else finds it not receiving), -KM_EDEADLK when self
+ * is that kpager and t's request waits for it (self must receive it
+ * first), or the kernel page fault's error. */
 i64 tcb_page_restore(struct thread *self, struct thread *t);
 static inline i64 tcb_page_present(struct thread *self, struct thread *t)
 {
     if (__builtin_expect(!(t->flags & TF_OUT), 1))
         return 0;
-    return t->flags & TF_OUT_REQ ? -KM_EBUSY : tcb_page_restore(self, t);
+    return tcb_page_restore(self, t);
 }
 
 /* Ends out thread t's IPC with result (an IPC's complete() for it). */

@@ -49,6 +49,7 @@ enum thread_state {
 #define TF_REVOKE 0x100    /* its kpager took a TCB page back: export at the next safe point */
 #define TF_RESTORING 0x200 /* restoring a paged-out kpager before a kernel page fault to it */
 #define TF_OUT_REQ 0x400   /* TF_OUT, asking its kpager for its own TCB (tcb_page.h) */
+#define TF_DROP 0x800      /* TF_OUT, its restored content refused: deleted after the next switch */
 
 struct task;
 struct thread_ext;
