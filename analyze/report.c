@@ -316,17 +316,22 @@ static void gp_benchmark(FILE *f, const struct context *c, long long id, struct 
         if (range <= 0)
             range = bulk_hi > 0 ? (double)bulk_hi * 0.1 + 1 : 1;
         double ymin = (double)bulk_lo - 0.3 * range, ymax = (double)bulk_hi + 0.8 * range;
-        int focus = any && ((double)hi > (double)bulk_hi + 3 * range ||
-                            (double)lo < (double)bulk_lo - 3 * range);
+        /* Variants of different magnitudes (a table export next to a
+         * whole space's): a log axis, so that every box shows. */
+        int logy = any && lo > 0 && (double)bulk_hi > 30.0 * (double)bulk_lo;
+        int focus = !logy && any && ((double)hi > (double)bulk_hi + 3 * range ||
+                                     (double)lo < (double)bulk_lo - 3 * range);
         char label[160];
-        snprintf(label, sizeof label, "%s (%s)", s[m0].metric, s[m0].unit);
+        snprintf(label, sizeof label, "%s (%s%s)", s[m0].metric, s[m0].unit, logy ? ", log scale" : "");
 
         fprintf(f, "unset logscale\nunset label\nunset key\nset grid ytics\n"
                    "set xrange [0.4:%d.6]\n", m1 - m0);
         double pad = any ? ((double)hi - (double)lo) * 0.05 : 0;
         if (any && hi == lo)
             pad = lo ? fabs((double)lo) * 0.1 : 1; /* constant samples (icount): a visible range */
-        if (focus)
+        if (logy)
+            fprintf(f, "set logscale y\nset yrange [%.1f:%.1f]\n", (double)lo / 1.5, (double)hi * 1.5);
+        else if (focus)
             fprintf(f, "set yrange [%.1f:%.1f]\n", ymin, ymax);
         else if (any)
             fprintf(f, "set yrange [%.3f:%.3f]\n", (double)lo - pad, (double)hi + pad);
