@@ -913,6 +913,76 @@ static void rs_end(struct l4_task *t, const char *what)
     tap_ok(r == 0, "resume (%s): the client ran to its end (%s)", what, sys_errname(r));
 }
 
+/* ---- part 9: the top-level table taken while the client runs elsewhere ----
+ * The client spins on the other CPU, writing and checking its memory; its
+ * top-level table is revoked from this CPU again and again: the other CPU
+ * must leave the space at once (an eviction IPI) and its thread fault it
+ * back, unaware. */
+static volatile long ev_rounds, ev_errors;
+static volatile int ev_stop;
+
+static long ev_client(void *arg)
+{
+    km_u64 base = (km_u64)(unsigned long)arg;
+    unsigned long round = 0;
+    while (!ev_stop) {
+        round++;
+        for (int p = 0; p < 4; p++)
+            *(volatile km_u64 *)(unsigned long)(base + (km_u64)p * PAGE + 16) = round * 7 + (unsigned)p;
+        for (int p = 0; p < 4; p++)
+            if (*(volatile km_u64 *)(unsigned long)(base + (km_u64)p * PAGE + 16) != round * 7 + (unsigned)p)
+                ev_errors++;
+        ev_rounds = (long)round;
+    }
+    return 0;
+}
+
+static void part_pml4_other_cpu(void)
+{
+    static struct l4_task t;
+    if (si.ncpus < 2) {
+        tap_diag("pml4 elsewhere: one CPU, skipped");
+        return;
+    }
+    ev_rounds = ev_errors = ev_stop = 0;
+    struct l4_thread_attr a = L4_THREAD_ATTR_INIT;
+    a.pager = clients_pager;
+    a.cpu = si.cpu ? 0 : 1;
+    long r = sys_thread_control(me, KM_TCTL_SET_KPAGER, kp_thr.tid);
+    if (r == 0)
+        r = l4_task_start(&t, &a, me, ev_client, (void *)(unsigned long)(REGION + (96ull << 30)));
+    sys_thread_control(me, KM_TCTL_SET_KPAGER, KM_NILTHREAD);
+    if (r == 0)
+        r = sys_thread_control(t.main.tid, KM_TCTL_SET_KPAGER, kp_thr.tid);
+    int evicted = 0;
+    long last = 0;
+    for (int i = 0; r == 0 && i < 20; i++) {
+        for (int y = 0; y < 100000 && ev_rounds == last; y++)
+            sys_yield();
+        if (ev_rounds == last)
+            break;
+        /* Everything kp has lent it (the kpager may know its top-level
+         * table as a reserve page; every table of the task is kp's: its
+         * pinned pages stay 0). */
+        struct km_kmem_info k;
+        long n = kpager_revoke(kp_thr.tid, t.id, 0, KM_KS_RESERVE + PAGE);
+        long ki = sys_kmem_info(t.id, &k);
+        evicted += n >= 1 && ki == 0 && k.pinned_pages == 0;
+        last = ev_rounds; /* (it may have counted on while the revocation ran) */
+    }
+    for (int y = 0; y < 100000 && ev_rounds == last; y++)
+        sys_yield();
+    long rounds = ev_rounds;
+    ev_stop = 1;
+    for (int y = 0; y < 100000 && !t.done; y++)
+        sys_yield();
+    long f = t.done ? finish(&t) : (l4_task_delete(&t), -KM_ETIMEOUT);
+    tap_ok(r == 0 && f == 0 && evicted == 20 && rounds > last && ev_errors == 0,
+           "pml4 elsewhere: all kernel pages of a client running on the other CPU, its top-level table "
+           "among them, taken %d times, the client unaware (%ld rounds, %ld errors, %s)", evicted, rounds,
+           ev_errors, sys_errname(f));
+}
+
 static void part_tcb_resume(void)
 {
     static struct l4_task t;
@@ -1605,6 +1675,7 @@ int main(void)
     part_tcb();
     part_tcb_malicious();
     part_tcb_resume();
+    part_pml4_other_cpu();
     part_deadlock();
     part_deadlock_check();
     part_kpager_faults();
