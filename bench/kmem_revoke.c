@@ -10,9 +10,8 @@
  * page vacant: the mappings it described go, abi/kspace.h), and the
  * client touches the page again, timed (`restore`: user page fault, the
  * pager's answer, the kernel page fault for what is missing, the map).
- * Order: node table (its mappings stay; restore: the touch of a new page
- * of its region, which makes it again, filled from the task's nodes), leaf
- * table (the table and its node table), page directory (all three), node
+ * Order: node table (restore: the node table), leaf table (the table and
+ * its node table, which went with it), page directory (all three), node
  * page (the mappings whose nodes it held go: the client faults them in
  * again, its code and stack among them, so its restore is the touch plus
  * whatever else went).  Variants nt, pt, pd, mn; metrics export, restore.
@@ -172,10 +171,8 @@ static long round_of(km_tid c, km_taskid task, int i)
     for (int t = 0; r == 0 && t < 4; t++) {
         r = t < 3 ? export_page(task, ks[t], -1, &samples[t][0][i])
                   : export_page(task, 0, newest_node_page(task), &samples[t][0][i]);
-        /* A node table's mappings stay: what needs it again is a new
-         * mapping in its region (it is made again from the task's nodes). */
         if (r == 0)
-            r = touch(c, t == 0 ? va + 4096 : va, &samples[t][1][i]);
+            r = touch(c, va, &samples[t][1][i]);
     }
     return r;
 }

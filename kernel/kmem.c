@@ -274,8 +274,6 @@ static enum kmem_let let_go(u64 phys, bool orphan)
     depth++;
     if (type == KMEM_MAPNODE) {
         done = mapdb_reclaim_node_page(t, phys);
-    } else if (type == KMEM_NODETABLE) {
-        done = mmu_detach(t, ksaddr, phys); /* its mappings stay (arch/mmu.h) */
     } else {
         done = mmu_kobj_region(ksaddr, &va, &end);
         if (done) {

@@ -266,100 +266,18 @@ static struct mnode *next_below(struct mnode *n, const struct mnode *top)
 
 static bool reserved(u64 va) { return va >= USER_TOP || (va >= KM_UTCB_AREA && va < UTCB_END); }
 
-/* ---- looking through a task's nodes (its node table is out) ------------
- * A node table is derived data: every node of t lives in one of t's node
- * pages and holds its own address.  While a kpager has one of t's node
- * tables (mmu.h: the slot is "out"), its region's nodes are found here. */
-
-/* Calls fn(n, arg) for each node of t (the pages on t's list); stops when
- * fn returns true. */
-static void each_node(struct task *t, bool (*fn)(struct mnode *, void *), void *arg)
-{
-    struct mnode_page *head = t->mapdb, *pg = head;
-    do {
-        if (!pg)
-            return;
-        struct mnode *nodes = (struct mnode *)(pg + 1);
-        for (usize i = 0; i < NODES_PER_PAGE; i++)
-            if (nodes[i].word && fn(&nodes[i], arg)) /* free nodes have word 0 */
-                return;
-    } while ((pg = pg->next) != head);
-}
-
-struct scan {
-    u64 va, end;
-    struct mnode *found;
-    void **nt;
-};
-
-static bool scan_at(struct mnode *n, void *arg)
-{
-    struct scan *sc = arg;
-    if (node_va(n) != sc->va)
-        return false;
-    sc->found = n;
-    return true;
-}
-
-static bool scan_first(struct mnode *n, void *arg)
-{
-    struct scan *sc = arg;
-    u64 va = node_va(n);
-    if (va >= sc->va && va < sc->end)
-        sc->end = va; /* the lowest so far */
-    return false;
-}
-
-static bool scan_fill(struct mnode *n, void *arg)
-{
-    struct scan *sc = arg;
-    u64 va = node_va(n);
-    if (va >= sc->va && va < sc->end)
-        sc->nt[(va >> 12) & 511] = n;
-    return false;
-}
-
-u64 mapdb_first_node(struct task *t, u64 va, u64 end)
-{
-    struct scan sc = {.va = va, .end = end};
-    each_node(t, scan_first, &sc);
-    return sc.end;
-}
-
-void mapdb_fill_node_table(struct task *t, u64 base, void **nt)
-{
-    struct scan sc = {.va = base, .end = base + 512 * PAGE_SIZE, .nt = nt};
-    each_node(t, scan_fill, &sc);
-}
-
-/* t's node of page va, looked up through its nodes. */
-static __attribute__((noinline)) struct mnode *node_scan(struct task *t, u64 va)
-{
-    struct scan sc = {.va = va};
-    each_node(t, scan_at, &sc);
-    return sc.found;
-}
-
 /* The node of t's page va (slot in s), or NULL. */
 static struct mnode *node_at(struct task *t, u64 va, struct mmu_slot *s)
 {
     if (!mmu_walk(t, va, MMU_FIND, s) || !s->node)
         return NULL;
-    if (__builtin_expect(mmu_slot_out(s), 0))
-        s->spare = node_scan(t, va);
     return *s->node;
-}
-
-static __attribute__((noinline, noreturn)) void slot_lost(const struct mnode *n)
-{
-    panic("mapdb: node %p is not in its slot", (void *)n);
 }
 
 static void slot_of(struct mnode *n, struct mmu_slot *s)
 {
-    s->spare = n; /* the slot, should n's node table be out (mmu.h) */
-    if (!mmu_walk(node_task(n), node_va(n), MMU_FIND, s) || !s->node || *s->node != n)
-        slot_lost(n);
+    if (node_at(node_task(n), node_va(n), s) != n)
+        panic("mapdb: node %p is not in its slot", (void *)n);
 }
 
 /* Makes the PTE of n (slot s) give n's rights to frame phys, unless the

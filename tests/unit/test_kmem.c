@@ -408,7 +408,7 @@ static void test_supply_reserve(void **state)
     host_check_all();
     assert_int_equal(counts(t, KMEM_NODETABLE), 0);
     assert_int_equal(counts(t, KMEM_RESERVE), 0);
-    assert_int_equal(held(t, RG(0), NULL), RW); /* a node table's mappings stay */
+    assert_int_equal(held(t, RG(0), NULL), 0);
     assert_true(all_zero(nt));
     assert_int_equal(held(k, lva, NULL), RW);
     /* revoking an unused reserve page uncharges the reserve */
@@ -786,34 +786,17 @@ static void test_revoke_node_table(void **state)
     assert_int_equal(mapdb_unmap(w.k, KM_FPAGE(w.kv_nt, 12, KM_R), false), 1);
     host_check_all();
     came_back(&w, w.kv_nt, w.nt);
-    /* Its content is derived (the task's nodes hold their addresses): the
-     * mappings stay, found through the nodes while it is out. */
-    for (int i = 0; i < 4; i++)
-        assert_int_equal(held(w.t, RG(0) + (u64)i * PAGE_SIZE, NULL), RW);
-    assert_int_equal(held(w.u, RG(5), NULL), KM_R); /* derived from the region: stays */
+    region_gone(&w);
     others_stay(&w);
+    /* the leaf table stays (still lent); only the node table went */
     assert_int_equal(counts(w.t, KMEM_PAGETABLE), w.base[KMEM_PAGETABLE]);
     assert_int_equal(counts(w.t, KMEM_NODETABLE), w.base[KMEM_NODETABLE] - 1);
-    assert_true(pte(w.t, RG(0), &(u64){0})); /* the PTEs too */
+    assert_int_equal(frame_aux_get(w.pt), 0);
+    assert_false(pte(w.k, w.kv_pt, &(u64){0}));
+    assert_true(all_zero(w.pt)); /* no PTE left in it */
     u64 ks[5];
     assert_int_equal(mmu_missing(w.t, RG(0), ks, 5), 1);
     assert_int_equal(ks[0], KM_KS_NT_OF(RG(0)));
-    assert_int_equal(mmu_next_node(w.t, RG(0) + PAGE_SIZE, RG(1)), RG(0) + PAGE_SIZE);
-    /* unmapping one of them while it is out works as ever */
-    assert_int_equal(mapdb_unmap(w.t, KM_FPAGE(RG(0) + 3 * PAGE_SIZE, 12, KM_RWX), true), 1);
-    assert_int_equal(held(w.t, RG(0) + 3 * PAGE_SIZE, NULL), 0);
-    host_check_all();
-    /* a new mapping there makes it again (the kpager's page, fresh), with
-     * the mappings it had */
-    u64 nt2 = supply(w.t, w.k, KV(5), KM_KS_NT_OF(RG(0)));
-    op_begin(w.t);
-    root(w.t, RG(0) + 5 * PAGE_SIZE, RW);
-    kmem_op = NULL;
-    assert_int_equal(frame_aux_get(table_entry(w.t, RG(0), 21) & PTE_ADDR), nt2);
-    const void *const *slots = phys_to_virt(nt2);
-    for (int i = 0; i < 6; i++)
-        assert_true((slots[i] != NULL) == (i < 3 || i == 5));
-    assert_int_equal(counts(w.t, KMEM_NODETABLE), w.base[KMEM_NODETABLE]);
     host_check_all();
 }
 
@@ -872,7 +855,7 @@ static void test_revoke_from_parent(void **state)
     assert_int_equal(mapdb_unmap(p, KM_FPAGE(KV(0), 12, KM_RWX), false), 1);
     host_check_all();
     assert_int_equal(held(k, KV(1), NULL), 0);
-    assert_int_equal(held(t, RG(0), NULL), RW); /* the node table's mappings stay */
+    assert_int_equal(held(t, RG(0), NULL), 0);
     assert_int_equal(counts(t, KMEM_NODETABLE), 1); /* FAR's */
     assert_int_equal(held(t, FAR, NULL), RW);
     assert_true(all_zero(f));

@@ -15,7 +15,6 @@
 #include <arch/mmu.h>
 #include <kernel/frame.h>
 #include <kernel/kmem.h>
-#include <kernel/mapdb.h>
 #include <kernel/printk.h>
 #include <kernel/task.h>
 
@@ -91,33 +90,6 @@ static u64 *leaf_table(u64 pml4, u64 va, struct task *t)
     return tb;
 }
 
-/* frame_aux of a leaf table whose node table went out (exported): its
- * content is rebuilt from the task's nodes when needed.  No frame is there. */
-#define NT_OUT (0xffffffffull << PAGE_SHIFT)
-static bool nt_real(u64 nt) { return nt && nt != NT_OUT; }
-
-/* mmu_walk's end where the leaf table has no node table (nt 0) or one
- * that is out: made (again) for MMU_CREATE_ALL. */
-static __attribute__((noinline)) bool walk_no_node_table(struct task *t, u64 va, enum mmu_walk_mode mode,
-                                                         struct mmu_slot *s, u64 leaf_phys, u64 nt)
-{
-    if (mode == MMU_CREATE_ALL) {
-        bool out = nt == NT_OUT;
-        nt = kmem_page_alloc(t, KMEM_NODETABLE, KM_KS_NT_OF(va));
-        if (!nt)
-            return false;
-        if (out) /* made again: what it held, from the task's nodes */
-            mapdb_fill_node_table(t, ALIGN_DOWN(va, 1ull << LEAF_SHIFT), phys_to_virt(nt));
-        frame_aux_set(leaf_phys, nt);
-        s->node = (void **)phys_to_virt(nt) + index_at(va, 12);
-    } else if (nt == NT_OUT) {
-        s->node = &s->spare; /* the caller's: it looks through the task's nodes */
-    } else {
-        s->node = NULL;
-    }
-    return true;
-}
-
 bool mmu_walk(struct task *t, u64 va, enum mmu_walk_mode mode, struct mmu_slot *s)
 {
     assert(user_page(va));
@@ -128,29 +100,20 @@ bool mmu_walk(struct task *t, u64 va, enum mmu_walk_mode mode, struct mmu_slot *
         return false;
     u64 leaf_phys = virt_to_phys(leaf);
     u64 nt = frame_aux_get(leaf_phys);
+    if (!nt && mode == MMU_CREATE_ALL) {
+        nt = kmem_page_alloc(t, KMEM_NODETABLE, KM_KS_NT_OF(va));
+        if (!nt)
+            return false;
+        frame_aux_set(leaf_phys, nt);
+    }
     s->pte = &leaf[index_at(va, 12)];
-    if (__builtin_expect(!nt_real(nt), 0))
-        return walk_no_node_table(t, va, mode, s, leaf_phys, nt);
-    s->node = (void **)phys_to_virt(nt) + index_at(va, 12);
+    s->node = nt ? (void **)phys_to_virt(nt) + index_at(va, 12) : NULL;
     return true;
 }
 
 /* First page in [va, end) with a node slot set, below table tb whose
  * entries each span 1 << shift bytes; end if none.  Recursion depth 4. */
-/* The first page in [va, end) with a node, in a leaf table's span whose
- * node table is nt (maybe out); end if none. */
-static inline __attribute__((always_inline)) u64 leaf_next_node(struct task *t, u64 nt, u64 va, u64 end)
-{
-    if (__builtin_expect(nt == NT_OUT, 0))
-        return mapdb_first_node(t, va, end);
-    void **nodes = nt ? phys_to_virt(nt) : NULL;
-    for (u64 v = va; nodes && v < end; v += PAGE_SIZE)
-        if (nodes[index_at(v, 12)])
-            return v;
-    return end;
-}
-
-static u64 next_node(struct task *t, u64 *tb, int shift, u64 va, u64 end)
+static u64 next_node(u64 *tb, int shift, u64 va, u64 end)
 {
     while (va < end) {
         u64 e = tb[index_at(va, shift)];
@@ -158,13 +121,15 @@ static u64 next_node(struct task *t, u64 *tb, int shift, u64 va, u64 end)
         if (!(e & PTE_P)) {
             /* nothing mapped in this span */
         } else if (shift > LEAF_SHIFT) {
-            u64 r = next_node(t, table_of(e), shift - 9, va, span_end);
+            u64 r = next_node(table_of(e), shift - 9, va, span_end);
             if (r < span_end)
                 return r;
         } else {
-            u64 r = leaf_next_node(t, frame_aux_get(e & PTE_ADDR), va, span_end);
-            if (r < span_end)
-                return r;
+            u64 nt = frame_aux_get(e & PTE_ADDR);
+            void **nodes = nt ? phys_to_virt(nt) : NULL;
+            for (u64 v = va; nodes && v < span_end; v += PAGE_SIZE)
+                if (nodes[index_at(v, 12)])
+                    return v;
         }
         va = span_end;
     }
@@ -180,15 +145,17 @@ u64 mmu_next_node(struct task *t, u64 va, u64 end)
      * (one walk down instead of a search from the top). */
     u64 *leaf = leaf_table(t->as.pml4, va, NULL);
     if (leaf) {
+        u64 nt = frame_aux_get(virt_to_phys(leaf));
         u64 leaf_end = MIN((va | ((1ull << LEAF_SHIFT) - 1)) + 1, lim);
-        u64 r = leaf_next_node(t, frame_aux_get(virt_to_phys(leaf)), va, leaf_end);
-        if (r < leaf_end)
-            return r;
+        void **nodes = nt ? phys_to_virt(nt) : NULL;
+        for (u64 v = va; nodes && v < leaf_end; v += PAGE_SIZE)
+            if (nodes[index_at(v, 12)])
+                return v;
         va = leaf_end; /* nothing more in this leaf table */
         if (va >= lim)
             return end;
     }
-    u64 r = next_node(t, phys_to_virt(t->as.pml4), 39, va, lim);
+    u64 r = next_node(phys_to_virt(t->as.pml4), 39, va, lim);
     return r < lim ? r : end;
 }
 
@@ -281,9 +248,7 @@ bool aspace_user_ok(struct aspace *as, u64 va, u64 len, bool write)
 static void free_node_table(struct task *t, u64 leaf_phys, bool free)
 {
     u64 nt = frame_aux_get(leaf_phys);
-    if (nt == NT_OUT)
-        frame_aux_set(leaf_phys, 0); /* nothing of it is here */
-    if (!nt_real(nt))
+    if (!nt)
         return;
     void **nodes = phys_to_virt(nt);
     for (int i = 0; i < 512; i++)
@@ -323,7 +288,7 @@ static void count_tables(u64 phys, int shift, u64 *pts, u64 *nts)
     int n = shift == 39 ? 256 : 512;
     (*pts)++;
     if (shift == 12) {
-        *nts += nt_real(frame_aux_get(phys));
+        *nts += frame_aux_get(phys) != 0;
         return;
     }
     for (int i = 0; i < n; i++)
@@ -358,7 +323,7 @@ int mmu_missing(struct task *t, u64 va, u64 *ks, int max)
     }
     for (; shift >= LEAF_SHIFT && n < max; shift -= 9)
         ks[n++] = ks_table(va, shift);
-    if (n < max && (shift >= LEAF_SHIFT || !tb || !nt_real(frame_aux_get(virt_to_phys(tb)))))
+    if (n < max && (shift >= LEAF_SHIFT || !tb || !frame_aux_get(virt_to_phys(tb))))
         ks[n++] = KM_KS_NT_OF(va);
     return n;
 }
@@ -451,9 +416,7 @@ bool mmu_detach(struct task *t, u64 ksaddr, u64 phys)
     if (shift == 12) { /* a node table: beside the leaf table of va */
         if (frame_aux_get(*e & PTE_ADDR) != phys)
             return false;
-        /* Out, the mappings staying: what it held is derived from the
-         * task's nodes (mapdb_fill_node_table makes it again). */
-        frame_aux_set(*e & PTE_ADDR, NT_OUT);
+        free_node_table(t, *e & PTE_ADDR, false);
         return true;
     }
     if ((*e & PTE_ADDR) != phys)

@@ -104,12 +104,6 @@ static inline bool mapdb_soft_fault(struct task *t, u64 va)
 {
     return kmem_ever_lent && mapdb_soft_fault_slow(t, va); /* never, with kmem=pool */
 }
-/* For the page tables (arch/mmu.h), while one of t's node tables is out:
- * the lowest page in [va, end) with a node of t (end: none); and a node
- * table made again for the 2 MiB region at base, filled with t's nodes
- * there. */
-u64 mapdb_first_node(struct task *t, u64 va, u64 end);
-void mapdb_fill_node_table(struct task *t, u64 base, void **nt);
 /* Removes t's mappings in [va, end) and everything derived from them. */
 void mapdb_drop_region(struct task *t, u64 va, u64 end);
 /* Reclaims t's node page at phys: its mappings go; the page is left to the

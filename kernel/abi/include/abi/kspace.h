@@ -53,14 +53,8 @@
  *              makes them again on T's next faults; for the top-level
  *              table that is all of T's mappings, and T's threads run on
  *              the kernel's tables until their next touch faults it back
- *   NODETABLE  vacant, the mappings staying: a node table only says which
- *              node each page of its region has, and every node of T
- *              already holds its own address, so the kernel finds them
- *              there while it is out and fills a new one from them when a
- *              mapping in its region needs it (a fresh page, asked for as
- *              FRESH: nothing is imported)
- *   MAPNODE    the mappings whose nodes it holds are removed for T (a
- *              state T could have made by unmapping them); zeroed
+ *   NODETABLE, MAPNODE: the mappings they describe are removed for T (the
+ *              same); the page comes back zeroed
  *   TCB, UTCB  both pages of the thread, together: the UTCB as it is, the
  *              TCB as a continuation (struct km_tcb_export below); if the
  *              thread is not at a safe point (waiting in an IPC receive,
@@ -78,11 +72,10 @@
  * gets for them is zeroed before use, whatever the kpager put in it, and
  * their requests are reason FRESH.  This keeps invariants 1 and 2 of
  * DESIGN §4 trivially true for them (nothing leaves, nothing is read back)
- * at the price of invariant 3 for node pages: their mappings go (the
- * paper splits and localises mapping nodes instead), which a client whose
- * memory its pager serves on faults does not notice, but one that mapped
- * pages onward does.  Node tables keep their mappings (derived data, made
- * again from the nodes).  TCBs
+ * at the price of invariant 3 for node tables and node pages: their
+ * mappings go (the paper localises them instead, so that unmapping stays
+ * exact without them), which a client whose memory its pager serves on
+ * faults does not notice, but one that mapped pages onward does.  TCBs
  * are the one type imported (reason RESTORE): their content is a
  * continuation and user registers, validated as described below.
  *

@@ -86,20 +86,11 @@ u64 mmu_unmap_fixed(struct task *t, u64 va);
 /* ---- for the mapping database ---------------------------------------- */
 
 /* Where one user page of a space is: its leaf PTE and its node-table slot
- * (NULL when the leaf table has no node table).  A node table a kpager
- * took back (exported: its content is derived, the mappings stay) is
- * "out": then node points at spare, which the walk leaves as the caller
- * set it (the mapping database puts the node there: the one it knows, or
- * one it finds among the task's nodes), and writes to it go nowhere; a
- * walk that creates tables makes the node table again, filled from the
- * task's nodes (mapdb_fill_node_table). */
+ * (NULL when the leaf table has no node table). */
 struct mmu_slot {
     u64 *pte;
     void **node;
-    void *spare;
 };
-/* The slot's node table is out (see above). */
-static inline bool mmu_slot_out(const struct mmu_slot *s) { return s->node == &s->spare; }
 
 enum mmu_walk_mode {
     MMU_FIND,       /* only look */
