@@ -380,7 +380,7 @@ static int make_root(struct task *t, u64 va, u64 phys, u32 rights, u64 flags, st
 {
     if (!mmu_walk(t, va, MMU_CREATE_ALL, s))
         return -KM_ENOMEM;
-    if (mmu_present(s))
+    if (mmu_present(s) || *s->node) /* (a lent page's PTE is not present) */
         return -KM_EBUSY;
     struct mnode *n = node_alloc(t);
     if (!n)

@@ -305,9 +305,15 @@ i64 ipc(struct thread *self, km_tid to, km_tid from, u32 flags, u64 tag)
 static struct thread *self_thread(void) { return &thread_table[2]; }
 
 /* Runs fn for task t as the kernel does with a kpager: under a kmem_op; a
- * missing page raised as a kernel page fault; redone while pages come. */
+ * missing page raised as a kernel page fault; redone while pages come.
+ * The kpager's own task takes its kernel pages from the pool (it could
+ * never lend its first page otherwise: nothing would ever be mapped). */
 #define UNDER_KPAGER(ti, va_, expr)                                                                 \
     do {                                                                                           \
+        if ((ti) == KP) {                                                                          \
+            (void)(expr);                                                                          \
+            break;                                                                                 \
+        }                                                                                          \
         for (int attempt = 0; attempt < 4; attempt++) {                                            \
             op = (struct kmem_op){.task = &tasks[ti]};                                             \
             kmem_op = &op;                                                                         \
