@@ -46,6 +46,17 @@
  *     returns 0 or -KM_ESRCH (the thread dropped) and the thread runs
  *     with what it got back, never more; the task's other thread and the
  *     sentinel keep their state.
+ *  8. a paged-out thread whose IPC ends (its partner deleted) asks its
+ *     kpager for its TCB itself and runs on; a bad answer drops only that
+ *     thread; a kpager deleted while the request waits leaves it out,
+ *     restorable through a new kpager.
+ *  9. the top-level table (and every other kernel page) of a client that
+ *     runs on the other CPU taken again and again: that CPU leaves the
+ *     space at once, the client faults it back, unaware.
+ * Part 2's client is made with its kpager set, so its top-level table and
+ * first TCB are revoked with the rest; part 4 ends each silent round by
+ * deleting the silent kpager, so that its waiting pager serves the rounds
+ * that follow.
  */
 #include <abi/kspace.h>
 #include <user/kpager.h>

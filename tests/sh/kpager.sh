@@ -2,11 +2,13 @@
 # Kernel memory from user-level kpagers (abi/kspace.h), in QEMU: the guest
 # suite tests/guest/kpager_check.c booted twice, the same kernel binary:
 #  - kmem=kpager: supply and exact accounting, revocation with the client
-#    unaware, exported pages all zero, a malicious kpager (seeded rounds)
+#    unaware (top-level tables and TCBs included), exported pages all zero
+#    but TCBs (checked field by field), a malicious kpager (seeded rounds)
 #    beside a sentinel task, TCB paging (exports, restores by send and
-#    exregs, deferred exports) and malicious restores (seeded rounds),
-#    deadlocks (DESIGN §4, invariants 1-5); the trace holds kernel page
-#    faults and exports;
+#    exregs, deferred exports, a paged-out thread restoring itself) and
+#    malicious restores (seeded rounds), a top-level table taken from a
+#    client on the other CPU, deadlocks (DESIGN §4, invariants 1-5); the
+#    trace holds kernel page faults and exports;
 #  - kmem=pool: the program's kpagers are never asked, and the trace holds
 #    no kfault event at all (invariant 6).
 # Each run's guest checks are carried over; then: it exits 0, no frame
