@@ -64,16 +64,24 @@ u64 kmem_pool_used(void) { return pool_used; }
 
 static bool lent(u64 phys) { return frame_lend(phys)->lender != 0; }
 
-/* Gives a lent page back to its lender, vacant: whatever the kernel kept
- * there (physical addresses, kernel pointers) is gone first. */
-static void give_back_as(u64 phys, bool zero)
+/* The loan of phys ends (zeroed first unless it holds an export); the
+ * lender it had. */
+static inline __attribute__((always_inline)) u64 end_loan(struct frame_lend *l, u64 phys, bool zero)
 {
-    struct frame_lend *l = frame_lend(phys);
     u64 lender = l->lender;
     if (zero)
         memset(phys_to_virt(phys), 0, PAGE_SIZE);
     l->lender = l->kobj = 0;
     kmem_lent_frames--;
+    return lender;
+}
+
+/* Gives a lent page back to its lender, vacant unless it holds content of
+ * the lender's (a restore page): whatever the kernel kept there (physical
+ * addresses, kernel pointers) is gone first. */
+static void give_back_as(u64 phys, bool zero)
+{
+    u64 lender = end_loan(frame_lend(phys), phys, zero);
     mapdb_unlend(lender & 0xfff, lender & ~0xfffull, phys);
 }
 
@@ -288,15 +296,12 @@ static enum kmem_let let_go(u64 phys, bool orphan)
     return KMEM_LET_DONE;
 }
 
-/* The loan of phys ends: zeroed unless it holds an export. */
+/* A revoked page's loan ends (traced as an export). */
 static void exported(u64 phys, u64 t0, bool zero)
 {
     struct frame_lend *l = frame_lend(phys);
     u64 kobj = l->kobj;
-    if (zero)
-        memset(phys_to_virt(phys), 0, PAGE_SIZE);
-    l->lender = l->kobj = 0;
-    kmem_lent_frames--;
+    end_loan(l, phys, zero);
     trace(KPAGE_EXPORT, kobj, rdtsc() - t0);
 }
 
@@ -313,9 +318,8 @@ bool kmem_reclaim(u64 phys)
 void kmem_export_give_back(struct task *t, enum kmem_type type, u64 phys, u64 t0)
 {
     charge(t, type, -1);
-    u64 lender = frame_lend(phys)->lender;
-    exported(phys, t0, false);
-    mapdb_unlend(lender & 0xfff, lender & ~0xfffull, phys);
+    trace(KPAGE_EXPORT, frame_lend(phys)->kobj, rdtsc() - t0);
+    give_back_as(phys, false);
 }
 
 void kmem_export_uncharge(struct task *t, enum kmem_type type) { charge(t, type, -1); }
