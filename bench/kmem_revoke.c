@@ -6,11 +6,14 @@
  * directory, leaf page table and node table come from a kpager of this
  * program (one kernel page fault, all pages at once).  Then, for each type
  * in turn, a thread of the kpager's task unmaps the page it lent for that
- * type, timed (`export`: the system call, in which the kernel makes the
- * page vacant: the mappings it described go, abi/kspace.h), and the
- * client touches the page again, timed (`restore`: user page fault, the
- * pager's answer, the kernel page fault for what is missing, the map).
- * Order: node table (restore: the node table), leaf table (the table and
+ * type, timed (`export`: the system call, in which the kernel exports the
+ * page: vacant for tables and node pages, whose mappings go; localised
+ * for the node table, whose mappings stay: abi/kspace.h), and the client
+ * touches the page again, timed (`restore`: user page fault, the pager's
+ * answer, the kernel page fault for what is missing, the map).
+ * Order: node table (its page needs nothing after the export: the restore
+ * is the touch of the next page of the region, a user page fault whose
+ * map brings the table back, reason RESTORE), leaf table (the table and
  * its node table, which went with it), page directory (all three), node
  * page (the mappings whose nodes it held go: the client faults them in
  * again, its code and stack among them, so its restore is the touch plus
@@ -171,8 +174,10 @@ static long round_of(km_tid c, km_taskid task, int i)
     for (int t = 0; r == 0 && t < 4; t++) {
         r = t < 3 ? export_page(task, ks[t], -1, &samples[t][0][i])
                   : export_page(task, 0, newest_node_page(task), &samples[t][0][i]);
+        /* A node table's mappings stay: va needs nothing; a new page of
+         * the region needs the table back (RESTORE) */
         if (r == 0)
-            r = touch(c, va, &samples[t][1][i]);
+            r = touch(c, t == 0 ? va + 4096 : va, &samples[t][1][i]);
     }
     return r;
 }

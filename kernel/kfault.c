@@ -5,6 +5,7 @@
 #include <kernel/ipc.h>
 #include <kernel/kfault.h>
 #include <kernel/kmem.h>
+#include <arch/mmu.h>
 #include <kernel/mapdb.h>
 #include <kernel/options.h>
 #include <kernel/task.h>
@@ -60,10 +61,13 @@ static u32 requests(struct task *t, u64 missing, u64 va, u64 *req)
         return n;
     }
     if (missing < KM_KS_MN) {
+        /* A node table that is out comes back (RESTORE): it holds what
+         * the mapping database of that region needs. */
         int m = mmu_missing(t, va, ks, 5);
         for (int i = 0; i < m; i++)
-            if (ks[i] >= missing)
-                add_request(req, &n, t, ks[i], KM_KREASON_FRESH);
+            if ((ks[i] & ~MMU_MISSING_OUT) >= missing)
+                add_request(req, &n, t, ks[i] & ~MMU_MISSING_OUT,
+                            ks[i] & MMU_MISSING_OUT ? KM_KREASON_RESTORE : KM_KREASON_FRESH);
     }
     add_request(req, &n, t, missing, KM_KREASON_FRESH);
     if (!mapdb_has_free_node(t))

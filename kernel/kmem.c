@@ -9,6 +9,7 @@
 #include <kernel/frame.h>
 #include <kernel/kmem.h>
 #include <kernel/mapdb.h>
+#include <kernel/nodetable.h>
 #include <kernel/options.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
@@ -153,6 +154,14 @@ u64 kmem_supply_take(struct task *t, u64 ksaddr)
     return p;
 }
 
+void kmem_op_missing(u64 ksaddr)
+{
+    if (!kmem_op->missing_set) {
+        kmem_op->missing = ksaddr;
+        kmem_op->missing_set = true;
+    }
+}
+
 bool kmem_op_available(struct task *t, const u64 *ksaddr, u32 n)
 {
     u32 reserve = 0, need = 0;
@@ -161,10 +170,7 @@ bool kmem_op_available(struct task *t, const u64 *ksaddr, u32 n)
     for (u32 i = 0; i < n; i++) {
         if (supply_find(t, ksaddr[i]) || (ksaddr[i] < KM_KS_TCB && ++need <= reserve))
             continue;
-        if (!kmem_op->missing_set) {
-            kmem_op->missing = ksaddr[i];
-            kmem_op->missing_set = true;
-        }
+        kmem_op_missing(ksaddr[i]);
         return false;
     }
     return true;
@@ -188,10 +194,7 @@ u64 kmem_page_alloc(struct task *t, enum kmem_type type, u64 ksaddr)
             frame_lend(s->phys)->kobj = ksaddr | t->number;
         }
         if (!s) {
-            if (!kmem_op->missing_set) {
-                kmem_op->missing = ksaddr;
-                kmem_op->missing_set = true;
-            }
+            kmem_op_missing(ksaddr);
             return 0;
         }
         u64 p = s->phys;
@@ -277,6 +280,12 @@ static enum kmem_let let_go(u64 phys, bool orphan)
     int type = km_ks_type(ksaddr);
     if (type == KMEM_TCB || type == KMEM_UTCB)
         return tcb_page_revoked(t, ksaddr, phys, orphan);
+    if (type == KMEM_NODETABLE) { /* localised: its mappings stay */
+        if (!nodetable_export(t, ksaddr, phys))
+            panic("kmem: task %u holds no node table %lx at kspace %lx", t->number, phys, ksaddr);
+        charge(t, KMEM_NODETABLE, -1);
+        return KMEM_LET_EXPORTED;
+    }
     u64 va, end;
     bool done;
     depth++;

@@ -60,35 +60,14 @@
 #include <kernel/frame.h>
 #include <kernel/kmem.h>
 #include <kernel/mapdb.h>
+#include <kernel/mnode.h>
+#include <kernel/nodetable.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
 #include <kernel/task.h>
 
-#define MN_RIGHTS 0x7ull
-#define MN_KERNEL_OWNED 0x8ull /* root: the frame is freed with it */
-#define MN_LENT 0x10ull        /* lent to the kernel: PTE not present, frame kept */
-#define MN_VA 0x00007ffffffff000ull
 #define UTCB_END (KM_UTCB_AREA + KM_UTCB_AREA_SIZE)
 #define SIGMA0_RANGES 64
-
-struct mnode {
-    u64 word;
-    struct mnode *parent;
-    struct mnode *child;
-    struct mnode *next; /* also the free-list link of a free node */
-};
-
-struct mnode_page {
-    struct mnode_page *next, *prev; /* the task's node pages, circular */
-    struct mnode *free;             /* free nodes of this page */
-    struct task *task;              /* whose mappings these nodes are */
-    u32 used;                       /* nodes in use */
-    bool detached;                  /* being reclaimed: off the list, not freed */
-};
-
-#define NODES_PER_PAGE ((PAGE_SIZE - sizeof(struct mnode_page)) / sizeof(struct mnode))
-_Static_assert(sizeof(struct mnode) == 32, "mapping nodes stay small");
-_Static_assert(NODES_PER_PAGE == 126, "node page layout");
 
 static struct sigma0_range {
     struct task *t; /* NULL: free entry */
@@ -96,16 +75,6 @@ static struct sigma0_range {
 } sigma0[SIGMA0_RANGES];
 
 /* ---- nodes -------------------------------------------------------------- */
-
-static struct mnode_page *page_of(const struct mnode *n)
-{
-    return (struct mnode_page *)ALIGN_DOWN((uptr)n, PAGE_SIZE);
-}
-
-static struct task *node_task(const struct mnode *n) { return page_of(n)->task; }
-static u64 node_va(const struct mnode *n) { return n->word & MN_VA; }
-static u32 node_rights(const struct mnode *n) { return (u32)(n->word & MN_RIGHTS); }
-static bool node_lent(const struct mnode *n) { return n->word & MN_LENT; }
 
 static void list_insert_front(struct task *t, struct mnode_page *pg)
 {
@@ -135,13 +104,15 @@ static void list_remove(struct task *t, struct mnode_page *pg)
 
 static struct mnode_page *page_alloc(struct task *t)
 {
-    u64 p = kmem_page_alloc(t, KMEM_MAPNODE, KM_KS_MN_OF(t->mn_next));
+    u64 ks = KM_KS_MN_OF(t->mn_next);
+    u64 p = kmem_page_alloc(t, KMEM_MAPNODE, ks);
     if (!p)
         return NULL;
     t->mn_next++;
     struct mnode_page *pg = phys_to_virt(p);
-    struct mnode *nodes = (struct mnode *)(pg + 1);
+    struct mnode *nodes = page_nodes(pg);
     pg->task = t;
+    pg->ks = ks;
     for (usize i = 0; i < NODES_PER_PAGE; i++)
         nodes[i].next = i + 1 < NODES_PER_PAGE ? &nodes[i + 1] : NULL;
     pg->free = nodes;
@@ -266,18 +237,45 @@ static struct mnode *next_below(struct mnode *n, const struct mnode *top)
 
 static bool reserved(u64 va) { return va >= USER_TOP || (va >= KM_UTCB_AREA && va < UTCB_END); }
 
-/* The node of t's page va (slot in s), or NULL. */
-static struct mnode *node_at(struct task *t, u64 va, struct mmu_slot *s)
+/* The node of t's page va (slot in s), or NULL.  Where the node table is
+ * out (s->nt_out, s->node NULL) the node is looked for among t's nodes:
+ * slow, and only until an operation that makes a mapping there brings the
+ * table back. */
+static __attribute__((noinline)) struct mnode *node_at_out(struct task *t, u64 va, struct mmu_slot *s)
 {
-    if (!mmu_walk(t, va, MMU_FIND, s) || !s->node)
-        return NULL;
-    return *s->node;
+    return s->nt_out && mmu_used(s) ? nodetable_scan(t, va) : NULL;
 }
 
-static void slot_of(struct mnode *n, struct mmu_slot *s)
+static inline __attribute__((always_inline)) struct mnode *node_at(struct task *t, u64 va, struct mmu_slot *s)
 {
-    if (node_at(node_task(n), node_va(n), s) != n)
+    if (!mmu_walk(t, va, MMU_FIND, s))
+        return NULL;
+    if (__builtin_expect(s->node != NULL, 1))
+        return *s->node;
+    return node_at_out(t, va, s);
+}
+
+/* The slot of n (its PTE; its node-table slot unless the table is out). */
+static inline __attribute__((always_inline)) void slot_of(struct mnode *n, struct mmu_slot *s)
+{
+    if (!mmu_walk(node_task(n), node_va(n), MMU_FIND, s) ||
+        (s->node ? *s->node != n : !s->nt_out || !mmu_used(s)))
         panic("mapdb: node %p is not in its slot", (void *)n);
+}
+
+/* Clears n's node-table slot (nothing to do where the table is out: the
+ * table's export names n, which no longer matches on its import). */
+static void slot_clear(struct mmu_slot *s)
+{
+    if (s->node)
+        *s->node = NULL;
+}
+
+/* The slot of t's page va, tables and node table made (a node table that
+ * is out brought back: kernel/nodetable.c); false when memory is short. */
+static bool walk_create(struct task *t, u64 va, struct mmu_slot *s)
+{
+    return mmu_walk(t, va, MMU_CREATE_ALL, s) && (s->node || nodetable_restore(t, va, s));
 }
 
 /* Makes the PTE of n (slot s) give n's rights to frame phys, unless the
@@ -320,7 +318,7 @@ static void drop_mapping(struct mnode *n)
     slot_of(n, &s);
     u64 phys = mmu_phys(&s);
     bool owned = n->word & MN_KERNEL_OWNED, lent = node_lent(n);
-    *s.node = NULL;
+    slot_clear(&s);
     mmu_clear(node_task(n), node_va(n), &s); /* TLBs flushed: the frame is unreachable */
     node_free(n);
     if (lent) {
@@ -378,7 +376,7 @@ static u64 reduce_descendants(struct mnode *x, u32 rights)
 /* A root mapping of phys at t's page va; the slot is found or made in s. */
 static int make_root(struct task *t, u64 va, u64 phys, u32 rights, u64 flags, struct mmu_slot *s)
 {
-    if (!mmu_walk(t, va, MMU_CREATE_ALL, s))
+    if (!walk_create(t, va, s))
         return -KM_ENOMEM;
     if (mmu_present(s) || *s->node) /* (a lent page's PTE is not present) */
         return -KM_EBUSY;
@@ -510,7 +508,7 @@ static void move_node(struct mnode *sn, struct mmu_slot *ss, struct mnode *nn, u
         reduce_descendants(sn, lost);
     nn->word = dva | (sn->word & MN_KERNEL_OWNED) | given;
     replace_node(sn, nn);
-    *ss->node = NULL;
+    slot_clear(ss);
     mmu_clear(node_task(sn), node_va(sn), ss);
     node_free(sn);
     *ds->node = nn;
@@ -544,7 +542,7 @@ static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mm
         return 0;
     if (from == to && sva == dva)
         return 1; /* onto itself: it is there already */
-    if (!mmu_walk(to, dva, MMU_CREATE_ALL, &ds))
+    if (!walk_create(to, dva, &ds))
         return -KM_ENOMEM;
     struct mnode *dn = *ds.node;
     if (mmu_present(&ds) && !dn)
@@ -556,7 +554,7 @@ static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mm
         }
         if (is_ancestor(dn, sn)) { /* granted back where it came from */
             dissolve_node(sn);
-            *ss->node = NULL;
+            slot_clear(ss);
             mmu_clear(from, sva, ss);
             node_free(sn);
             return 1;
@@ -665,8 +663,11 @@ i64 mapdb_unmap(struct task *t, u64 fpage, bool self)
         return -KM_EINVAL;
     i64 count = 0;
     struct mmu_slot s;
-    for (u64 va = mmu_next_node(t, base, end); rights && va < end; va = mmu_next_node(t, va + PAGE_SIZE, end))
-        count += (i64)revoke(node_at(t, va, &s), rights, self);
+    for (u64 va = mmu_next_node(t, base, end); rights && va < end; va = mmu_next_node(t, va + PAGE_SIZE, end)) {
+        struct mnode *n = node_at(t, va, &s);
+        if (n)
+            count += (i64)revoke(n, rights, self);
+    }
     kmem_reclaim_orphans();
     return count;
 }
@@ -681,8 +682,11 @@ void mapdb_task_destroy(struct task *t)
 {
     struct mmu_slot s;
     for (u64 va = mmu_next_node(t, 0, USER_TOP); va < USER_TOP;
-         va = mmu_next_node(t, va + PAGE_SIZE, USER_TOP))
-        remove_tree(node_at(t, va, &s));
+         va = mmu_next_node(t, va + PAGE_SIZE, USER_TOP)) {
+        struct mnode *n = node_at(t, va, &s);
+        if (n)
+            remove_tree(n);
+    }
     kmem_reclaim_orphans(); /* t lent pages: the kernel lets go of them now */
     for (int i = 0; i < SIGMA0_RANGES; i++)
         if (sigma0[i].t == t)
@@ -784,8 +788,11 @@ bool mapdb_soft_fault_slow(struct task *t, u64 va)
 void mapdb_drop_region(struct task *t, u64 va, u64 end)
 {
     struct mmu_slot s;
-    for (u64 v = mmu_next_node(t, va, end); v < end; v = mmu_next_node(t, v + PAGE_SIZE, end))
-        remove_tree(node_at(t, v, &s));
+    for (u64 v = mmu_next_node(t, va, end); v < end; v = mmu_next_node(t, v + PAGE_SIZE, end)) {
+        struct mnode *n = node_at(t, v, &s);
+        if (n)
+            remove_tree(n);
+    }
 }
 
 bool mapdb_reclaim_node_page(struct task *t, u64 phys)
@@ -798,7 +805,7 @@ bool mapdb_reclaim_node_page(struct task *t, u64 phys)
      * it).  Free nodes have word 0: a mapping always has KM_R. */
     list_remove(t, pg);
     pg->detached = true;
-    struct mnode *nodes = (struct mnode *)(pg + 1);
+    struct mnode *nodes = page_nodes(pg);
     for (usize i = 0; i < NODES_PER_PAGE; i++)
         if (nodes[i].word)
             remove_tree(&nodes[i]);
@@ -848,7 +855,8 @@ const char *mapdb_check(struct task *t)
     u64 nodes = 0, used = 0, npages = 0, pts, nts;
     struct mmu_slot s;
     for (u64 va = mmu_next_node(t, 0, USER_TOP); va < USER_TOP; va = mmu_next_node(t, va + PAGE_SIZE, USER_TOP)) {
-        const char *err = check_node(t, va, &s, node_at(t, va, &s));
+        struct mnode *n = node_at(t, va, &s);
+        const char *err = n ? check_node(t, va, &s, n) : "a PTE in use where the node table is out, without a node";
         if (err)
             return err;
         nodes++;

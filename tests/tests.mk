@@ -10,7 +10,7 @@ UNIT_INC := -Itests/unit/arch/include -Ikernel/include -Ikernel/abi/include -Ike
 UNIT_CFLAGS := $(HOST_CFLAGS) $(SAN_FLAGS) -Wno-format $(UNIT_INC) -DCONFIG_TRACE=1 -MMD -MP
 # Generic kernel code, compiled for the host exactly as written.
 UNIT_KSRC := kernel/trace.c kernel/frame.c kernel/cmdline.c kernel/options.c kernel/printk.c \
-             kernel/lib/format.c kernel/dump.c kernel/bench_store.c kernel/kmem.c kernel/mapdb.c \
+             kernel/lib/format.c kernel/dump.c kernel/bench_store.c kernel/kmem.c kernel/mapdb.c kernel/nodetable.c \
              kernel/arch/x86_64/pgtable.c kernel/tcb_export.c
 # Host stand-ins for the hardware hooks of the arch code above.
 UNIT_HSRC := tests/unit/arch/mmu_host.c
@@ -66,7 +66,7 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-om
 FUZZ_CFLAGS := -O1 -g -std=gnu11 -Wall -Wno-format $(UNIT_INC) -DCONFIG_TRACE=1 -MMD -MP \
                $(FUZZ_SAN) -fsanitize=fuzzer-no-link
 FUZZ_KSRC := kernel/frame.c kernel/printk.c kernel/lib/format.c kernel/options.c kernel/cmdline.c \
-             kernel/trace.c kernel/kmem.c kernel/mapdb.c kernel/kfault.c kernel/arch/x86_64/pgtable.c \
+             kernel/trace.c kernel/kmem.c kernel/mapdb.c kernel/nodetable.c kernel/kfault.c kernel/arch/x86_64/pgtable.c \
              tests/unit/arch/mmu_host.c tests/fuzz/fuzz_kmem.c
 FUZZ_OBJ := $(FUZZ_KSRC:%.c=$(FUZZ_B)/%.o) $(FUZZ_B)/kstring.o
 

@@ -26,6 +26,8 @@
 #include <kernel/kfault.h>
 #include <kernel/kmem.h>
 #include <kernel/mapdb.h>
+#include <kernel/mnode.h>
+#include <kernel/nodetable.h>
 #include <kernel/options.h>
 #include <kernel/task.h>
 #include <kernel/thread.h>
@@ -402,14 +404,17 @@ static void test_supply_reserve(void **state)
         assert_true(from_reserve);
         assert_int_equal(frame_lend(got[i])->kobj, ksof[i] | t->number);
     }
-    /* revoking a used reserve page exports it as what it holds now */
+    /* revoking a used reserve page exports it as what it holds now: a
+     * node table, localised (its one entry names the node), the mapping
+     * stays */
     u64 lva = frame_lend(nt)->lender & ~0xfffull;
+    u64 node_off = (u64)(uptr)((void **)phys_to_virt(nt))[0] & 0xfff;
     assert_int_equal(mapdb_unmap(k, KM_FPAGE(lva, 12, KM_RWX), false), 1);
     host_check_all();
     assert_int_equal(counts(t, KMEM_NODETABLE), 0);
     assert_int_equal(counts(t, KMEM_RESERVE), 0);
-    assert_int_equal(held(t, RG(0), NULL), 0);
-    assert_true(all_zero(nt));
+    assert_int_equal(held(t, RG(0), NULL), RW);
+    assert_int_equal(((u64 *)phys_to_virt(nt))[0], KM_KS_MN_OF(0) + node_off);
     assert_int_equal(held(k, lva, NULL), RW);
     /* revoking an unused reserve page uncharges the reserve */
     u64 r5 = supply(t, k, KV(5), KM_KS_RESERVE);
@@ -778,26 +783,136 @@ static void test_tcb_pages_not_from_reserve(void **state)
     host_check_all();
 }
 
+/* The node of t's page va (its node table in memory). */
+static struct mnode *slot_node(struct task *t, u64 va)
+{
+    struct mmu_slot s;
+    assert_true(mmu_walk(t, va, MMU_FIND, &s));
+    assert_true(s.node || !s.nt_out);
+    return s.node ? *s.node : NULL;
+}
+
+/* A node table is exported localised: every mapping of its region stays
+ * (PTEs, nodes, what was derived from them), the page the kpager gets back
+ * names each node by its kspace address and holds nothing else; lookups,
+ * unmaps and sends work while it is out; a new mapping in the region
+ * brings it back (RESTORE) as it was. */
 static void test_revoke_node_table(void **state)
 {
     (void)state;
     struct world w;
     world(&w);
+    map1(w.u, RG(0), w.t, RG(0) + 5 * PAGE_SIZE, KM_R); /* t's, from u, in the region */
+    struct mnode *before[6];
+    for (int i = 0; i < 6; i++)
+        before[i] = slot_node(w.t, RG(0) + (u64)i * PAGE_SIZE);
     assert_int_equal(mapdb_unmap(w.k, KM_FPAGE(w.kv_nt, 12, KM_R), false), 1);
     host_check_all();
-    came_back(&w, w.kv_nt, w.nt);
-    region_gone(&w);
+    /* back to the lender with its export; the loan is over */
+    u64 p;
+    assert_int_equal(held(w.k, w.kv_nt, &p), RW);
+    assert_int_equal(p, w.nt);
+    assert_int_equal(frame_lend(w.nt)->lender, 0);
+    assert_int_equal(frame_lend(w.nt)->kobj, 0);
+    const u64 *e = phys_to_virt(w.nt);
+    for (int i = 0; i < 512; i++) {
+        u64 want = i < 4 ? KM_KS_MN_OF(0) + ((uptr)before[i] & 0xfff) : 0;
+        if (i == 5)
+            want = page_of(before[5])->ks + ((uptr)before[5] & 0xfff);
+        assert_int_equal(e[i], want);
+        assert_true(e[i] == 0 || (e[i] >= KM_KS_MN && e[i] < KM_KS_TCB)); /* no pointer, no frame */
+    }
+    /* the mappings stay, and what derives from them */
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(held(w.t, RG(0) + (u64)i * PAGE_SIZE, NULL), RW);
+    assert_int_equal(held(w.u, RG(5), NULL), KM_R);
     others_stay(&w);
-    /* the leaf table stays (still lent); only the node table went */
-    assert_int_equal(counts(w.t, KMEM_PAGETABLE), w.base[KMEM_PAGETABLE]);
+    assert_true(mmu_nt_out(w.t, RG(0)));
     assert_int_equal(counts(w.t, KMEM_NODETABLE), w.base[KMEM_NODETABLE] - 1);
-    assert_int_equal(frame_aux_get(w.pt), 0);
-    assert_false(pte(w.k, w.kv_pt, &(u64){0}));
-    assert_true(all_zero(w.pt)); /* no PTE left in it */
+    assert_int_equal(counts(w.t, KMEM_PAGETABLE), w.base[KMEM_PAGETABLE]);
+    /* meanwhile: t sends from the region, u takes its page back from t
+     * (t's PTE goes; the export's entry no longer matches) */
+    map1(w.t, RG(0) + 2 * PAGE_SIZE, w.u, RG(7), KM_R);
+    assert_int_equal(mapdb_unmap(w.u, KM_FPAGE(RG(0), 12, KM_RWX), false), 2); /* and RG(1)'s */
+    assert_int_equal(held(w.t, RG(0) + 5 * PAGE_SIZE, NULL), 0);
+    assert_int_equal(aspace_lookup(&w.t->as, RG(0) + 5 * PAGE_SIZE), 0);
+    host_check_all();
+    /* a new mapping there needs the table: asked for, reason RESTORE */
+    u64 f = frame_alloc();
+    op_begin(w.t);
+    assert_int_equal(mapdb_map_root(w.t, RG(0) + 9 * PAGE_SIZE, f, RW, true), -KM_ENOMEM);
+    kmem_op = NULL;
+    assert_int_equal(op.missing, KM_KS_NT_OF(RG(0)));
     u64 ks[5];
     assert_int_equal(mmu_missing(w.t, RG(0), ks, 5), 1);
-    assert_int_equal(ks[0], KM_KS_NT_OF(RG(0)));
+    assert_int_equal(ks[0], KM_KS_NT_OF(RG(0)) | MMU_MISSING_OUT);
+    supply(w.t, w.k, w.kv_nt, KM_KS_NT_OF(RG(0)));
+    op_begin(w.t);
+    assert_int_equal(mapdb_map_root(w.t, RG(0) + 9 * PAGE_SIZE, f, RW, true), 0);
+    kmem_op = NULL;
+    assert_false(mmu_nt_out(w.t, RG(0)));
+    for (int i = 0; i < 4; i++)
+        assert_ptr_equal(slot_node(w.t, RG(0) + (u64)i * PAGE_SIZE), before[i]);
+    assert_null(slot_node(w.t, RG(0) + 5 * PAGE_SIZE));
+    assert_non_null(slot_node(w.t, RG(0) + 9 * PAGE_SIZE));
+    assert_int_equal(counts(w.t, KMEM_NODETABLE), w.base[KMEM_NODETABLE]);
+    assert_int_equal(held(w.u, RG(7), NULL), KM_R);
+    assert_int_equal(held(w.t, RG(1) + PAGE_SIZE, NULL), 0);
     host_check_all();
+    /* the leaf table's revocation forgets a table that is out: the
+     * region's mappings go, as for any leaf table */
+    assert_int_equal(mapdb_unmap(w.k, KM_FPAGE(w.kv_nt, 12, KM_R), false), 1);
+    assert_int_equal(mapdb_unmap(w.k, KM_FPAGE(w.kv_pt, 12, KM_R), false), 1);
+    host_check_all();
+    region_gone(&w);
+    assert_false(mmu_nt_out(w.t, RG(0)));
+    assert_int_equal(held(w.u, RG(7), NULL), 0);
+}
+
+/* The import takes the kpager's entries only where each page in use is
+ * named right; anything else (random words, entries swapped, a page left
+ * out, names of other kinds or offsets) makes the table again from the
+ * task's nodes: in every case the table imported is the one exported. */
+static void test_node_table_import(void **state)
+{
+    (void)state;
+    struct world w;
+    world(&w);
+    struct mnode *before[4];
+    for (int i = 0; i < 4; i++)
+        before[i] = slot_node(w.t, RG(0) + (u64)i * PAGE_SIZE);
+    u64 *e = phys_to_virt(w.nt), saved[512];
+    u64 seed = 0x9e3779b97f4a7c15ull;
+    for (int round = 0; round < 10; round++) {
+        assert_true(nodetable_export(w.t, KM_KS_NT_OF(RG(0)), w.nt));
+        memcpy(saved, e, sizeof saved);
+        bool fast = true;
+        switch (round) {
+        case 0: break; /* unchanged */
+        case 1: /* words where no page is: ignored */
+            for (int i = 4; i < 512; i++)
+                e[i] = (seed = seed * 6364136223846793005ull + 1);
+            break;
+        case 2: e[1] = saved[2], e[2] = saved[1], fast = false; break;
+        case 3: e[3] = 0, fast = false; break;
+        case 4: e[0] += 8, fast = false; break;                /* not a node's offset */
+        case 5: e[0] = KM_KS_MN_OF(7) + (saved[0] & 0xfff), fast = false; break; /* no such page */
+        case 6: e[0] = KM_KS_TCB_OF(1) + (saved[0] & 0xfff), fast = false; break;
+        case 7: e[0] = KM_KS_MN_OF(0) + 16, fast = false; break; /* the page header */
+        case 8: e[0] = (u64)(uptr)before[0], fast = false; break; /* a kernel pointer */
+        default:
+            for (int i = 0; i < 512; i++)
+                e[i] = (seed = seed * 6364136223846793005ull + 1);
+            fast = false;
+        }
+        struct mmu_leaf l;
+        assert_true(mmu_leaf_of(w.t, RG(0), &l));
+        assert_int_equal(l.nt, MMU_NT_OUT);
+        assert_int_equal(nodetable_import(w.t, RG(0), &l, w.nt), fast);
+        for (int i = 0; i < 512; i++)
+            assert_ptr_equal(((void **)e)[i], i < 4 ? before[i] : NULL);
+        host_check_all();
+    }
 }
 
 static void test_revoke_node_page(void **state)
@@ -806,8 +921,7 @@ static void test_revoke_node_page(void **state)
     struct world w;
     world(&w);
     /* fill node page 0 (126 nodes) and start page 1 (pool) */
-    /* struct mnode_page (mapdb.c): next, prev, free, task, used */
-    u64 used = ((struct mnode_page_hdr { void *a, *b, *c, *d; u32 used; } *)phys_to_virt(w.mn))->used;
+    u64 used = ((struct mnode_page *)phys_to_virt(w.mn))->used;
     assert_int_equal(used, 7);
     for (u64 i = 0; i < 126 - used + 3; i++)
         root(w.t, RG(2) + i * PAGE_SIZE, RW);
@@ -855,7 +969,10 @@ static void test_revoke_from_parent(void **state)
     assert_int_equal(mapdb_unmap(p, KM_FPAGE(KV(0), 12, KM_RWX), false), 1);
     host_check_all();
     assert_int_equal(held(k, KV(1), NULL), 0);
-    assert_int_equal(held(t, RG(0), NULL), 0);
+    /* the node table went out (its lender is gone: nobody keeps its
+     * export, so it is zeroed), the mapping stays */
+    assert_int_equal(held(t, RG(0), NULL), RW);
+    assert_true(mmu_nt_out(t, RG(0)));
     assert_int_equal(counts(t, KMEM_NODETABLE), 1); /* FAR's */
     assert_int_equal(held(t, FAR, NULL), RW);
     assert_true(all_zero(f));
@@ -1031,6 +1148,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_revoke_top_level, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tcb_pages_not_from_reserve, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_node_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_node_table_import, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_node_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_from_parent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lender_destroyed, setup, teardown),

@@ -27,6 +27,8 @@ static km_u64 page_addr(const struct kpager *k, unsigned i) { return k->pool + (
 
 /* A thread's TCB or UTCB page: exported with its state, kept for restore. */
 static int tcb_range(km_u64 ksaddr) { return ksaddr >= KM_KS_TCB && ksaddr < KM_KS_END; }
+/* A node table: exported localised (its mappings stay), kept for restore. */
+static int nt_range(km_u64 ksaddr) { return ksaddr >= KM_KS_NT && ksaddr < KM_KS_MN; }
 
 /* held[0 .. nheld): the HELD pages, so that a restore finds its pages
  * without a walk over the pool. */
@@ -104,12 +106,19 @@ static int take_page_collect(struct kpager *k, int *collected)
     return p;
 }
 
-/* A FRESH request for a thread's TCB or UTCB address: that thread number
- * is free, so a page still recorded for it (held: exported, its thread
- * deleted while paged out; lent: the kernel gave it back when it deleted
- * the thread) is the pool's again. */
-static void forget_thread_page(struct kpager *k, km_taskid task, km_u64 ksaddr)
+/* A FRESH request for an address whose export this kpager may hold (a
+ * thread's TCB or UTCB: that thread number is free; a node table: the
+ * kernel forgot the one it exported, whose region lost its tables), so a
+ * page still recorded for it (held: exported; lent: the kernel gave it
+ * back by itself) is the pool's again. */
+static void forget_kept_page(struct kpager *k, km_taskid task, km_u64 ksaddr)
 {
+    if (nt_range(ksaddr)) { /* only a held export can be stale: no walk over the pool */
+        int h = find_held(k, task, ksaddr);
+        if (h >= 0)
+            put_page(k, (unsigned)h);
+        return;
+    }
     for (unsigned i = 0; i < k->npages; i++) {
         struct kpage *p = &k->page[i];
         if ((p->state == KPAGE_LENT || p->state == KPAGE_HELD) && p->task == task && p->ksaddr == ksaddr)
@@ -117,11 +126,12 @@ static void forget_thread_page(struct kpager *k, km_taskid task, km_u64 ksaddr)
     }
 }
 
-/* The answer to a fault for a thread's TCB and UTCB: RESTORE requests get
+/* The answer to a fault with pages whose export comes back (a thread's
+ * TCB and UTCB, a node table) or may be held: RESTORE requests get
  * the held pages, whatever `batch`; FRESH ones (the first `batch`) pool
  * pages, then `reserve` more.  The quota counts restored pages like fresh
  * ones.  Returns the typed words written. */
-static unsigned answer_thread(struct kpager *k, km_taskid task, const km_u64 *req, unsigned n,
+static unsigned answer_kept(struct kpager *k, km_taskid task, const km_u64 *req, unsigned n,
                               unsigned room)
 {
     unsigned mr = 0, given = 0, restored = 0, fresh = 0;
@@ -129,11 +139,16 @@ static unsigned answer_thread(struct kpager *k, km_taskid task, const km_u64 *re
     for (unsigned i = 0; i < n + k->reserve; i++) {
         km_u64 ks = i < n ? KM_KREQ_ADDR(req[i]) : KM_KS_RESERVE;
         int p;
-        if (i < n && KM_KREQ_REASON(req[i]) == KM_KREASON_RESTORE) {
-            if ((p = find_held(k, task, ks)) < 0) {
-                k->restore_missed++; /* never a fresh page in its place */
+        int restore = i < n && KM_KREQ_REASON(req[i]) == KM_KREASON_RESTORE;
+        if (restore && (p = find_held(k, task, ks)) < 0) {
+            k->restore_missed++;
+            /* Never a fresh page for a thread's; a node table the kernel
+             * makes again from its nodes out of any page. */
+            restore = !nt_range(ks);
+            if (restore)
                 continue;
-            }
+        }
+        if (restore) {
             if (given >= room) {
                 withheld = 1;
                 continue;
@@ -148,7 +163,7 @@ static unsigned answer_thread(struct kpager *k, km_taskid task, const km_u64 *re
                 continue;
             }
             if (i < n)
-                forget_thread_page(k, task, ks);
+                forget_kept_page(k, task, ks);
             if (dry || (p = take_page_collect(k, &collected)) < 0) {
                 dry = 1;
                 continue;
@@ -167,7 +182,7 @@ static unsigned answer_thread(struct kpager *k, km_taskid task, const km_u64 *re
 
 /* The reply to the kernel page fault in the UTCB: map items of free pool
  * pages, one per request (at most batch), then `reserve` more; for a
- * thread's TCB and UTCB answer_thread; returns the tag (no item: the
+ * thread's TCB and UTCB, and node tables, answer_kept; returns the tag (no item: the
  * kernel fails the operation with -KM_ENOMEM). */
 static km_u64 answer_kfault(struct kpager *k)
 {
@@ -178,10 +193,10 @@ static km_u64 answer_kfault(struct kpager *k)
         return KM_TAG(0, 0, 0);
     }
     km_u64 req[KM_KFAULT_MAX];
-    int thread = 0; /* a request in the TCB range (a request word compares as its address) */
+    int kept = 0; /* a request for content it may hold (a request word compares as its address) */
     for (unsigned i = 0; i < n; i++) {
         req[i] = l4_mr(2 + i);
-        thread |= req[i] >= KM_KS_TCB;
+        kept |= req[i] >= KM_KS_TCB || KM_KREQ_REASON(req[i]) == KM_KREASON_RESTORE;
     }
     k->kfaults++;
     k->requested += n;
@@ -195,8 +210,8 @@ static km_u64 answer_kfault(struct kpager *k)
             lent += k->page[i].state == KPAGE_LENT && k->page[i].task == task;
         room = lent >= k->quota ? 0 : k->quota - lent;
     }
-    if (thread)
-        return KM_TAG(0, 0, answer_thread(k, task, req, (unsigned)n, room));
+    if (kept)
+        return KM_TAG(0, 0, answer_kept(k, task, req, (unsigned)n, room));
     unsigned mr = 0, given = 0, want = (n < k->batch ? (unsigned)n : k->batch) + k->reserve;
     int collected = 0;
     if (want > room) {
@@ -208,6 +223,8 @@ static km_u64 answer_kfault(struct kpager *k)
         if (p < 0)
             break;
         km_u64 ks = i < n && i < k->batch ? KM_KREQ_ADDR(req[i]) : KM_KS_RESERVE;
+        if (k->nheld && nt_range(ks))
+            forget_kept_page(k, task, ks); /* its old export, if held, is stale now */
         k->page[p] = (struct kpage){.ksaddr = ks, .task = task, .state = KPAGE_LENT};
         mr = l4_put_map_item(mr, ks, KM_FPAGE(page_addr(k, (unsigned)p), 12, KM_R | KM_W));
         given++;
@@ -217,19 +234,21 @@ static km_u64 answer_kfault(struct kpager *k)
 }
 
 /* Page i came back from the kernel (its lender unmapped it; counted:
- * the unmap took it back).  A TCB or UTCB page is held with its thread's
- * other page (the kernel exports both together); any other page, or one
- * the kernel no longer had (it gave it back by itself), is free again.
- * Returns the pages taken back. */
+ * the unmap took it back).  A node table is held (its export); a TCB or
+ * UTCB page is held with its thread's other page (the kernel exports both
+ * together); any other page, or one the kernel no longer had (it gave it
+ * back by itself), is free again.  Returns the pages taken back. */
 static long taken_back(struct kpager *k, unsigned i, int counted)
 {
     struct kpage *p = &k->page[i];
     k->revoked++;
-    if (!counted || !tcb_range(p->ksaddr)) {
+    if (!counted || !(tcb_range(p->ksaddr) || nt_range(p->ksaddr))) {
         put_page(k, i);
         return 1;
     }
     hold(k, i);
+    if (nt_range(p->ksaddr))
+        return 1;
     int other = find_state(k, KPAGE_LENT, p->task, p->ksaddr ^ 4096);
     if (other < 0)
         return 1;

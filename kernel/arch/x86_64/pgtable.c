@@ -107,8 +107,40 @@ bool mmu_walk(struct task *t, u64 va, enum mmu_walk_mode mode, struct mmu_slot *
         frame_aux_set(leaf_phys, nt);
     }
     s->pte = &leaf[index_at(va, 12)];
-    s->node = nt ? (void **)phys_to_virt(nt) + index_at(va, 12) : NULL;
+    if (__builtin_expect(nt && nt != MMU_NT_OUT, 1)) {
+        s->node = (void **)phys_to_virt(nt) + index_at(va, 12);
+    } else {
+        s->node = NULL; /* out: the caller restores it, or looks without it */
+        s->nt_out = nt != 0;
+    }
     return true;
+}
+
+/* Pages of the UTCB area are fixed pages (no node), never the mapping
+ * database's. */
+static bool fixed_area(u64 va) { return va >= KM_UTCB_AREA && va < KM_UTCB_AREA + KM_UTCB_AREA_SIZE; }
+
+/* First page in [va, end) (inside leaf table leaf's region) with a node,
+ * or end: its node-table slot is set or, with the node table out, its PTE
+ * holds a frame outside the UTCB area. */
+static __attribute__((noinline)) u64 next_in_leaf_out(const u64 *leaf, u64 va, u64 end)
+{
+    for (u64 v = va; v < end; v += PAGE_SIZE)
+        if (leaf[index_at(v, 12)] && !fixed_area(v))
+            return v;
+    return end;
+}
+
+static inline __attribute__((always_inline)) u64 next_in_leaf(const u64 *leaf, u64 va, u64 end)
+{
+    u64 nt = frame_aux_get(virt_to_phys(leaf));
+    if (__builtin_expect(nt == MMU_NT_OUT, 0))
+        return next_in_leaf_out(leaf, va, end);
+    void **nodes = nt ? phys_to_virt(nt) : NULL;
+    for (u64 v = va; nodes && v < end; v += PAGE_SIZE)
+        if (nodes[index_at(v, 12)])
+            return v;
+    return end;
 }
 
 /* First page in [va, end) with a node slot set, below table tb whose
@@ -125,11 +157,9 @@ static u64 next_node(u64 *tb, int shift, u64 va, u64 end)
             if (r < span_end)
                 return r;
         } else {
-            u64 nt = frame_aux_get(e & PTE_ADDR);
-            void **nodes = nt ? phys_to_virt(nt) : NULL;
-            for (u64 v = va; nodes && v < span_end; v += PAGE_SIZE)
-                if (nodes[index_at(v, 12)])
-                    return v;
+            u64 r = next_in_leaf(table_of(e), va, span_end);
+            if (r < span_end)
+                return r;
         }
         va = span_end;
     }
@@ -145,12 +175,10 @@ u64 mmu_next_node(struct task *t, u64 va, u64 end)
      * (one walk down instead of a search from the top). */
     u64 *leaf = leaf_table(t->as.pml4, va, NULL);
     if (leaf) {
-        u64 nt = frame_aux_get(virt_to_phys(leaf));
         u64 leaf_end = MIN((va | ((1ull << LEAF_SHIFT) - 1)) + 1, lim);
-        void **nodes = nt ? phys_to_virt(nt) : NULL;
-        for (u64 v = va; nodes && v < leaf_end; v += PAGE_SIZE)
-            if (nodes[index_at(v, 12)])
-                return v;
+        u64 r = next_in_leaf(leaf, va, leaf_end);
+        if (r < leaf_end)
+            return r;
         va = leaf_end; /* nothing more in this leaf table */
         if (va >= lim)
             return end;
@@ -160,6 +188,7 @@ u64 mmu_next_node(struct task *t, u64 va, u64 end)
 }
 
 bool mmu_present(const struct mmu_slot *s) { return *s->pte & PTE_P; }
+bool mmu_used(const struct mmu_slot *s) { return *s->pte != 0; }
 u64 mmu_phys(const struct mmu_slot *s) { return *s->pte & PTE_ADDR; } /* present or suspended */
 
 u32 mmu_rights(const struct mmu_slot *s)
@@ -243,20 +272,21 @@ bool aspace_user_ok(struct aspace *as, u64 va, u64 len, bool write)
     return true;
 }
 
-/* Frees a leaf table's node table, which must be empty by now (or only
- * detaches it, leaving the page to the caller). */
-static void free_node_table(struct task *t, u64 leaf_phys, bool free)
+/* Frees a leaf table's node table, which must be empty by now (one that
+ * is out is forgotten: its content describes mappings gone now). */
+static void free_node_table(struct task *t, u64 leaf_phys)
 {
     u64 nt = frame_aux_get(leaf_phys);
-    if (!nt)
+    if (nt == MMU_NT_OUT) /* its content is with the kpager: stale now */
+        frame_aux_set(leaf_phys, 0);
+    if (!nt || nt == MMU_NT_OUT)
         return;
     void **nodes = phys_to_virt(nt);
     for (int i = 0; i < 512; i++)
         if (nodes[i])
             panic("aspace_destroy: task %u still has a mapping node", t->number);
     frame_aux_set(leaf_phys, 0);
-    if (free)
-        kmem_page_free(t, KMEM_NODETABLE, nt);
+    kmem_page_free(t, KMEM_NODETABLE, nt);
 }
 
 /* Frees table phys (its entries span 1 << shift bytes) and the tables below. */
@@ -268,7 +298,7 @@ static void free_tables(struct task *t, u64 phys, int shift)
         if (tb[i] & PTE_P)
             free_tables(t, tb[i] & PTE_ADDR, shift - 9);
     if (shift == 12)
-        free_node_table(t, phys, true);
+        free_node_table(t, phys);
     kmem_page_free(t, KMEM_PAGETABLE, phys);
 }
 
@@ -288,7 +318,7 @@ static void count_tables(u64 phys, int shift, u64 *pts, u64 *nts)
     int n = shift == 39 ? 256 : 512;
     (*pts)++;
     if (shift == 12) {
-        *nts += frame_aux_get(phys) != 0;
+        *nts += frame_aux_get(phys) != 0 && frame_aux_get(phys) != MMU_NT_OUT;
         return;
     }
     for (int i = 0; i < n; i++)
@@ -323,9 +353,33 @@ int mmu_missing(struct task *t, u64 va, u64 *ks, int max)
     }
     for (; shift >= LEAF_SHIFT && n < max; shift -= 9)
         ks[n++] = ks_table(va, shift);
-    if (n < max && (shift >= LEAF_SHIFT || !tb || !frame_aux_get(virt_to_phys(tb))))
-        ks[n++] = KM_KS_NT_OF(va);
+    u64 nt = shift < LEAF_SHIFT && tb ? frame_aux_get(virt_to_phys(tb)) : 0;
+    if (n < max && (!nt || nt == MMU_NT_OUT))
+        ks[n++] = KM_KS_NT_OF(va) | (nt == MMU_NT_OUT ? MMU_MISSING_OUT : 0);
     return n;
+}
+
+bool mmu_leaf_of(struct task *t, u64 va, struct mmu_leaf *l)
+{
+    u64 *leaf = t->as.pml4 && va < USER_TOP ? leaf_table(t->as.pml4, va, NULL) : NULL;
+    if (!leaf)
+        return false;
+    l->pte = leaf;
+    l->phys = virt_to_phys(leaf);
+    l->nt = frame_aux_get(l->phys);
+    return true;
+}
+
+void mmu_leaf_set_nt(struct mmu_leaf *l, u64 nt)
+{
+    l->nt = nt;
+    frame_aux_set(l->phys, nt);
+}
+
+bool mmu_nt_out(struct task *t, u64 va)
+{
+    struct mmu_leaf l;
+    return mmu_leaf_of(t, va, &l) && l.nt == MMU_NT_OUT;
 }
 
 /* The entry that points to the table with kspace address ks (covering va,
@@ -348,7 +402,7 @@ static void free_below(struct task *t, u64 phys, int shift)
 {
     u64 *tb = phys_to_virt(phys);
     if (shift == 12) {
-        free_node_table(t, phys, true);
+        free_node_table(t, phys);
         return;
     }
     for (int i = 0; i < 512; i++)
@@ -410,16 +464,10 @@ bool mmu_detach(struct task *t, u64 ksaddr, u64 phys)
         return false;
     if (shift == 48)
         return pml4_detach(t, phys);
-    u64 *e = entry_of(t, va, shift == 12 ? 21 : shift);
-    if (!e || !(*e & PTE_P))
-        return false;
-    if (shift == 12) { /* a node table: beside the leaf table of va */
-        if (frame_aux_get(*e & PTE_ADDR) != phys)
-            return false;
-        free_node_table(t, *e & PTE_ADDR, false);
-        return true;
-    }
-    if ((*e & PTE_ADDR) != phys)
+    if (shift == 12)
+        return false; /* a node table: exported by kernel/nodetable.c */
+    u64 *e = entry_of(t, va, shift);
+    if (!e || !(*e & PTE_P) || (*e & PTE_ADDR) != phys)
         return false;
     /* Unlinked and flushed from every CPU first: only then may the tables
      * below go back (to a kpager, who may write them at once). */

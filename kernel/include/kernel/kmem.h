@@ -86,6 +86,9 @@ void kmem_supply_release(struct task *t);
 /* The page supplied for t's kspace address ksaddr, taken out of the
  * supply as it is (content kept: a restore), still charged; 0: none. */
 u64 kmem_supply_take(struct task *t, u64 ksaddr);
+/* In kmem_op: ksaddr is what the operation lacks (unless something was
+ * noted first): the kernel page fault asks for it. */
+void kmem_op_missing(u64 ksaddr);
 /* In kmem_op for t: whether n pages for these kspace addresses can be had
  * (supplied, or from the reserve); if not, the first missing is noted. */
 bool kmem_op_available(struct task *t, const u64 *ksaddr, u32 n);

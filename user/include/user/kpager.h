@@ -20,8 +20,10 @@
  * page of that task in the range; the kernel exports each (abi/kspace.h)
  * and the page comes back.  The reply: MR0 = pages taken back, or -KM_E*.
  * Other messages are answered with -KM_EINVAL.
- *  - page tables, node tables, node pages (and unused reserve pages) are
- *    exported vacant: the page returns to the pool (FREE);
+ *  - page tables, node pages (and unused reserve pages) are exported
+ *    vacant: the page returns to the pool (FREE);
+ *  - a node table is exported localised (kernel/nodetable.c: its mappings
+ *    stay): HELD, like a thread's pages;
  *  - a thread's TCB or UTCB page (km_ks_type TCB or UTCB): the kernel
  *    exports both pages of that thread (struct km_tcb_export and the UTCB
  *    as it is), so both become HELD: kept, with task and kspace address,
@@ -32,15 +34,17 @@
  * the HELD page for that task and kspace address, which is LENT again;
  * every RESTORE request of a fault is answered at once, whatever `batch`
  * (the pages are the thread's, none is taken from the pool).  A RESTORE
- * request for which no page is held is answered with nothing (never a
- * fresh page: the kernel then fails the operation that needed the thread
- * with -KM_ENOMEM and the thread stays paged out); `restore_missed` counts
- * them.  The quota bounds LENT pages only: HELD pages do not count, but a
+ * request for which no page is held is answered with nothing for a
+ * thread's page (never a fresh page: the kernel then fails the operation
+ * that needed the thread with -KM_ENOMEM and the thread stays paged out)
+ * and with a pool page for a node table (the kernel makes the table again
+ * from the task's nodes); `restore_missed` counts them both.  The quota bounds LENT pages only: HELD pages do not count, but a
  * restore that would take the task past its quota is refused like a fresh
  * page (`refused`, and the thread stays paged out).
- * A FRESH request for a TCB or UTCB address of which a page is recorded
- * (held, or lent for a thread since deleted: the kernel gave it back) means
- * that thread number is free again: that page returns to the pool first.
+ * A FRESH request for an address of which a page is recorded (held, or
+ * lent for a thread since deleted: the kernel gave it back) means that
+ * thread number is free again, or that the kernel forgot that node table
+ * (its leaf table went): that page returns to the pool first.
  * HELD pages of a task that is gone return to the pool when the pool runs
  * dry (as lent ones do) and after a revocation for every task (task 0).
  * A restore finds its pages through an index of the HELD ones.
@@ -57,7 +61,8 @@
 #define KPAGER_LABEL_REVOKE 0x4b5052ull /* "KPR" */
 
 /* FREE: in the pool; LENT: the kernel has it; HELD: a thread's exported
- * TCB or UTCB page, kept for its restore (see Revocation above). */
+ * TCB or UTCB page, or an exported node table, kept for its restore (see
+ * Revocation above). */
 enum kpage_state { KPAGE_FREE = 0, KPAGE_LENT, KPAGE_HELD };
 
 struct kpage {

@@ -86,11 +86,18 @@ u64 mmu_unmap_fixed(struct task *t, u64 va);
 /* ---- for the mapping database ---------------------------------------- */
 
 /* Where one user page of a space is: its leaf PTE and its node-table slot
- * (NULL when the leaf table has no node table). */
+ * (NULL when the leaf table has no node table, or its node table is out:
+ * then nt_out, which is set only when node is NULL). */
 struct mmu_slot {
     u64 *pte;
     void **node;
+    bool nt_out;
 };
+
+/* A leaf table's aux word when its node table is paged out (kmem=kpager):
+ * the node table's content is with its kpager, in localised form
+ * (kernel/nodetable.c); the page tables and their PTEs stay. */
+#define MMU_NT_OUT 0xffffffff000ull /* (frame number 2^32 - 1: never RAM) */
 
 enum mmu_walk_mode {
     MMU_FIND,       /* only look */
@@ -98,12 +105,17 @@ enum mmu_walk_mode {
     MMU_CREATE_ALL, /* create missing page tables and the node table */
 };
 /* Finds the slot of user page va (page aligned, below USER_TOP) of t.
- * false: a table is missing (MMU_FIND) or memory is short. */
+ * false: a table is missing (MMU_FIND) or memory is short.  A node table
+ * that is out is not made again (in any mode): true, node NULL, nt_out. */
 bool mmu_walk(struct task *t, u64 va, enum mmu_walk_mode mode, struct mmu_slot *s);
 /* The first page >= va and < end whose node slot is set (a mapping-database
- * page), or end.  Skips absent tables whole, so sparse spaces are cheap. */
+ * page), or end.  Skips absent tables whole, so sparse spaces are cheap.
+ * Where a node table is out, the pages whose PTE is in use (present or
+ * suspended) outside the UTCB area: the mapping-database pages there. */
 u64 mmu_next_node(struct task *t, u64 va, u64 end);
 bool mmu_present(const struct mmu_slot *s);
+/* The PTE holds a frame (present, or suspended by mmu_suspend). */
+bool mmu_used(const struct mmu_slot *s);
 u64 mmu_phys(const struct mmu_slot *s);
 /* The rights the PTE grants (KM_R always; KM_X also without NX). */
 u32 mmu_rights(const struct mmu_slot *s);
@@ -122,15 +134,32 @@ void mmu_count_tables(struct task *t, u64 *page_tables, u64 *node_tables);
 /* ---- kernel pages from kpagers (kmem.c, abi/kspace.h) ------------------ */
 
 /* The kspace addresses of the tables and the node table t lacks for user
- * page va, top down (hierarchy order), at most max; their number. */
+ * page va, top down (hierarchy order), at most max; their number.  A node
+ * table that is out comes with MMU_MISSING_OUT or-ed in (to be restored). */
+#define MMU_MISSING_OUT 1ull
 int mmu_missing(struct task *t, u64 va, u64 *ks, int max);
 /* The user region [va, end) a page table or node table with kspace
  * address ksaddr covers; false for other kspace addresses (and the pinned
  * top-level table). */
 bool mmu_kobj_region(u64 ksaddr, u64 *va, u64 *end);
-/* Stops using table phys (kspace address ksaddr) of t, whose region holds
- * no mapping any more: frees the tables below it and unlinks it (TLBs
- * flushed); phys stays the caller's.  false when ksaddr does not name phys. */
+/* The leaf table covering [va, va + 2 MiB) of t and its node table (for
+ * node tables paged out and in: kernel/nodetable.c).  false: no leaf. */
+struct mmu_leaf {
+    u64 *pte;   /* its 512 entries */
+    u64 nt;     /* the node table's frame, 0 (none) or MMU_NT_OUT */
+    u64 phys;   /* the leaf table's frame */
+};
+#define MMU_LEAF_PAGES 512
+bool mmu_leaf_of(struct task *t, u64 va, struct mmu_leaf *l);
+/* The leaf's node table is nt from now on (a frame, 0 or MMU_NT_OUT). */
+void mmu_leaf_set_nt(struct mmu_leaf *l, u64 nt);
+/* Whether page va of t has a leaf table whose node table is out. */
+bool mmu_nt_out(struct task *t, u64 va);
+
+/* Stops using page table phys (kspace address ksaddr) of t, whose region
+ * holds no mapping any more: frees the tables below it and unlinks it
+ * (TLBs flushed); phys stays the caller's.  false when ksaddr does not
+ * name phys (or names a node table: kernel/nodetable.c exports those). */
 bool mmu_detach(struct task *t, u64 ksaddr, u64 phys);
 
 /* ---- TLB consistency -------------------------------------------------

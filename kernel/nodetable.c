@@ -1,0 +1,154 @@
+/* Node tables paged out and in (see kernel/nodetable.h).
+ *
+ * EXPORTED NODE TABLE (the page a kpager gets back; 512 entries of 8 bytes,
+ * entry i for the page at (region base + i * 4 KiB)):
+ *
+ *   OFFSET  SIZE  FIELD
+ *   8 * i      8  0: no mapping-database page there; else the kspace
+ *                 address of its mapping node: KM_KS_MN_OF(n) (the task's
+ *                 node page n) + the node's offset in that page
+ *                 (48 + 32 * k, k < 126: struct mnode_page, then nodes)
+ *
+ * Nothing else: no pointer, no physical address, nothing of another task.
+ */
+#include <abi/kspace.h>
+#include <abi/l4.h>
+#include <arch/cpu.h>
+#include <arch/layout.h>
+#include <arch/mmu.h>
+#include <kernel/kmem.h>
+#include <kernel/mnode.h>
+#include <kernel/nodetable.h>
+#include <kernel/string.h>
+#include <kernel/task.h>
+#include <kernel/trace.h>
+
+#define REGION (MMU_LEAF_PAGES * PAGE_SIZE)
+#define NODES_OFF sizeof(struct mnode_page)
+#define NODES_END (NODES_OFF + NODES_PER_PAGE * sizeof(struct mnode))
+
+static bool fixed_page(u64 va) { return va >= KM_UTCB_AREA && va < KM_UTCB_AREA + KM_UTCB_AREA_SIZE; }
+
+/* The kspace name of node n: its page's kspace address and its offset. */
+static u64 localise(const struct mnode *n) { return page_of(n)->ks + ((uptr)n & (PAGE_SIZE - 1)); }
+
+bool nodetable_export(struct task *t, u64 ksaddr, u64 phys)
+{
+    u64 va, end;
+    struct mmu_leaf l;
+    if (!mmu_kobj_region(ksaddr, &va, &end) || ksaddr < KM_KS_NT || ksaddr >= KM_KS_MN ||
+        !mmu_leaf_of(t, va, &l) || l.nt != phys)
+        return false;
+    u64 *e = phys_to_virt(phys); /* the same words: pointer in, name out */
+    for (u32 i = 0; i < MMU_LEAF_PAGES; i++)
+        if (e[i])
+            e[i] = localise((const struct mnode *)e[i]);
+    mmu_leaf_set_nt(&l, MMU_NT_OUT);
+    return true;
+}
+
+/* Node page named ks among t's, at or after *hint (NULL: from the start),
+ * or NULL.  Two pages may share a name after 2^24 node pages: the caller
+ * goes on from the one found if its node does not fit. */
+static struct mnode_page *page_named(struct task *t, u64 ks, struct mnode_page *after)
+{
+    struct mnode_page *head = t->mapdb, *pg = after ? after->next : head;
+    if (!head || pg == (after ? head : NULL))
+        return NULL;
+    do {
+        if (pg->ks == ks)
+            return pg;
+        pg = pg->next;
+    } while (pg != head);
+    return NULL;
+}
+
+/* The node of t's that entry e names, if it is in use and maps page va. */
+static struct mnode *delocalise(struct task *t, u64 e, u64 va, struct mnode_page **cache)
+{
+    u64 off = e & (PAGE_SIZE - 1), ks = e - off;
+    if (ks < KM_KS_MN || ks >= KM_KS_TCB || off < NODES_OFF || off >= NODES_END ||
+        (off - NODES_OFF) % sizeof(struct mnode))
+        return NULL;
+    if (*cache && (*cache)->ks == ks) {
+        struct mnode *n = (struct mnode *)((char *)*cache + off);
+        if (n->word && node_va(n) == va)
+            return n;
+    }
+    for (struct mnode_page *pg = page_named(t, ks, NULL); pg; pg = page_named(t, ks, pg)) {
+        struct mnode *n = (struct mnode *)((char *)pg + off);
+        if (n->word && node_va(n) == va) {
+            *cache = pg;
+            return n;
+        }
+    }
+    return NULL;
+}
+
+/* Table nt for the region at base made from t's nodes (each names its page). */
+static void rebuild(struct task *t, u64 base, void **nt)
+{
+    memset(nt, 0, PAGE_SIZE);
+    struct mnode_page *head = t->mapdb, *pg = head;
+    do {
+        if (!pg)
+            break;
+        struct mnode *nodes = page_nodes(pg);
+        for (usize i = 0; i < NODES_PER_PAGE; i++)
+            if (nodes[i].word && node_va(&nodes[i]) - base < REGION)
+                nt[(node_va(&nodes[i]) - base) / PAGE_SIZE] = &nodes[i];
+    } while ((pg = pg->next) != head);
+}
+
+bool nodetable_import(struct task *t, u64 base, struct mmu_leaf *l, u64 phys)
+{
+    u64 *e = phys_to_virt(phys);
+    struct mnode_page *cache = NULL;
+    bool ok = true;
+    /* In place, entry by entry: each word is read once, so what a kpager
+     * changes meanwhile cannot change what was checked. */
+    for (u32 i = 0; i < MMU_LEAF_PAGES; i++) {
+        u64 va = base + (u64)i * PAGE_SIZE;
+        u64 w = e[i];
+        struct mnode *n = NULL;
+        if (l->pte[i] && !fixed_page(va) && !(n = delocalise(t, w, va, &cache))) {
+            ok = false;
+            break;
+        }
+        e[i] = (u64)n;
+    }
+    if (!ok)
+        rebuild(t, base, (void **)e);
+    mmu_leaf_set_nt(l, phys);
+    return ok;
+}
+
+bool nodetable_restore(struct task *t, u64 va, struct mmu_slot *s)
+{
+    u64 ks = KM_KS_NT_OF(va), base = ALIGN_DOWN(va, REGION), t0 = rdtsc();
+    struct mmu_leaf l;
+    if (!kmem_op || kmem_op->task != t || !mmu_leaf_of(t, base, &l) || l.nt != MMU_NT_OUT)
+        return false; /* nobody to ask */
+    u64 phys = kmem_supply_take(t, ks);
+    if (!phys) {
+        kmem_op_missing(ks);
+        return false;
+    }
+    nodetable_import(t, base, &l, phys);
+    trace(KPAGE_IMPORT, ks | t->number, rdtsc() - t0);
+    return mmu_walk(t, va, MMU_FIND, s) && s->node;
+}
+
+struct mnode *nodetable_scan(struct task *t, u64 va)
+{
+    struct mnode_page *head = t->mapdb, *pg = head;
+    do {
+        if (!pg)
+            break;
+        struct mnode *nodes = page_nodes(pg);
+        for (usize i = 0; i < NODES_PER_PAGE; i++)
+            if (nodes[i].word && node_va(&nodes[i]) == va)
+                return &nodes[i];
+    } while ((pg = pg->next) != head);
+    return NULL;
+}
