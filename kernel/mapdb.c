@@ -22,7 +22,11 @@
  * page goes back to kmem when its last node is freed.
  *
  * Node tables (arch/mmu.h): beside each leaf page table, the mapping node
- * of each page (mmu_walk gives the PTE and the slot together).
+ * of each page (mmu_walk gives the PTE and the slot together).  A kpager
+ * may take one back (kernel/nodetable.c): it leaves localised and the
+ * region's mappings stay; until a new mapping there brings it back,
+ * node_at finds a node of that region among the task's nodes (its PTE
+ * says whether there is one), and removing one clears its PTE only.
  *
  * sigma0: a table of (task, physical range) pairs.  Its idempotent root
  * mappings (va == phys, all rights, not kernel-owned) are made lazily: when
@@ -34,7 +38,9 @@
  * INVARIANTS (mapdb_check verifies them)
  *  1. A node is in exactly one slot: the one of (its task, its va); a slot
  *     is set exactly when a mapping-database page is mapped there, and its
- *     PTE is present with the node's frame and rights.
+ *     PTE is present with the node's frame and rights.  Where the node
+ *     table is out: a PTE outside the UTCB area holds a frame exactly when
+ *     the task has a node for that page.
  *  2. Every mapping has KM_R (x86 cannot give W or X without R): revoking
  *     R removes the mapping.
  *  3. A node's rights are a subset of its parent's.  So revoking rights

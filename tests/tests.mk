@@ -47,7 +47,8 @@ $(UNIT_B)/test_kmem: $(UNIT_B)/kernel/kfault.o $(UNIT_B)/tests/unit/host_world.o
 $(UNIT_B)/test_mapdb: $(UNIT_B)/tests/unit/host_world.o
 
 .PHONY: tests-build
-tests-build: $(UNIT_TEST_BINS) $(HOST_TEST_BINS) $(B)/fuzz/fuzz_kmem $(B)/fuzz/fuzz_tcb
+tests-build: $(UNIT_TEST_BINS) $(HOST_TEST_BINS) $(B)/fuzz/fuzz_kmem $(B)/fuzz/fuzz_tcb \
+             $(B)/fuzz/fuzz_nodetable
 
 -include $(UNIT_KOBJ:.o=.d) $(UNIT_B)/kernel/kfault.d $(UNIT_B)/tests/unit/host_world.d \
          $(UNIT_NAMES:%=$(UNIT_B)/tests/unit/%.d)
@@ -92,13 +93,27 @@ $(FUZZ_B)/fuzz_tcb: $(FUZZ_TCB_OBJ)
 	@echo "  LD(fuzz) $@"
 	@$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^
 
-.PHONY: fuzz fuzz-build fuzz-tcb
-fuzz-build: $(FUZZ_B)/fuzz_kmem $(FUZZ_B)/fuzz_tcb
+# The node-table import check (tests/fuzz/fuzz_nodetable.c): make
+# fuzz-nodetable runs it at length.
+FUZZ_NT_KSRC := kernel/frame.c kernel/printk.c kernel/lib/format.c kernel/options.c kernel/cmdline.c \
+                kernel/trace.c kernel/kmem.c kernel/mapdb.c kernel/nodetable.c \
+                kernel/arch/x86_64/pgtable.c tests/unit/arch/mmu_host.c tests/fuzz/fuzz_nodetable.c
+FUZZ_NT_OBJ := $(FUZZ_NT_KSRC:%.c=$(FUZZ_B)/%.o) $(FUZZ_B)/kstring.o
+
+$(FUZZ_B)/fuzz_nodetable: $(FUZZ_NT_OBJ)
+	@echo "  LD(fuzz) $@"
+	@$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^
+
+.PHONY: fuzz fuzz-build fuzz-tcb fuzz-nodetable
+fuzz-build: $(FUZZ_B)/fuzz_kmem $(FUZZ_B)/fuzz_tcb $(FUZZ_B)/fuzz_nodetable
 fuzz: deps $(FUZZ_B)/fuzz_kmem
 	@mkdir -p $(FUZZ_B)/corpus
 	@cd $(FUZZ_B) && ./fuzz_kmem -max_total_time=$(FUZZ_TIME) -max_len=512 -print_final_stats=1 corpus
+fuzz-nodetable: deps $(FUZZ_B)/fuzz_nodetable
+	@mkdir -p $(FUZZ_B)/corpus-nodetable
+	@cd $(FUZZ_B) && ./fuzz_nodetable -max_total_time=$(FUZZ_TIME) -max_len=1024 -print_final_stats=1 corpus-nodetable
 fuzz-tcb: deps $(FUZZ_B)/fuzz_tcb
 	@mkdir -p $(FUZZ_B)/corpus-tcb
 	@cd $(FUZZ_B) && ./fuzz_tcb -max_total_time=$(FUZZ_TIME) -max_len=256 -print_final_stats=1 corpus-tcb
 
--include $(FUZZ_OBJ:.o=.d) $(FUZZ_TCB_OBJ:.o=.d)
+-include $(FUZZ_OBJ:.o=.d) $(FUZZ_TCB_OBJ:.o=.d) $(FUZZ_NT_OBJ:.o=.d)

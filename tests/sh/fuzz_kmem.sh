@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # tests/sh/fuzz_kmem.sh: brief, deterministic runs of the libFuzzer harnesses
 # of the kpager path (tests/fuzz/fuzz_kmem.c; `make fuzz` runs it at length)
-# and of the TCB import check (tests/fuzz/fuzz_tcb.c; `make fuzz-tcb`):
+# and of the TCB and node-table import checks (tests/fuzz/fuzz_tcb.c,
+# fuzz_nodetable.c; `make fuzz-tcb`, `make fuzz-nodetable`):
 # fixed seed, fixed number of runs, a seed corpus made here from a fixed
 # pseudo-random stream.  Any crash, sanitizer report or failed check fails.
-# FUZZ_RUNS and FUZZ_TCB_RUNS override the numbers of runs.
+# FUZZ_RUNS, FUZZ_TCB_RUNS and FUZZ_NT_RUNS override the numbers of runs.
 source "$(dirname "$0")/lib.sh"
 OUT=build/test-runs/fuzz_kmem
 rm -rf "$OUT"
@@ -37,4 +38,5 @@ fuzz() {
 
 fuzz fuzz_kmem "${FUZZ_RUNS:-1500}" 512 16 64 256 7
 fuzz fuzz_tcb "${FUZZ_TCB_RUNS:-50000}" 256 8 1 200 11 # cheap: more runs
+fuzz fuzz_nodetable "${FUZZ_NT_RUNS:-20000}" 1024 8 3 300 13
 finish

@@ -53,8 +53,20 @@
  *              makes them again on T's next faults; for the top-level
  *              table that is all of T's mappings, and T's threads run on
  *              the kernel's tables until their next touch faults it back
- *   NODETABLE, MAPNODE: the mappings they describe are removed for T (the
- *              same); the page comes back zeroed
+ *   NODETABLE  localised (the paper's §3.3): entry i (8 bytes, for the
+ *              region's page i) is 0 or the kspace address of that page's
+ *              mapping node (a MAPNODE page of T's + the node's offset in
+ *              it: kernel/nodetable.c has the table).  The mappings stay,
+ *              with everything derived from them; the table comes back,
+ *              reason RESTORE, when a new mapping is made in its region.
+ *              The kernel checks each entry against what it kept (the
+ *              region's PTEs and T's nodes) and makes the table again from
+ *              T's nodes if the page does not match, so any page handed
+ *              back imports as the table exported (a kpager that lost it
+ *              may answer with any page)
+ *   MAPNODE    the mappings whose nodes it holds are removed for T, and
+ *              what was derived from them (a state T could have made by
+ *              unmapping them); the page comes back zeroed
  *   TCB, UTCB  both pages of the thread, together: the UTCB as it is, the
  *              TCB as a continuation (struct km_tcb_export below); if the
  *              thread is not at a safe point (waiting in an IPC receive,
@@ -67,23 +79,29 @@
  * with kmem=kpager: page tables from the top-level one down, node tables,
  * mapping-node pages, TCBs and UTCBs; left in the kernel are the task's
  * table entry and the pinned part of each TCB (sys_kmem_info:
- * pinned_bytes, under 128 bytes a thread).  Tables and node pages are
- * exported vacant, so the kernel never imports their content: a page it
- * gets for them is zeroed before use, whatever the kpager put in it, and
- * their requests are reason FRESH.  This keeps invariants 1 and 2 of
- * DESIGN §4 trivially true for them (nothing leaves, nothing is read back)
- * at the price of invariant 3 for node tables and node pages: their
- * mappings go (the paper localises them instead, so that unmapping stays
- * exact without them), which a client whose memory its pager serves on
- * faults does not notice, but one that mapped pages onward does.  TCBs
- * are the one type imported (reason RESTORE): their content is a
- * continuation and user registers, validated as described below.
+ * pinned_bytes, under 128 bytes a thread).  Page tables and node pages
+ * are exported vacant, so the kernel never imports their content: a page
+ * it gets for them is zeroed before use, whatever the kpager put in it,
+ * and their requests are reason FRESH.  This keeps invariants 1 and 2 of
+ * DESIGN §4 trivially true for them (nothing leaves, nothing is read
+ * back); page tables are redundant (the pagers know the mappings), but a
+ * node page's mappings go with it (the paper splits and localises mapping
+ * nodes instead, so that unmapping stays exact without them), which a
+ * client whose memory its pager serves on faults does not notice, but one
+ * that mapped pages onward does.  Node tables, TCBs and UTCBs are
+ * imported (reason RESTORE): a node table as names of the task's own
+ * nodes, a TCB as a continuation and user registers, each validated as
+ * described here.
  *
  * HIERARCHY (fault ordering).  PML4 < PDPT < PD < leaf table < node table
  * < node page < TCB < UTCB: a page never needs one of a later kind to
  * exist, so the kernel requests them in this order and never raises a
  * kernel page fault while it handles one (a kfault IPC's reply is applied
- * without needing any kernel memory of the kpager's).  A TCB's restore is
+ * without needing any kernel memory of the kpager's: a kpager's own page
+ * whose node table is out is found among its nodes).  A node table that
+ * is out is needed only to make a mapping in its region: every other use
+ * (lookups, unmap, sending from the region, the kernel's own removals)
+ * goes without it, through the task's nodes and the region's PTEs.  A TCB's restore is
  * raised by the thread that needs the paged-out thread (never by the
  * paged-out thread itself, which cannot run), before its operation holds
  * anything; a thread waiting for a kernel page fault's answer is never at
