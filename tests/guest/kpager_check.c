@@ -53,6 +53,18 @@
  *  9. the top-level table (and every other kernel page) of a client that
  *     runs on the other CPU taken again and again: that CPU leaves the
  *     space at once, the client faults it back, unaware.
+ * 10. node tables under onward mappings (inv. 1, 3, 5): a client C maps
+ *     pages of a region onward to a task X (whose pager never gives them
+ *     back); C's node tables are revoked round after round: they are held
+ *     by the kpager, localised (only node names, or 0), the region's
+ *     naming exactly its pages, C's node-table count down by exactly what
+ *     was taken; X and C (one of its threads writing all along, on the
+ *     other CPU) read right, no page fault to either pager; a new page in
+ *     the region brings the table back (one RESTORE, the held page), one
+ *     in a fresh region gets a fresh table; a held table corrupted
+ *     (random, swapped, zero, names off, another region's, lost) comes
+ *     back made from C's nodes, the next export exact; C's unmap of an
+ *     onward page reaches X's mapping with the table out and back in.
  * Part 2's client is made with its kpager set, so its top-level table and
  * first TCB are revoked with the rest; part 4 ends each silent round by
  * deleting the silent kpager, so that its waiting pager serves the rounds
@@ -96,13 +108,27 @@ static struct l4_window_pager pager, pager2;
 static struct l4_thread pager2_thr;
 static km_tid clients_pager; /* the pager start() gives: pager's thread, then pager2's */
 
+/* Part 10's client: its 2 MiB region at NT_REGION (page j -> nt_bk[j]),
+ * then 2 MiB scratch regions after it (all -> nt_bk[NT_BK - 1]); the
+ * faults the pagers serve there are counted. */
+#define NT_REGION (REGION + (600ull << 30))
+#define NT_SPAN (64ull << 20)
+#define NT_BK 48
+static char nt_bk[NT_BK][PAGE] __attribute__((aligned(PAGE)));
+static volatile unsigned long nt_user_faults;
+
 /* REGION + i * 2 MiB + j * 4 KiB -> bk[(i * 8 + j) % BK_PAGES]; the
- * sentinel's region -> sent_bk. */
+ * sentinel's region -> sent_bk; part 10's as above. */
 static km_u64 backing(km_u64 a, void *arg)
 {
     (void)arg;
     if (a >= SENT_REGION)
         return (km_u64)(unsigned long)sent_bk[(a - SENT_REGION) / PAGE];
+    if (a - NT_REGION < NT_SPAN) {
+        km_u64 j = (a - NT_REGION) / PAGE;
+        nt_user_faults++;
+        return (km_u64)(unsigned long)nt_bk[j < NT_BK - 1 ? j : NT_BK - 1];
+    }
     km_u64 off = a - REGION;
     return (km_u64)(unsigned long)bk[((off >> 21) * 8 + ((off >> 12) & 511)) % BK_PAGES];
 }
@@ -1639,6 +1665,607 @@ static void part_deadlock_check(void)
     l4_thread_kill(&c2);
 }
 
+/* ---- part 10: node tables revoked under onward mappings -------------------
+ * Client C (kernel memory from kp) has pages in a 2 MiB region and maps 4
+ * of them onward to task X; a thread of C writes and checks its other
+ * pages all along (on the other CPU when there is one).  C's node tables
+ * are revoked again and again: they come back to kp localised (held), the
+ * mappings stay, so neither C nor X notices; a new page in the region
+ * brings the table back (a RESTORE kernel page fault served from the held
+ * page), also when what kp holds was corrupted (the kernel makes the table
+ * again from C's nodes). */
+#define NT_X_WIN 0x0000200000000000ull /* X's acceptor window (2 MiB), served by no pager */
+#define NT_NP0 8                       /* C's first pages in its region */
+#define NT_NX 4                        /* of them, mapped onward to X */
+#define NT_ROUNDS 20
+#define NT_SCRATCH_VAL 0x5343524154434831ull
+#define NT_GONE_TASK KM_ID(0x7fffffffu, 0x7fffffffu) /* no task: what kp holds for it is collected */
+enum { NT_OP_TOUCH = 0x4e5401, NT_OP_WRITE, NT_OP_CHECK, NT_OP_MAP, NT_OP_UNMAP, NT_OP_STOP,
+       NT_OP_XCHECK, NT_ANSWER };
+
+static struct l4_task nt_c, nt_x;
+static struct l4_thread nt_bg_thr, nt_xpager_thr;
+static char nt_stack[L4_STACK_SIZE] __attribute__((aligned(4096)));
+static char nt_decoy[PAGE] __attribute__((aligned(PAGE)));
+static volatile unsigned nt_np, nt_nscratch; /* C's pages in its region; its scratch regions */
+static volatile int nt_bg_stop;
+static volatile long nt_bg_err, nt_bg_rounds, nt_bg_errors, nt_x_items;
+static volatile unsigned long nt_x_faults, nt_x_other;
+
+static km_u64 nt_val(unsigned j, km_u64 v, unsigned k)
+{
+    return 0x4e54000000000000ull ^ (v << 20) ^ ((km_u64)j << 8) ^ k;
+}
+
+/* Word k (of 8, 512 bytes apart) of page j at base. */
+static volatile km_u64 *nt_word(km_u64 base, unsigned j, unsigned k)
+{
+    return (volatile km_u64 *)(unsigned long)(base + (km_u64)j * PAGE + (km_u64)k * 512);
+}
+
+static km_u64 nt_scratch(unsigned k) { return NT_REGION + ((km_u64)(1 + k) << 21); }
+
+/* X's pager: the image; a fault in X's window (X lost a page C mapped it)
+ * is counted and answered with a page of zeros, never C's page. */
+static void nt_xpager(void *arg)
+{
+    (void)arg;
+    struct l4_pager img;
+    l4_pager_init(&img, KM_ANYTHREAD, KM_RWX);
+    long r = l4_receive_any();
+    for (;;) {
+        if (r < 0 || !l4_is_pagefault()) {
+            r = l4_receive_any();
+            continue;
+        }
+        km_tid from = l4_sender();
+        km_u64 a = l4_mr(0) & ~0xfffull;
+        long tag = l4_pager_answer(&img);
+        if (tag < 0 && a - NT_X_WIN < (2ull << 20)) {
+            nt_x_faults++;
+            l4_put_map_item(0, a, KM_FPAGE((km_u64)(unsigned long)nt_decoy, 12, KM_R));
+            tag = (long)KM_TAG(0, 0, 2);
+        }
+        if (tag < 0) {
+            nt_x_other++;
+            r = l4_receive_any();
+            continue;
+        }
+        r = l4_reply_and_wait(from, (km_u64)tag);
+    }
+}
+
+/* C's other thread: writes and checks words 1, 4, 7 of its pages NT_NX ..
+ * nt_np - 1, round after round. */
+static void nt_bg(void *arg)
+{
+    (void)arg;
+    for (km_u64 b = 1; !nt_bg_stop; b++) {
+        unsigned np = nt_np;
+        for (unsigned j = NT_NX; j < np; j++)
+            for (unsigned k = 1; k < 8; k += 3)
+                *nt_word(NT_REGION, j, k) = nt_val(j, b, k) ^ 0xb6;
+        for (unsigned j = NT_NX; j < np; j++)
+            for (unsigned k = 1; k < 8; k += 3)
+                if (*nt_word(NT_REGION, j, k) != (nt_val(j, b, k) ^ 0xb6))
+                    nt_bg_errors++;
+        nt_bg_rounds = (long)b;
+        sys_yield();
+    }
+}
+
+/* C's errors over what it wrote: its onward pages (round v), word 0 of its
+ * other pages (as touched), its scratch pages. */
+static long nt_c_errors(km_u64 v)
+{
+    long e = 0;
+    for (unsigned j = 0; j < NT_NX; j++)
+        for (unsigned k = 0; k < 8; k++)
+            e += *nt_word(NT_REGION, j, k) != nt_val(j, v, k);
+    for (unsigned j = NT_NX; j < nt_np; j++)
+        e += *nt_word(NT_REGION, j, 0) != nt_val(j, 0, 0);
+    for (unsigned k = 0; k < nt_nscratch; k++)
+        e += *nt_word(nt_scratch(k), 0, 0) != NT_SCRATCH_VAL;
+    return e;
+}
+
+/* C's first thread: starts nt_bg, then does what this task asks (an
+ * operation NT_OP_*, MR0 its argument) and answers (NT_ANSWER, MR0 the
+ * result) with a blocking send, then waits for the next. */
+static long nt_client(void *arg)
+{
+    (void)arg;
+    struct l4_thread_attr a = L4_THREAD_ATTR_INIT;
+    a.cpu = si.ncpus >= 2 ? (si.cpu ? 0 : 1) : si.cpu;
+    a.stack = nt_stack;
+    a.stack_size = sizeof nt_stack;
+    nt_bg_err = l4_thread_start(&nt_bg_thr, &a, nt_bg, 0);
+    km_u64 cur = 0;
+    long r = l4_receive(me);
+    for (;;) {
+        if (r < 0) {
+            r = l4_receive(me);
+            continue;
+        }
+        km_u64 op = l4_label(), x = l4_mr(0); /* (a fault overwrites the MRs) */
+        long res = 0;
+        if (op == NT_OP_STOP) {
+            nt_bg_stop = 1;
+            for (int y = 0; y < 100000 && !nt_bg_thr.done; y++)
+                sys_yield();
+            return nt_bg_thr.done ? 0 : 1;
+        } else if (op == NT_OP_TOUCH && x - NT_REGION < (2ull << 20)) { /* a page of its region */
+            unsigned j = (unsigned)((x - NT_REGION) / PAGE);
+            for (unsigned k = 0; k < 8; k++)
+                *nt_word(NT_REGION, j, k) = nt_val(j, 0, k);
+            for (unsigned k = 0; k < 8; k++)
+                res += *nt_word(NT_REGION, j, k) != nt_val(j, 0, k);
+            if (j == nt_np)
+                nt_np = j + 1;
+        } else if (op == NT_OP_TOUCH) { /* a scratch region's first page */
+            *nt_word(x, 0, 0) = NT_SCRATCH_VAL;
+            res = *nt_word(x, 0, 0) != NT_SCRATCH_VAL;
+            nt_nscratch++;
+        } else if (op == NT_OP_WRITE) { /* round x in its onward pages */
+            cur = x;
+            for (unsigned j = 0; j < NT_NX; j++)
+                for (unsigned k = 0; k < 8; k++)
+                    *nt_word(NT_REGION, j, k) = nt_val(j, cur, k);
+            res = nt_c_errors(cur);
+        } else if (op == NT_OP_CHECK) {
+            res = nt_c_errors(cur);
+        } else if (op == NT_OP_MAP) { /* its pages 0 .. NT_NX - 1 to X, read-only */
+            unsigned mr = 0;
+            for (unsigned j = 0; j < NT_NX; j++)
+                mr = l4_put_map_item(mr, (km_u64)j * PAGE, KM_FPAGE(NT_REGION + (km_u64)j * PAGE, 12, KM_R));
+            res = l4_send(nt_x.main.tid, KM_TAG(NT_OP_MAP, 0, mr));
+        } else if (op == NT_OP_UNMAP) { /* page x's onward mappings (its own stays) */
+            res = sys_unmap(KM_FPAGE(NT_REGION + x * PAGE, 12, KM_RWX), 0);
+        } else {
+            res = -KM_EINVAL;
+        }
+        l4_set_mr(0, (km_u64)res);
+        r = sys_ipc(me, me, 0, KM_TAG(NT_ANSWER, 1, 0));
+    }
+}
+
+/* X: takes C's map (its window: NT_X_WIN), and answers NT_OP_XCHECK v with
+ * the mask of its pages (of NT_NX) that do not hold round v. */
+static long nt_xtask(void *arg)
+{
+    (void)arg;
+    l4_set_acceptor(KM_FPAGE(NT_X_WIN, 21, KM_RWX));
+    long r = l4_receive_any();
+    for (;;) {
+        if (r < 0) {
+            r = l4_receive_any();
+            continue;
+        }
+        km_u64 op = l4_label(), v = l4_mr(0), mask = 0;
+        if (op == NT_OP_MAP) {
+            nt_x_items = KM_TAG_T(l4_msgtag()) / 2;
+            r = l4_receive_any();
+            continue;
+        }
+        if (l4_sender() != me) {
+            r = l4_receive_any();
+            continue;
+        }
+        if (op == NT_OP_STOP)
+            return 0;
+        for (unsigned j = 0; j < NT_NX; j++)
+            for (unsigned k = 0; k < 8; k++)
+                if (*nt_word(NT_X_WIN, j, k) != nt_val(j, v, k))
+                    mask |= 1ull << j;
+        l4_set_mr(0, op == NT_OP_XCHECK ? mask : (km_u64)-KM_EINVAL);
+        r = sys_ipc(me, KM_ANYTHREAD, 0, KM_TAG(NT_ANSWER, 1, 0));
+    }
+}
+
+/* Asks thread `to` (C's or X's) for op with argument x; its answer (MR0),
+ * or -KM_E* (-KM_ETIMEOUT: no answer, nothing hangs here). */
+static long nt_cmd(km_tid to, km_u64 op, km_u64 x)
+{
+    long r = -KM_ETIMEOUT;
+    for (int y = 0; y < 100000 && r == -KM_ETIMEOUT; y++) {
+        l4_set_mr(0, x);
+        r = l4_send_nowait(to, KM_TAG(op, 1, 0));
+        if (r == -KM_ETIMEOUT)
+            sys_yield();
+    }
+    if (r < 0)
+        return r;
+    for (int y = 0; y < 200000; y++) {
+        if (l4_receive_nowait(to) == 0 && l4_label() == NT_ANSWER)
+            return (long)l4_mr(0);
+        sys_yield();
+    }
+    return -KM_ETIMEOUT;
+}
+
+static int nt_range(km_u64 ks) { return ks >= KM_KS_NT && ks < KM_KS_MN; }
+
+static unsigned nt_lent(km_taskid task)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < kp.npages; i++)
+        n += kp.page[i].state == KPAGE_LENT && kp.page[i].task == task && nt_range(kp.page[i].ksaddr);
+    return n;
+}
+
+/* An exported node table (kspace address ks) as nodetable.c's format
+ * says: every word 0 or a node's kspace name (a node page in [KM_KS_MN,
+ * KM_KS_TCB), offset 48 + 32 k, k < 126), no two alike; at least one,
+ * but in the UTCB area's tables (UTCBs have no mapping nodes): none. */
+static int nt_export_ok(const km_u64 *w, km_u64 ks)
+{
+    int utcb_area = ks >= KM_KS_NT_OF(KM_UTCB_AREA) && ks < KM_KS_NT_OF(KM_UTCB_AREA + KM_UTCB_AREA_SIZE);
+    unsigned nz = 0;
+    for (unsigned i = 0; i < PAGE / 8; i++) {
+        km_u64 off = w[i] & 0xfff;
+        if (!w[i])
+            continue;
+        nz++;
+        if (w[i] < KM_KS_MN || w[i] >= KM_KS_TCB || off < 48 || (off - 48) % 32 || off >= 48 + 32 * 126)
+            return 0;
+        for (unsigned j = 0; j < i; j++)
+            if (w[j] == w[i])
+                return 0;
+    }
+    return utcb_area ? nz == 0 : nz > 0;
+}
+
+/* Figures of the revocations (nt_revoke). */
+static long nt_revs, nt_revoked, nt_rev_min = -1, nt_held_bad, nt_count_bad, nt_checked, nt_content_bad,
+            nt_exact, nt_exact_bad;
+static km_u64 nt_saved[PAGE / 8];
+
+/* Revokes C's node tables and checks: the pages taken became HELD (as
+ * many as revoke says), C's node-table count dropped by exactly that (and
+ * equals the tables kp has lent it), every held table of C's is an export
+ * in the format, and the one of its region names exactly its pages
+ * 0 .. nt_np - 1 (and is as it was when it went out, if it was out
+ * before).  Returns what kpager_revoke returned. */
+static long nt_revoke(void)
+{
+    km_taskid c = nt_c.id;
+    km_u64 ks0 = KM_KS_NT_OF(NT_REGION);
+    static unsigned char was[POOL];
+    for (unsigned p = 0; p < kp.npages; p++)
+        was[p] = kp.page[p].state == KPAGE_LENT && kp.page[p].task == c && nt_range(kp.page[p].ksaddr);
+    struct km_kmem_info kb, ka;
+    int info = kmem_of(c, &kb);
+    long n = kpager_revoke(kp_thr.tid, c, KM_KS_NT, KM_KS_MN);
+    info &= kmem_of(c, &ka);
+    nt_revs++;
+    if (n < 0)
+        return n;
+    nt_revoked += n;
+    if (nt_rev_min < 0 || n < nt_rev_min)
+        nt_rev_min = n;
+    long held = 0;
+    for (unsigned p = 0; p < kp.npages; p++) {
+        const struct kpage *q = &kp.page[p];
+        if (q->state != KPAGE_HELD || q->task != c || !nt_range(q->ksaddr))
+            continue;
+        held += was[p];
+        nt_checked++;
+        nt_content_bad += !nt_export_ok((const km_u64 *)pool[p], q->ksaddr);
+    }
+    nt_held_bad += held != n;
+    nt_count_bad += !info || ka.pages[KM_KMEM_NODETABLE] != kb.pages[KM_KMEM_NODETABLE] - (km_u64)n ||
+                    ka.pages[KM_KMEM_NODETABLE] != nt_lent(c);
+    int h = kpager_find_held(&kp, c, ks0);
+    nt_exact++;
+    if (h < 0) {
+        nt_exact_bad++;
+        return n;
+    }
+    const km_u64 *w = (const km_u64 *)pool[h];
+    int bad = 0;
+    for (unsigned i = 0; i < PAGE / 8; i++)
+        bad |= (w[i] != 0) != (i < nt_np);
+    if (was[h])
+        memcpy(nt_saved, w, PAGE);
+    else
+        bad |= memcmp(nt_saved, w, PAGE) != 0;
+    nt_exact_bad += bad;
+    return n;
+}
+
+enum nt_evil { NTE_RANDOM, NTE_SWAPPED, NTE_ZERO, NTE_OFF, NTE_OTHER_REGION, NTE_LOST, NTE_N };
+static const char *const nt_evil_names[] = {"random words", "two entries swapped", "all zero",
+    "each name one node off", "another region's table", "lost (a fresh page instead)"};
+
+static void part_nodetables(void)
+{
+    long s0 = sent_rounds;
+    unsigned long seed = si.tsc_hz ^ 0x6a09e667f3bcc909ul;
+    rng = seed | 1;
+    nt_np = nt_nscratch = 0;
+    nt_bg_stop = 0;
+    nt_bg_err = 1;
+    nt_bg_rounds = nt_bg_errors = nt_x_items = 0;
+    nt_x_faults = nt_x_other = 0;
+    for (int i = 0; i < NT_BK; i++)
+        nt_bk[i][0] = 0; /* mapped here, so that the pager can map them */
+    nt_decoy[0] = 0;
+    /* X: its own pager, kernel memory from kp */
+    struct l4_thread_attr a = L4_THREAD_ATTR_INIT;
+    a.cpu = si.cpu;
+    long r = l4_thread_start(&nt_xpager_thr, &a, nt_xpager, 0);
+    a.pager = nt_xpager_thr.tid;
+    if (r == 0)
+        r = l4_task_start(&nt_x, &a, me, nt_xtask, 0);
+    if (r == 0)
+        r = sys_thread_control(nt_x.main.tid, KM_TCTL_SET_KPAGER, kp_thr.tid);
+    /* C: made with kp set, as part 2's client */
+    if (r == 0) {
+        r = sys_thread_control(me, KM_TCTL_SET_KPAGER, kp_thr.tid);
+        if (r == 0)
+            r = start(&nt_c, nt_client, 0, kp_thr.tid);
+        sys_thread_control(me, KM_TCTL_SET_KPAGER, KM_NILTHREAD);
+    }
+    km_tid ct = nt_c.main.tid, xt = nt_x.main.tid;
+    km_taskid c = nt_c.id;
+    km_u64 ks0 = KM_KS_NT_OF(NT_REGION), v = 1;
+    /* its pages, X's map; every operation of C's done once (so that its
+     * code and stack are mapped before the rounds), a scratch region too */
+    long setup = r;
+    for (unsigned j = 0; setup == 0 && j < NT_NP0; j++)
+        setup = nt_cmd(ct, NT_OP_TOUCH, NT_REGION + (km_u64)j * PAGE);
+    if (setup == 0)
+        setup = nt_cmd(ct, NT_OP_MAP, 0);
+    if (setup == 0)
+        setup = nt_cmd(ct, NT_OP_WRITE, v);
+    if (setup == 0)
+        setup = nt_cmd(ct, NT_OP_TOUCH, nt_scratch(nt_nscratch));
+    if (setup == 0)
+        setup = nt_cmd(ct, NT_OP_CHECK, 0);
+    long m0 = setup == 0 ? nt_cmd(xt, NT_OP_XCHECK, v) : -1;
+    for (int y = 0; y < 100000 && setup == 0 && nt_bg_rounds < 2; y++)
+        sys_yield();
+    struct km_kmem_info k;
+    int ki = kmem_of(c, &k);
+    tap_diag("node tables: seed %lu, C's background thread on CPU %u", seed,
+             si.ncpus >= 2 ? (si.cpu ? 0u : 1u) : si.cpu);
+    if (!tap_ok(setup == 0 && m0 == 0 && nt_x_items == NT_NX && nt_bg_err == 0 && nt_bg_rounds >= 2 &&
+                    nt_x_faults == 0 && ki && k.pages[KM_KMEM_NODETABLE] >= 2 &&
+                    k.pages[KM_KMEM_NODETABLE] == nt_lent(c) && kpager_find(&kp, c, ks0) >= 0,
+                "node tables: client C with %u pages in a fresh 2 MiB region, %ld of them mapped onward to "
+                "task X, which reads them (%s, mask %lx, X faults %lu); C's %lu node tables all lent by kp",
+                (unsigned)nt_np, nt_x_items, sys_errname(setup), (unsigned long)m0, nt_x_faults,
+                ki ? (unsigned long)k.pages[KM_KMEM_NODETABLE] : 0ul)) {
+        l4_task_delete(&nt_c);
+        l4_task_delete(&nt_x);
+        l4_thread_kill(&nt_xpager_thr);
+        return;
+    }
+
+    /* the rounds: revoke C's node tables; X and C read on, nobody faults;
+     * then a new page: in the region (even rounds: its table comes back
+     * from kp's held page) or in a fresh region (odd: a fresh table; the
+     * region's stays out through the next revocation) */
+    long x_checks = 0, x_wrong = 0, c_checks = 0, c_wrong = 0, quiet_bad = 0, stalled = 0;
+    int rest_ok = 0, rest_of = 0, fresh_ok = 0, fresh_of = 0;
+    unsigned long uf_start = nt_user_faults, new_pages = 0;
+    int i;
+    for (i = 0; i < NT_ROUNDS; i++) {
+        unsigned long rs0 = kp.restores, ms0 = kp.restore_missed, uf0 = nt_user_faults;
+        long n = nt_revoke();
+        if (n < 0) {
+            tap_diag("node tables: round %d: kpager_revoke %s", i, sys_errname(n));
+            break;
+        }
+        long bg0 = nt_bg_rounds;
+        long m1 = nt_cmd(xt, NT_OP_XCHECK, v);
+        v++;
+        long w = nt_cmd(ct, NT_OP_WRITE, v);
+        long m2 = nt_cmd(xt, NT_OP_XCHECK, v);
+        long ck = nt_cmd(ct, NT_OP_CHECK, 0);
+        for (int y = 0; y < 100000 && nt_bg_rounds < bg0 + 2; y++)
+            sys_yield();
+        x_checks += 2;
+        x_wrong += (m1 != 0) + (m2 != 0);
+        c_checks += 2;
+        c_wrong += (w != 0) + (ck != 0);
+        stalled += nt_bg_rounds < bg0 + 2;
+        quiet_bad += nt_user_faults != uf0 || kp.restores != rs0 || kp.restore_missed != ms0;
+        if (m1 || m2 || w || ck)
+            tap_diag("node tables: round %d: X mask %lx, %lx; C %ld, %ld", i, (unsigned long)m1,
+                     (unsigned long)m2, w, ck);
+        struct km_kmem_info ka, kn;
+        int info = kmem_of(c, &ka);
+        int h = kpager_find_held(&kp, c, ks0);
+        int restore = i % 2 == 0;
+        km_u64 addr = restore ? NT_REGION + (km_u64)nt_np * PAGE : nt_scratch(nt_nscratch);
+        long t = nt_cmd(ct, NT_OP_TOUCH, addr);
+        info &= kmem_of(c, &kn);
+        new_pages++;
+        int ok = info && t == 0 && nt_user_faults == uf0 + 1 && kp.restore_missed == ms0 &&
+                 kn.pages[KM_KMEM_NODETABLE] == ka.pages[KM_KMEM_NODETABLE] + 1 &&
+                 kn.pages[KM_KMEM_NODETABLE] == nt_lent(c);
+        if (restore) {
+            ok &= h >= 0 && kp.restores == rs0 + 1 && kpager_find(&kp, c, ks0) == h;
+            rest_ok += ok;
+            rest_of++;
+        } else {
+            ok &= kp.restores == rs0 && kpager_find_held(&kp, c, ks0) == h && h >= 0;
+            fresh_ok += ok;
+            fresh_of++;
+        }
+        if (!ok)
+            tap_diag("node tables: round %d (%s): touch %s, user faults +%lu, restores +%lu, missed +%lu, "
+                     "node tables %lu -> %lu (kp lent %u), held %d -> lent %d", i,
+                     restore ? "restore" : "fresh region", sys_errname(t), nt_user_faults - uf0,
+                     kp.restores - rs0, kp.restore_missed - ms0, (unsigned long)ka.pages[KM_KMEM_NODETABLE],
+                     (unsigned long)kn.pages[KM_KMEM_NODETABLE], nt_lent(c), h, kpager_find(&kp, c, ks0));
+    }
+    tap_ok(i == NT_ROUNDS && nt_rev_min >= 1,
+           "node tables: %d rounds, C's node tables revoked each round (%ld pages, at least %ld a round)",
+           i, nt_revoked, nt_rev_min);
+    tap_ok(nt_held_bad == 0, "node tables: the pages revoked were held by the kpager, as many as it took "
+           "(%ld rounds of %ld not)", nt_held_bad, nt_revs);
+    tap_ok(nt_checked > 0 && nt_content_bad == 0,
+           "node tables: every held node table holds only 0 or node names in [KM_KS_MN, KM_KS_TCB), offset "
+           "48 + 32 k, distinct, at least one (none in the UTCB area's): no pointer, no physical address "
+           "(%ld held pages read, %ld not; inv. 1)", nt_checked, nt_content_bad);
+    tap_ok(nt_exact > 0 && nt_exact_bad == 0,
+           "node tables: the region's held table names exactly its mapped pages, and stays as it went out "
+           "while held (%ld exports read, %ld not)", nt_exact, nt_exact_bad);
+    tap_ok(nt_count_bad == 0, "node tables: C's node-table count dropped by exactly the pages revoked and "
+           "equals the tables kp lent it, every round (%ld of %ld not; inv. 5)", nt_count_bad, nt_revs);
+    tap_ok(x_checks > 0 && x_wrong == 0 && nt_x_faults == 0 && nt_x_other == 0,
+           "node tables: X read the onward-mapped pages right after every revocation, C's new values "
+           "through them too (%ld reads, %ld wrong), no page fault to X's pager (%lu, %lu)",
+           x_checks, x_wrong, nt_x_faults, nt_x_other);
+    tap_ok(c_checks > 0 && c_wrong == 0 && nt_bg_errors == 0 && stalled == 0 && quiet_bad == 0,
+           "node tables: C wrote and read its pages all along (%ld checks, %ld wrong; its other thread "
+           "%ld rounds, %ld errors), no fault nor restore until a new page (%ld rounds not)", c_checks,
+           c_wrong, nt_bg_rounds, nt_bg_errors, quiet_bad + stalled);
+    tap_ok(rest_of > 0 && rest_ok == rest_of,
+           "node tables: a new page in the region brought its table back: one RESTORE kernel page fault "
+           "served from the held page, the count up by one (%d of %d)", rest_ok, rest_of);
+    tap_ok(fresh_of > 0 && fresh_ok == fresh_of,
+           "node tables: a new page in a fresh region got a fresh table, the region's staying held (%d of %d)",
+           fresh_ok, fresh_of);
+    tap_ok(nt_user_faults - uf_start == new_pages,
+           "node tables: C's pager saw a fault for each new page only (%lu faults, %lu new pages)",
+           nt_user_faults - uf_start, new_pages);
+
+    /* a corrupted held table: the restore brings it back made from C's
+     * nodes, the mappings intact; the next export is exact again */
+    int ev_ok = 0, ev_of = 0, ev_prev = -1;
+    unsigned char ev_pass[NTE_N];
+    for (int e = 0; e < NTE_N; e++) {
+        unsigned long rs0 = kp.restores, ms0 = kp.restore_missed, uf0 = nt_user_faults, xf0 = nt_x_faults;
+        long eb0 = nt_exact_bad, cb0 = nt_content_bad, bge0 = nt_bg_errors;
+        long n = nt_revoke();
+        if (ev_prev >= 0) /* the table the previous case rebuilt went out as it should */
+            ev_pass[ev_prev] &= nt_exact_bad == eb0 && nt_content_bad == cb0;
+        int h = kpager_find_held(&kp, c, ks0), prepared = h >= 0 && n >= 1;
+        km_u64 *w = (km_u64 *)pool[h >= 0 ? h : 0];
+        if (prepared) {
+            switch ((enum nt_evil)e) {
+            case NTE_RANDOM:
+                for (unsigned j = 0; j < PAGE / 8; j++)
+                    w[j] = rnd();
+                break;
+            case NTE_SWAPPED: {
+                km_u64 t0 = w[0];
+                w[0] = w[1];
+                w[1] = t0;
+                break;
+            }
+            case NTE_ZERO:
+                memset(w, 0, PAGE);
+                break;
+            case NTE_OFF:
+                for (unsigned j = 0; j < PAGE / 8; j++)
+                    if (w[j])
+                        w[j] ^= 32;
+                break;
+            case NTE_OTHER_REGION:
+                prepared = kpager_held_swap(&kp, c, ks0, c, KM_KS_NT_OF(nt_scratch(0))) == 0;
+                break;
+            case NTE_LOST:
+                kp.page[h].task = NT_GONE_TASK;
+                break;
+            case NTE_N:
+                break;
+            }
+        }
+        struct km_kmem_info ka, kn;
+        int info = kmem_of(c, &ka);
+        long t = nt_cmd(ct, NT_OP_TOUCH, NT_REGION + (km_u64)nt_np * PAGE);
+        info &= kmem_of(c, &kn);
+        long ck = nt_cmd(ct, NT_OP_CHECK, 0);
+        long m = nt_cmd(xt, NT_OP_XCHECK, v);
+        int lost = e == NTE_LOST;
+        unsigned long rs = kp.restores - rs0, ms = kp.restore_missed - ms0;
+        int ok = prepared && info && t == 0 && ck == 0 && m == 0 && nt_x_faults == xf0 &&
+                 nt_user_faults == uf0 + 1 && nt_bg_errors == bge0 && rs == (lost ? 0u : 1u) &&
+                 ms == (lost ? 1u : 0u) && kpager_find(&kp, c, ks0) >= 0 &&
+                 kn.pages[KM_KMEM_NODETABLE] == ka.pages[KM_KMEM_NODETABLE] + 1 &&
+                 kn.pages[KM_KMEM_NODETABLE] == nt_lent(c);
+        if (lost && h >= 0) { /* the page given to no task: back to kp's pool */
+            kpager_revoke(kp_thr.tid, 0, 0, 0);
+            ok &= kp.page[h].state == KPAGE_FREE;
+        }
+        ev_pass[e] = (unsigned char)ok;
+        ev_prev = e;
+        tap_diag("node tables: held table corrupted (%s): revoked %ld, touch %s, C %ld wrong, X mask %lx, "
+                 "X faults +%lu, restores +%lu, missed +%lu, node tables %lu -> %lu", nt_evil_names[e], n,
+                 sys_errname(t), ck, (unsigned long)m, nt_x_faults - xf0, rs, ms,
+                 (unsigned long)ka.pages[KM_KMEM_NODETABLE], (unsigned long)kn.pages[KM_KMEM_NODETABLE]);
+    }
+    long eb0 = nt_exact_bad, cb0 = nt_content_bad;
+    long nf = nt_revoke(); /* the last rebuilt table goes out right too; the region's stays out */
+    if (ev_prev >= 0)
+        ev_pass[ev_prev] &= nf >= 1 && nt_exact_bad == eb0 && nt_content_bad == cb0;
+    for (int e = 0; e < NTE_N; e++) {
+        ev_of++;
+        ev_ok += ev_pass[e];
+    }
+    tap_ok(ev_of == NTE_N && ev_ok == ev_of,
+           "node tables: a held table corrupted before its restore (random, swapped, zero, names off, "
+           "another region's, lost) came back made from C's nodes: C and X read right, X never faulted, "
+           "the next export exact (%d of %d)", ev_ok, ev_of);
+
+    /* the mapping database is exact with the table out: C's unmap of an
+     * onward page reaches X's mapping, and only that */
+    unsigned long uf0 = nt_user_faults, xf0 = nt_x_faults;
+    int out = kpager_find_held(&kp, c, ks0) >= 0;
+    long u = nt_cmd(ct, NT_OP_UNMAP, 0);
+    long m = nt_cmd(xt, NT_OP_XCHECK, v);
+    long ck = nt_cmd(ct, NT_OP_CHECK, 0);
+    tap_ok(out && u >= 0 && m == 1 && nt_x_faults == xf0 + 1 && ck == 0 && nt_user_faults == uf0,
+           "node tables: with the table out, C's unmap of an onward-mapped page (%ld) took X's mapping of it "
+           "(X faulted %lu time, pages wrong mask %lx) and left C's own (%ld wrong, %lu faults)", u,
+           nt_x_faults - xf0, (unsigned long)m, ck, nt_user_faults - uf0);
+    /* and with the table back in, made from C's nodes (random words held):
+     * the unmap of another onward page finds its node through it */
+    int h = kpager_find_held(&kp, c, ks0);
+    for (unsigned j = 0; h >= 0 && j < PAGE / 8; j++)
+        ((km_u64 *)pool[h])[j] = rnd();
+    unsigned long rs0 = kp.restores;
+    long t = h >= 0 ? nt_cmd(ct, NT_OP_TOUCH, NT_REGION + (km_u64)nt_np * PAGE) : -KM_ESRCH;
+    int in = kpager_find(&kp, c, ks0) >= 0 && kp.restores == rs0 + 1;
+    uf0 = nt_user_faults;
+    xf0 = nt_x_faults;
+    u = nt_cmd(ct, NT_OP_UNMAP, 1);
+    m = nt_cmd(xt, NT_OP_XCHECK, v);
+    ck = nt_cmd(ct, NT_OP_CHECK, 0);
+    tap_ok(t == 0 && in && u >= 0 && m == 3 && nt_x_faults == xf0 + 1 && ck == 0 && nt_user_faults == uf0,
+           "node tables: with the table back in, made again from C's nodes, C's unmap of another onward "
+           "page (%ld) took X's mapping of it (X faulted %lu time, pages wrong mask %lx) and left C's own "
+           "(%ld wrong, %lu faults)", u, nt_x_faults - xf0, (unsigned long)m, ck, nt_user_faults - uf0);
+
+    /* the end: both tasks, their held pages back to kp's pool */
+    l4_set_mr(0, 0);
+    long sc = l4_send(ct, KM_TAG(NT_OP_STOP, 1, 0));
+    for (int y = 0; y < 100000 && !nt_c.done; y++)
+        sys_yield();
+    long rc = sc == 0 && nt_c.done ? finish(&nt_c) : (l4_task_delete(&nt_c), -KM_ETIMEOUT);
+    l4_set_mr(0, 0);
+    long sx = l4_send(xt, KM_TAG(NT_OP_STOP, 1, 0));
+    for (int y = 0; y < 100000 && !nt_x.done; y++)
+        sys_yield();
+    long rx = sx == 0 && nt_x.done ? finish(&nt_x) : (l4_task_delete(&nt_x), -KM_ETIMEOUT);
+    l4_thread_kill(&nt_xpager_thr);
+    unsigned held = kpager_held(&kp);
+    kpager_revoke(kp_thr.tid, 0, 0, 0); /* nothing to unmap: collects */
+    unsigned left = 0;
+    for (unsigned p = 0; p < kp.npages; p++)
+        left += kp.page[p].state != KPAGE_FREE && (kp.page[p].task == c || kp.page[p].task == nt_x.id);
+    tap_ok(rc == 0 && rx == 0 && left == 0,
+           "node tables: C and X ran to their end (%s, %s); their held pages returned to kp's pool (%u held "
+           "before, %u left)", sys_errname(rc), sys_errname(rx), held, left);
+    tap_ok(sent_errors == 0 && sent_rounds > s0,
+           "node tables: the sentinel's memory and IPC stayed intact (%ld rounds, %ld errors)",
+           sent_rounds - s0, sent_errors);
+}
+
 int main(void)
 {
     me = sys_myself();
@@ -1690,6 +2317,7 @@ int main(void)
     part_deadlock();
     part_deadlock_check();
     part_kpager_faults();
+    part_nodetables();
     sent_stop = 1;
     r = finish(&sentinel);
     tap_ok(r == 0 && sent_errors == 0 && sent_rounds > 0,

@@ -7,8 +7,10 @@
 #    beside a sentinel task, TCB paging (exports, restores by send and
 #    exregs, deferred exports, a paged-out thread restoring itself) and
 #    malicious restores (seeded rounds), a top-level table taken from a
-#    client on the other CPU, deadlocks (DESIGN §4, invariants 1-5); the
-#    trace holds kernel page faults and exports;
+#    client on the other CPU, deadlocks, node tables revoked (localised,
+#    held) under mappings made onward to another task and restored, also
+#    corrupted (DESIGN §4, invariants 1-5); the trace holds kernel page
+#    faults and exports;
 #  - kmem=pool: the program's kpagers are never asked, and the trace holds
 #    no kfault event at all (invariant 6).
 # Each run's guest checks are carried over; then: it exits 0, no frame
