@@ -269,6 +269,9 @@ static void test_supply_exact_pages(void **state)
     assert_int_equal(ks[2], KM_KS_PT_OF(RG(0)));
     assert_int_equal(ks[3], KM_KS_NT_OF(RG(0)));
     assert_int_equal(mmu_missing(t, RG(0), ks, 2), 2);
+    /* a UTCB page needs its tables, never a node table (no node there) */
+    assert_int_equal(mmu_missing(t, KM_UTCB_AREA, ks, 5), 3);
+    assert_int_equal(ks[2], KM_KS_PT_OF(KM_UTCB_AREA));
 
     /* nothing supplied: the first missing page is the PDPT */
     u64 f = frame_alloc(), pool0 = kmem_pool_used();

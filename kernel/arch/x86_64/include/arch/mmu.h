@@ -135,7 +135,8 @@ void mmu_count_tables(struct task *t, u64 *page_tables, u64 *node_tables);
 
 /* The kspace addresses of the tables and the node table t lacks for user
  * page va, top down (hierarchy order), at most max; their number.  A node
- * table that is out comes with MMU_MISSING_OUT or-ed in (to be restored). */
+ * table that is out comes with MMU_MISSING_OUT or-ed in (to be restored);
+ * none for a page of the UTCB area (fixed pages have no mapping node). */
 #define MMU_MISSING_OUT 1ull
 int mmu_missing(struct task *t, u64 va, u64 *ks, int max);
 /* The user region [va, end) a page table or node table with kspace
