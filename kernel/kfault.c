@@ -69,7 +69,14 @@ static u32 requests(struct task *t, u64 missing, u64 va, u64 *req)
                 add_request(req, &n, t, ks[i] & ~MMU_MISSING_OUT,
                             ks[i] & MMU_MISSING_OUT ? KM_KREASON_RESTORE : KM_KREASON_FRESH);
     }
-    add_request(req, &n, t, missing, KM_KREASON_FRESH);
+    /* missing may be a table of another region than va's (a source's):
+     * then it is not among those, and may be out */
+    bool listed = false;
+    for (u32 i = 0; i < n; i++)
+        listed |= KM_KREQ_ADDR(req[i]) == missing;
+    bool out = !listed && km_ks_type(missing) == KMEM_NODETABLE &&
+               mmu_nt_out(t, ((missing - KM_KS_NT) >> 12) << 21);
+    add_request(req, &n, t, missing, out ? KM_KREASON_RESTORE : KM_KREASON_FRESH);
     if (!mapdb_has_free_node(t))
         add_request(req, &n, t, KM_KS_MN_OF(t->mn_next), KM_KREASON_FRESH);
     return n;

@@ -75,6 +75,8 @@
 #define UTCB_END (KM_UTCB_AREA + KM_UTCB_AREA_SIZE)
 #define SIGMA0_RANGES 64
 
+struct mnode_page *mapdb_reclaiming;
+
 static struct sigma0_range {
     struct task *t; /* NULL: free entry */
     u64 base, end;
@@ -244,12 +246,17 @@ static struct mnode *next_below(struct mnode *n, const struct mnode *top)
 static bool reserved(u64 va) { return va >= USER_TOP || (va >= KM_UTCB_AREA && va < UTCB_END); }
 
 /* The node of t's page va (slot in s), or NULL.  Where the node table is
- * out (s->nt_out, s->node NULL) the node is looked for among t's nodes:
- * slow, and only until an operation that makes a mapping there brings the
- * table back. */
+ * out (s->nt_out, s->node NULL) it is made again first, from t's nodes
+ * into a page of the pool (one pass over them for the whole region: the
+ * table then serves every later lookup); only if the pool has no page is
+ * each lookup a pass of its own (kernel/nodetable.h). */
 static __attribute__((noinline)) struct mnode *node_at_out(struct task *t, u64 va, struct mmu_slot *s)
 {
-    return s->nt_out && mmu_used(s) ? nodetable_scan(t, va) : NULL;
+    if (!s->nt_out)
+        return NULL;
+    if (nodetable_rebuild(t, va, va + PAGE_SIZE) && mmu_walk(t, va, MMU_FIND, s) && s->node)
+        return *s->node;
+    return mmu_used(s) ? nodetable_scan(t, va) : NULL;
 }
 
 static inline __attribute__((always_inline)) struct mnode *node_at(struct task *t, u64 va, struct mmu_slot *s)
@@ -284,6 +291,17 @@ static bool walk_create(struct task *t, u64 va, struct mmu_slot *s)
     return mmu_walk(t, va, MMU_CREATE_ALL, s) && (s->node || nodetable_restore(t, va, s));
 }
 
+/* What t has at page va without changing anything (for mapdb_check): where
+ * the node table is out, found among t's nodes. */
+static struct mnode *node_peek(struct task *t, u64 va, struct mmu_slot *s)
+{
+    if (!mmu_walk(t, va, MMU_FIND, s))
+        return NULL;
+    if (s->node)
+        return *s->node;
+    return s->nt_out && mmu_used(s) ? nodetable_scan(t, va) : NULL;
+}
+
 /* Makes the PTE of n (slot s) give n's rights to frame phys, unless the
  * frame is lent to the kernel or n is the lender: then it stays suspended
  * (the frame kept in it, no access; mapdb_soft_fault gives access back
@@ -291,7 +309,7 @@ static bool walk_create(struct task *t, u64 va, struct mmu_slot *s)
 static void set_pte(struct mnode *n, struct mmu_slot *s, u64 phys)
 {
     if (node_lent(n) || (kmem_lent_frames && frame_lend(phys)->lender))
-        mmu_suspend(node_task(n), node_va(n), s);
+        mmu_set_suspended(node_task(n), node_va(n), s, phys);
     else
         mmu_set(node_task(n), node_va(n), s, phys, node_rights(n));
 }
@@ -550,6 +568,8 @@ static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mm
         return 1; /* onto itself: it is there already */
     if (!walk_create(to, dva, &ds))
         return -KM_ENOMEM;
+    if (!ss->node)
+        slot_of(sn, ss); /* its node table may be back now */
     struct mnode *dn = *ds.node;
     if (mmu_present(&ds) && !dn)
         return 0;
@@ -605,6 +625,8 @@ static i64 transfer_pages(struct task *from, u64 word0, u64 word1, struct task *
         return err;
     i64 pages = 0;
     u64 end = x.src + x.len;
+    if (nodetable_need(from, x.src, end)) /* (the source's tables that are out) */
+        return -KM_ENOMEM;
     /* Page by page while the source pages are mapped (one walk each, which
      * finds the node to send); past a page with nothing to send, a scan
      * finds the next one (sparse regions, the whole space).  The next page
@@ -669,6 +691,8 @@ i64 mapdb_unmap(struct task *t, u64 fpage, bool self)
         return -KM_EINVAL;
     i64 count = 0;
     struct mmu_slot s;
+    if (rights && nodetable_need(t, base, end)) /* (asked for: redone after) */
+        return -KM_ENOMEM;
     for (u64 va = mmu_next_node(t, base, end); rights && va < end; va = mmu_next_node(t, va + PAGE_SIZE, end)) {
         struct mnode *n = node_at(t, va, &s);
         if (n)
@@ -687,6 +711,7 @@ int mapdb_task_init(struct task *t)
 void mapdb_task_destroy(struct task *t)
 {
     struct mmu_slot s;
+    nodetable_need(t, 0, USER_TOP);
     for (u64 va = mmu_next_node(t, 0, USER_TOP); va < USER_TOP;
          va = mmu_next_node(t, va + PAGE_SIZE, USER_TOP)) {
         struct mnode *n = node_at(t, va, &s);
@@ -787,13 +812,16 @@ bool mapdb_soft_fault_slow(struct task *t, u64 va)
 {
     struct mmu_slot s;
     va = ALIGN_DOWN(va, PAGE_SIZE);
-    struct mnode *n = va < USER_TOP && !reserved(va) ? node_at(t, va, &s) : NULL;
+    /* (Where the node table is out, the fault goes to the pager: its map
+     * brings the table back, from the kpager.) */
+    struct mnode *n = va < USER_TOP && !reserved(va) && mmu_walk(t, va, MMU_FIND, &s) && s.node ? *s.node : NULL;
     return n && !mmu_present(&s) && has_access(n, &s);
 }
 
 void mapdb_drop_region(struct task *t, u64 va, u64 end)
 {
     struct mmu_slot s;
+    nodetable_need(t, va, end);
     for (u64 v = mmu_next_node(t, va, end); v < end; v = mmu_next_node(t, v + PAGE_SIZE, end)) {
         struct mnode *n = node_at(t, v, &s);
         if (n)
@@ -811,10 +839,13 @@ bool mapdb_reclaim_node_page(struct task *t, u64 phys)
      * it).  Free nodes have word 0: a mapping always has KM_R. */
     list_remove(t, pg);
     pg->detached = true;
+    struct mnode_page *outer = mapdb_reclaiming; /* (no nesting today: kept anyway) */
+    mapdb_reclaiming = pg; /* its nodes stay visible to passes over t's nodes */
     struct mnode *nodes = page_nodes(pg);
     for (usize i = 0; i < NODES_PER_PAGE; i++)
         if (nodes[i].word)
             remove_tree(&nodes[i]);
+    mapdb_reclaiming = outer;
     if (pg->used)
         panic("mapdb: reclaimed node page keeps %u nodes", pg->used);
     return true;
@@ -861,7 +892,7 @@ const char *mapdb_check(struct task *t)
     u64 nodes = 0, used = 0, npages = 0, pts, nts;
     struct mmu_slot s;
     for (u64 va = mmu_next_node(t, 0, USER_TOP); va < USER_TOP; va = mmu_next_node(t, va + PAGE_SIZE, USER_TOP)) {
-        struct mnode *n = node_at(t, va, &s);
+        struct mnode *n = node_peek(t, va, &s);
         const char *err = n ? check_node(t, va, &s, n) : "a PTE in use where the node table is out, without a node";
         if (err)
             return err;

@@ -13,6 +13,7 @@
  */
 #include <abi/kspace.h>
 #include <abi/l4.h>
+#include <abi/syscall.h>
 #include <arch/cpu.h>
 #include <arch/layout.h>
 #include <arch/mmu.h>
@@ -85,19 +86,34 @@ static struct mnode *delocalise(struct task *t, u64 e, u64 va, struct mnode_page
     return NULL;
 }
 
+u64 nodetable_passes;
+
+/* The next of t's node pages after pg (NULL: the first), the page being
+ * reclaimed last; NULL after the last. */
+static struct mnode_page *next_page(struct task *t, struct mnode_page *pg)
+{
+    struct mnode_page *head = t->mapdb, *r = mapdb_reclaiming;
+    bool extra = r && r->task == t;
+    if (pg == r && extra)
+        return NULL;
+    if (!pg)
+        return head ? head : extra ? r : NULL;
+    if (pg->next != head)
+        return pg->next;
+    return extra ? r : NULL;
+}
+
 /* Table nt for the region at base made from t's nodes (each names its page). */
 static void rebuild(struct task *t, u64 base, void **nt)
 {
     memset(nt, 0, PAGE_SIZE);
-    struct mnode_page *head = t->mapdb, *pg = head;
-    do {
-        if (!pg)
-            break;
+    nodetable_passes++;
+    for (struct mnode_page *pg = next_page(t, NULL); pg; pg = next_page(t, pg)) {
         struct mnode *nodes = page_nodes(pg);
         for (usize i = 0; i < NODES_PER_PAGE; i++)
             if (nodes[i].word && node_va(&nodes[i]) - base < REGION)
                 nt[(node_va(&nodes[i]) - base) / PAGE_SIZE] = &nodes[i];
-    } while ((pg = pg->next) != head);
+    }
 }
 
 bool nodetable_import(struct task *t, u64 base, struct mmu_leaf *l, u64 phys)
@@ -123,32 +139,89 @@ bool nodetable_import(struct task *t, u64 base, struct mmu_leaf *l, u64 phys)
     return ok;
 }
 
-bool nodetable_restore(struct task *t, u64 va, struct mmu_slot *s)
+bool nodetable_rebuild(struct task *t, u64 va, u64 end)
 {
-    u64 ks = KM_KS_NT_OF(va), base = ALIGN_DOWN(va, REGION), t0 = rdtsc();
-    struct mmu_leaf l;
-    if (!kmem_op || kmem_op->task != t || !mmu_leaf_of(t, base, &l) || l.nt != MMU_NT_OUT)
-        return false; /* nobody to ask */
+    if (__builtin_expect(!t->as.nt_out, 1))
+        return true;
+    u64 lo = end, hi = 0;
+    bool all = true;
+    for (u64 r = mmu_next_out(t, va, end); r < end; r = mmu_next_out(t, r + REGION, end)) {
+        struct mmu_leaf l;
+        u64 p = mmu_leaf_of(t, r, &l) ? kmem_pages_alloc(t, KMEM_NODETABLE, 1) : 0;
+        if (!p) {
+            all = false;
+            break;
+        }
+        mmu_leaf_set_nt(&l, p); /* empty yet: filled below */
+        lo = MIN(lo, r);
+        hi = MAX(hi, r + REGION);
+    }
+    if (lo >= hi)
+        return all;
+    /* One pass over t's nodes fills every table made: a node of a region
+     * whose table was in already is in its slot, so only empty slots of
+     * the new tables are set. */
+    nodetable_passes++;
+    for (struct mnode_page *pg = next_page(t, NULL); pg; pg = next_page(t, pg)) {
+        struct mnode *nodes = page_nodes(pg);
+        for (usize i = 0; i < NODES_PER_PAGE; i++) {
+            struct mmu_slot s;
+            if (nodes[i].word && node_va(&nodes[i]) - lo < hi - lo &&
+                mmu_walk(t, node_va(&nodes[i]), MMU_FIND, &s) && s.node && !*s.node)
+                *s.node = &nodes[i];
+        }
+    }
+    return all;
+}
+
+/* Region base's table back from the page t's kpager supplied for it (in a
+ * kmem_op for t); false, and the page noted missing, when there is none. */
+static bool from_kpager(struct task *t, u64 base, struct mmu_leaf *l)
+{
+    u64 ks = KM_KS_NT_OF(base), t0 = rdtsc();
     u64 phys = kmem_supply_take(t, ks);
     if (!phys) {
         kmem_op_missing(ks);
         return false;
     }
-    nodetable_import(t, base, &l, phys);
+    nodetable_import(t, base, l, phys);
     trace(KPAGE_IMPORT, ks | t->number, rdtsc() - t0);
+    return true;
+}
+
+int nodetable_need_slow(struct task *t, u64 va, u64 end)
+{
+    if (!kmem_op || kmem_op->task != t) {
+        nodetable_rebuild(t, va, end); /* (a dry pool: lookups pass over the nodes) */
+        return 0;
+    }
+    for (u64 r = mmu_next_out(t, va, end); r < end; r = mmu_next_out(t, r + REGION, end)) {
+        struct mmu_leaf l; /* t's kpager has them: asked for */
+        if (mmu_leaf_of(t, r, &l) && !from_kpager(t, r, &l))
+            return -KM_ENOMEM;
+    }
+    return 0;
+}
+
+bool nodetable_restore(struct task *t, u64 va, struct mmu_slot *s)
+{
+    u64 base = ALIGN_DOWN(va, REGION);
+    struct mmu_leaf l;
+    if (!mmu_leaf_of(t, base, &l) || l.nt != MMU_NT_OUT)
+        return false;
+    if (kmem_op && kmem_op->task == t ? !from_kpager(t, base, &l) : !nodetable_rebuild(t, base, base + REGION))
+        return false;
     return mmu_walk(t, va, MMU_FIND, s) && s->node;
 }
 
 struct mnode *nodetable_scan(struct task *t, u64 va)
 {
-    struct mnode_page *head = t->mapdb, *pg = head;
-    do {
-        if (!pg)
-            break;
+    nodetable_passes++;
+    for (struct mnode_page *pg = next_page(t, NULL); pg; pg = next_page(t, pg)) {
         struct mnode *nodes = page_nodes(pg);
         for (usize i = 0; i < NODES_PER_PAGE; i++)
             if (nodes[i].word && node_va(&nodes[i]) == va)
                 return &nodes[i];
-    } while ((pg = pg->next) != head);
+    }
     return NULL;
 }

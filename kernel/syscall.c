@@ -367,11 +367,33 @@ static bool fpage_ok(u64 f)
            KM_FPAGE_BASE(f) < (1ull << KM_FPAGE_MAX_LOG2);
 }
 
+/* An unmap by a task with node tables out: those of the region come back
+ * from the thread's kpager (kernel/nodetable.h); if it cannot give them,
+ * the kernel makes them from the task's nodes: an unmap never fails for
+ * memory. */
+static __attribute__((noinline)) i64 unmap_restoring(struct thread *self, const u64 *a)
+{
+    bool self_only = a[1] & KM_UNMAP_SELF, kp = kfault_applies(self);
+    for (int tries = 0;; tries++) {
+        struct kmem_op op = {.task = self->task};
+        kmem_op = kp && tries < 8 ? &op : NULL;
+        i64 r = mapdb_unmap(self->task, a[0], self_only);
+        kmem_op = NULL;
+        if (r != -KM_ENOMEM || !op.missing_set)
+            return r;
+        if (kfault_raise(self, self, self->task, op.missing, op.va) != -KM_ERESTART)
+            kp = false;
+    }
+}
+
 static i64 sys_unmap(const u64 *a)
 {
     if (!fpage_ok(a[0]) || (a[1] & ~(u64)KM_UNMAP_SELF))
         return -KM_EINVAL;
-    return mapdb_unmap(sched_current()->task, a[0], a[1] & KM_UNMAP_SELF);
+    struct thread *self = sched_current();
+    if (__builtin_expect(self->task->as.nt_out != 0, 0))
+        return unmap_restoring(self, a);
+    return mapdb_unmap(self->task, a[0], a[1] & KM_UNMAP_SELF);
 }
 
 static i64 sys_exregs(const u64 *a)

@@ -182,7 +182,8 @@ static bool localised(u64 phys)
     return true;
 }
 
-/* The kpager's pages lent before the step: (va, frame, what it held). */
+/* The kpager's pages lent before the step: (va, frame, how to check it). */
+enum { CHECK_ZERO, CHECK_NAMES, CHECK_NONE };
 static u64 lent_va[NREG * PPR], lent_phys[NREG * PPR], lent_kobj[NREG * PPR];
 static int nlent;
 
@@ -195,9 +196,23 @@ static void note_lent(void)
             u64 v = region[r] + p * PAGE_SIZE;
             struct mmu_slot s;
             if (mmu_walk(k, v, MMU_FIND, &s) && s.node && *s.node && !mmu_present(&s)) {
+                /* what to check once it is back: vacant, or a node
+                 * table's export (one in use: not a page supplied for a
+                 * restore, which keeps the kpager's own content) */
+                u64 ph = mmu_phys(&s), kobj = frame_lend(ph)->kobj;
+                struct task *owner = task_by_number((u32)(kobj & 0xfff));
+                struct mmu_leaf l;
+                u64 rva = (((kobj & ~0xfffull) - KM_KS_NT) >> 12) << 21;
+                bool nt = km_ks_type(kobj & ~0xfffull) == KMEM_NODETABLE;
                 lent_va[nlent] = v;
-                lent_kobj[nlent] = frame_lend(mmu_phys(&s))->kobj;
-                lent_phys[nlent++] = mmu_phys(&s);
+                bool restore = false; /* supplied for a restore, unused yet */
+                for (u32 j = 0; owner && j < owner->nsupply; j++)
+                    restore |= owner->supply[j].phys == ph &&
+                               KM_KREQ_REASON(owner->supply[j].req) == KM_KREASON_RESTORE;
+                lent_kobj[nlent] = restore ? CHECK_NONE
+                                   : nt && owner && mmu_leaf_of(owner, rva, &l) && l.nt == ph ? CHECK_NAMES
+                                                                                             : CHECK_ZERO;
+                lent_phys[nlent++] = ph;
             }
         }
 }
@@ -222,9 +237,10 @@ static void check(const char *what)
     struct task *k = &tasks[KP];
     for (int i = 0; i < nlent; i++) {
         struct mmu_slot s;
-        bool nt = km_ks_type(lent_kobj[i] & ~0xfffull) == KMEM_NODETABLE;
-        if (mmu_walk(k, lent_va[i], MMU_FIND, &s) && s.node && *s.node && mmu_present(&s) &&
-            mmu_phys(&s) == lent_phys[i] && !(nt ? localised(lent_phys[i]) : all_zero(lent_phys[i])))
+        bool nt = lent_kobj[i] == CHECK_NAMES;
+        if (lent_kobj[i] != CHECK_NONE && mmu_walk(k, lent_va[i], MMU_FIND, &s) && s.node && *s.node &&
+            mmu_present(&s) && mmu_phys(&s) == lent_phys[i] &&
+            !(nt ? localised(lent_phys[i]) : all_zero(lent_phys[i])))
             FAIL("after %s: page %lx came back to the kpager %s", what, (unsigned long)lent_va[i],
                  nt ? "with more than names of node pages" : "not zeroed");
     }

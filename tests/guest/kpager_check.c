@@ -2214,17 +2214,21 @@ static void part_nodetables(void)
 
     /* the mapping database is exact with the table out: C's unmap of an
      * onward page reaches X's mapping, and only that */
-    unsigned long uf0 = nt_user_faults, xf0 = nt_x_faults;
+    unsigned long uf0 = nt_user_faults, xf0 = nt_x_faults, urs0 = kp.restores;
     int out = kpager_find_held(&kp, c, ks0) >= 0;
     long u = nt_cmd(ct, NT_OP_UNMAP, 0);
     long m = nt_cmd(xt, NT_OP_XCHECK, v);
     long ck = nt_cmd(ct, NT_OP_CHECK, 0);
-    tap_ok(out && u >= 0 && m == 1 && nt_x_faults == xf0 + 1 && ck == 0 && nt_user_faults == uf0,
-           "node tables: with the table out, C's unmap of an onward-mapped page (%ld) took X's mapping of it "
-           "(X faulted %lu time, pages wrong mask %lx) and left C's own (%ld wrong, %lu faults)", u,
-           nt_x_faults - xf0, (unsigned long)m, ck, nt_user_faults - uf0);
+    /* (the unmap brings the region's table back from kp first: a RESTORE) */
+    tap_ok(out && u >= 0 && m == 1 && nt_x_faults == xf0 + 1 && ck == 0 && nt_user_faults == uf0 &&
+               kp.restores == urs0 + 1 && kpager_find(&kp, c, ks0) >= 0,
+           "node tables: with the table out, C's unmap of an onward-mapped page (%ld) brought the table back "
+           "from kp (%lu RESTORE) and took X's mapping of it (X faulted %lu time, pages wrong mask %lx) and "
+           "left C's own (%ld wrong, %lu faults)", u, kp.restores - urs0, nt_x_faults - xf0,
+           (unsigned long)m, ck, nt_user_faults - uf0);
     /* and with the table back in, made from C's nodes (random words held):
      * the unmap of another onward page finds its node through it */
+    nt_revoke();
     int h = kpager_find_held(&kp, c, ks0);
     for (unsigned j = 0; h >= 0 && j < PAGE / 8; j++)
         ((km_u64 *)pool[h])[j] = rnd();

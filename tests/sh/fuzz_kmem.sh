@@ -4,7 +4,8 @@
 # and of the TCB and node-table import checks (tests/fuzz/fuzz_tcb.c,
 # fuzz_nodetable.c; `make fuzz-tcb`, `make fuzz-nodetable`):
 # fixed seed, fixed number of runs, a seed corpus made here from a fixed
-# pseudo-random stream.  Any crash, sanitizer report or failed check fails.
+# pseudo-random stream, plus the inputs in tests/fuzz/seeds that once found
+# a bug.  Any crash, sanitizer report or failed check fails.
 # FUZZ_RUNS, FUZZ_TCB_RUNS and FUZZ_NT_RUNS override the numbers of runs.
 source "$(dirname "$0")/lib.sh"
 OUT=build/test-runs/fuzz_kmem
@@ -24,6 +25,8 @@ fuzz() {
     awk -v n="$nseeds" -v min="$min" -v span="$span" -v s="$seed" -v dir="$dir" 'BEGIN { srand(s);
           for (f = 0; f < n; f++) { len = min + int(rand() * span);
             for (i = 0; i < len; i++) printf "%c", int(rand() * 256) > (dir "/seed" f) } }' </dev/null
+    # inputs that once found a bug (tests/fuzz/seeds/NAME-*, NAME without fuzz_)
+    cp tests/fuzz/seeds/"${name#fuzz_}"-* "$dir"/ 2>/dev/null
     LC_ALL=C "$bin" -seed=1 -runs="$runs" -max_len="$max_len" -print_final_stats=1 "$dir" >"$log" 2>&1
     local rc=$? done
     done=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")

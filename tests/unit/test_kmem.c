@@ -797,9 +797,9 @@ static struct mnode *slot_node(struct task *t, u64 va)
 
 /* A node table is exported localised: every mapping of its region stays
  * (PTEs, nodes, what was derived from them), the page the kpager gets back
- * names each node by its kspace address and holds nothing else; lookups,
- * unmaps and sends work while it is out; a new mapping in the region
- * brings it back (RESTORE) as it was. */
+ * names each node by its kspace address and holds nothing else; removals
+ * through the tree need no table; a new mapping in the region brings it
+ * back (RESTORE) as it was. */
 static void test_revoke_node_table(void **state)
 {
     (void)state;
@@ -809,6 +809,7 @@ static void test_revoke_node_table(void **state)
     struct mnode *before[6];
     for (int i = 0; i < 6; i++)
         before[i] = slot_node(w.t, RG(0) + (u64)i * PAGE_SIZE);
+    u64 passes = nodetable_passes;
     assert_int_equal(mapdb_unmap(w.k, KM_FPAGE(w.kv_nt, 12, KM_R), false), 1);
     host_check_all();
     /* back to the lender with its export; the loan is over */
@@ -825,23 +826,25 @@ static void test_revoke_node_table(void **state)
         assert_int_equal(e[i], want);
         assert_true(e[i] == 0 || (e[i] >= KM_KS_MN && e[i] < KM_KS_TCB)); /* no pointer, no frame */
     }
-    /* the mappings stay, and what derives from them */
-    for (int i = 0; i < 4; i++)
-        assert_int_equal(held(w.t, RG(0) + (u64)i * PAGE_SIZE, NULL), RW);
+    /* the mappings stay (their PTEs; what derives from them) */
+    assert_true(mmu_nt_out(w.t, RG(0)));
+    for (int i = 0; i < 6; i++)
+        assert_true(aspace_lookup(&w.t->as, RG(0) + (u64)i * PAGE_SIZE) != 0 || i == 4);
     assert_int_equal(held(w.u, RG(5), NULL), KM_R);
     others_stay(&w);
-    assert_true(mmu_nt_out(w.t, RG(0)));
     assert_int_equal(counts(w.t, KMEM_NODETABLE), w.base[KMEM_NODETABLE] - 1);
     assert_int_equal(counts(w.t, KMEM_PAGETABLE), w.base[KMEM_PAGETABLE]);
-    /* meanwhile: t sends from the region, u takes its page back from t
-     * (t's PTE goes; the export's entry no longer matches) */
-    map1(w.t, RG(0) + 2 * PAGE_SIZE, w.u, RG(7), KM_R);
+    /* u takes its page back from t: t's mapping goes through the tree
+     * (its PTE; the export's entry no longer matches), without the table */
+    passes = nodetable_passes;
     assert_int_equal(mapdb_unmap(w.u, KM_FPAGE(RG(0), 12, KM_RWX), false), 2); /* and RG(1)'s */
-    assert_int_equal(held(w.t, RG(0) + 5 * PAGE_SIZE, NULL), 0);
     assert_int_equal(aspace_lookup(&w.t->as, RG(0) + 5 * PAGE_SIZE), 0);
+    assert_true(mmu_nt_out(w.t, RG(0)));
+    assert_int_equal(nodetable_passes, passes); /* no pass over t's nodes */
     host_check_all();
     /* a new mapping there needs the table: asked for, reason RESTORE */
     u64 f = frame_alloc();
+    passes = nodetable_passes;
     op_begin(w.t);
     assert_int_equal(mapdb_map_root(w.t, RG(0) + 9 * PAGE_SIZE, f, RW, true), -KM_ENOMEM);
     kmem_op = NULL;
@@ -850,16 +853,17 @@ static void test_revoke_node_table(void **state)
     assert_int_equal(mmu_missing(w.t, RG(0), ks, 5), 1);
     assert_int_equal(ks[0], KM_KS_NT_OF(RG(0)) | MMU_MISSING_OUT);
     supply(w.t, w.k, w.kv_nt, KM_KS_NT_OF(RG(0)));
+    passes = nodetable_passes;
     op_begin(w.t);
     assert_int_equal(mapdb_map_root(w.t, RG(0) + 9 * PAGE_SIZE, f, RW, true), 0);
     kmem_op = NULL;
     assert_false(mmu_nt_out(w.t, RG(0)));
+    assert_int_equal(nodetable_passes, passes); /* the kpager's entries were right */
     for (int i = 0; i < 4; i++)
         assert_ptr_equal(slot_node(w.t, RG(0) + (u64)i * PAGE_SIZE), before[i]);
     assert_null(slot_node(w.t, RG(0) + 5 * PAGE_SIZE));
     assert_non_null(slot_node(w.t, RG(0) + 9 * PAGE_SIZE));
     assert_int_equal(counts(w.t, KMEM_NODETABLE), w.base[KMEM_NODETABLE]);
-    assert_int_equal(held(w.u, RG(7), NULL), KM_R);
     assert_int_equal(held(w.t, RG(1) + PAGE_SIZE, NULL), 0);
     host_check_all();
     /* the leaf table's revocation forgets a table that is out: the
@@ -869,7 +873,158 @@ static void test_revoke_node_table(void **state)
     host_check_all();
     region_gone(&w);
     assert_false(mmu_nt_out(w.t, RG(0)));
+}
+
+/* Any other use of a region whose node table is out (a lookup, a send
+ * from it, an unmap) makes the table again from the task's nodes into a
+ * pool page, in one pass over them for the whole range: never a pass per
+ * page.  Five regions out, then one unmap of them all: one pass. */
+static void test_node_table_rebuilt(void **state)
+{
+    (void)state;
+    struct world w;
+    world(&w);
+    u64 kv[5];
+    kv[0] = w.kv_nt;
+    for (int r = 2; r < 6; r++) { /* RG(2..5): node tables from k too */
+        kv[r - 1] = KV(r + 8);
+        root(w.k, kv[r - 1], RW);
+        struct mmu_slot s;
+        assert_true(mmu_walk(w.t, RG(r), MMU_CREATE_PT, &s));
+        supply(w.t, w.k, kv[r - 1], KM_KS_NT_OF(RG(r)));
+        op_begin(w.t);
+        for (int i = 0; i < 3; i++)
+            root(w.t, RG(r) + (u64)i * PAGE_SIZE, RW);
+        kmem_op = NULL;
+    }
+    host_check_all();
+    struct mnode *n1 = slot_node(w.t, RG(0) + PAGE_SIZE);
+    u64 nts = counts(w.t, KMEM_NODETABLE), pool = w.t->kmem.pool;
+    /* one region out; a lookup there, a send from it: one pass */
+    assert_int_equal(mapdb_unmap(w.k, KM_FPAGE(kv[0], 12, KM_R), false), 1);
+    u64 passes = nodetable_passes;
+    assert_int_equal(held(w.t, RG(0) + PAGE_SIZE, NULL), RW);
+    assert_int_equal(nodetable_passes, passes + 1);
+    assert_false(mmu_nt_out(w.t, RG(0)));
+    assert_ptr_equal(slot_node(w.t, RG(0) + PAGE_SIZE), n1);
+    map1(w.t, RG(0) + 3 * PAGE_SIZE, w.u, RG(7), KM_R);
+    assert_int_equal(nodetable_passes, passes + 1);
+    assert_int_equal(counts(w.t, KMEM_NODETABLE), nts);
+    assert_int_equal(w.t->kmem.pool, pool + 1); /* that table is the pool's now */
+    host_check_all();
+    /* four regions out; t unmaps its whole 1 GiB: one pass */
+    for (int r = 1; r < 5; r++)
+        assert_int_equal(mapdb_unmap(w.k, KM_FPAGE(kv[r], 12, KM_R), false), 1);
+    passes = nodetable_passes;
+    /* t's 4 + 2 in RG(0..1), 3 in each of RG(2..5), and u's 3 derived from them */
+    assert_int_equal(mapdb_unmap(w.t, KM_FPAGE(RG(0), 30, KM_RWX), true), 4 + 2 + 4 * 3 + 3);
+    assert_int_equal(nodetable_passes, passes + 1);
+    for (int r = 2; r < 6; r++)
+        assert_int_equal(aspace_lookup(&w.t->as, RG(r)), 0);
     assert_int_equal(held(w.u, RG(7), NULL), 0);
+    host_check_all();
+}
+
+/* A grant inside one task and region whose node table is out: the source
+ * slot was found with the table out, the destination's walk brings the
+ * table back: the source's slot must be the table's then (a review found
+ * the freed source node left in the table, then reused, then followed). */
+static void test_grant_in_out_region(void **state)
+{
+    (void)state;
+    struct world w;
+    world(&w);
+    assert_int_equal(mapdb_unmap(w.k, KM_FPAGE(w.kv_nt, 12, KM_R), false), 1);
+    supply(w.t, w.k, w.kv_nt, KM_KS_NT_OF(RG(0)));
+    op_begin(w.t);
+    assert_int_equal(mapdb_transfer(w.t, KM_MAPITEM(0, 1), KM_FPAGE(RG(0) + 2 * PAGE_SIZE, 12, RW), w.t,
+                                    KM_FPAGE(RG(0) + 20 * PAGE_SIZE, 12, 0)), 1);
+    kmem_op = NULL;
+    host_check_all();
+    assert_null(slot_node(w.t, RG(0) + 2 * PAGE_SIZE));
+    assert_int_equal(held(w.t, RG(0) + 20 * PAGE_SIZE, NULL), RW);
+    /* the next mapping made in t, and t's unmap of the page it granted */
+    assert_int_equal(mapdb_transfer(w.u, KM_MAPITEM(0, 0), KM_FPAGE(RG(0), 12, KM_R), w.t,
+                                    KM_FPAGE(RG(1) + 7 * PAGE_SIZE, 12, 0)), 1);
+    assert_int_equal(mapdb_unmap(w.t, KM_FPAGE(RG(0) + 2 * PAGE_SIZE, 12, KM_RWX), true), 0);
+    assert_int_equal(held(w.t, RG(1) + 7 * PAGE_SIZE, NULL), KM_R);
+    host_check_all();
+}
+
+/* A node page reclaimed while a node table is out: its nodes are still
+ * the task's while they go, and a lookup made meanwhile (a lent page of
+ * the task's coming back to it) must find them (a review found a panic). */
+static void test_reclaim_with_table_out(void **state)
+{
+    (void)state;
+    struct task *k = host_new_task(), *t = host_new_task();
+    for (int i = 0; i < 4; i++)
+        root(k, KV(i), RW);
+    struct mmu_slot s;
+    assert_true(mmu_walk(t, RG(0), MMU_CREATE_PT, &s)); /* pool tables */
+    supply(t, k, KV(0), KM_KS_NT_OF(RG(0)));
+    supply(t, k, KV(1), KM_KS_MN_OF(0));
+    op_begin(t);
+    root(t, RG(0), RW);             /* z: node page A's node 0 */
+    root(t, RG(0) + PAGE_SIZE, RW); /* x: A's node 1 */
+    kmem_op = NULL;
+    for (int i = 0; i < 124; i++) /* A full */
+        root(t, RG(1) + (u64)i * PAGE_SIZE, RW);
+    supply(t, t, RG(0) + PAGE_SIZE, KM_KS_MN_OF(1)); /* t lends x's page: node page B */
+    op_begin(t);
+    assert_int_equal(mapdb_transfer(t, KM_MAPITEM(0, 0), KM_FPAGE(RG(0), 12, RW), t,
+                                    KM_FPAGE(RG(0) + 5 * PAGE_SIZE, 12, 0)), 1); /* y, in B */
+    kmem_op = NULL;
+    host_check_all();
+    assert_int_equal(counts(t, KMEM_MAPNODE), 2);
+    assert_int_equal(mapdb_unmap(k, KM_FPAGE(KV(0), 12, KM_R), false), 1); /* RG(0)'s table out */
+    host_check_all();
+    /* A revoked: z goes, y with it, B empties and goes back to x's page */
+    assert_int_equal(mapdb_unmap(k, KM_FPAGE(KV(1), 12, KM_R), false), 1);
+    host_check_all();
+    assert_int_equal(counts(t, KMEM_MAPNODE), 0);
+    assert_int_equal(held(t, RG(0), NULL), 0);
+    assert_int_equal(held(t, RG(0) + PAGE_SIZE, NULL), 0); /* its node was in A */
+}
+
+/* A mapping made into a region whose node table is out by an operation
+ * that has no kpager to ask (a thread without kpager, the kernel) gets the
+ * table made again from the pool (a review found -KM_ENOMEM for ever). */
+static void test_out_region_without_kpager(void **state)
+{
+    (void)state;
+    struct world w;
+    world(&w);
+    assert_int_equal(mapdb_unmap(w.k, KM_FPAGE(w.kv_nt, 12, KM_R), false), 1);
+    u64 f = frame_alloc();
+    assert_int_equal(mapdb_map_root(w.t, RG(0) + 9 * PAGE_SIZE, f, RW, true), 0);
+    assert_int_equal(mapdb_transfer(w.u, KM_MAPITEM(0, 0), KM_FPAGE(RG(0), 12, KM_R), w.t,
+                                    KM_FPAGE(RG(0) + 10 * PAGE_SIZE, 12, 0)), 1);
+    assert_false(mmu_nt_out(w.t, RG(0)));
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(held(w.t, RG(0) + (u64)i * PAGE_SIZE, NULL), RW);
+    host_check_all();
+}
+
+/* sigma0 sends a page it granted away whose frame is lent now: the new
+ * mapping holds the frame without access (a review found a panic: the
+ * PTE was left empty, then frame 0 looked up). */
+static void test_sigma0_page_lent(void **state)
+{
+    (void)state;
+    struct task *s0 = host_new_task(), *k = host_new_task(), *t = host_new_task(), *u = host_new_task();
+    u64 P = 0x200000; /* sigma0's range: va == phys */
+    assert_int_equal(mapdb_sigma0_add(s0, P, 16 * PAGE_SIZE), 0);
+    assert_int_equal(mapdb_transfer(s0, KM_MAPITEM(0, 1), KM_FPAGE(P, 12, KM_RWX), k, KM_FPAGE(KV(0), 12, 0)), 1);
+    supply(t, k, KV(0), KM_KS_RESERVE); /* k lends it */
+    assert_int_equal(mapdb_transfer(s0, KM_MAPITEM(0, 0), KM_FPAGE(P, 12, KM_RWX), u, KM_FPAGE(RG(3), 12, 0)), 0);
+    assert_int_equal(held(u, RG(3), NULL), 0);
+    u64 p;
+    assert_false(pte(s0, P, &p));
+    assert_int_equal(p, P); /* sigma0's own mapping: the frame, no access */
+    host_check_all();
+    kmem_supply_release(t);
+    host_check_all();
 }
 
 /* The import takes the kpager's entries only where each page in use is
@@ -974,9 +1129,10 @@ static void test_revoke_from_parent(void **state)
     assert_int_equal(held(k, KV(1), NULL), 0);
     /* the node table went out (its lender is gone: nobody keeps its
      * export, so it is zeroed), the mapping stays */
-    assert_int_equal(held(t, RG(0), NULL), RW);
     assert_true(mmu_nt_out(t, RG(0)));
     assert_int_equal(counts(t, KMEM_NODETABLE), 1); /* FAR's */
+    assert_int_equal(held(t, RG(0), NULL), RW);     /* (its table made again: the pool's) */
+    assert_int_equal(counts(t, KMEM_NODETABLE), 2);
     assert_int_equal(held(t, FAR, NULL), RW);
     assert_true(all_zero(f));
     assert_int_equal(frame_lend(f)->kobj, 0);
@@ -1152,6 +1308,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tcb_pages_not_from_reserve, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_node_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_node_table_import, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_node_table_rebuilt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_grant_in_out_region, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reclaim_with_table_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_out_region_without_kpager, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sigma0_page_lent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_node_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_from_parent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lender_destroyed, setup, teardown),

@@ -233,8 +233,20 @@ static km_u64 answer_kfault(struct kpager *k)
     return KM_TAG(0, 0, mr);
 }
 
+/* Whether pool page i is all zero (a node table that names no node, or a
+ * page supplied and never used, comes back so: nothing to keep). */
+static int page_zero(const struct kpager *k, unsigned i)
+{
+    const km_u64 *w = (const km_u64 *)(unsigned long)page_addr(k, i);
+    for (unsigned j = 0; j < 512; j++)
+        if (w[j])
+            return 0;
+    return 1;
+}
+
 /* Page i came back from the kernel (its lender unmapped it; counted:
- * the unmap took it back).  A node table is held (its export); a TCB or
+ * the unmap took it back).  A node table is held (its export, unless
+ * empty); a TCB or
  * UTCB page is held with its thread's other page (the kernel exports both
  * together); any other page, or one the kernel no longer had (it gave it
  * back by itself), is free again.  Returns the pages taken back. */
@@ -242,7 +254,7 @@ static long taken_back(struct kpager *k, unsigned i, int counted)
 {
     struct kpage *p = &k->page[i];
     k->revoked++;
-    if (!counted || !(tcb_range(p->ksaddr) || nt_range(p->ksaddr))) {
+    if (!counted || !(tcb_range(p->ksaddr) || (nt_range(p->ksaddr) && !page_zero(k, i)))) {
         put_page(k, i);
         return 1;
     }

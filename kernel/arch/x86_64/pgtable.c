@@ -41,6 +41,7 @@ bool aspace_create(struct task *t)
 {
     t->as.pml4 = 0;
     t->as.lazy = true;
+    t->as.nt_out = 0;
     return true;
 }
 
@@ -166,6 +167,36 @@ static u64 next_node(u64 *tb, int shift, u64 va, u64 end)
     return end;
 }
 
+/* First leaf region at or after va's, below end, whose node table is out
+ * (below table tb, entries spanning 1 << shift bytes); end if none. */
+static u64 next_out(u64 *tb, int shift, u64 va, u64 end)
+{
+    while (va < end) {
+        u64 e = tb[index_at(va, shift)];
+        u64 span_end = MIN((va | ((1ull << shift) - 1)) + 1, end);
+        if (!(e & PTE_P)) {
+            /* no table here */
+        } else if (shift > LEAF_SHIFT) {
+            u64 r = next_out(table_of(e), shift - 9, va, span_end);
+            if (r < span_end)
+                return r;
+        } else if (frame_aux_get(e & PTE_ADDR) == MMU_NT_OUT) {
+            return ALIGN_DOWN(va, 1ull << LEAF_SHIFT);
+        }
+        va = span_end;
+    }
+    return end;
+}
+
+u64 mmu_next_out(struct task *t, u64 va, u64 end)
+{
+    u64 lim = MIN(end, USER_TOP);
+    if (va >= lim || !t->as.pml4 || !t->as.nt_out)
+        return end;
+    u64 r = next_out(phys_to_virt(t->as.pml4), 39, va, lim);
+    return r < lim ? r : end;
+}
+
 u64 mmu_next_node(struct task *t, u64 va, u64 end)
 {
     u64 lim = MIN(end, USER_TOP);
@@ -211,6 +242,14 @@ void mmu_clear(struct task *t, u64 va, struct mmu_slot *s)
 {
     u64 old = *s->pte;
     *s->pte = 0;
+    if (old & PTE_P)
+        arch_tlb_shootdown(&t->as, va, 1);
+}
+
+void mmu_set_suspended(struct task *t, u64 va, struct mmu_slot *s, u64 phys)
+{
+    u64 old = *s->pte;
+    *s->pte = phys | PTE_U; /* not present: mmu_phys gives the frame */
     if (old & PTE_P)
         arch_tlb_shootdown(&t->as, va, 1);
 }
@@ -277,8 +316,10 @@ bool aspace_user_ok(struct aspace *as, u64 va, u64 len, bool write)
 static void free_node_table(struct task *t, u64 leaf_phys)
 {
     u64 nt = frame_aux_get(leaf_phys);
-    if (nt == MMU_NT_OUT) /* its content is with the kpager: stale now */
+    if (nt == MMU_NT_OUT) { /* its content is with the kpager: stale now */
         frame_aux_set(leaf_phys, 0);
+        t->as.nt_out--;
+    }
     if (!nt || nt == MMU_NT_OUT)
         return;
     void **nodes = phys_to_virt(nt);
@@ -367,11 +408,13 @@ bool mmu_leaf_of(struct task *t, u64 va, struct mmu_leaf *l)
     l->pte = leaf;
     l->phys = virt_to_phys(leaf);
     l->nt = frame_aux_get(l->phys);
+    l->as = &t->as;
     return true;
 }
 
 void mmu_leaf_set_nt(struct mmu_leaf *l, u64 nt)
 {
+    l->as->nt_out += (nt == MMU_NT_OUT) - (l->nt == MMU_NT_OUT);
     l->nt = nt;
     frame_aux_set(l->phys, nt);
 }

@@ -79,7 +79,9 @@ i64 mapdb_transfer(struct task *from, u64 word0, u64 word1, struct task *to, u64
  * self.  Revoking KM_R removes mappings (invariant: every mapping has R).
  * Derived mappings are found iteratively: any depth and breadth.  Returns
  * the number of mappings changed or removed (in all tasks) or -KM_EINVAL
- * (malformed fpage, or one inside the UTCB area). */
+ * (malformed fpage, or one inside the UTCB area).  In a kmem_op for t, a
+ * node table of the region that is out and not supplied stops it first:
+ * -KM_ENOMEM, nothing changed (kernel/nodetable.h). */
 i64 mapdb_unmap(struct task *t, u64 fpage, bool self);
 
 /* What t has mapped at the page holding va (mapping-database pages only,

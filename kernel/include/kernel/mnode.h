@@ -39,6 +39,11 @@ _Static_assert(sizeof(struct mnode) == 32, "mapping nodes stay small");
 _Static_assert(sizeof(struct mnode_page) == 48, "node page header");
 _Static_assert(NODES_PER_PAGE == 126, "node page layout");
 
+/* The node page being reclaimed (mapdb_reclaim_node_page): off its task's
+ * list while its nodes go, but they are still the task's until then, so
+ * a pass over the task's nodes looks at it too.  NULL: none. */
+extern struct mnode_page *mapdb_reclaiming;
+
 static inline struct mnode_page *page_of(const struct mnode *n)
 {
     return (struct mnode_page *)ALIGN_DOWN((uptr)n, PAGE_SIZE);

@@ -7,10 +7,16 @@
  * task's own kspace.  The mappings stay: the leaf table and its PTEs are
  * still in the kernel; the leaf is marked (MMU_NT_OUT) until an operation
  * that makes a mapping in its region brings the table back with a kernel
- * page fault of reason RESTORE.  Meanwhile lookups of the region's nodes
- * look through the task's node pages (nodetable_scan), and removing a
- * mapping there clears its PTE only: the export's entry for it no longer
- * matches anything, so the import ignores it.
+ * page fault of reason RESTORE.  Every other use of the region's nodes
+ * (a lookup, an unmap, a send from it, the kernel's own removals of a
+ * range) first makes the table again from the task's nodes, into a page of
+ * the kernel's pool charged to the task (as for a thread without kpager),
+ * one pass over the task's nodes for all the tables of the range: never a
+ * pass per page.  Removing a mapping found through the tree (a cascade
+ * from another task's unmap) needs no table: its PTE is cleared and the
+ * export's entry for it then no longer matches anything, so an import
+ * ignores it.  Only if the pool is dry is a node looked for by a pass of
+ * its own.
  *
  * Import checks every entry against what the kernel kept: a page in use
  * (its PTE holds a frame, outside the UTCB area) must name a node of the
@@ -25,22 +31,38 @@
 #define KERNEL_NODETABLE_H
 
 #include <arch/mmu.h>
+#include <kernel/task.h>
 #include <kernel/types.h>
-
-struct task;
 
 /* Exports t's node table phys (kspace address ksaddr) in place, localised,
  * and marks its leaf table's node table out.  false: t holds no node
  * table phys at ksaddr. */
 bool nodetable_export(struct task *t, u64 ksaddr, u64 phys);
-/* Brings back the node table of t's page va, which is out (s: the page's
- * slot, from mmu_walk): in a kmem_op for t, from the page its kpager
- * supplied for it (else that page is noted missing, to be asked for);
- * then s is the slot again.  false: not possible now. */
+/* Brings back every node table of t's range [va, end) that is out: in a
+ * kmem_op for t, from the pages its kpager supplied for them (the first
+ * one missing is noted, to be asked for: -KM_ENOMEM, the operation is to
+ * fail and be redone after the kernel page fault); otherwise made again
+ * from t's nodes into pool pages (nodetable_rebuild).  0 otherwise (with
+ * the pool dry, some may stay out: lookups there then pass over the
+ * nodes).  Costs a test when t has no node table out. */
+int nodetable_need_slow(struct task *t, u64 va, u64 end);
+static inline int nodetable_need(struct task *t, u64 va, u64 end)
+{
+    return __builtin_expect(!t->as.nt_out, 1) ? 0 : nodetable_need_slow(t, va, end);
+}
+/* nodetable_need for page va's region, then s is va's slot again (from
+ * mmu_walk); false when its table is still out. */
 bool nodetable_restore(struct task *t, u64 va, struct mmu_slot *s);
-/* t's mapping node for page va, found among its node pages (where the node
- * table is out), or NULL. */
+/* Makes every node table of t's range [va, end) that is out again from
+ * t's nodes, into pages of the pool: one pass over t's nodes.  true when
+ * none is left out (false: the pool is dry).  Costs a test when t has no
+ * node table out. */
+bool nodetable_rebuild(struct task *t, u64 va, u64 end);
+/* t's mapping node for page va, found by a pass over its node pages (the
+ * one being reclaimed included), or NULL. */
 struct mnode *nodetable_scan(struct task *t, u64 va);
+/* Passes over a task's nodes so far (rebuilds, scans): for tests. */
+extern u64 nodetable_passes;
 
 /* Import of an exported table into leaf l of t's region at base (exposed
  * for host tests and the fuzzer); true when the kpager's entries were

@@ -28,10 +28,11 @@
 struct task;
 
 struct aspace {
-    u64 pml4;  /* physical address of the top-level table; 0 = none */
-    bool lazy; /* pml4 0: made by the first walk that creates tables (a
-                  new space, or one whose table a kpager took back);
-                  false once the space is destroyed */
+    u64 pml4;   /* physical address of the top-level table; 0 = none */
+    bool lazy;  /* pml4 0: made by the first walk that creates tables (a
+                   new space, or one whose table a kpager took back);
+                   false once the space is destroyed */
+    u32 nt_out; /* leaf tables whose node table is out (MMU_NT_OUT) */
 };
 
 /* Direct map of [4 GiB, max_phys) (the boot tables map the first 4 GiB). */
@@ -125,6 +126,8 @@ void mmu_set(struct task *t, u64 va, struct mmu_slot *s, u64 phys, u32 rights);
 /* Takes the PTE's access away but keeps its frame (mmu_phys still gives
  * it); TLBs flushed.  For pages lent to the kernel. */
 void mmu_suspend(struct task *t, u64 va, struct mmu_slot *s);
+/* The PTE holds frame phys without access (as mmu_suspend leaves it). */
+void mmu_set_suspended(struct task *t, u64 va, struct mmu_slot *s, u64 phys);
 /* Clears the PTE and flushes TLBs (the node slot is the caller's). */
 void mmu_clear(struct task *t, u64 va, struct mmu_slot *s);
 /* Pages held by t's tables: page-table pages (the PML4 included) and node
@@ -146,9 +149,10 @@ bool mmu_kobj_region(u64 ksaddr, u64 *va, u64 *end);
 /* The leaf table covering [va, va + 2 MiB) of t and its node table (for
  * node tables paged out and in: kernel/nodetable.c).  false: no leaf. */
 struct mmu_leaf {
-    u64 *pte;   /* its 512 entries */
-    u64 nt;     /* the node table's frame, 0 (none) or MMU_NT_OUT */
-    u64 phys;   /* the leaf table's frame */
+    u64 *pte;          /* its 512 entries */
+    u64 nt;            /* the node table's frame, 0 (none) or MMU_NT_OUT */
+    u64 phys;          /* the leaf table's frame */
+    struct aspace *as; /* whose */
 };
 #define MMU_LEAF_PAGES 512
 bool mmu_leaf_of(struct task *t, u64 va, struct mmu_leaf *l);
@@ -156,6 +160,9 @@ bool mmu_leaf_of(struct task *t, u64 va, struct mmu_leaf *l);
 void mmu_leaf_set_nt(struct mmu_leaf *l, u64 nt);
 /* Whether page va of t has a leaf table whose node table is out. */
 bool mmu_nt_out(struct task *t, u64 va);
+/* The first 2 MiB region at or after va's, below end, whose node table is
+ * out, or end.  Skips absent tables whole. */
+u64 mmu_next_out(struct task *t, u64 va, u64 end);
 
 /* Stops using page table phys (kspace address ksaddr) of t, whose region
  * holds no mapping any more: frees the tables below it and unlinks it
