@@ -41,9 +41,13 @@ bool nodetable_export(struct task *t, u64 ksaddr, u64 phys)
         !mmu_leaf_of(t, va, &l) || l.nt != phys)
         return false;
     u64 *e = phys_to_virt(phys); /* the same words: pointer in, name out */
-    for (u32 i = 0; i < MMU_LEAF_PAGES; i++)
-        if (e[i])
-            e[i] = localise((const struct mnode *)e[i]);
+    for (u32 i = 0; i < MMU_LEAF_PAGES; i += 8) {
+        if (!(e[i] | e[i + 1] | e[i + 2] | e[i + 3] | e[i + 4] | e[i + 5] | e[i + 6] | e[i + 7]))
+            continue; /* (most of a table is empty: eight at a time) */
+        for (u32 j = i; j < i + 8; j++)
+            if (e[j])
+                e[j] = localise((const struct mnode *)e[j]);
+    }
     mmu_leaf_set_nt(&l, MMU_NT_OUT);
     return true;
 }
@@ -123,15 +127,23 @@ bool nodetable_import(struct task *t, u64 base, struct mmu_leaf *l, u64 phys)
     bool ok = true;
     /* In place, entry by entry: each word is read once, so what a kpager
      * changes meanwhile cannot change what was checked. */
-    for (u32 i = 0; i < MMU_LEAF_PAGES; i++) {
-        u64 va = base + (u64)i * PAGE_SIZE;
-        u64 w = e[i];
-        struct mnode *n = NULL;
-        if (l->pte[i] && !fixed_page(va) && !(n = delocalise(t, w, va, &cache))) {
-            ok = false;
-            break;
+    const u64 *pte = l->pte;
+    for (u32 i = 0; ok && i < MMU_LEAF_PAGES; i += 8) {
+        if (!(pte[i] | pte[i + 1] | pte[i + 2] | pte[i + 3] | pte[i + 4] | pte[i + 5] | pte[i + 6] |
+              pte[i + 7])) { /* (most of a table is empty: eight at a time) */
+            e[i] = e[i + 1] = e[i + 2] = e[i + 3] = e[i + 4] = e[i + 5] = e[i + 6] = e[i + 7] = 0;
+            continue;
         }
-        e[i] = (u64)n;
+        for (u32 j = i; j < i + 8; j++) {
+            u64 va = base + (u64)j * PAGE_SIZE;
+            u64 w = e[j];
+            struct mnode *n = NULL;
+            if (pte[j] && !fixed_page(va) && !(n = delocalise(t, w, va, &cache))) {
+                ok = false;
+                break;
+            }
+            e[j] = (u64)n;
+        }
     }
     if (!ok)
         rebuild(t, base, (void **)e);

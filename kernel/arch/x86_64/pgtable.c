@@ -322,10 +322,12 @@ static void free_node_table(struct task *t, u64 leaf_phys)
     }
     if (!nt || nt == MMU_NT_OUT)
         return;
-    void **nodes = phys_to_virt(nt);
-    for (int i = 0; i < 512; i++)
-        if (nodes[i])
-            panic("aspace_destroy: task %u still has a mapping node", t->number);
+    const u64 *nodes = phys_to_virt(nt);
+    u64 any = 0;
+    for (int i = 0; i < 512; i += 4) /* (or-ed four at a time: it runs on every export) */
+        any |= nodes[i] | nodes[i + 1] | nodes[i + 2] | nodes[i + 3];
+    if (any)
+        panic("aspace_destroy: task %u still has a mapping node", t->number);
     frame_aux_set(leaf_phys, 0);
     kmem_page_free(t, KMEM_NODETABLE, nt);
 }
