@@ -77,7 +77,7 @@ static u32 requests(struct task *t, u64 missing, u64 va, u64 *req)
     bool out = !listed && km_ks_type(missing) == KMEM_NODETABLE &&
                mmu_nt_out(t, ((missing - KM_KS_NT) >> 12) << 21);
     add_request(req, &n, t, missing, out ? KM_KREASON_RESTORE : KM_KREASON_FRESH);
-    if (!mapdb_has_free_node(t))
+    if (!out && !mapdb_has_free_node(t)) /* (a table brought back needs no node) */
         add_request(req, &n, t, KM_KS_MN_OF(t->mn_next), KM_KREASON_FRESH);
     return n;
 }

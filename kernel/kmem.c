@@ -43,9 +43,9 @@ static void charge(struct task *t, enum kmem_type type, i64 n)
 
 /* ---- the pool ----------------------------------------------------------- */
 
-static u64 pool_alloc(u32 n)
+static u64 pool_alloc(u32 n, bool capped)
 {
-    if (opt.kmem_pool && pool_used + n > opt.kmem_pool)
+    if (capped && opt.kmem_pool && pool_used + n > opt.kmem_pool)
         return 0;
     u64 p = n == 1 ? frame_alloc() : frame_alloc_contig(n);
     if (p)
@@ -147,6 +147,11 @@ void kmem_supply_release(struct task *t)
 u64 kmem_supply_take(struct task *t, u64 ksaddr)
 {
     struct kmem_supply *s = supply_find(t, ksaddr);
+    if (!s && ksaddr < KM_KS_TCB && (s = supply_find(t, KM_KS_RESERVE))) { /* lent ahead: it is this now */
+        charge(t, KMEM_RESERVE, -1);
+        charge(t, (enum kmem_type)km_ks_type(ksaddr), 1);
+        frame_lend(s->phys)->kobj = ksaddr | t->number;
+    }
     if (!s)
         return 0;
     u64 p = s->phys;
@@ -216,11 +221,11 @@ static void orphan_end(u64 phys, u64 link)
         frame_free(phys);
 }
 
-u64 kmem_pages_alloc(struct task *t, enum kmem_type type, u32 n)
+static u64 pages_alloc(struct task *t, enum kmem_type type, u32 n, bool capped)
 {
     if (type >= KMEM_NTYPES || n == 0 || n > 8)
         return 0;
-    u64 p = pool_alloc(n);
+    u64 p = pool_alloc(n, capped);
     if (!p)
         return 0;
     memset(phys_to_virt(p), 0, n * PAGE_SIZE);
@@ -228,6 +233,10 @@ u64 kmem_pages_alloc(struct task *t, enum kmem_type type, u32 n)
     account_of(t)->pool += n;
     return p;
 }
+
+u64 kmem_pages_alloc(struct task *t, enum kmem_type type, u32 n) { return pages_alloc(t, type, n, true); }
+
+u64 kmem_page_alloc_again(struct task *t, enum kmem_type type) { return pages_alloc(t, type, 1, false); }
 
 void kmem_pages_free(struct task *t, enum kmem_type type, u64 phys, u32 n)
 {

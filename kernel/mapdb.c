@@ -24,9 +24,11 @@
  * Node tables (arch/mmu.h): beside each leaf page table, the mapping node
  * of each page (mmu_walk gives the PTE and the slot together).  A kpager
  * may take one back (kernel/nodetable.c): it leaves localised and the
- * region's mappings stay; until a new mapping there brings it back,
- * node_at finds a node of that region among the task's nodes (its PTE
- * says whether there is one), and removing one clears its PTE only.
+ * region's mappings stay.  node_at brings it back before a lookup there
+ * (kernel/nodetable.h says from where); removing a node found through the
+ * tree clears its PTE only (slot_of gives no slot), so a slot taken while
+ * the table was out is taken again before it is cleared (the table may be
+ * back by then).
  *
  * sigma0: a table of (task, physical range) pairs.  Its idempotent root
  * mappings (va == phys, all rights, not kernel-owned) are made lazily: when
@@ -252,8 +254,8 @@ static bool reserved(u64 va) { return va >= USER_TOP || (va >= KM_UTCB_AREA && v
  * each lookup a pass of its own (kernel/nodetable.h). */
 static __attribute__((noinline)) struct mnode *node_at_out(struct task *t, u64 va, struct mmu_slot *s)
 {
-    if (!s->nt_out)
-        return NULL;
+    if (!s->nt_out || !mmu_used(s))
+        return NULL; /* no mapping at va: nothing to bring back for */
     if (nodetable_rebuild(t, va, va + PAGE_SIZE) && mmu_walk(t, va, MMU_FIND, s) && s->node)
         return *s->node;
     return mmu_used(s) ? nodetable_scan(t, va) : NULL;
@@ -532,6 +534,8 @@ static void move_node(struct mnode *sn, struct mmu_slot *ss, struct mnode *nn, u
         reduce_descendants(sn, lost);
     nn->word = dva | (sn->word & MN_KERNEL_OWNED) | given;
     replace_node(sn, nn);
+    if (!ss->node)
+        slot_of(sn, ss); /* its table may be back since ss was taken */
     slot_clear(ss);
     mmu_clear(node_task(sn), node_va(sn), ss);
     node_free(sn);
@@ -568,8 +572,6 @@ static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mm
         return 1; /* onto itself: it is there already */
     if (!walk_create(to, dva, &ds))
         return -KM_ENOMEM;
-    if (!ss->node)
-        slot_of(sn, ss); /* its node table may be back now */
     struct mnode *dn = *ds.node;
     if (mmu_present(&ds) && !dn)
         return 0;
@@ -580,6 +582,8 @@ static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mm
         }
         if (is_ancestor(dn, sn)) { /* granted back where it came from */
             dissolve_node(sn);
+            if (!ss->node)
+                slot_of(sn, ss); /* (as in move_node) */
             slot_clear(ss);
             mmu_clear(from, sva, ss);
             node_free(sn);
@@ -625,7 +629,9 @@ static i64 transfer_pages(struct task *from, u64 word0, u64 word1, struct task *
         return err;
     i64 pages = 0;
     u64 end = x.src + x.len;
-    if (nodetable_need(from, x.src, end)) /* (the source's tables that are out) */
+    /* Tables that are out: the source's, the destination's, back first
+     * (one pass over a task's nodes for all of a range, or the kpager's) */
+    if (nodetable_need(from, x.src, end) || nodetable_need(to, x.dst, x.dst + x.len))
         return -KM_ENOMEM;
     /* Page by page while the source pages are mapped (one walk each, which
      * finds the node to send); past a page with nothing to send, a scan
@@ -711,7 +717,7 @@ int mapdb_task_init(struct task *t)
 void mapdb_task_destroy(struct task *t)
 {
     struct mmu_slot s;
-    nodetable_need(t, 0, USER_TOP);
+    nodetable_rebuild(t, 0, USER_TOP);
     for (u64 va = mmu_next_node(t, 0, USER_TOP); va < USER_TOP;
          va = mmu_next_node(t, va + PAGE_SIZE, USER_TOP)) {
         struct mnode *n = node_at(t, va, &s);
@@ -812,16 +818,14 @@ bool mapdb_soft_fault_slow(struct task *t, u64 va)
 {
     struct mmu_slot s;
     va = ALIGN_DOWN(va, PAGE_SIZE);
-    /* (Where the node table is out, the fault goes to the pager: its map
-     * brings the table back, from the kpager.) */
-    struct mnode *n = va < USER_TOP && !reserved(va) && mmu_walk(t, va, MMU_FIND, &s) && s.node ? *s.node : NULL;
+    struct mnode *n = va < USER_TOP && !reserved(va) ? node_at(t, va, &s) : NULL;
     return n && !mmu_present(&s) && has_access(n, &s);
 }
 
 void mapdb_drop_region(struct task *t, u64 va, u64 end)
 {
     struct mmu_slot s;
-    nodetable_need(t, va, end);
+    nodetable_rebuild(t, va, end);
     for (u64 v = mmu_next_node(t, va, end); v < end; v = mmu_next_node(t, v + PAGE_SIZE, end)) {
         struct mnode *n = node_at(t, v, &s);
         if (n)
@@ -914,6 +918,8 @@ const char *mapdb_check(struct task *t)
     if (used != nodes)
         return "node pages hold nodes that no slot points to";
     mmu_count_tables(t, &pts, &nts);
+    if (mmu_count_out(t) != t->as.nt_out)
+        return "the count of node tables out differs from the tables marked out";
     u64 reserve = 0;
     for (int i = 0; i < KMEM_SUPPLY; i++) { /* supplied, not used yet */
         u32 type = KM_KREQ_TYPE(t->supply[i].req);

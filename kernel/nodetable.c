@@ -159,7 +159,7 @@ bool nodetable_rebuild(struct task *t, u64 va, u64 end)
     bool all = true;
     for (u64 r = mmu_next_out(t, va, end); r < end; r = mmu_next_out(t, r + REGION, end)) {
         struct mmu_leaf l;
-        u64 p = mmu_leaf_of(t, r, &l) ? kmem_pages_alloc(t, KMEM_NODETABLE, 1) : 0;
+        u64 p = mmu_leaf_of(t, r, &l) ? kmem_page_alloc_again(t, KMEM_NODETABLE) : 0;
         if (!p) {
             all = false;
             break;

@@ -1006,6 +1006,147 @@ static void test_out_region_without_kpager(void **state)
     host_check_all();
 }
 
+/* The pool capped (kmem.pool): tables made again from a task's nodes may
+ * still take pages past it (they replace pages the task held), so a range
+ * with many tables out costs one pass, not a pass per page (a review found
+ * a second's quadratic work under the lock with the pool dry). */
+static void test_node_tables_pool_capped(void **state)
+{
+    (void)state;
+    struct task *k = host_new_task(), *S = host_new_task(), *T = host_new_task();
+    root(S, RG(0), RW);
+    root(T, FAR, RW); /* T's first node page: pool */
+    for (int r = 0; r < 6; r++) {
+        root(k, KV(r), RW);
+        struct mmu_slot s;
+        assert_true(mmu_walk(T, RG(r), MMU_CREATE_PT, &s));
+        supply(T, k, KV(r), KM_KS_NT_OF(RG(r)));
+        op_begin(T);
+        assert_int_equal(mapdb_transfer(S, KM_MAPITEM(0, 0), KM_FPAGE(RG(0), 12, RW), T,
+                                        KM_FPAGE(RG(r), 12, 0)), 1);
+        kmem_op = NULL;
+        for (int i = 1; i < 40; i++)
+            map1(S, RG(0), T, RG(r) + (u64)i * PAGE_SIZE, RW);
+    }
+    for (int r = 0; r < 6; r++)
+        assert_int_equal(mapdb_unmap(k, KM_FPAGE(KV(r), 12, KM_R), false), 1);
+    assert_int_equal(T->as.nt_out, 6);
+    host_check_all();
+    opt.kmem_pool = kmem_pool_used(); /* dry */
+    u64 passes = nodetable_passes;
+    /* a send to a receiver with no kpager to ask: one pass for the range */
+    assert_int_equal(mapdb_transfer(S, KM_MAPITEM(0, 0), KM_FPAGE(RG(0), 12, RW), T,
+                                    KM_FPAGE(RG(2) + 100 * PAGE_SIZE, 12, 0)), 1);
+    assert_int_equal(nodetable_passes, passes + 1);
+    assert_int_equal(T->as.nt_out, 5);
+    /* T's unmap of all of them: one pass */
+    passes = nodetable_passes;
+    assert_int_equal(mapdb_unmap(T, KM_FPAGE(RG(0), 30, KM_RWX), true), 6 * 40 + 1);
+    assert_int_equal(nodetable_passes, passes + 1);
+    assert_int_equal(T->as.nt_out, 0);
+    opt.kmem_pool = 0;
+    host_check_all();
+}
+
+/* A grant out of a region whose table is out, when no table can be made
+ * (no frame left at all): the source slot is taken before the table came
+ * back; removing the destination's old mapping gives a lent page back to
+ * the source task, whose lookup brings its table back: the grant must
+ * clear the slot of the table it finds then (a review found the freed
+ * source node left in it). */
+static void test_grant_while_table_comes_back(void **state)
+{
+    (void)state;
+    struct task *k = host_new_task(), *F = host_new_task(), *T = host_new_task();
+    struct task *X = host_new_task(), *Y = host_new_task();
+    for (int i = 0; i < 4; i++)
+        root(k, KV(i), RW);
+    struct mmu_slot s;
+    root(F, RG(1), RW);                                 /* F's node page: pool */
+    assert_true(mmu_walk(F, RG(0), MMU_CREATE_PT, &s)); /* pool PT */
+    supply(F, k, KV(0), KM_KS_NT_OF(RG(0)));
+    op_begin(F);
+    root(F, RG(0), RW);             /* sn */
+    root(F, RG(0) + PAGE_SIZE, RW); /* x: will be X's node page */
+    kmem_op = NULL;
+    u64 dva = RG(3);
+    root(T, dva, RW); /* dn */
+    assert_true(mmu_walk(X, KV(50), MMU_CREATE_ALL, &s)); /* X's tables: pool */
+    supply(X, F, RG(0) + PAGE_SIZE, KM_KS_MN_OF(0));
+    op_begin(X);
+    map1(T, dva, X, KV(50), KM_R); /* in the page F lent */
+    kmem_op = NULL;
+    map1(T, dva, Y, KV(60), KM_R); /* alone in Y's pool node page */
+    assert_int_equal(mapdb_unmap(k, KM_FPAGE(KV(0), 12, KM_R), false), 1); /* F's RG(0) table out */
+    host_check_all();
+    /* no frame left: no table can be made until one is freed */
+    static u64 held_frames[1 << 14];
+    u32 nf = 0;
+    for (u64 f; nf < sizeof held_frames / sizeof *held_frames && (f = frame_alloc());)
+        held_frames[nf++] = f;
+    assert_int_equal(mapdb_transfer(F, KM_MAPITEM(0, 1), KM_FPAGE(RG(0), 12, RW), T, KM_FPAGE(dva, 12, 0)), 1);
+    while (nf)
+        frame_free(held_frames[--nf]);
+    host_check_all();
+    assert_int_equal(held(T, dva, NULL), RW);
+    assert_int_equal(mapdb_unmap(F, KM_FPAGE(RG(0), 12, KM_RWX), true), 0); /* nothing there */
+    root(F, RG(1) + 5 * PAGE_SIZE, RW);
+    assert_int_equal(mapdb_unmap(F, KM_FPAGE(RG(0), 12, KM_RWX), true), 0);
+    assert_int_equal(held(F, RG(1) + 5 * PAGE_SIZE, NULL), RW);
+    host_check_all();
+}
+
+/* A page lent ahead serves a node table's restore (the RESERVE rule): its
+ * content is no export, so the table is made from the task's nodes. */
+static void test_reserve_serves_restore(void **state)
+{
+    (void)state;
+    struct world w;
+    world(&w);
+    assert_int_equal(mapdb_unmap(w.k, KM_FPAGE(w.kv_nt, 12, KM_R), false), 1);
+    memset(phys_to_virt(w.nt), 0, PAGE_SIZE); /* k uses its page for something else */
+    supply(w.t, w.k, w.kv_nt, KM_KS_RESERVE);
+    u64 f = frame_alloc(), passes = nodetable_passes;
+    op_begin(w.t);
+    assert_int_equal(mapdb_map_root(w.t, RG(0) + 9 * PAGE_SIZE, f, RW, true), 0);
+    kmem_op = NULL;
+    assert_int_equal(nodetable_passes, passes + 1);
+    assert_int_equal(counts(w.t, KMEM_RESERVE), 0);
+    assert_int_equal(counts(w.t, KMEM_NODETABLE), w.base[KMEM_NODETABLE]);
+    assert_false(mmu_nt_out(w.t, RG(0)));
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(held(w.t, RG(0) + (u64)i * PAGE_SIZE, NULL), RW);
+    host_check_all();
+}
+
+/* A page that lost its access while its frame was lent elsewhere, the frame
+ * back, its region's table out: a touch gives the access back (a review
+ * found the fault sent to the pager instead). */
+static void test_soft_fault_table_out(void **state)
+{
+    (void)state;
+    struct task *k = host_new_task(), *A = host_new_task(), *t = host_new_task();
+    struct task *K2 = host_new_task(), *X = host_new_task();
+    root(k, KV(0), RW);
+    root(A, RG(10), RW);
+    root(t, RG(1), RW); /* t's node page: pool */
+    struct mmu_slot s;
+    assert_true(mmu_walk(t, RG(0), MMU_CREATE_PT, &s));
+    supply(t, k, KV(0), KM_KS_NT_OF(RG(0)));
+    op_begin(t);
+    map1(A, RG(10), t, RG(0), RW);
+    kmem_op = NULL;
+    map1(A, RG(10), K2, KV(20), RW);
+    supply(X, K2, KV(20), KM_KS_MN_OF(0)); /* lent: t's mapping loses access */
+    assert_int_equal(aspace_lookup(&t->as, RG(0)), 0);
+    assert_int_equal(mapdb_unmap(K2, KM_FPAGE(KV(20), 12, KM_RWX), false), 1); /* back */
+    assert_int_equal(mapdb_unmap(k, KM_FPAGE(KV(0), 12, KM_R), false), 1);    /* t's table out */
+    host_check_all();
+    assert_true(mapdb_soft_fault(t, RG(0)));
+    assert_true(aspace_lookup(&t->as, RG(0)) != 0);
+    host_check_all();
+}
+
 /* sigma0 sends a page it granted away whose frame is lent now: the new
  * mapping holds the frame without access (a review found a panic: the
  * PTE was left empty, then frame 0 looked up). */
@@ -1313,6 +1454,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reclaim_with_table_out, setup, teardown),
         cmocka_unit_test_setup_teardown(test_out_region_without_kpager, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sigma0_page_lent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_node_tables_pool_capped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_grant_while_table_comes_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reserve_serves_restore, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_soft_fault_table_out, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_node_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_from_parent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lender_destroyed, setup, teardown),

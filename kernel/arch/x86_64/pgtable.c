@@ -369,6 +369,15 @@ static void count_tables(u64 phys, int shift, u64 *pts, u64 *nts)
             count_tables(tb[i] & PTE_ADDR, shift - 9, pts, nts);
 }
 
+u32 mmu_count_out(struct task *t)
+{
+    u32 n = 0; /* (the walk itself, not mmu_next_out, which trusts as.nt_out) */
+    for (u64 r = 0; t->as.pml4 && (r = next_out(phys_to_virt(t->as.pml4), 39, r, USER_TOP)) < USER_TOP;
+         r += 1ull << LEAF_SHIFT)
+        n++;
+    return n;
+}
+
 void mmu_count_tables(struct task *t, u64 *page_tables, u64 *node_tables)
 {
     *page_tables = *node_tables = 0;

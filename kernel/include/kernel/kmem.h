@@ -69,6 +69,10 @@ u64 kmem_page_alloc(struct task *t, enum kmem_type type, u64 ksaddr);
 /* n physically contiguous zeroed pages (n <= 8) from the pool, charged as
  * n pages (pinned metadata: TCBs, UTCBs, top-level tables). */
 u64 kmem_pages_alloc(struct task *t, enum kmem_type type, u32 n);
+/* A zeroed page of the pool for t (as kmem_pages_alloc) that may take the
+ * pool past its size (kmem.pool): for metadata t held before in a page of
+ * its kpager's that it needs again (a node table made from t's nodes). */
+u64 kmem_page_alloc_again(struct task *t, enum kmem_type type);
 /* Returns a page (or n pages) from kmem_page(s)_alloc, uncharging t; a
  * lent page goes back to its kpager, zeroed. */
 void kmem_page_free(struct task *t, enum kmem_type type, u64 phys);
@@ -83,7 +87,8 @@ u32 kmem_supply_free(struct task *t);
 /* Gives every supplied, unused page of t back (t is being destroyed). */
 void kmem_supply_release(struct task *t);
 
-/* The page supplied for t's kspace address ksaddr, taken out of the
+/* The page supplied for t's kspace address ksaddr (else, below the TCB
+ * range, a page lent ahead: from now on named ksaddr), taken out of the
  * supply as it is (content kept: a restore), still charged; 0: none. */
 u64 kmem_supply_take(struct task *t, u64 ksaddr);
 /* In kmem_op: ksaddr is what the operation lacks (unless something was

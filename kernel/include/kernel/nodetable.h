@@ -10,13 +10,14 @@
  * page fault of reason RESTORE.  Every other use of the region's nodes
  * (a lookup, an unmap, a send from it, the kernel's own removals of a
  * range) first makes the table again from the task's nodes, into a page of
- * the kernel's pool charged to the task (as for a thread without kpager),
- * one pass over the task's nodes for all the tables of the range: never a
- * pass per page.  Removing a mapping found through the tree (a cascade
+ * the kernel's pool charged to the task (as for a thread without kpager;
+ * such a page may take the pool past kmem.pool: it replaces one the task
+ * held), one pass over the task's nodes for all the tables of the range:
+ * never a pass per page.  Removing a mapping found through the tree (a cascade
  * from another task's unmap) needs no table: its PTE is cleared and the
  * export's entry for it then no longer matches anything, so an import
- * ignores it.  Only if the pool is dry is a node looked for by a pass of
- * its own.
+ * ignores it.  Only with no frame left at all is a node looked for by a
+ * pass of its own.
  *
  * Import checks every entry against what the kernel kept: a page in use
  * (its PTE holds a frame, outside the UTCB area) must name a node of the

@@ -98,10 +98,15 @@
  * exist, so the kernel requests them in this order and never raises a
  * kernel page fault while it handles one (a kfault IPC's reply is applied
  * without needing any kernel memory of the kpager's: a kpager's own page
- * whose node table is out is found among its nodes).  A node table that
- * is out is needed only to make a mapping in its region: every other use
- * (lookups, unmap, sending from the region, the kernel's own removals)
- * goes without it, through the task's nodes and the region's PTEs.  A TCB's restore is
+ * whose node table is out is looked up through a table the kernel makes
+ * again from the kpager's nodes, in a page of its pool).  A node table
+ * that is out comes back when its region is used: from the task's kpager
+ * (RESTORE) in an operation for the task (a mapping into it, a send from
+ * it, its own unmap); otherwise the kernel makes it again from the task's
+ * nodes in a page of its pool, charged to the task (as for a thread
+ * without kpager), one pass over the nodes for a whole range.  Removals
+ * through the derivation tree (another task's unmap reaching the task's
+ * mappings) need no table: they clear the PTE.  A TCB's restore is
  * raised by the thread that needs the paged-out thread (never by the
  * paged-out thread itself, which cannot run), before its operation holds
  * anything; a thread waiting for a kernel page fault's answer is never at

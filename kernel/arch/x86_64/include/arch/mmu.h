@@ -163,6 +163,8 @@ bool mmu_nt_out(struct task *t, u64 va);
 /* The first 2 MiB region at or after va's, below end, whose node table is
  * out, or end.  Skips absent tables whole. */
 u64 mmu_next_out(struct task *t, u64 va, u64 end);
+/* Leaf tables of t whose node table is out, counted by walking (checks). */
+u32 mmu_count_out(struct task *t);
 
 /* Stops using page table phys (kspace address ksaddr) of t, whose region
  * holds no mapping any more: frees the tables below it and unlinks it
