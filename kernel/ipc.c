@@ -114,7 +114,13 @@ static inline __attribute__((always_inline)) i64 transfer(struct thread *snd, st
 static __attribute__((noinline)) i64 transfer_kmem(struct thread *cur, struct thread *snd,
                                                    struct thread *rcv, u64 tag)
 {
-    if ((rcv->flags & TF_KFAULT_IPC) || !kfault_applies(rcv))
+    /* Pages for the receiver's task come from the receiver's kpager; a
+     * sender's node tables that are out come back from its own (a send
+     * from a region whose table its kpager took: kernel/nodetable.h). */
+    bool rk = !(rcv->flags & TF_KFAULT_IPC) && kfault_applies(rcv);
+    bool sk = !(rcv->flags & TF_KFAULT_IPC) && snd->task && snd->task->as.nt_out && kfault_applies(snd) &&
+              snd->task != rcv->task;
+    if (!rk && !sk)
         return transfer(snd, rcv, tag);
     /* Sending a fault reply (cur is snd): after a kernel page fault the
      * transfer is tried again at once if the faulting thread still waits
@@ -125,13 +131,14 @@ static __attribute__((noinline)) i64 transfer_kmem(struct thread *cur, struct th
     u32 version = partner->version, sversion = snd->version;
     u8 state = partner->state, sstate = snd->state;
     for (;;) {
-        struct kmem_op op = {.task = rcv->task};
+        struct kmem_op op = {.task = rk ? rcv->task : NULL, .src = sk ? snd->task : NULL};
         kmem_op = &op;
         i64 r = transfer(snd, rcv, tag);
         kmem_op = NULL;
         if (r != -KM_ENOMEM || !op.missing_set)
             return r;
-        r = kfault_raise(cur, rcv, rcv->task, op.missing, op.va);
+        r = op.missing_src ? kfault_raise(cur, snd, snd->task, op.missing, op.va)
+                           : kfault_raise(cur, rcv, rcv->task, op.missing, op.va);
         /* The lock was let go: a partner that changed (deleted, freed,
          * gone on) must not be completed with this result: look again. */
         if (partner->version != version || partner->state != state || snd->version != sversion ||

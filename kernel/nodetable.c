@@ -193,6 +193,8 @@ static bool from_kpager(struct task *t, u64 base, struct mmu_leaf *l)
     u64 ks = KM_KS_NT_OF(base), t0 = rdtsc();
     u64 phys = kmem_supply_take(t, ks);
     if (!phys) {
+        if (!kmem_op->missing_set)
+            kmem_op->missing_src = kmem_op->task != t; /* (then t is the op's src) */
         kmem_op_missing(ks);
         return false;
     }
@@ -203,12 +205,12 @@ static bool from_kpager(struct task *t, u64 base, struct mmu_leaf *l)
 
 int nodetable_need_slow(struct task *t, u64 va, u64 end)
 {
-    if (!kmem_op || kmem_op->task != t) {
+    if (!kmem_op || (kmem_op->task != t && kmem_op->src != t)) {
         nodetable_rebuild(t, va, end); /* (a dry pool: lookups pass over the nodes) */
         return 0;
     }
     for (u64 r = mmu_next_out(t, va, end); r < end; r = mmu_next_out(t, r + REGION, end)) {
-        struct mmu_leaf l; /* t's kpager has them: asked for */
+        struct mmu_leaf l; /* t's kpager has them (the receiver's, or a sender's own): asked for */
         if (mmu_leaf_of(t, r, &l) && !from_kpager(t, r, &l))
             return -KM_ENOMEM;
     }

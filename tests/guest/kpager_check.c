@@ -2212,6 +2212,23 @@ static void part_nodetables(void)
            "another region's, lost) came back made from C's nodes: C and X read right, X never faulted, "
            "the next export exact (%d of %d)", ev_ok, ev_of);
 
+    /* a send from the region while its table is out: C's own kpager
+     * brings the table back (one RESTORE), not the kernel's pool */
+    nt_revoke(); /* (it may be out already: then nothing to take) */
+    unsigned long srs0 = kp.restores, sxf0 = nt_x_faults;
+    int sout = kpager_find_held(&kp, c, ks0) >= 0;
+    long sm = nt_cmd(ct, NT_OP_MAP, 0);
+    struct km_kmem_info sk;
+    int s_info = kmem_of(c, &sk);
+    long s_mask = nt_cmd(xt, NT_OP_XCHECK, v);
+    tap_ok(sout && sm == 0 && s_info && kp.restores == srs0 + 1 && kpager_find(&kp, c, ks0) >= 0 &&
+               sk.pages[KM_KMEM_NODETABLE] == nt_lent(c) && s_mask == 0 && nt_x_faults == sxf0,
+           "node tables: C's send of its onward pages again (%s), with the region's table out (held by kp: "
+           "%d), brought it back from kp (%lu RESTORE, node tables %lu, kp lent %u: none from the pool); X "
+           "reads them right (mask %lx, %lu faults)", sys_errname(sm), sout, kp.restores - srs0, (unsigned long)sk.pages[KM_KMEM_NODETABLE],
+           nt_lent(c), (unsigned long)s_mask, nt_x_faults - sxf0);
+    nt_revoke();
+
     /* the mapping database is exact with the table out: C's unmap of an
      * onward page reaches X's mapping, and only that */
     unsigned long uf0 = nt_user_faults, xf0 = nt_x_faults, urs0 = kp.restores;

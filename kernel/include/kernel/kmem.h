@@ -50,9 +50,12 @@ struct kmem_supply {
  * fault and the operation redone (kernel/kfault.h). */
 struct kmem_op {
     struct task *task;
+    struct task *src; /* a sender whose node tables that are out its own
+                         kpager brings back (kernel/nodetable.h), or NULL */
     u64 va;           /* the user page being worked on (set by mapdb) */
     u64 missing;      /* kspace address of the first page not supplied */
     bool missing_set;
+    bool missing_src; /* missing is src's, to be asked of src's kpager */
 };
 extern struct kmem_op *kmem_op;
 

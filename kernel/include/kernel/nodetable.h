@@ -40,9 +40,10 @@
  * table phys at ksaddr. */
 bool nodetable_export(struct task *t, u64 ksaddr, u64 phys);
 /* Brings back every node table of t's range [va, end) that is out: in a
- * kmem_op for t, from the pages its kpager supplied for them (the first
- * one missing is noted, to be asked for: -KM_ENOMEM, the operation is to
- * fail and be redone after the kernel page fault); otherwise made again
+ * kmem_op for t (or whose src is t: a sender's own kpager), from the pages
+ * its kpager supplied for them (the first one missing is noted, to be
+ * asked for: -KM_ENOMEM, the operation is to fail and be redone after the
+ * kernel page fault); otherwise made again
  * from t's nodes into pool pages (nodetable_rebuild).  0 otherwise (with
  * the pool dry, some may stay out: lookups there then pass over the
  * nodes).  Costs a test when t has no node table out. */
