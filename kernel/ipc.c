@@ -3,6 +3,7 @@
 #include <abi/syscall.h>
 #include <kernel/ipc.h>
 #include <kernel/kfault.h>
+#include <kernel/nodetable.h>
 #include <kernel/kmem.h>
 #include <kernel/options.h>
 #include <kernel/mapdb.h>
@@ -137,6 +138,8 @@ static __attribute__((noinline)) i64 transfer_kmem(struct thread *cur, struct th
         kmem_op = NULL;
         if (r != -KM_ENOMEM || !op.missing_set)
             return r;
+        struct task *mt = op.missing_src ? snd->task : rcv->task;
+        bool restore = mt->as.nt_out && km_ks_type(op.missing) == KMEM_NODETABLE && mmu_nt_out(mt, op.va);
         r = op.missing_src ? kfault_raise(cur, snd, snd->task, op.missing, op.va)
                            : kfault_raise(cur, rcv, rcv->task, op.missing, op.va);
         /* The lock was let go: a partner that changed (deleted, freed,
@@ -144,6 +147,12 @@ static __attribute__((noinline)) i64 transfer_kmem(struct thread *cur, struct th
         if (partner->version != version || partner->state != state || snd->version != sversion ||
             snd->state != sstate)
             return -KM_ERESTART;
+        if (r != -KM_ERESTART && restore) {
+            /* A node table its kpager did not give back (refused, gone,
+             * or a deadlock): the kernel makes it from the task's nodes. */
+            nodetable_rebuild(mt, op.va, op.va + PAGE_SIZE);
+            r = -KM_ERESTART;
+        }
         if (r != -KM_ERESTART)
             return r;
         /* Only a faulting thread still waiting for this reply is sure to be

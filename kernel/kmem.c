@@ -73,7 +73,7 @@ static inline __attribute__((always_inline)) u64 end_loan(struct frame_lend *l, 
     if (zero)
         memset(phys_to_virt(phys), 0, PAGE_SIZE);
     l->lender = l->kobj = 0;
-    kmem_lent_frames--;
+    kmem_lent_frames -= lender != 0; /* (a lent mapping whose loan never began: nothing to end) */
     return lender;
 }
 
@@ -329,7 +329,7 @@ bool kmem_reclaim(u64 phys)
     enum kmem_let r = let_go(phys, false);
     if (r != KMEM_LET_DEFERRED)
         exported(phys, t0, r == KMEM_LET_DONE);
-    kmem_reclaim_orphans_slow();
+    /* (orphans its export made wait for the end of the caller's walk) */
     return r != KMEM_LET_DEFERRED;
 }
 
@@ -343,6 +343,15 @@ void kmem_export_give_back(struct task *t, enum kmem_type type, u64 phys, u64 t0
 void kmem_export_uncharge(struct task *t, enum kmem_type type) { charge(t, type, -1); }
 
 bool kmem_is_orphan(u64 phys) { return (frame_lend(phys)->lender & LEND_ORPHAN) != 0; }
+
+bool kmem_orphan_frees(u64 phys)
+{
+    struct frame_lend *l = frame_lend(phys);
+    if (!(l->lender & (LEND_ORPHAN | LEND_KEPT)))
+        return false;
+    l->lender |= LEND_FREE;
+    return true;
+}
 
 void kmem_orphan(u64 phys, bool free_frame)
 {

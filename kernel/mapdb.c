@@ -352,8 +352,8 @@ static void drop_mapping(struct mnode *n)
          * go of it after this operation's walks (kmem_orphan), and frees
          * it then if it was the kernel's. */
         kmem_orphan(phys, owned);
-    } else if (owned) {
-        frame_free(phys);
+    } else if (owned && !(kmem_lent_frames && kmem_orphan_frees(phys))) {
+        frame_free(phys); /* (an orphan of a descendant's: freed once let go) */
     }
 }
 

@@ -68,8 +68,11 @@ static struct mnode_page *page_named(struct task *t, u64 ks, struct mnode_page *
     return NULL;
 }
 
-/* The node of t's that entry e names, if it is in use and maps page va. */
-static struct mnode *delocalise(struct task *t, u64 e, u64 va, struct mnode_page **cache)
+/* The node of t's that entry e names, if it is in use and maps page va.
+ * A name not in the cached page costs a walk over t's node pages: *walks
+ * bounds them (an import that needs more makes the table from the nodes,
+ * one pass, instead). */
+static struct mnode *delocalise(struct task *t, u64 e, u64 va, struct mnode_page **cache, u32 *walks)
 {
     u64 off = e & (PAGE_SIZE - 1), ks = e - off;
     if (ks < KM_KS_MN || ks >= KM_KS_TCB || off < NODES_OFF || off >= NODES_END ||
@@ -80,6 +83,9 @@ static struct mnode *delocalise(struct task *t, u64 e, u64 va, struct mnode_page
         if (n->word && node_va(n) == va)
             return n;
     }
+    if (!*walks)
+        return NULL;
+    --*walks;
     for (struct mnode_page *pg = page_named(t, ks, NULL); pg; pg = page_named(t, ks, pg)) {
         struct mnode *n = (struct mnode *)((char *)pg + off);
         if (n->word && node_va(n) == va) {
@@ -124,6 +130,7 @@ bool nodetable_import(struct task *t, u64 base, struct mmu_leaf *l, u64 phys)
 {
     u64 *e = phys_to_virt(phys);
     struct mnode_page *cache = NULL;
+    u32 walks = 64; /* (a walk is a 126th of a pass over the nodes at most) */
     bool ok = true;
     /* In place, entry by entry: each word is read once, so what a kpager
      * changes meanwhile cannot change what was checked. */
@@ -138,7 +145,7 @@ bool nodetable_import(struct task *t, u64 base, struct mmu_leaf *l, u64 phys)
             u64 va = base + (u64)j * PAGE_SIZE;
             u64 w = e[j];
             struct mnode *n = NULL;
-            if (pte[j] && !fixed_page(va) && !(n = delocalise(t, w, va, &cache))) {
+            if (pte[j] && !fixed_page(va) && !(n = delocalise(t, w, va, &cache, &walks))) {
                 ok = false;
                 break;
             }
@@ -193,8 +200,10 @@ static bool from_kpager(struct task *t, u64 base, struct mmu_leaf *l)
     u64 ks = KM_KS_NT_OF(base), t0 = rdtsc();
     u64 phys = kmem_supply_take(t, ks);
     if (!phys) {
-        if (!kmem_op->missing_set)
+        if (!kmem_op->missing_set) {
             kmem_op->missing_src = kmem_op->task != t; /* (then t is the op's src) */
+            kmem_op->va = base; /* what the kernel page fault asks for is base's */
+        }
         kmem_op_missing(ks);
         return false;
     }

@@ -28,6 +28,7 @@ void host_world_init(u64 arena, u64 free_lo, u64 free_hi)
     frame_add_free(free_lo, free_hi - free_lo);
     memset(host_tasks, 0, sizeof host_tasks);
     kmem_op = NULL;
+    kmem_lent_frames = 0;
     host_free_at_start = frame_free_count();
 }
 
@@ -61,6 +62,7 @@ void host_world_end(void)
             host_destroy(&host_tasks[i]);
     assert_int_equal(frame_free_count(), host_free_at_start);
     assert_int_equal(kmem_pool_used(), 0);
+    assert_int_equal(kmem_lent_frames, 0); /* every loan ended once */
     free(bitmap);
     free(host_phys_base);
 }

@@ -251,6 +251,8 @@ static void test_lend(void **state)
     assert_int_equal(mapdb_unmap(k, KM_FPAGE(KV(0), 12, KM_RWX), false), 1);
     assert_int_equal(held(k, KV(0), NULL), KM_RWX);
     assert_true(all_zero(f));
+    assert_int_equal(mapdb_unmap(b, KM_FPAGE(KV(5), 12, KM_RWX), false), 1);
+    assert_int_equal(held(b, KV(5), NULL), RW);
     host_check_all();
 }
 
@@ -1147,6 +1149,108 @@ static void test_soft_fault_table_out(void **state)
     host_check_all();
 }
 
+/* Frames with a loan record (orphans in use included). */
+static u64 lent_records(void)
+{
+    u64 n = 0;
+    for (u64 f = PAGE_SIZE; f < ARENA; f += PAGE_SIZE)
+        n += frame_lend(f)->lender != 0;
+    return n;
+}
+
+/* Orphans are let go after a walk, never in it: K unmaps a range where a
+ * page's descendant lends K's leaf table of region R (its removal makes an
+ * orphan, whose letting go drops R) and, further on, a page x in R that
+ * is lent itself (a review found the orphan let go while x's loan ended:
+ * x freed under the walk, its loan ended twice, a physical address left
+ * in a page back with K, or a panic with KM_UNMAP_SELF). */
+static void orphans_after_walk(bool self)
+{
+    struct task *K = host_new_task(), *L = host_new_task(), *C = host_new_task();
+    u64 A = root(K, KV(0), RW);
+    map1(K, KV(0), L, KV(10), RW);
+    root(L, KV(11), RW);
+    root(L, KV(12), RW);
+    root(L, KV(13), RW);
+    supply(K, L, KV(11), KM_KS_PD_OF(RG(0)));
+    supply(K, L, KV(10), KM_KS_PT_OF(RG(0))); /* K's leaf table of RG(0): a's frame */
+    supply(K, L, KV(12), KM_KS_NT_OF(RG(0)));
+    op_begin(K);
+    root(K, RG(0), RW); /* x */
+    kmem_op = NULL;
+    assert_int_equal(table_entry(K, RG(0), 21) & PTE_ADDR, A);
+    root(C, FAR, RW);
+    supply(C, K, RG(0), KM_KS_PT_OF(RG(5))); /* x lent, unused */
+    root(L, KV(14), RW);
+    supply(C, L, KV(14), KM_KS_PT_OF(RG(6))); /* another lent frame */
+    host_check_all();
+    assert_true(mapdb_unmap(K, KM_FPAGE(0, 31, KM_RWX), self) >= 2);
+
+    host_check_all();
+    assert_int_equal(kmem_lent_frames, lent_records()); /* each loan ended once */
+    assert_int_equal(held(K, RG(0), NULL), 0);
+    assert_true(all_zero(A)); /* the leaf table came back vacant */
+    kmem_supply_release(C);
+    host_check_all();
+}
+
+static void test_orphans_after_walk(void **state)
+{
+    (void)state;
+    orphans_after_walk(false);
+}
+
+static void test_orphans_after_walk_self(void **state)
+{
+    (void)state;
+    orphans_after_walk(true);
+}
+
+/* A kernel-owned root goes while a descendant lends its frame to the
+ * kernel (an orphan, let go at the end of the operation): the frame is
+ * freed then, not at once (a review found it freed and handed out as a
+ * node table made meanwhile, then zeroed by the orphan's export). */
+static void test_owned_root_of_orphan(void **state)
+{
+    (void)state;
+    struct task *K = host_new_task(), *L = host_new_task(), *M = host_new_task();
+    root(M, KV(0), RW);
+    root(L, FAR, RW); /* L's node page: pool */
+    struct mmu_slot s;
+    assert_true(mmu_walk(L, RG(20), MMU_CREATE_PT, &s));
+    supply(L, M, KV(0), KM_KS_NT_OF(RG(20)));
+    op_begin(L);
+    root(L, RG(20), RW);
+    kmem_op = NULL;
+    u64 P = root(K, KV(0), RW); /* y: kernel-owned */
+    map1(K, KV(0), L, RG(21), RW);
+    assert_true(mmu_walk(K, RG(0), MMU_CREATE_PT, &s));
+    supply(K, L, RG(21), KM_KS_NT_OF(RG(0))); /* y's frame: K's node table of RG(0) */
+    op_begin(K);
+    root(K, RG(0), RW);
+    kmem_op = NULL;
+    for (int i = 0; i < 124; i++)
+        root(K, KV(300 + i), RW); /* K's node page 0 full */
+    supply(K, L, RG(20), KM_KS_MN_OF(1));
+    op_begin(K);
+    root(K, KV(200), RW); /* alone in node page 1, which L lent from RG(20) */
+    kmem_op = NULL;
+    assert_int_equal(mapdb_unmap(M, KM_FPAGE(KV(0), 12, KM_R), false), 1); /* L's RG(20) table out */
+    host_check_all();
+    static u64 held_frames[1 << 14];
+    u32 nf = 0;
+    for (u64 f; nf < sizeof held_frames / sizeof *held_frames && (f = frame_alloc());)
+        held_frames[nf++] = f;
+    assert_true(mapdb_unmap(K, KM_FPAGE(KV(0), 20, KM_RWX), true) >= 2);
+    struct mmu_leaf l;
+    assert_true(mmu_leaf_of(L, RG(20), &l));
+    assert_true(l.nt != P); /* P was not free to take */
+    while (nf)
+        frame_free(held_frames[--nf]);
+    host_check_all();
+    assert_int_equal(held(L, RG(20), NULL), RW);
+}
+
 /* sigma0 sends a page it granted away whose frame is lent now: the new
  * mapping holds the frame without access (a review found a panic: the
  * PTE was left empty, then frame 0 looked up). */
@@ -1458,6 +1562,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_grant_while_table_comes_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reserve_serves_restore, setup, teardown),
         cmocka_unit_test_setup_teardown(test_soft_fault_table_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_orphans_after_walk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_orphans_after_walk_self, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_owned_root_of_orphan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_node_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_from_parent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lender_destroyed, setup, teardown),

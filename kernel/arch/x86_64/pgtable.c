@@ -403,9 +403,10 @@ int mmu_missing(struct task *t, u64 va, u64 *ks, int max)
             break;
         tb = table_of(e);
     }
+    bool leaf = tb && shift < LEAF_SHIFT; /* tb is va's leaf table */
     for (; shift >= LEAF_SHIFT && n < max; shift -= 9)
         ks[n++] = ks_table(va, shift);
-    u64 nt = shift < LEAF_SHIFT && tb ? frame_aux_get(virt_to_phys(tb)) : 0;
+    u64 nt = leaf ? frame_aux_get(virt_to_phys(tb)) : 0;
     if (n < max && (!nt || nt == MMU_NT_OUT) && !fixed_area(va)) /* (UTCBs have no nodes) */
         ks[n++] = KM_KS_NT_OF(va) | (nt == MMU_NT_OUT ? MMU_MISSING_OUT : 0);
     return n;

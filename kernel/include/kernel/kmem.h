@@ -104,7 +104,8 @@ bool kmem_op_available(struct task *t, const u64 *ksaddr, u32 n);
 /* Revocation: the kpager takes lent frame phys back.  The kernel stops
  * using it first (its content exported: see abi/kspace.h; zeroed unless
  * the export is the content), and true: the caller gives the lender its
- * access back.  false: deferred (a TCB whose thread is not at a safe
+ * access back.  Lenders the export removed are orphans: let go by the
+ * caller's kmem_reclaim_orphans once its walk is over, never in it.  false: deferred (a TCB whose thread is not at a safe
  * point): the frame stays lent and the kernel gives it back itself once
  * exported (kmem_export_give_back). */
 bool kmem_reclaim(u64 phys);
@@ -122,6 +123,10 @@ void kmem_export_give_back(struct task *t, enum kmem_type type, u64 phys, u64 t0
 void kmem_export_uncharge(struct task *t, enum kmem_type type);
 /* phys lost its lender while lent (kmem_orphan). */
 bool kmem_is_orphan(u64 phys);
+/* The owner of frame phys (its kernel-owned root mapping) goes: if the
+ * kernel still uses it as an orphan, it frees it when it lets go (true);
+ * false: the caller frees it now. */
+bool kmem_orphan_frees(u64 phys);
 
 /* Lent frame phys lost its lender's mapping while the kernel used it (an
  * ancestor unmapped it, the lender's task went): the kernel lets go of it
