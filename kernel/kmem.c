@@ -82,7 +82,12 @@ static inline __attribute__((always_inline)) u64 end_loan(struct frame_lend *l, 
  * addresses, kernel pointers) is gone first. */
 static void give_back_as(u64 phys, bool zero)
 {
-    u64 lender = end_loan(frame_lend(phys), phys, zero);
+    struct frame_lend *l = frame_lend(phys);
+    if (l->lender & LEND_ORPHAN) { /* no lender to give it to: the orphan loop ends it */
+        l->kobj = 0;
+        return;
+    }
+    u64 lender = end_loan(l, phys, zero);
     mapdb_unlend(lender & 0xfff, lender & ~0xfffull, phys);
 }
 

@@ -107,14 +107,18 @@ enum kmem_let tcb_page_revoked(struct task *t, u64 ksaddr, u64 phys, bool orphan
         return KMEM_LET_DONE; /* nothing of a live thread (a dying one's) */
     u64 sibling = virt_to_phys(th->ext) == phys ? th->ext->utcb_phys : virt_to_phys(th->ext);
     if (orphan || kmem_is_orphan(sibling)) {
-        /* Nowhere to export to: the thread goes with its memory.  Freeing
-         * it ends its pages' loans: now for a thread off its CPU, once it
-         * has left for a running one (whose stack this may be). */
-        bool running = th->flags & TF_ON_CPU;
-        thread_delete(th);
-        if (!orphan)
-            return KMEM_LET_DEFERRED; /* given back by the free */
-        return running ? KMEM_LET_KEPT : KMEM_LET_DONE;
+        /* Nowhere to export to: the thread goes with its memory, but not
+         * here: this runs inside walks, IPCs and the orphan loop, and a
+         * deletion runs IPC and task teardown (a thread may be the partner
+         * of the IPC at hand; a task's end may free more orphans).  It is
+         * deleted after the next switch (TF_DROP); until then its pages
+         * stay the kernel's, and freeing them ends their loans. */
+        if (!(th->flags & TF_DROP)) {
+            th->flags |= TF_DROP;
+            tcb_page_drops++;
+        }
+        tcb_page_ready = true;
+        return orphan ? KMEM_LET_KEPT : KMEM_LET_DEFERRED;
     }
     if (!safe_point(th)) {
         if (!(th->flags & TF_REVOKE)) {
