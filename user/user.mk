@@ -42,7 +42,8 @@ USER_BENCH_NAMES := null_syscall trace_overhead ipc_roundtrip fault_simple map_u
 USER_KPAGER_BENCH_NAMES := fault_complex kmem_usage kmem_revoke
 USER_BENCH_PENDING_NAMES :=
 USER_TEST_NAMES := syscall_check smp_info user_fault_ud2 user_fault_pf spin \
-	ipc_check mem_check syscall_fuzz teardown_check sigma0_check sched_check kpager_check
+	ipc_check mem_check syscall_fuzz teardown_check sigma0_check sched_check kpager_check \
+	orphan_partner orphan_sender orphan_chain orphan_reserve
 # Servers: sigma0 (boot module 1 with kernel option sigma0) and the root
 # task (the next module, with kernel option roottask).
 SIGMA0_PROG := $(USER_B)/sigma0.elf

@@ -1,0 +1,131 @@
+/* orphan_partner: a thread whose TCB page loses its lender in the middle
+ * of an IPC it is the partner of (kmem=kpager only; tests/sh/orphans.sh).
+ *
+ * Task A (this program): X = a page of A's, mapped on to A's page P1 (P1
+ * derived from X).  A's kpager K lends P1 as the TCB page of a new thread
+ * R of A's.  R waits in a receive with its acceptor at X.  The main thread
+ * sends R a map item of another frame to X: the transfer replaces X's
+ * mapping, P1 (the lender, X's child) goes, its frame is an orphan, let go
+ * at the end of the transfer, inside this very IPC.  R must go after the
+ * next switch, not there (a review found it freed, then completed by the
+ * IPC: a kernel page fault).  The kernel must survive, R end.
+ *
+ * ORPHAN_SENDER (orphan_sender.c): the same with R the blocked sender: R
+ * sends main a map item of Y, main receives with its acceptor at X. */
+#include <abi/kspace.h>
+#include <user/l4.h>
+#include <user/stdio.h>
+#include <user/string.h>
+#include <user/tap.h>
+
+#define PAGE 4096ul
+#define P1 0x0000500000000000ull
+
+static char xpg[4][PAGE] __attribute__((aligned(PAGE))); /* X, Z (UTCB), Y (sent), spare */
+static char kpool[64][PAGE] __attribute__((aligned(PAGE)));
+static km_tid me;
+static struct l4_thread kp_thr, r_thr;
+static volatile int kp_ready, kp_mapped;
+static volatile unsigned kp_faults, kp_next;
+
+static void kp_fn(void *arg)
+{
+    (void)arg;
+    /* first: receive X at P1 from main */
+    l4_set_acceptor(KM_FPAGE(P1, 12, 0));
+    kp_ready = 1;
+    long r = l4_receive(me);
+    kp_mapped = r >= 0 ? 1 : -1;
+    km_tid to = KM_NILTHREAD;
+    km_u64 tag = 0;
+    for (;;) {
+        r = to == KM_NILTHREAD ? l4_receive_any() : l4_reply_and_wait(to, tag);
+        to = KM_NILTHREAD;
+        if (r < 0)
+            continue;
+        to = l4_sender();
+        tag = KM_TAG(0, 0, 0);
+        if (l4_label() != KM_LABEL_KFAULT)
+            continue;
+        unsigned n = (unsigned)l4_mr(1);
+        km_u64 req[KM_KFAULT_MAX];
+        for (unsigned i = 0; i < n && i < KM_KFAULT_MAX; i++)
+            req[i] = l4_mr(2 + i);
+        unsigned mr = 0;
+        kp_faults++;
+        for (unsigned i = 0; i < n && i < KM_KFAULT_MAX; i++) {
+            km_u64 ks = KM_KREQ_ADDR(req[i]);
+            unsigned type = KM_KREQ_TYPE(req[i]);
+            km_u64 page = type == KM_KMEM_TCB    ? P1
+                          : type == KM_KMEM_UTCB ? (km_u64)(unsigned long)xpg[1]
+                                                 : (km_u64)(unsigned long)kpool[kp_next++ % 64];
+            mr = l4_put_map_item(mr, ks, KM_FPAGE(page, 12, KM_R | KM_W));
+        }
+        tag = KM_TAG(0, 0, mr);
+    }
+}
+
+static volatile long r_result = 12345;
+
+static void r_receiver(void *arg)
+{
+    (void)arg;
+    l4_set_acceptor(KM_FPAGE((km_u64)(unsigned long)xpg[0], 12, 0));
+    r_result = l4_receive(me);
+}
+
+static void r_sender(void *arg)
+{
+    (void)arg;
+    l4_put_map_item(0, 0, KM_FPAGE((km_u64)(unsigned long)xpg[2], 12, KM_R | KM_W));
+    r_result = l4_send(me, KM_TAG(0, 0, 2));
+}
+
+int main(void)
+{
+    me = sys_myself();
+    for (int i = 0; i < 4; i++)
+        xpg[i][0] = (char)i;
+    for (int i = 0; i < 64; i++)
+        kpool[i][0] = 0;
+    struct l4_thread_attr a = L4_THREAD_ATTR_INIT;
+    long r = l4_thread_start(&kp_thr, &a, kp_fn, 0);
+    tap_ok(r == 0, "kpager thread started (%ld)", r);
+    while (!kp_ready)
+        sys_yield();
+    l4_put_map_item(0, 0, KM_FPAGE((km_u64)(unsigned long)xpg[0], 12, KM_R | KM_W));
+    r = l4_send(kp_thr.tid, KM_TAG(0, 0, 2));
+    while (!kp_mapped)
+        sys_yield();
+    tap_ok(r == 0 && kp_mapped == 1, "X mapped on to P1 (%ld)", r);
+
+    int sender_mode = 0;
+#ifdef ORPHAN_SENDER
+    sender_mode = 1;
+#endif
+    r = sys_thread_control(me, KM_TCTL_SET_KPAGER, kp_thr.tid);
+    if (r == 0)
+        r = l4_thread_start(&r_thr, &a, sender_mode ? r_sender : r_receiver, 0);
+    sys_thread_control(me, KM_TCTL_SET_KPAGER, KM_NILTHREAD);
+    tap_ok(r == 0 && kp_faults > 0, "R made with its TCB page lent from P1 (%ld, %u kernel page faults)", r,
+           kp_faults);
+    if (r != 0)
+        return tap_done("orphan_partner");
+    if (!sender_mode) {
+        int w = l4_wait_state(r_thr.tid, KM_TSTATE_RECEIVING, 100000);
+        tap_ok(w, "R waits in its receive");
+        tap_diag("sending R a map item onto X (replaces X: P1 goes, R's TCB is an orphan)");
+        l4_put_map_item(0, 0, KM_FPAGE((km_u64)(unsigned long)xpg[2], 12, KM_R | KM_W));
+        r = l4_send(r_thr.tid, KM_TAG(0, 0, 2));
+        tap_diag("send returned %ld", r);
+    } else {
+        int w = l4_wait_state(r_thr.tid, KM_TSTATE_SENDING, 100000);
+        tap_ok(w, "R blocked sending");
+        tap_diag("receiving R's map item onto X (replaces X: P1 goes, R's TCB is an orphan)");
+        l4_set_acceptor(KM_FPAGE((km_u64)(unsigned long)xpg[0], 12, 0));
+        r = l4_receive(r_thr.tid);
+        tap_diag("receive returned %ld", r);
+    }
+    tap_ok(1, "the kernel survived (R state %ld)", l4_thread_state(r_thr.tid));
+    return tap_done("orphan_partner");
+}
