@@ -14,9 +14,9 @@
  *     while its kernel pages (page tables, node tables, node pages, its
  *     thread's TCB and UTCB) are revoked in a loop; the calls to its
  *     thread restore that thread (kernel page faults of reason RESTORE);
- *  3. exported pages (inv. 1): every page revoked other than a TCB or
- *     UTCB comes back all zero, so it holds no physical address, kernel
- *     pointer or other task's data;
+ *  3. exported pages (inv. 1): every page revoked other than a TCB, a
+ *     UTCB or a node table that names nodes (part 10) comes back all zero,
+ *     so it holds no physical address, kernel pointer or other task's data;
  *  4. a malicious kpager (inv. 2, 4), seeded rounds: garbage items, wrong
  *     addresses, pages not its own or read-only, one frame twice, random
  *     bytes in the pages it lends, revocation in the middle of the
@@ -595,8 +595,9 @@ static void part_revoke(void)
            "revoke: its mappings were rebuilt by user-level page faults (%lu faults)",
            pager.faults - faults0);
     tap_ok(checked > 0 && zero == checked,
-           "export: every revoked page but TCBs and UTCBs came back all zero (%ld of %ld): no physical "
-           "address, no kernel pointer",
+           "export: every revoked page but TCBs, UTCBs and node tables that name nodes (held: their "
+           "exports are checked in part 10) came back all zero (%ld of %ld): no physical address, no "
+           "kernel pointer",
            zero, checked);
 }
 
