@@ -825,10 +825,7 @@ bool mapdb_soft_fault_slow(struct task *t, u64 va)
 void mapdb_drop_region(struct task *t, u64 va, u64 end)
 {
     struct mmu_slot s;
-    /* Every table of t that is out, not only the region's: a kpager taking
-     * back many of t's tables in one unmap would cost a pass over t's nodes
-     * each (a review measured 120 passes for 120 regions) */
-    nodetable_rebuild(t, 0, USER_TOP);
+    nodetable_rebuild(t, va, end);
     for (u64 v = mmu_next_node(t, va, end); v < end; v = mmu_next_node(t, v + PAGE_SIZE, end)) {
         struct mnode *n = node_at(t, v, &s);
         if (n)

@@ -515,8 +515,11 @@ i64 syscall_dispatch(struct syscall_frame *f)
     i64 r = self->state == TS_DEAD                     ? -KM_ECANCELED
             : nr < KM_SYS_COUNT && handlers[nr] ? handlers[nr](f->arg)
                                                 : -KM_ENOSYS;
-    if (self->state == TS_DEAD || sched_need_resched())
+    if (self->state == TS_DEAD || sched_need_resched()) {
+        if (__builtin_expect(self->flags & TF_DROP, 0))
+            tcb_page_drop_current(self); /* its TCB lost its lender (its CPU was kicked) */
         schedule(); /* a dead thread never comes back from here */
+    }
     klock_release();
     if (nr == KM_SYS_YIELD)
         cpu_relax(); /* a yield loop is a spin-wait: pause, so that under

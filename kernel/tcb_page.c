@@ -113,11 +113,13 @@ enum kmem_let tcb_page_revoked(struct task *t, u64 ksaddr, u64 phys, bool orphan
          * of the IPC at hand; a task's end may free more orphans).  It is
          * deleted after the next switch (TF_DROP); until then its pages
          * stay the kernel's, and freeing them ends their loans. */
-        if (!(th->flags & TF_DROP)) {
+        if (!(th->flags & TF_DROP) && th->state != TS_DEAD) { /* (a dead one goes anyway) */
             th->flags |= TF_DROP;
             tcb_page_drops++;
+            tcb_page_ready = true;
+            if (th->flags & TF_ON_CPU)
+                sched_kick(th); /* it goes at its next kernel exit (syscall, trap) */
         }
-        tcb_page_ready = true;
         return orphan ? KMEM_LET_KEPT : KMEM_LET_DEFERRED;
     }
     if (!safe_point(th)) {
@@ -136,11 +138,16 @@ bool tcb_page_ready;
 void tcb_page_export_pending_slow(void)
 {
     tcb_page_ready = false;
+    struct thread *self = sched_current();
     for (u32 i = 1; i < THREAD_MAX && (tcb_page_pending || tcb_page_drops); i++) {
         struct thread *th = &thread_table[i];
-        if (th->flags & TF_DROP) {
+        if ((th->flags & TF_DROP) && th->state == TS_DEAD) {
+            unmark(th); /* dying already */
+        } else if ((th->flags & TF_DROP) && th != self) {
             unmark(th);
-            thread_delete(th); /* its restored content was refused */
+            thread_delete(th); /* refused content, or its pages lost their lender */
+        } else if (th->flags & TF_DROP) {
+            tcb_page_ready = true; /* the thread just switched in: deleted at its kernel exit */
         } else if ((th->flags & TF_REVOKE) && safe_point(th)) {
             export(th, 0);
         }
@@ -148,6 +155,12 @@ void tcb_page_export_pending_slow(void)
 }
 
 void tcb_page_forget(struct thread *th) { unmark(th); }
+
+void tcb_page_drop_current(struct thread *self)
+{
+    unmark(self);
+    thread_delete(self); /* it leaves the CPU now, for good */
+}
 
 /* Imports th if both its pages are in its task's supply: 0, -KM_ESRCH
  * (refused: th is gone), or -KM_ENOMEM (not both there). */

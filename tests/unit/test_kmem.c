@@ -1525,6 +1525,41 @@ static void test_ancestor_loses_access(void **state)
 /* Node page names wrap inside their range: a task that has had 2^24 node
  * pages does not name the next one in the TCB range (which once let a
  * kpager's unmap panic the kernel). */
+
+/* The kpager pages out the node tables of regions 1..M-1 of t (it wants
+ * that memory back), then takes back region 0's leaf table (its node table
+ * in): the drop of region 0 makes no other table again (a review found
+ * them all brought back into pool pages their kpager cannot take). */
+static void test_drop_region_leaves_other_tables(void **state)
+{
+    (void)state;
+    enum { M = 8 };
+    struct task *k = host_new_task(), *t = host_new_task();
+    for (int i = 0; i < 2 * M; i++)
+        root(k, KV(i), RW);
+    root(t, RG(M + 1), RW);
+    for (int r = 0; r < M; r++) {
+        supply(t, k, KV(2 * r), KM_KS_NT_OF(RG(r)));
+        supply(t, k, KV(2 * r + 1), KM_KS_PT_OF(RG(r)));
+        op_begin(t);
+        for (int i = 0; i < 3; i++)
+            root(t, RG(r) + (u64)i * PAGE_SIZE, RW);
+        kmem_op = NULL;
+    }
+    for (int r = 1; r < M; r++)
+        assert_int_equal(mapdb_unmap(k, KM_FPAGE(KV(2 * r), 12, KM_RWX), false), 1);
+    host_check_all();
+    u64 pool = t->kmem.pool, passes = nodetable_passes;
+    assert_int_equal(t->as.nt_out, M - 1);
+    assert_int_equal(mapdb_unmap(k, KM_FPAGE(KV(1), 12, KM_RWX), false), 1); /* PT_0 */
+    host_check_all();
+    print_message("PT_0's revocation: %llu passes, t's pool pages %llu -> %llu, tables out %u -> %u\n",
+                  (unsigned long long)(nodetable_passes - passes), (unsigned long long)pool,
+                  (unsigned long long)t->kmem.pool, M - 1, (unsigned)t->as.nt_out);
+    assert_int_equal(t->as.nt_out, M - 1); /* the others stay out */
+    assert_int_equal(t->kmem.pool, pool);
+}
+
 static void test_kspace_names(void **state)
 {
     (void)state;
@@ -1571,6 +1606,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_free_gives_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_onto_own_lent_node_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ancestor_loses_access, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_drop_region_leaves_other_tables, setup, teardown),
         cmocka_unit_test(test_kspace_names),
     };
     return cmocka_run_group_tests_name("kernel memory from kpagers", tests, NULL, NULL);

@@ -17,6 +17,7 @@
 #include <kernel/prog.h>
 #include <kernel/sched.h>
 #include <kernel/task.h>
+#include <kernel/tcb_page.h>
 #include <kernel/thread.h>
 #include <kernel/trace.h>
 
@@ -197,8 +198,11 @@ static void from_user(struct trap_frame *f)
     } else if (v != VEC_SPURIOUS) {
         lapic_eoi();
     }
-    if (self->state == TS_DEAD || sched_need_resched())
+    if (self->state == TS_DEAD || sched_need_resched()) {
+        if (__builtin_expect(self->flags & TF_DROP, 0))
+            tcb_page_drop_current(self); /* its TCB lost its lender (its CPU was kicked) */
         schedule();
+    }
     klock_release();
 }
 

@@ -88,6 +88,9 @@ void tcb_page_request_done(struct thread *t, i64 result);
  * TF_REVOKE may have reached one (tcb_page_may_be_safe): a thread that
  * never does costs nothing. */
 void tcb_page_export_pending_slow(void);
+/* The current thread, marked TF_DROP, leaves the kernel: deleted (its
+ * CPU then switches away for good). */
+void tcb_page_drop_current(struct thread *self);
 extern bool tcb_page_ready;
 static inline void tcb_page_export_pending(void)
 {
