@@ -147,10 +147,9 @@ static __attribute__((noinline)) i64 transfer_kmem(struct thread *cur, struct th
         if (partner->version != version || partner->state != state || snd->version != sversion ||
             snd->state != sstate)
             return -KM_ERESTART;
-        if (r != -KM_ERESTART && restore && nodetable_rebuild(mt, 0, USER_TOP))
-            r = -KM_ERESTART; /* node tables its kpager did not give back (refused, gone, a
-                                 deadlock): all of the task's made from its nodes in one pass
-                                 (not one a try, under the lock), and the send tried again */
+        if (r != -KM_ERESTART && restore && nodetable_rebuild(mt, op.va, op.va + PAGE_SIZE))
+            r = -KM_ERESTART; /* a node table its kpager did not give back (refused, gone, a
+                                 deadlock): made from the task's nodes, the send tried again */
         if (r != -KM_ERESTART)
             return r;
         /* Only a faulting thread still waiting for this reply is sure to be

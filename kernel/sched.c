@@ -183,7 +183,9 @@ void schedule(void)
     if (next == prev) {
         if (queued(c, prev))
             unlink(c, prev);
-        sched_hot[cpu_of(c)].need_resched = false;
+        /* a thread marked to go (kernel/tcb_page.c) keeps its CPU's need:
+         * its return to user mode deletes it */
+        sched_hot[cpu_of(c)].need_resched = (prev->flags & TF_DROP) != 0;
         return;
     }
     leaving(c, prev);

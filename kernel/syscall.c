@@ -516,8 +516,9 @@ i64 syscall_dispatch(struct syscall_frame *f)
             : nr < KM_SYS_COUNT && handlers[nr] ? handlers[nr](f->arg)
                                                 : -KM_ENOSYS;
     if (self->state == TS_DEAD || sched_need_resched()) {
+        /* (a marked thread's CPU always has need_resched: tcb_page.c) */
         if (__builtin_expect(self->flags & TF_DROP, 0))
-            tcb_page_drop_current(self); /* its TCB lost its lender (its CPU was kicked) */
+            tcb_page_drop_current(self); /* its TCB lost its lender: it goes here */
         schedule(); /* a dead thread never comes back from here */
     }
     klock_release();

@@ -147,7 +147,10 @@ void tcb_page_export_pending_slow(void)
             unmark(th);
             thread_delete(th); /* refused content, or its pages lost their lender */
         } else if (th->flags & TF_DROP) {
-            tcb_page_ready = true; /* the thread just switched in: deleted at its kernel exit */
+            /* the thread just switched in: it goes at its return to user
+             * (its CPU's need set again at each switch into it) */
+            sched_kick(th);
+            tcb_page_ready = true;
         } else if ((th->flags & TF_REVOKE) && safe_point(th)) {
             export(th, 0);
         }
@@ -316,6 +319,10 @@ i64 tcb_page_resume_ipc(void)
 {
     struct thread *self = sched_current();
     sched_reap(); /* the thread we were switched from may have died */
+    if (__builtin_expect(self->flags & TF_DROP, 0)) { /* its TCB lost its lender */
+        tcb_page_drop_current(self);
+        schedule(); /* never back */
+    }
     i64 r = self->ext->ipc_result;
     struct km_utcb *u = thread_utcb(self);
     if (r < 0 && !u->error)

@@ -287,5 +287,10 @@ void thread_reap(struct thread *t)
 void thread_first_run(void)
 {
     sched_reap(); /* the thread we were switched from may have died */
+    struct thread *self = sched_current();
+    if (__builtin_expect(self->flags & TF_DROP, 0)) { /* its TCB lost its lender */
+        tcb_page_drop_current(self);
+        schedule(); /* never back */
+    }
     klock_release();
 }

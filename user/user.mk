@@ -43,7 +43,7 @@ USER_KPAGER_BENCH_NAMES := fault_complex kmem_usage kmem_revoke
 USER_BENCH_PENDING_NAMES :=
 USER_TEST_NAMES := syscall_check smp_info user_fault_ud2 user_fault_pf spin \
 	ipc_check mem_check syscall_fuzz teardown_check sigma0_check sched_check kpager_check \
-	orphan_partner orphan_sender orphan_chain orphan_reserve orphan_revive orphan_linger
+	orphan_partner orphan_sender orphan_chain orphan_reserve orphan_revive orphan_linger orphan_handoff
 # Servers: sigma0 (boot module 1 with kernel option sigma0) and the root
 # task (the next module, with kernel option roottask).
 SIGMA0_PROG := $(USER_B)/sigma0.elf

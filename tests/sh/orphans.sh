@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 U=build/user
-for p in orphan_partner orphan_sender orphan_chain orphan_reserve orphan_revive orphan_linger; do
+for p in orphan_partner orphan_sender orphan_chain orphan_reserve orphan_revive orphan_linger orphan_handoff; do
     CMDLINE="kmem=kpager" TIMEOUT=120 boot "$p" "$U/$p.elf"
     log=$BOOT_OUT/console.log
     n=$(grep -cE '^ok - ' "$log")

@@ -200,7 +200,7 @@ static void from_user(struct trap_frame *f)
     }
     if (self->state == TS_DEAD || sched_need_resched()) {
         if (__builtin_expect(self->flags & TF_DROP, 0))
-            tcb_page_drop_current(self); /* its TCB lost its lender (its CPU was kicked) */
+            tcb_page_drop_current(self); /* its TCB lost its lender: it goes here */
         schedule();
     }
     klock_release();

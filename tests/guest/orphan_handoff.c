@@ -1,0 +1,133 @@
+/* orphan_handoff (review 6): a thread whose TCB page loses its lender
+ * while it is blocked (not on a CPU: no kick), then is switched into by an
+ * IPC: tcb_page_export_pending_slow leaves it (it is current) to its
+ * kernel exit, but need_resched is clear, so it returns to user mode and
+ * runs on (kmem=kpager; the other CPU busy in user mode).
+ * Based on orphan_linger.c.
+ *
+ * As orphan_partner.c: X mapped on to P1, K lends P1 as R's TCB page.  S
+ * spins in user mode alone on CPU 1.  main waits in a receive from R.  R
+ * unmaps X itself (P1 goes: its own TCB is an orphan, R is marked) and
+ * then runs for half a second (50 timer ticks), making system calls.  R
+ * must be deleted at its next kernel exit (its CPU is kicked), so main's
+ * receive ends -KM_ECANCELED (a review found it ran on for ever: a marked
+ * thread went only after a switch). */
+#include <abi/kspace.h>
+#include <user/l4.h>
+#include <user/stdio.h>
+#include <user/string.h>
+#include <user/tap.h>
+#include <user/tsc.h>
+
+#define PAGE 4096ul
+#define P1 0x0000500000000000ull
+
+static char xpg[4][PAGE] __attribute__((aligned(PAGE)));
+static char kpool[64][PAGE] __attribute__((aligned(PAGE)));
+static km_tid me;
+static struct l4_thread kp_thr, r_thr, s_thr;
+static volatile int kp_ready, kp_mapped, s_run, s_stop;
+static volatile unsigned kp_faults, kp_next;
+static volatile long unmap_r = 12345, r_calls, r_recv = 12345;
+static volatile int r_back;
+
+static void kp_fn(void *arg)
+{
+    (void)arg;
+    l4_set_acceptor(KM_FPAGE(P1, 12, 0));
+    kp_ready = 1;
+    long r = l4_receive(me);
+    kp_mapped = r >= 0 ? 1 : -1;
+    km_tid to = KM_NILTHREAD;
+    km_u64 tag = 0;
+    for (;;) {
+        r = to == KM_NILTHREAD ? l4_receive_any() : l4_reply_and_wait(to, tag);
+        to = KM_NILTHREAD;
+        if (r < 0)
+            continue;
+        to = l4_sender();
+        tag = KM_TAG(0, 0, 0);
+        if (l4_label() != KM_LABEL_KFAULT)
+            continue;
+        unsigned n = (unsigned)l4_mr(1);
+        unsigned mr = 0;
+        kp_faults++;
+        for (unsigned i = 0; i < n && i < KM_KFAULT_MAX; i++) {
+            km_u64 q = l4_mr(2 + i), ks = KM_KREQ_ADDR(q);
+            unsigned type = KM_KREQ_TYPE(q);
+            km_u64 page = type == KM_KMEM_TCB    ? P1
+                          : type == KM_KMEM_UTCB ? (km_u64)(unsigned long)xpg[1]
+                                                 : (km_u64)(unsigned long)kpool[kp_next++ % 64];
+            mr = l4_put_map_item(mr, ks, KM_FPAGE(page, 12, KM_R | KM_W));
+        }
+        tag = KM_TAG(0, 0, mr);
+    }
+}
+
+static void s_fn(void *arg)
+{
+    (void)arg;
+    s_run = 1;
+    while (!s_stop)
+        ;
+}
+
+static void r_fn(void *arg)
+{
+    (void)arg;
+    r_recv = l4_receive(me); /* blocked here when its TCB is orphaned */
+    r_back = 1;              /* user code of a thread that should be gone */
+    km_u64 t0 = tsc_read();
+    while (tsc_read() - t0 < 500000000ull) {
+        for (volatile int i = 0; i < 10000; i++)
+            ;
+        sys_null();
+        r_calls++;
+    }
+    s_stop = 1;
+    l4_send(me, KM_TAG(0, 0, 0));
+}
+
+int main(void)
+{
+    me = sys_myself();
+    for (int i = 0; i < 4; i++)
+        xpg[i][0] = (char)i;
+    for (int i = 0; i < 64; i++)
+        kpool[i][0] = 0;
+    struct l4_thread_attr a = L4_THREAD_ATTR_INIT;
+    long r = l4_thread_start(&kp_thr, &a, kp_fn, 0);
+    tap_ok(r == 0, "kpager thread started (%ld)", r);
+    while (!kp_ready)
+        sys_yield();
+    l4_put_map_item(0, 0, KM_FPAGE((km_u64)(unsigned long)xpg[0], 12, KM_R | KM_W));
+    r = l4_send(kp_thr.tid, KM_TAG(0, 0, 2));
+    while (!kp_mapped)
+        sys_yield();
+    tap_ok(r == 0 && kp_mapped == 1, "X mapped on to P1 (%ld)", r);
+    struct l4_thread_attr a1 = L4_THREAD_ATTR_INIT;
+    a1.cpu = 1;
+    r = l4_thread_start(&s_thr, &a1, s_fn, 0);
+    while (r == 0 && !s_run)
+        sys_yield();
+    tap_ok(r == 0, "S spins alone on CPU 1 (%ld)", r);
+    r = sys_thread_control(me, KM_TCTL_SET_KPAGER, kp_thr.tid);
+    if (r == 0)
+        r = l4_thread_start(&r_thr, &a, r_fn, 0);
+    sys_thread_control(me, KM_TCTL_SET_KPAGER, KM_NILTHREAD);
+    tap_ok(r == 0 && kp_faults > 0, "R made with its TCB page lent from P1 (%ld)", r);
+    if (r != 0)
+        return tap_done("orphan_handoff");
+    int rcv = l4_wait_state(r_thr.tid, KM_TSTATE_RECEIVING, 10000);
+    tap_ok(rcv, "R blocked in its receive");
+    unmap_r = sys_unmap(KM_FPAGE((km_u64)(unsigned long)xpg[0], 12, KM_RWX), 0); /* R's TCB orphaned */
+    long sr = l4_send(r_thr.tid, KM_TAG(0, 0, 0)); /* switches into R */
+    r = l4_receive(r_thr.tid);
+    s_stop = 1;
+    tap_diag("unmap %ld, send to R %ld, R's receive %ld, R back %d, R calls %ld, main's receive %ld", unmap_r, sr,
+             r_recv, r_back, r_calls, r);
+    tap_ok(unmap_r >= 1, "R's TCB page orphaned");
+    tap_ok(!r_back, "R never ran user code after its TCB was orphaned");
+    tap_ok(r == -KM_ECANCELED, "R is deleted (main's receive from R cancelled)");
+    return tap_done("orphan_handoff");
+}
