@@ -1,17 +1,11 @@
-/* orphan_handoff (review 6): a thread whose TCB page loses its lender
- * while it is blocked (not on a CPU: no kick), then is switched into by an
- * IPC: tcb_page_export_pending_slow leaves it (it is current) to its
- * kernel exit, but need_resched is clear, so it returns to user mode and
- * runs on (kmem=kpager; the other CPU busy in user mode).
- * Based on orphan_linger.c.
- *
- * As orphan_partner.c: X mapped on to P1, K lends P1 as R's TCB page.  S
- * spins in user mode alone on CPU 1.  main waits in a receive from R.  R
- * unmaps X itself (P1 goes: its own TCB is an orphan, R is marked) and
- * then runs for half a second (50 timer ticks), making system calls.  R
- * must be deleted at its next kernel exit (its CPU is kicked), so main's
- * receive ends -KM_ECANCELED (a review found it ran on for ever: a marked
- * thread went only after a switch). */
+/* orphan_handoff: a thread whose TCB page loses its lender while it is
+ * blocked (not on a CPU, so nothing to kick), then is switched into by an
+ * IPC (kmem=kpager only; tests/sh/orphans.sh; the other CPU busy in user
+ * mode).  It must go at its return to user mode: each switch into a
+ * marked thread sets its CPU's need again (a review found it returned to
+ * user mode and ran on).  Built like orphan_linger.c, with R blocked in a
+ * receive from main when main takes X away, and main then sending to R.
+ */
 #include <abi/kspace.h>
 #include <user/l4.h>
 #include <user/stdio.h>
