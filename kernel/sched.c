@@ -209,6 +209,9 @@ void sched_tick(void)
 {
     struct sched_cpu *c = here();
     struct thread *t = sched_hot[cpu_of(c)].current;
+    /* threads marked to go while off their CPU, when no switch comes (a
+     * thread polling with yields): at least once a tick */
+    tcb_page_export_pending();
     if (t == c->idle)
         return;
     if (t->ticks_left)

@@ -516,8 +516,8 @@ i64 syscall_dispatch(struct syscall_frame *f)
             : nr < KM_SYS_COUNT && handlers[nr] ? handlers[nr](f->arg)
                                                 : -KM_ENOSYS;
     if (self->state == TS_DEAD || sched_need_resched()) {
-        /* (a marked thread's CPU always has need_resched: tcb_page.c) */
-        if (__builtin_expect(self->flags & TF_DROP, 0))
+        /* (a marked current thread's CPU has need_resched: tcb_page.c) */
+        if (__builtin_expect(self->flags & TF_DROP, 0) && self->state != TS_DEAD)
             tcb_page_drop_current(self); /* its TCB lost its lender: it goes here */
         schedule(); /* a dead thread never comes back from here */
     }

@@ -199,7 +199,7 @@ static void from_user(struct trap_frame *f)
         lapic_eoi();
     }
     if (self->state == TS_DEAD || sched_need_resched()) {
-        if (__builtin_expect(self->flags & TF_DROP, 0))
+        if (__builtin_expect(self->flags & TF_DROP, 0) && self->state != TS_DEAD)
             tcb_page_drop_current(self); /* its TCB lost its lender: it goes here */
         schedule();
     }
