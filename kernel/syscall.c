@@ -376,7 +376,7 @@ static __attribute__((noinline)) i64 unmap_restoring(struct thread *self, const 
     bool self_only = a[1] & KM_UNMAP_SELF, kp = kfault_applies(self);
     for (int tries = 0;; tries++) {
         struct kmem_op op = {.task = self->task};
-        kmem_op = kp && tries < 8 ? &op : NULL;
+        kmem_op = kp && tries < 64 ? &op : NULL; /* (one table a fault: then the pool) */
         i64 r = mapdb_unmap(self->task, a[0], self_only);
         kmem_op = NULL;
         if (r != -KM_ENOMEM || !op.missing_set)
