@@ -18,52 +18,9 @@
 #include <user/string.h>
 #include <user/tap.h>
 
-#define PAGE 4096ul
-#define P1 0x0000500000000000ull
+#include "orphan_kpager.h"
 
-static char xpg[4][PAGE] __attribute__((aligned(PAGE))); /* X, Z (UTCB), Y (sent), spare */
-static char kpool[64][PAGE] __attribute__((aligned(PAGE)));
-static km_tid me;
-static struct l4_thread kp_thr, r_thr;
-static volatile int kp_ready, kp_mapped;
-static volatile unsigned kp_faults, kp_next;
-
-static void kp_fn(void *arg)
-{
-    (void)arg;
-    /* first: receive X at P1 from main */
-    l4_set_acceptor(KM_FPAGE(P1, 12, 0));
-    kp_ready = 1;
-    long r = l4_receive(me);
-    kp_mapped = r >= 0 ? 1 : -1;
-    km_tid to = KM_NILTHREAD;
-    km_u64 tag = 0;
-    for (;;) {
-        r = to == KM_NILTHREAD ? l4_receive_any() : l4_reply_and_wait(to, tag);
-        to = KM_NILTHREAD;
-        if (r < 0)
-            continue;
-        to = l4_sender();
-        tag = KM_TAG(0, 0, 0);
-        if (l4_label() != KM_LABEL_KFAULT)
-            continue;
-        unsigned n = (unsigned)l4_mr(1);
-        km_u64 req[KM_KFAULT_MAX];
-        for (unsigned i = 0; i < n && i < KM_KFAULT_MAX; i++)
-            req[i] = l4_mr(2 + i);
-        unsigned mr = 0;
-        kp_faults++;
-        for (unsigned i = 0; i < n && i < KM_KFAULT_MAX; i++) {
-            km_u64 ks = KM_KREQ_ADDR(req[i]);
-            unsigned type = KM_KREQ_TYPE(req[i]);
-            km_u64 page = type == KM_KMEM_TCB    ? P1
-                          : type == KM_KMEM_UTCB ? (km_u64)(unsigned long)xpg[1]
-                                                 : (km_u64)(unsigned long)kpool[kp_next++ % 64];
-            mr = l4_put_map_item(mr, ks, KM_FPAGE(page, 12, KM_R | KM_W));
-        }
-        tag = KM_TAG(0, 0, mr);
-    }
-}
+static struct l4_thread r_thr;
 
 static volatile long r_result = 12345;
 
