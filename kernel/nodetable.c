@@ -113,16 +113,20 @@ static struct mnode_page *next_page(struct task *t, struct mnode_page *pg)
     return extra ? r : NULL;
 }
 
-/* Table nt for the region at base made from t's nodes (each names its page). */
-static void rebuild(struct task *t, u64 base, void **nt)
+/* One pass over t's nodes puts each node of [lo, hi) in its slot where
+ * that slot is empty: the tables of [lo, hi) just made (empty) are filled;
+ * a node of a region whose table was in already is in its slot. */
+static void fill(struct task *t, u64 lo, u64 hi)
 {
-    memset(nt, 0, PAGE_SIZE);
     nodetable_passes++;
     for (struct mnode_page *pg = next_page(t, NULL); pg; pg = next_page(t, pg)) {
         struct mnode *nodes = page_nodes(pg);
-        for (usize i = 0; i < NODES_PER_PAGE; i++)
-            if (nodes[i].word && node_va(&nodes[i]) - base < REGION)
-                nt[(node_va(&nodes[i]) - base) / PAGE_SIZE] = &nodes[i];
+        for (usize i = 0; i < NODES_PER_PAGE; i++) {
+            struct mmu_slot s;
+            if (nodes[i].word && node_va(&nodes[i]) - lo < hi - lo &&
+                mmu_walk(t, node_va(&nodes[i]), MMU_FIND, &s) && s.node && !*s.node)
+                *s.node = &nodes[i];
+        }
     }
 }
 
@@ -153,8 +157,10 @@ bool nodetable_import(struct task *t, u64 base, struct mmu_leaf *l, u64 phys)
         }
     }
     if (!ok)
-        rebuild(t, base, (void **)e);
+        memset(e, 0, PAGE_SIZE);
     mmu_leaf_set_nt(l, phys);
+    if (!ok)
+        fill(t, base, base + REGION); /* the table made from t's nodes instead */
     return ok;
 }
 
@@ -175,21 +181,8 @@ bool nodetable_rebuild(struct task *t, u64 va, u64 end)
         lo = MIN(lo, r);
         hi = MAX(hi, r + REGION);
     }
-    if (lo >= hi)
-        return all;
-    /* One pass over t's nodes fills every table made: a node of a region
-     * whose table was in already is in its slot, so only empty slots of
-     * the new tables are set. */
-    nodetable_passes++;
-    for (struct mnode_page *pg = next_page(t, NULL); pg; pg = next_page(t, pg)) {
-        struct mnode *nodes = page_nodes(pg);
-        for (usize i = 0; i < NODES_PER_PAGE; i++) {
-            struct mmu_slot s;
-            if (nodes[i].word && node_va(&nodes[i]) - lo < hi - lo &&
-                mmu_walk(t, node_va(&nodes[i]), MMU_FIND, &s) && s.node && !*s.node)
-                *s.node = &nodes[i];
-        }
-    }
+    if (lo < hi)
+        fill(t, lo, hi);
     return all;
 }
 
