@@ -46,26 +46,8 @@
 
 /* ---- host stand-ins (tests/unit/host_support.c without cmocka) ----------- */
 
-u64 host_fake_tsc;
-__thread int host_irq_disabled;
-__thread struct host_cpu host_cpu;
-u8 *host_phys_base;
-
-void arch_console_write(const char *s, usize len) { fwrite(s, 1, len, stderr); }
-void machine_exit(u8 status)
-{
-    fprintf(stderr, "fuzz_kmem: machine_exit(%u) (a kernel panic)\n", status);
-    abort();
-}
-usize kstrlcpy(char *d, const char *s, usize size);
-usize strlcpy(char *d, const char *s, usize size) { return kstrlcpy(d, s, size); }
-
-#define FAIL(...)                                                                                  \
-    do {                                                                                           \
-        fprintf(stderr, "fuzz_kmem: " __VA_ARGS__);                                               \
-        fputc('\n', stderr);                                                                       \
-        abort();                                                                                   \
-    } while (0)
+#define FUZZ_NAME "fuzz_kmem"
+#include "fuzz_host.h"
 
 /* ---- the world ------------------------------------------------------------- */
 
@@ -149,6 +131,7 @@ static void threads(void)
 
 /* ---- the checks ------------------------------------------------------------ */
 
+#ifdef FUZZ_EXCLUSIVE
 /* Is frame phys reachable (present) anywhere but (task, va)? */
 static bool mapped_elsewhere(u64 phys, int task, u64 va)
 {
@@ -162,6 +145,7 @@ static bool mapped_elsewhere(u64 phys, int task, u64 va)
             }
     return false;
 }
+#endif
 
 static bool all_zero(u64 phys)
 {

@@ -38,32 +38,14 @@
 
 /* ---- host stand-ins ------------------------------------------------------ */
 
-u64 host_fake_tsc;
-__thread int host_irq_disabled;
-__thread struct host_cpu host_cpu;
-u8 *host_phys_base;
-
-void arch_console_write(const char *s, usize len) { fwrite(s, 1, len, stderr); }
-void machine_exit(u8 status)
-{
-    fprintf(stderr, "fuzz_nodetable: machine_exit(%u) (a kernel panic)\n", status);
-    abort();
-}
-usize kstrlcpy(char *d, const char *s, usize size);
-usize strlcpy(char *d, const char *s, usize size) { return kstrlcpy(d, s, size); }
+#define FUZZ_NAME "fuzz_nodetable"
+#include "fuzz_host.h"
 
 enum kmem_let tcb_page_revoked(struct task *t, u64 ksaddr, u64 phys, bool orphan)
 {
     (void)t, (void)ksaddr, (void)phys, (void)orphan;
     abort(); /* nothing is lent here */
 }
-
-#define FAIL(...)                                                                                  \
-    do {                                                                                           \
-        fprintf(stderr, "fuzz_nodetable: " __VA_ARGS__);                                          \
-        fputc('\n', stderr);                                                                       \
-        abort();                                                                                   \
-    } while (0)
 
 /* ---- the world ------------------------------------------------------------- */
 

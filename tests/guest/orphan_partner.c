@@ -20,7 +20,6 @@
 
 #include "orphan_kpager.h"
 
-static struct l4_thread r_thr;
 
 static volatile long r_result = 12345;
 
@@ -40,32 +39,13 @@ static void r_sender(void *arg)
 
 int main(void)
 {
-    me = sys_myself();
-    for (int i = 0; i < 4; i++)
-        xpg[i][0] = (char)i;
-    for (int i = 0; i < 64; i++)
-        kpool[i][0] = 0;
-    struct l4_thread_attr a = L4_THREAD_ATTR_INIT;
-    long r = l4_thread_start(&kp_thr, &a, kp_fn, 0);
-    tap_ok(r == 0, "kpager thread started (%ld)", r);
-    while (!kp_ready)
-        sys_yield();
-    l4_put_map_item(0, 0, KM_FPAGE((km_u64)(unsigned long)xpg[0], 12, KM_R | KM_W));
-    r = l4_send(kp_thr.tid, KM_TAG(0, 0, 2));
-    while (!kp_mapped)
-        sys_yield();
-    tap_ok(r == 0 && kp_mapped == 1, "X mapped on to P1 (%ld)", r);
-
+    long r = orphan_setup();
     int sender_mode = 0;
 #ifdef ORPHAN_SENDER
     sender_mode = 1;
 #endif
-    r = sys_thread_control(me, KM_TCTL_SET_KPAGER, kp_thr.tid);
     if (r == 0)
-        r = l4_thread_start(&r_thr, &a, sender_mode ? r_sender : r_receiver, 0);
-    sys_thread_control(me, KM_TCTL_SET_KPAGER, KM_NILTHREAD);
-    tap_ok(r == 0 && kp_faults > 0, "R made with its TCB page lent from P1 (%ld, %u kernel page faults)", r,
-           kp_faults);
+        r = orphan_start_r(sender_mode ? r_sender : r_receiver);
     if (r != 0)
         return tap_done("orphan_partner");
     if (!sender_mode) {
