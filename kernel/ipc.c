@@ -115,12 +115,12 @@ static inline __attribute__((always_inline)) i64 transfer(struct thread *snd, st
 static __attribute__((noinline)) i64 transfer_kmem(struct thread *cur, struct thread *snd,
                                                    struct thread *rcv, u64 tag)
 {
-    /* Pages for the receiver's task come from the receiver's kpager; a
-     * sender's node tables that are out come back from its own (a send
-     * from a region whose table its kpager took: kernel/nodetable.h). */
+    /* Pages for the receiver's task come from the receiver's kpager; the
+     * sender's from its own: node pages for the edges of what it maps
+     * (kernel/mnode.h), and its node tables that are out (a send from a
+     * region whose table its kpager took: kernel/nodetable.h). */
     bool rk = !(rcv->flags & TF_KFAULT_IPC) && kfault_applies(rcv);
-    bool sk = !(rcv->flags & TF_KFAULT_IPC) && snd->task && snd->task->as.nt_out && kfault_applies(snd) &&
-              snd->task != rcv->task;
+    bool sk = !(rcv->flags & TF_KFAULT_IPC) && snd->task && kfault_applies(snd) && snd->task != rcv->task;
     if (!rk && !sk)
         return transfer(snd, rcv, tag);
     /* Sending a fault reply (cur is snd): after a kernel page fault the

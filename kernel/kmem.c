@@ -192,9 +192,11 @@ u64 kmem_page_alloc(struct task *t, enum kmem_type type, u64 ksaddr)
 {
     if (type >= KMEM_NTYPES)
         return 0;
-    if (kmem_op && kmem_op->task == t) {
+    if (kmem_op && (kmem_op->task == t || kmem_op->src == t)) {
         /* A kpager's client: only pages its kpager supplied for this
-         * content; the first one missing is what the kernel asks for. */
+         * content; the first one missing is what the kernel asks for
+         * (of the sender's kpager when t is the op's src: a node page
+         * for the edges of what it maps). */
         /* A TCB or UTCB page only as itself: its export is content its
          * kpager must keep, so the kpager must know what the page holds. */
         struct kmem_supply *s = supply_find(t, ksaddr);
@@ -204,6 +206,8 @@ u64 kmem_page_alloc(struct task *t, enum kmem_type type, u64 ksaddr)
             frame_lend(s->phys)->kobj = ksaddr | t->number;
         }
         if (!s) {
+            if (!kmem_op->missing_set)
+                kmem_op->missing_src = kmem_op->task != t;
             kmem_op_missing(ksaddr);
             return 0;
         }

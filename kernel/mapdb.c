@@ -3,23 +3,34 @@
  *
  * DATA STRUCTURES
  *
- * struct mnode, one per mapping (a user page of a task holding a frame):
- *   word    the page's address (bits 46..12), flags (MN_*), rights (2..0)
- *   parent  the mapping it was derived from (map), NULL for a root
- *   child   the first mapping derived from it
- *   next    the next mapping derived from the same parent
- * 32 bytes.  The task is not stored: a node lives in a node page of the
- * task whose mapping it is, and the page's header names the task (so a
- * grant moves the node to a page of the receiver's).  The frame is not
- * stored either: it is in the page's PTE.  Siblings are singly linked:
- * taking one node out of its parent's list (unmap with self, replacement,
- * grant) walks its siblings; removing a subtree unlinks only its top, and
- * inserting is O(1).  A prev link would cost 8 bytes in every node for
- * lists that are short in practice.
+ * Each mapping is recorded in two parts (kernel/mnode.h), after the
+ * paper's split of a mapping node:
+ *   struct mnode, the receiver-derived part ("node"), one per mapping (a
+ *   user page of a task holding a frame), in a node page of that task:
+ *     word   the page's address (bits 46..12), flags (MN_*), rights (2..0)
+ *     up     the edge it was derived through, NULL for a root
+ *     child  its first edge (the mappings derived from it)
+ *   struct medge, the sender-derived part ("edge"), one per derived
+ *   mapping, in a node page of the task holding the parent mapping:
+ *     child  the derived mapping's node
+ *     parent the node it was derived from
+ *     next   the parent's next edge
+ * 32 bytes each.  The task is not stored: the page's header names it (so
+ * a grant moves the node to a page of the receiver's, and the edges of
+ * what derives from it too).  The frame is not stored either: it is in
+ * the page's PTE.  A parent's edges are singly linked: taking one out
+ * (unmap with self, replacement, grant) walks its siblings; removing a
+ * subtree unlinks only its top, and inserting is O(1).  A prev link would
+ * cost 8 bytes in every edge for lists that are short in practice.
+ *   Keeping the sender's part in the sender's pages is what lets each
+ * task's kpager page exactly the records of what that task did (the
+ * mappings it holds, and those it gave on), and makes a map charge both
+ * sides: the receiver a node, the sender an edge.
  *
- * Node pages (struct mnode_page + 126 nodes, KMEM_MAPNODE, charged to the
- * task): a circular list from t->mapdb, the pages with free nodes first; a
- * page goes back to kmem when its last node is freed.
+ * Node pages (struct mnode_page + 126 slots, KMEM_MAPNODE, charged to the
+ * task): a circular list from t->mapdb, the pages with free slots first; a
+ * page goes back to kmem when its last slot is freed, except one empty
+ * page a task with other pages in use keeps (until it needs no page).
  *
  * Node tables (arch/mmu.h): beside each leaf page table, the mapping node
  * of each page (mmu_walk gives the PTE and the slot together).  A kpager
@@ -51,7 +62,8 @@
  *  4. All mappings of one tree share the frame; a tree's root is a
  *     mapping made by mapdb_map_root or a sigma0 page; MN_KERNEL_OWNED
  *     roots free their frame when they go.
- *  5. n->parent's child list holds n; children's parent is n.
+ *  5. n's edge is in its parent's list and leads to n; each of n's edges
+ *     leads back to n and lies in a page of n's task.
  *  6. The task's kmem counters equal the pages it holds: page tables and
  *     node tables (mmu_count_tables), node pages (the list).
  * Trees are walked iteratively (parent pointers), so depth is bounded
@@ -120,113 +132,212 @@ static struct mnode_page *page_alloc(struct task *t)
         return NULL;
     t->mn_next++;
     struct mnode_page *pg = phys_to_virt(p);
-    struct mnode *nodes = page_nodes(pg);
+    struct mslot *slots = (struct mslot *)page_nodes(pg);
     pg->task = t;
     pg->ks = ks;
     for (usize i = 0; i < NODES_PER_PAGE; i++)
-        nodes[i].next = i + 1 < NODES_PER_PAGE ? &nodes[i + 1] : NULL;
-    pg->free = nodes;
+        slots[i].next = i + 1 < NODES_PER_PAGE ? &slots[i + 1] : NULL;
+    pg->free = slots;
     list_insert_front(t, pg);
     return pg;
 }
 
-/* A zeroed node in one of t's node pages, or NULL when memory is short. */
-static struct mnode *node_alloc(struct task *t)
+/* A zeroed slot in one of t's node pages, or NULL when memory is short. */
+static void *slot_alloc(struct task *t)
 {
     struct mnode_page *pg = t->mapdb;
     if ((!pg || !pg->free) && !(pg = page_alloc(t)))
         return NULL;
-    struct mnode *n = pg->free;
-    pg->free = n->next;
+    struct mslot *s = pg->free;
+    pg->free = s->next;
     pg->used++;
-    if (!pg->free) /* full: behind every page with free nodes */
+    if (!pg->free) /* full: behind every page with free slots */
         t->mapdb = pg->next;
-    n->word = 0; /* field by field: no call to memset for 32 bytes */
-    n->parent = n->child = n->next = NULL;
-    return n;
+    s->next = NULL; /* field by field: no call to memset for 32 bytes */
+    return s;
 }
 
-static void node_free(struct mnode *n)
+/* Whether one of t's pages is empty (they are among those with room,
+ * which come first). */
+static bool has_empty_page(struct task *t)
 {
-    struct mnode_page *pg = page_of(n);
+    struct mnode_page *head = t->mapdb, *pg = head;
+    if (pg)
+        do {
+            if (!pg->used)
+                return true;
+        } while ((pg = pg->next) != head && pg->free);
+    return false;
+}
+
+static void slot_free(void *slot)
+{
+    struct mslot *s = slot;
+    struct mnode_page *pg = page_of(s);
     struct task *t = pg->task;
     bool was_full = !pg->free;
-    n->word = 0;
-    n->parent = n->child = NULL;
-    n->next = pg->free;
-    pg->free = n;
+    s->zero = s->pad[0] = s->pad[1] = 0;
+    s->next = pg->free;
+    pg->free = s;
     if (pg->detached) {
         pg->used--;
     } else if (--pg->used == 0) {
+        /* Empty: a task with pages in use keeps one empty page, first in
+         * its list (a map and unmap across the end of a page would
+         * otherwise take, clear and free a page each time); a second
+         * goes, and so does the last page.  mapdb_task_destroy frees the
+         * one kept. */
         list_remove(t, pg);
-        kmem_page_free(t, KMEM_MAPNODE, virt_to_phys(pg));
+        if (!t->mapdb || has_empty_page(t))
+            kmem_page_free(t, KMEM_MAPNODE, virt_to_phys(pg));
+        else
+            list_insert_front(t, pg);
+        struct mnode_page *last = t->mapdb;
+        if (last && last->next == last && !last->used) { /* the one kept, alone now */
+            list_remove(t, last);
+            kmem_page_free(t, KMEM_MAPNODE, virt_to_phys(last));
+        }
     } else if (was_full && t->mapdb != pg) {
         list_remove(t, pg);
         list_insert_front(t, pg);
     }
 }
 
+static struct mnode *node_alloc(struct task *t) { return slot_alloc(t); }
+static void node_free(struct mnode *n) { slot_free(n); }
+
 /* ---- trees -------------------------------------------------------------- */
 
-static void link_child(struct mnode *parent, struct mnode *n)
+/* n (no parent yet) is derived from p through edge e (a slot of p's task). */
+static void link_child(struct mnode *p, struct mnode *n, struct medge *e)
 {
-    n->parent = parent;
-    n->next = parent->child;
-    parent->child = n;
+    e->child = n;
+    e->parent = p;
+    e->next = p->child;
+    p->child = e;
+    n->up = e;
 }
 
-/* The link that points at n: its parent's child field or a sibling's next. */
-static struct mnode **link_to(struct mnode *n)
+/* The link that points at edge e: its parent's child field or a sibling's next. */
+static struct medge **link_to(struct medge *e)
 {
-    struct mnode **pp = &n->parent->child;
-    while (*pp != n) {
+    struct medge **pp = &e->parent->child;
+    while (*pp != e) {
         if (!*pp)
-            panic("mapdb: node %p missing from its parent's list", (void *)n);
+            panic("mapdb: edge %p missing from its parent's list", (void *)e);
         pp = &(*pp)->next;
     }
     return pp;
 }
 
-/* Takes n (with its subtree) out of its parent's list. */
+/* Takes n (with its subtree) out of its parent's list; its edge goes. */
 static void unlink_node(struct mnode *n)
 {
-    if (n->parent)
-        *link_to(n) = n->next;
-    n->parent = n->next = NULL;
+    struct medge *e = n->up;
+    if (!e)
+        return;
+    *link_to(e) = e->next;
+    n->up = NULL;
+    slot_free(e);
 }
 
-/* nn takes n's place in the tree: same parent, same position, n's children. */
-static void replace_node(struct mnode *n, struct mnode *nn)
+static u32 child_count(const struct mnode *n)
 {
-    nn->parent = n->parent;
-    nn->next = n->next;
-    nn->child = n->child;
-    if (n->parent)
-        *link_to(n) = nn;
-    for (struct mnode *c = nn->child; c; c = c->next)
-        c->parent = nn;
+    u32 k = 0;
+    for (const struct medge *e = n->child; e; e = e->next)
+        k++;
+    return k;
 }
 
-/* n leaves the tree; its children take its place in its parent's list. */
-static void dissolve_node(struct mnode *n)
+static void edges_put(struct medge *list)
 {
-    struct mnode **pp = link_to(n), *last = NULL;
-    for (struct mnode *c = n->child; c; c = c->next) {
-        c->parent = n->parent;
-        last = c;
+    for (struct medge *next; list; list = next) {
+        next = list->next;
+        slot_free(list);
     }
-    if (last) {
-        last->next = n->next;
-        *pp = n->child;
+}
+
+/* Edges for n's children in the pages of task t, which is to hold their
+ * parent (an edge lives with its parent mapping): none needed when n's own
+ * task is t (*list NULL); false, nothing taken, when memory is short.
+ * Taken before the operation changes anything. */
+static bool edges_take(struct task *t, const struct mnode *n, struct medge **list)
+{
+    *list = NULL;
+    if (node_task(n) == t)
+        return true;
+    for (u32 k = child_count(n); k; k--) {
+        struct medge *e = slot_alloc(t);
+        if (!e) {
+            edges_put(*list);
+            *list = NULL;
+            return false;
+        }
+        e->next = *list;
+        *list = e;
+    }
+    return true;
+}
+
+/* n's children now hang from np (first edge returned, *last its last):
+ * through their own edges when list is NULL (np's task is n's), else each
+ * through one of list's (from edges_take), their old edges freed. */
+static struct medge *adopt_children(struct mnode *n, struct mnode *np, struct medge *list, struct medge **last)
+{
+    struct medge *first = list ? list : n->child;
+    *last = NULL;
+    for (struct medge *e = n->child, *next; e; e = next) {
+        next = e->next;
+        struct medge *ne = e;
+        if (list) {
+            ne = list;
+            list = list->next;
+            ne->child = e->child;
+            ne->next = next ? list : NULL;
+            slot_free(e);
+        }
+        ne->parent = np;
+        ne->child->up = ne;
+        *last = ne;
+    }
+    if (*last)
+        (*last)->next = NULL;
+    edges_put(list); /* (more than needed: a child went meanwhile) */
+    n->child = NULL;
+    return *last ? first : NULL;
+}
+
+/* nn takes n's place in the tree: same parent edge, n's children (moved to
+ * nn's task's pages through list when the tasks differ). */
+static void replace_node(struct mnode *n, struct mnode *nn, struct medge *list)
+{
+    struct medge *last;
+    nn->up = n->up;
+    if (nn->up)
+        nn->up->child = nn;
+    nn->child = adopt_children(n, nn, list, &last);
+    n->up = NULL;
+}
+
+/* n leaves the tree; its children take its place in its parent's list
+ * (through list's edges when the parent's task is not n's). */
+static void dissolve_node(struct mnode *n, struct medge *list)
+{
+    struct medge *e = n->up, **pp = link_to(e), *last;
+    struct medge *first = adopt_children(n, e->parent, list, &last);
+    if (first) {
+        last->next = e->next;
+        *pp = first;
     } else {
-        *pp = n->next;
+        *pp = e->next;
     }
-    n->parent = n->next = n->child = NULL;
+    n->up = NULL;
+    slot_free(e);
 }
 
 static bool is_ancestor(const struct mnode *a, const struct mnode *n)
 {
-    for (const struct mnode *p = n->parent; p; p = p->parent)
+    for (const struct mnode *p = node_parent(n); p; p = node_parent(p))
         if (p == a)
             return true;
     return false;
@@ -236,10 +347,10 @@ static bool is_ancestor(const struct mnode *a, const struct mnode *n)
 static struct mnode *next_below(struct mnode *n, const struct mnode *top)
 {
     if (n->child)
-        return n->child;
-    for (; n != top; n = n->parent)
-        if (n->next)
-            return n->next;
+        return n->child->child;
+    for (; n != top; n = n->up->parent)
+        if (n->up->next)
+            return n->up->next->child;
     return NULL;
 }
 
@@ -362,17 +473,20 @@ static void drop_mapping(struct mnode *n)
 static u64 remove_descendants(struct mnode *x)
 {
     u64 count = 0;
-    struct mnode *n = x->child;
-    while (n) {
+    struct medge *e = x->child;
+    while (e) {
+        struct mnode *n = e->child;
         if (n->child) {
-            n = n->child;
+            e = n->child;
             continue;
         }
-        struct mnode *p = n->parent; /* n is p's first child */
-        p->child = n->next;
+        struct mnode *p = e->parent; /* e is p's first edge */
+        p->child = e->next;
+        n->up = NULL;
+        slot_free(e);
         drop_mapping(n);
         count++;
-        n = p->child ? p->child : (p == x ? NULL : p);
+        e = p->child ? p->child : (p == x ? NULL : p->up); /* p: its parent's first */
     }
     return count;
 }
@@ -518,22 +632,24 @@ static int plan(u64 word0, u64 word1, u64 acceptor, struct xfer *x)
  * rights grow by what is given, up to its parent's (invariant 3). */
 static void grow_rights(struct mnode *dn, u32 given)
 {
-    u32 cap = dn->parent ? node_rights(dn->parent) : node_rights(dn);
+    struct mnode *p = node_parent(dn);
+    u32 cap = p ? node_rights(p) : node_rights(dn);
     u32 r = node_rights(dn) | (given & cap);
     if (r != node_rights(dn))
         set_rights(dn, r);
 }
 
-/* Grant: nn (a node of the receiver, at dva) takes sn's place in the tree; sn goes. */
+/* Grant: nn (a node of the receiver, at dva) takes sn's place in the tree
+ * (sn's children through list's edges: edges_take); sn goes. */
 static void move_node(struct mnode *sn, struct mmu_slot *ss, struct mnode *nn, u64 dva,
-                      struct mmu_slot *ds, u32 given)
+                      struct mmu_slot *ds, u32 given, struct medge *list)
 {
     u64 phys = mmu_phys(ss);
     u32 lost = node_rights(sn) & ~given;
     if (lost) /* derived mappings keep no more than the granted one */
         reduce_descendants(sn, lost);
     nn->word = dva | (sn->word & MN_KERNEL_OWNED) | given;
-    replace_node(sn, nn);
+    replace_node(sn, nn, list);
     if (!ss->node)
         slot_of(sn, ss); /* its table may be back since ss was taken */
     slot_clear(ss);
@@ -581,7 +697,10 @@ static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mm
             return 1;
         }
         if (is_ancestor(dn, sn)) { /* granted back where it came from */
-            dissolve_node(sn);
+            struct medge *list;
+            if (!edges_take(node_task(node_parent(sn)), sn, &list))
+                return -KM_ENOMEM;
+            dissolve_node(sn, list);
             if (!ss->node)
                 slot_of(sn, ss); /* (as in move_node) */
             slot_clear(ss);
@@ -590,24 +709,32 @@ static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mm
             return 1;
         }
     }
+    /* Everything the page needs is taken before anything changes: the
+     * receiver's node, and the sender's edge (map) or edges for what
+     * derives from the mapping granted, in the receiver's pages (grant). */
     struct mnode *nn = node_alloc(to);
-    if (!nn)
+    struct medge *e = NULL;
+    if (!nn || !(grant ? edges_take(to, sn, &e) : (e = slot_alloc(from)) != NULL)) {
+        if (nn)
+            node_free(nn);
         return -KM_ENOMEM;
+    }
     if (dn) { /* a different mapping (not sn's ancestor): it goes */
         if (node_lent(dn)) {
             /* unless lent to the kernel: it stays, as a fixed page stays,
              * until its lender unmaps it.  (Exporting it here could take
              * the node page nn is in, or sn, with it.) */
+            edges_put(e);
             node_free(nn);
             return 0;
         }
-        remove_tree(dn);
+        remove_tree(dn); /* (maybe one of sn's children: adopt_children frees its edge) */
     }
     if (grant) {
-        move_node(sn, ss, nn, dva, &ds, given);
+        move_node(sn, ss, nn, dva, &ds, given, e);
     } else {
         nn->word = dva | given;
-        link_child(sn, nn);
+        link_child(sn, nn, e);
         *ds.node = nn;
         mmu_set(to, dva, &ds, mmu_phys(ss), given); /* the source has access: the frame is not lent */
     }
@@ -772,8 +899,8 @@ static void unlend(struct mnode *n, struct mmu_slot *s)
 static void suspend_others(struct mnode *n)
 {
     struct mnode *root = n;
-    while (root->parent)
-        root = root->parent;
+    while (node_parent(root))
+        root = node_parent(root);
     for (struct mnode *m = root; m; m = next_below(m, root)) {
         struct mmu_slot s;
         if (m == n)
@@ -838,20 +965,25 @@ bool mapdb_reclaim_node_page(struct task *t, u64 phys)
     struct mnode_page *pg = phys_to_virt(phys);
     if (pg->task != t || pg->detached)
         return false;
-    /* Off the list first, so that freeing its last node keeps the page;
+    /* Off the list first, so that freeing its last slot keeps the page;
      * then every mapping with a node here goes (with what derives from
-     * it).  Free nodes have word 0: a mapping always has KM_R. */
+     * it), and every mapping derived through an edge here (the sender's
+     * record of it is gone: t could have unmapped it).  Free slots have
+     * first word 0. */
     list_remove(t, pg);
     pg->detached = true;
     struct mnode_page *outer = mapdb_reclaiming; /* (no nesting today: kept anyway) */
     mapdb_reclaiming = pg; /* its nodes stay visible to passes over t's nodes */
-    struct mnode *nodes = page_nodes(pg);
-    for (usize i = 0; i < NODES_PER_PAGE; i++)
-        if (nodes[i].word)
-            remove_tree(&nodes[i]);
+    struct mnode *slots = page_nodes(pg);
+    for (usize i = 0; i < NODES_PER_PAGE; i++) {
+        if (slot_is_node(&slots[i]))
+            remove_tree(&slots[i]);
+        else if (slots[i].word) /* an edge */
+            remove_tree(((struct medge *)&slots[i])->child);
+    }
     mapdb_reclaiming = outer;
     if (pg->used)
-        panic("mapdb: reclaimed node page keeps %u nodes", pg->used);
+        panic("mapdb: reclaimed node page keeps %u slots", pg->used);
     return true;
 }
 
@@ -870,30 +1002,33 @@ static const char *check_node(struct task *t, u64 va, struct mmu_slot *s, struct
         return "a frame lent to the kernel is accessible to user level";
     if (!(r & KM_R) || (n->word & ~(MN_VA | MN_RIGHTS | MN_KERNEL_OWNED | MN_LENT)))
         return "node without R, or with stray bits";
-    if (n->parent) {
+    struct mnode *p = node_parent(n);
+    if (p) {
         struct mmu_slot ps;
-        slot_of(n->parent, &ps);
-        if (r & ~node_rights(n->parent))
+        slot_of(p, &ps);
+        if (r & ~node_rights(p))
             return "node has rights its parent lacks";
         if (mmu_phys(&ps) != mmu_phys(s))
             return "node and parent map different frames";
         if (n->word & MN_KERNEL_OWNED)
             return "kernel-owned node that is not a root";
+        if (n->up->child != n || page_of(n->up)->task != node_task(p))
+            return "edge to the node is not its parent's";
         bool found = false;
-        for (struct mnode *c = n->parent->child; c && !found; c = c->next)
-            found = c == n;
+        for (struct medge *e = p->child; e && !found; e = e->next)
+            found = e == n->up;
         if (!found)
             return "node missing from its parent's list";
     }
-    for (struct mnode *c = n->child; c; c = c->next)
-        if (c->parent != n)
-            return "child's parent is not the node";
+    for (struct medge *e = n->child; e; e = e->next)
+        if (e->parent != n || e->child->up != e || page_of(e)->task != t)
+            return "edge of the node does not lead back to it, or is not its task's";
     return NULL;
 }
 
 const char *mapdb_check(struct task *t)
 {
-    u64 nodes = 0, used = 0, npages = 0, pts, nts;
+    u64 nodes = 0, edges = 0, used = 0, npages = 0, empties = 0, pts, nts;
     struct mmu_slot s;
     for (u64 va = mmu_next_node(t, 0, USER_TOP); va < USER_TOP; va = mmu_next_node(t, va + PAGE_SIZE, USER_TOP)) {
         struct mnode *n = node_peek(t, va, &s);
@@ -901,22 +1036,24 @@ const char *mapdb_check(struct task *t)
         if (err)
             return err;
         nodes++;
+        for (struct medge *e = n->child; e; e = e->next)
+            edges++; /* (in t's pages: check_node) */
     }
     struct mnode_page *head = t->mapdb, *pg = head;
     bool seen_full = false;
     do {
         if (!pg)
             break;
-        if (pg->task != t || pg->used == 0 || pg->next->prev != pg)
-            return "node page list broken";
+        if (pg->task != t || pg->next->prev != pg || (!pg->used && empties++))
+            return "node page list broken (or two empty pages kept)";
         if (seen_full && pg->free)
             return "node page with free nodes behind a full one";
         seen_full |= !pg->free;
         used += pg->used;
         npages++;
     } while ((pg = pg->next) != head);
-    if (used != nodes)
-        return "node pages hold nodes that no slot points to";
+    if (used != nodes + edges)
+        return "node pages hold nodes or edges that no mapping of the task's leads to";
     mmu_count_tables(t, &pts, &nts);
     if (mmu_count_out(t) != t->as.nt_out)
         return "the count of node tables out differs from the tables marked out";

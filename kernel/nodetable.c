@@ -80,7 +80,7 @@ static struct mnode *delocalise(struct task *t, u64 e, u64 va, struct mnode_page
         return NULL;
     if (*cache && (*cache)->ks == ks) {
         struct mnode *n = (struct mnode *)((char *)*cache + off);
-        if (n->word && node_va(n) == va)
+        if (slot_is_node(n) && node_va(n) == va)
             return n;
     }
     if (!*walks)
@@ -88,7 +88,7 @@ static struct mnode *delocalise(struct task *t, u64 e, u64 va, struct mnode_page
     --*walks;
     for (struct mnode_page *pg = page_named(t, ks, NULL); pg; pg = page_named(t, ks, pg)) {
         struct mnode *n = (struct mnode *)((char *)pg + off);
-        if (n->word && node_va(n) == va) {
+        if (slot_is_node(n) && node_va(n) == va) {
             *cache = pg;
             return n;
         }
@@ -123,7 +123,7 @@ static void fill(struct task *t, u64 lo, u64 hi)
         struct mnode *nodes = page_nodes(pg);
         for (usize i = 0; i < NODES_PER_PAGE; i++) {
             struct mmu_slot s;
-            if (nodes[i].word && node_va(&nodes[i]) - lo < hi - lo &&
+            if (slot_is_node(&nodes[i]) && node_va(&nodes[i]) - lo < hi - lo &&
                 mmu_walk(t, node_va(&nodes[i]), MMU_FIND, &s) && s.node && !*s.node)
                 *s.node = &nodes[i];
         }
@@ -236,7 +236,7 @@ struct mnode *nodetable_scan(struct task *t, u64 va)
     for (struct mnode_page *pg = next_page(t, NULL); pg; pg = next_page(t, pg)) {
         struct mnode *nodes = page_nodes(pg);
         for (usize i = 0; i < NODES_PER_PAGE; i++)
-            if (nodes[i].word && node_va(&nodes[i]) == va)
+            if (slot_is_node(&nodes[i]) && node_va(&nodes[i]) == va)
                 return &nodes[i];
     }
     return NULL;

@@ -589,16 +589,18 @@ static void world(struct world *w)
 }
 
 /* The lender gets frame `phys` back at kv with its rights, zeroed. */
-static void came_back(struct world *w, u64 kv, u64 phys)
+static void came_back_to(struct task *k, u64 kv, u64 phys)
 {
     u64 p;
-    assert_int_equal(held(w->k, kv, &p), RW);
+    assert_int_equal(held(k, kv, &p), RW);
     assert_int_equal(p, phys);
-    assert_true(pte(w->k, kv, &p));
+    assert_true(pte(k, kv, &p));
     assert_true(all_zero(phys));
     assert_int_equal(frame_lend(phys)->lender, 0);
     assert_int_equal(frame_lend(phys)->kobj, 0);
 }
+
+static void came_back(struct world *w, u64 kv, u64 phys) { came_back_to(w->k, kv, phys); }
 
 /* Mappings outside the region stay: t's in RG(1) and FAR, u's own. */
 static void others_stay(struct world *w)
@@ -1229,8 +1231,8 @@ static void test_owned_root_of_orphan(void **state)
     op_begin(K);
     root(K, RG(0), RW);
     kmem_op = NULL;
-    for (int i = 0; i < 124; i++)
-        root(K, KV(300 + i), RW); /* K's node page 0 full */
+    for (int i = 0; i < 123; i++)
+        root(K, KV(300 + i), RW); /* K's node page 0 full (its 3rd slot: the edge to L's KV(10)) */
     supply(K, L, RG(20), KM_KS_MN_OF(1));
     op_begin(K);
     root(K, KV(200), RW); /* alone in node page 1, which L lent from RG(20) */
@@ -1248,7 +1250,9 @@ static void test_owned_root_of_orphan(void **state)
     while (nf)
         frame_free(held_frames[--nf]);
     host_check_all();
-    assert_int_equal(held(L, RG(20), NULL), RW);
+    /* K's node page 1, empty now, is the one K keeps (mapdb.c): still lent */
+    assert_int_equal(held(L, RG(20), NULL), 0);
+    assert_int_equal(counts(K, KMEM_MAPNODE), 2);
 }
 
 /* sigma0 sends a page it granted away whose frame is lent now: the new
@@ -1318,6 +1322,52 @@ static void test_node_table_import(void **state)
     }
 }
 
+/* A map charges both sides (kernel/mnode.h): the receiver a node, the
+ * sender an edge, each from its own kpager in an operation that names
+ * the sender as src: the sender's missing node page is asked of the
+ * sender's kpager (missing_src), and the edge lives in the page it lent. */
+static void test_edge_from_senders_kpager(void **state)
+{
+    (void)state;
+    struct task *k = host_new_task(), *s = host_new_task(), *r = host_new_task();
+    root(k, KV(0), RW);
+    root(k, KV(1), RW);
+    root(s, RG(0), RW); /* s's node page 0 (pool), full below */
+    for (int i = 1; i < 126; i++)
+        root(s, RG(0) + (u64)i * PAGE_SIZE, RW);
+    assert_int_equal(counts(s, KMEM_MAPNODE), 1);
+    root(r, RG(3), RW); /* r's tables and node page: pool */
+    op = (struct kmem_op){.task = r, .src = s};
+    kmem_op = &op;
+    assert_int_equal(mapdb_transfer(s, KM_MAPITEM(0, 0), KM_FPAGE(RG(0), 12, RW), r, KM_FPAGE(RG(3) + PAGE_SIZE, 12, 0)),
+                     -KM_ENOMEM);
+    kmem_op = NULL;
+    assert_true(op.missing_set && op.missing_src);
+    assert_int_equal(op.missing, KM_KS_MN_OF(1));
+    assert_int_equal(held(r, RG(3) + PAGE_SIZE, NULL), 0);
+    host_check_all(); /* nothing half done: r's node went back */
+    u64 page = supply(s, k, KV(1), KM_KS_MN_OF(1));
+    op = (struct kmem_op){.task = r, .src = s};
+    kmem_op = &op;
+    map1(s, RG(0), r, RG(3) + PAGE_SIZE, RW);
+    kmem_op = NULL;
+    assert_false(op.missing_set);
+    assert_int_equal(counts(s, KMEM_MAPNODE), 2);
+    assert_int_equal(((struct mnode_page *)phys_to_virt(page))->used, 1); /* the edge */
+    assert_int_equal(held(r, RG(3) + PAGE_SIZE, NULL), RW);
+    /* the edge goes with the mapping; its page, empty, is kept (mapdb.c)
+     * until the kpager takes it back, which costs nothing */
+    assert_int_equal(mapdb_unmap(s, KM_FPAGE(RG(0), 12, KM_RWX), false), 1);
+    host_check_all();
+    assert_int_equal(counts(s, KMEM_MAPNODE), 2);
+    assert_int_equal(((struct mnode_page *)phys_to_virt(page))->used, 0);
+    assert_int_equal(mapdb_unmap(k, KM_FPAGE(KV(1), 12, KM_RWX), false), 1);
+    host_check_all();
+    assert_int_equal(counts(s, KMEM_MAPNODE), 1);
+    came_back_to(k, KV(1), page);
+    assert_int_equal(held(s, RG(0), NULL), RW);
+}
+
 static void test_revoke_node_page(void **state)
 {
     (void)state;
@@ -1325,7 +1375,7 @@ static void test_revoke_node_page(void **state)
     world(&w);
     /* fill node page 0 (126 nodes) and start page 1 (pool) */
     u64 used = ((struct mnode_page *)phys_to_virt(w.mn))->used;
-    assert_int_equal(used, 7);
+    assert_int_equal(used, 7 + 2); /* its 7 nodes, and the edges of the 2 pages it mapped on to u */
     for (u64 i = 0; i < 126 - used + 3; i++)
         root(w.t, RG(2) + i * PAGE_SIZE, RW);
     assert_int_equal(counts(w.t, KMEM_MAPNODE), 2);
@@ -1601,6 +1651,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_orphans_after_walk_self, setup, teardown),
         cmocka_unit_test_setup_teardown(test_owned_root_of_orphan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_node_page, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_edge_from_senders_kpager, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_from_parent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lender_destroyed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_gives_back, setup, teardown),

@@ -50,8 +50,9 @@ struct kmem_supply {
  * fault and the operation redone (kernel/kfault.h). */
 struct kmem_op {
     struct task *task;
-    struct task *src; /* a sender whose node tables that are out its own
-                         kpager brings back (kernel/nodetable.h), or NULL */
+    struct task *src; /* a sender with a kpager, or NULL: its own kpager
+                         supplies its pages (node pages for its edges,
+                         its node tables that are out: kernel/nodetable.h) */
     u64 va;           /* the user page being worked on (set by mapdb) */
     u64 missing;      /* kspace address of the first page not supplied */
     bool missing_set;

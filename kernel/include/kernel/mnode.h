@@ -2,6 +2,25 @@
  * kernel/mapdb.c, which keeps them, and kernel/nodetable.c, which pages
  * node tables out and in).  Layout and invariants: kernel/mapdb.c.
  *
+ * A mapping is recorded in two parts, as the paper's §3.2 splits a mapping
+ * node, each in a node page of the task it belongs to:
+ *  - the receiver-derived part, struct mnode ("node"): the mapping itself
+ *    (its page, rights, flags), in the pages of the task that holds it;
+ *  - the sender-derived part, struct medge ("edge"): that the mapping was
+ *    derived from a given mapping of the sender's, in the pages of the task
+ *    holding that parent mapping (after a grant, the new holder's).
+ * So each task's pages describe only what it did itself: its kpager pays
+ * for, and pages, the mappings it holds and those it gave on.
+ *
+ * Both are 32-byte slots of the same node pages.  A slot in use tells its
+ * kind by its first word: a node's is a user page address with KM_R (bit
+ * 63 clear), an edge's a kernel pointer (bit 63 set); a free slot's is 0.
+ *
+ * NODE PAGE (KMEM_MAPNODE, kspace KM_KS_MN_OF(n)):
+ *   OFFSET  SIZE  FIELD
+ *        0    48  struct mnode_page (below)
+ *   48+32k    32  slot k (k < 126): struct mnode, struct medge or free
+ *
  * Locking: the kernel lock, for every field.
  */
 #ifndef KERNEL_MNODE_H
@@ -11,31 +30,58 @@
 #include <kernel/types.h>
 
 struct task;
+struct medge;
 
 #define MN_RIGHTS 0x7ull
 #define MN_KERNEL_OWNED 0x8ull /* root: the frame is freed with it */
 #define MN_LENT 0x10ull        /* lent to the kernel: PTE not present, frame kept */
 #define MN_VA 0x00007ffffffff000ull
+#define MN_EDGE (1ull << 63) /* first word of an edge (a kernel pointer) */
 
+/*   OFFSET  SIZE  FIELD
+ *        0     8  word   page address | MN_* | rights (never 0, bit 63 clear)
+ *        8     8  up     the edge it was derived through; NULL: a root
+ *       16     8  child  its first edge: mappings derived from it
+ *       24     8  spare  0 */
 struct mnode {
-    u64 word; /* va | MN_* | rights; 0: free */
-    struct mnode *parent;
-    struct mnode *child;
-    struct mnode *next; /* also the free-list link of a free node */
+    u64 word;
+    struct medge *up;
+    struct medge *child;
+    u64 spare;
 };
 
-/* The header of a node page; its nodes follow it. */
+/*   OFFSET  SIZE  FIELD
+ *        0     8  child   the derived mapping (a kernel pointer: bit 63 set)
+ *        8     8  parent  the mapping it was derived from
+ *       16     8  next    parent's next edge, or NULL
+ *       24     8  spare   0 */
+struct medge {
+    struct mnode *child;
+    struct mnode *parent;
+    struct medge *next;
+    u64 spare;
+};
+
+/* A free slot: first word 0, next free slot of its page at offset 8. */
+struct mslot {
+    u64 zero;
+    struct mslot *next;
+    u64 pad[2];
+};
+
+/* The header of a node page; its slots follow it. */
 struct mnode_page {
     struct mnode_page *next, *prev; /* the task's node pages, circular */
-    struct mnode *free;             /* free nodes of this page */
-    struct task *task;              /* whose mappings these nodes are */
+    struct mslot *free;             /* free slots of this page */
+    struct task *task;              /* whose nodes and edges these are */
     u64 ks;                         /* its kspace address (KM_KS_MN_OF) */
-    u32 used;                       /* nodes in use */
+    u32 used;                       /* slots in use */
     bool detached;                  /* being reclaimed: off the list, not freed */
 };
 
 #define NODES_PER_PAGE ((PAGE_SIZE - sizeof(struct mnode_page)) / sizeof(struct mnode))
-_Static_assert(sizeof(struct mnode) == 32, "mapping nodes stay small");
+_Static_assert(sizeof(struct mnode) == 32 && sizeof(struct medge) == 32 && sizeof(struct mslot) == 32,
+               "node page slots stay small");
 _Static_assert(sizeof(struct mnode_page) == 48, "node page header");
 _Static_assert(NODES_PER_PAGE == 126, "node page layout");
 
@@ -44,14 +90,18 @@ _Static_assert(NODES_PER_PAGE == 126, "node page layout");
  * a pass over the task's nodes looks at it too.  NULL: none. */
 extern struct mnode_page *mapdb_reclaiming;
 
-static inline struct mnode_page *page_of(const struct mnode *n)
+static inline struct mnode_page *page_of(const void *slot)
 {
-    return (struct mnode_page *)ALIGN_DOWN((uptr)n, PAGE_SIZE);
+    return (struct mnode_page *)ALIGN_DOWN((uptr)slot, PAGE_SIZE);
 }
 static inline struct mnode *page_nodes(struct mnode_page *pg) { return (struct mnode *)(pg + 1); }
+/* Whether slot s (of a node page) holds a node (not an edge, not free). */
+static inline bool slot_is_node(const struct mnode *s) { return s->word && !(s->word & MN_EDGE); }
 static inline struct task *node_task(const struct mnode *n) { return page_of(n)->task; }
 static inline u64 node_va(const struct mnode *n) { return n->word & MN_VA; }
 static inline u32 node_rights(const struct mnode *n) { return (u32)(n->word & MN_RIGHTS); }
 static inline bool node_lent(const struct mnode *n) { return n->word & MN_LENT; }
+/* The mapping n was derived from, or NULL for a root. */
+static inline struct mnode *node_parent(const struct mnode *n) { return n->up ? n->up->parent : NULL; }
 
 #endif

@@ -64,9 +64,16 @@
  *              T's nodes if the page does not match, so any page handed
  *              back imports as the table exported (a kpager that lost it
  *              may answer with any page)
- *   MAPNODE    the mappings whose nodes it holds are removed for T, and
- *              what was derived from them (a state T could have made by
- *              unmapping them); the page comes back zeroed
+ *   MAPNODE    a page of T's records of the mapping database, each
+ *              mapping split in two as in the paper's §3.2: nodes (T's
+ *              own mappings) and edges (that a mapping of another task's,
+ *              or of T's, was derived from one of T's: T's side of a map
+ *              it made).  The mappings whose nodes it holds are removed
+ *              for T, and so are those derived through its edges, with
+ *              all derived from them (a state T could have made by
+ *              unmapping them); the page comes back zeroed.  A map is
+ *              charged to both: the receiver's kpager supplies its node
+ *              page, the sender's its edge page
  *   TCB, UTCB  both pages of the thread, together: the UTCB as it is, the
  *              TCB as a continuation (struct km_tcb_export below); if the
  *              thread is not at a safe point (waiting in an IPC receive,
