@@ -98,9 +98,18 @@ static struct sigma0_range {
 
 /* ---- nodes -------------------------------------------------------------- */
 
-static void list_insert_front(struct task *t, struct mnode_page *pg)
+/* t's list of node pages (nodes) or of edge pages (edges): a node page
+ * holds only nodes, an edge page only edges, so that the receiver-derived
+ * parts of a task's mappings can be paged without the sender-derived ones
+ * (kernel/mnode.h). */
+static struct mnode_page **list_of(struct task *t, bool edges)
 {
-    struct mnode_page *head = t->mapdb;
+    return (struct mnode_page **)(edges ? &t->mapdb_edges : &t->mapdb);
+}
+
+static void list_insert_front(struct mnode_page **list, struct mnode_page *pg)
+{
+    struct mnode_page *head = *list;
     if (!head) {
         pg->next = pg->prev = pg;
     } else {
@@ -109,24 +118,24 @@ static void list_insert_front(struct task *t, struct mnode_page *pg)
         head->prev->next = pg;
         head->prev = pg;
     }
-    t->mapdb = pg;
+    *list = pg;
 }
 
-static void list_remove(struct task *t, struct mnode_page *pg)
+static void list_remove(struct mnode_page **list, struct mnode_page *pg)
 {
     if (pg->next == pg) {
-        t->mapdb = NULL;
+        *list = NULL;
         return;
     }
     pg->prev->next = pg->next;
     pg->next->prev = pg->prev;
-    if (t->mapdb == pg)
-        t->mapdb = pg->next;
+    if (*list == pg)
+        *list = pg->next;
 }
 
-static struct mnode_page *page_alloc(struct task *t)
+static struct mnode_page *page_alloc(struct task *t, bool edges)
 {
-    u64 ks = KM_KS_MN_OF(t->mn_next);
+    u64 ks = edges ? KM_KS_ME_OF(t->mn_next) : KM_KS_MN_OF(t->mn_next);
     u64 p = kmem_page_alloc(t, KMEM_MAPNODE, ks);
     if (!p)
         return NULL;
@@ -135,33 +144,36 @@ static struct mnode_page *page_alloc(struct task *t)
     struct mslot *slots = (struct mslot *)page_nodes(pg);
     pg->task = t;
     pg->ks = ks;
+    pg->edges = edges;
     for (usize i = 0; i < NODES_PER_PAGE; i++)
         slots[i].next = i + 1 < NODES_PER_PAGE ? &slots[i + 1] : NULL;
     pg->free = slots;
-    list_insert_front(t, pg);
+    list_insert_front(list_of(t, edges), pg);
     return pg;
 }
 
-/* A zeroed slot in one of t's node pages, or NULL when memory is short. */
-static void *slot_alloc(struct task *t)
+/* A zeroed slot in one of t's node pages (edges: edge pages), or NULL when
+ * memory is short. */
+static void *slot_alloc(struct task *t, bool edges)
 {
-    struct mnode_page *pg = t->mapdb;
-    if ((!pg || !pg->free) && !(pg = page_alloc(t)))
+    struct mnode_page **list = list_of(t, edges), *pg = *list;
+    if ((!pg || !pg->free) && !(pg = page_alloc(t, edges)))
         return NULL;
     struct mslot *s = pg->free;
     pg->free = s->next;
     pg->used++;
+    t->mn_slots++;
     if (!pg->free) /* full: behind every page with free slots */
-        t->mapdb = pg->next;
+        *list = pg->next;
     s->next = NULL; /* field by field: no call to memset for 32 bytes */
     return s;
 }
 
-/* Whether one of t's pages is empty (they are among those with room,
- * which come first). */
-static bool has_empty_page(struct task *t)
+/* Whether one of the list's pages is empty (they are among those with
+ * room, which come first). */
+static bool has_empty_page(struct mnode_page *head)
 {
-    struct mnode_page *head = t->mapdb, *pg = head;
+    struct mnode_page *pg = head;
     if (pg)
         do {
             if (!pg->used)
@@ -170,40 +182,50 @@ static bool has_empty_page(struct task *t)
     return false;
 }
 
+/* t uses no slot: the empty pages kept go (at most one per list). */
+static void free_kept(struct task *t)
+{
+    for (int edges = 0; edges < 2; edges++) {
+        struct mnode_page **list = list_of(t, edges), *pg;
+        while ((pg = *list)) {
+            list_remove(list, pg);
+            kmem_page_free(t, KMEM_MAPNODE, virt_to_phys(pg));
+        }
+    }
+}
+
 static void slot_free(void *slot)
 {
     struct mslot *s = slot;
     struct mnode_page *pg = page_of(s);
     struct task *t = pg->task;
+    struct mnode_page **list = list_of(t, pg->edges);
     bool was_full = !pg->free;
     s->zero = s->pad[0] = s->pad[1] = 0;
     s->next = pg->free;
     pg->free = s;
+    t->mn_slots--;
     if (pg->detached) {
         pg->used--;
     } else if (--pg->used == 0) {
-        /* Empty: a task with pages in use keeps one empty page, first in
-         * its list (a map and unmap across the end of a page would
-         * otherwise take, clear and free a page each time); a second
-         * goes, and so does the last page.  mapdb_task_destroy frees the
-         * one kept. */
-        list_remove(t, pg);
-        if (!t->mapdb || has_empty_page(t))
+        /* Empty: a task keeps one empty page per list while it uses any
+         * slot (a map and unmap across the end of a page would otherwise
+         * take, clear and free a page each time); a second goes, and all
+         * go when the task uses no slot. */
+        list_remove(list, pg);
+        if (has_empty_page(*list))
             kmem_page_free(t, KMEM_MAPNODE, virt_to_phys(pg));
         else
-            list_insert_front(t, pg);
-        struct mnode_page *last = t->mapdb;
-        if (last && last->next == last && !last->used) { /* the one kept, alone now */
-            list_remove(t, last);
-            kmem_page_free(t, KMEM_MAPNODE, virt_to_phys(last));
-        }
-    } else if (was_full && t->mapdb != pg) {
-        list_remove(t, pg);
-        list_insert_front(t, pg);
+            list_insert_front(list, pg);
+        if (!t->mn_slots)
+            free_kept(t);
+    } else if (was_full && *list != pg) {
+        list_remove(list, pg);
+        list_insert_front(list, pg);
     }
 }
 
-static struct mnode *node_alloc(struct task *t) { return slot_alloc(t); }
+static struct mnode *node_alloc(struct task *t) { return slot_alloc(t, false); }
 static void node_free(struct mnode *n) { slot_free(n); }
 
 /* ---- trees -------------------------------------------------------------- */
@@ -267,7 +289,7 @@ static bool edges_take(struct task *t, const struct mnode *n, struct medge **lis
     if (node_task(n) == t)
         return true;
     for (u32 k = child_count(n); k; k--) {
-        struct medge *e = slot_alloc(t);
+        struct medge *e = slot_alloc(t, true);
         if (!e) {
             edges_put(*list);
             *list = NULL;
@@ -714,7 +736,7 @@ static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mm
      * derives from the mapping granted, in the receiver's pages (grant). */
     struct mnode *nn = node_alloc(to);
     struct medge *e = NULL;
-    if (!nn || !(grant ? edges_take(to, sn, &e) : (e = slot_alloc(from)) != NULL)) {
+    if (!nn || !(grant ? edges_take(to, sn, &e) : (e = slot_alloc(from, true)) != NULL)) {
         if (nn)
             node_free(nn);
         return -KM_ENOMEM;
@@ -837,7 +859,8 @@ i64 mapdb_unmap(struct task *t, u64 fpage, bool self)
 
 int mapdb_task_init(struct task *t)
 {
-    t->mapdb = NULL; /* node pages come with the first mapping */
+    t->mapdb = t->mapdb_edges = NULL; /* node pages come with the first mapping */
+    t->mn_slots = 0;
     return 0;
 }
 
@@ -855,7 +878,7 @@ void mapdb_task_destroy(struct task *t)
     for (int i = 0; i < SIGMA0_RANGES; i++)
         if (sigma0[i].t == t)
             sigma0[i].t = NULL;
-    if (t->mapdb)
+    if (t->mapdb || t->mapdb_edges)
         panic("mapdb_task_destroy: task %u keeps node pages", t->number);
 }
 
@@ -970,7 +993,7 @@ bool mapdb_reclaim_node_page(struct task *t, u64 phys)
      * it), and every mapping derived through an edge here (the sender's
      * record of it is gone: t could have unmapped it).  Free slots have
      * first word 0. */
-    list_remove(t, pg);
+    list_remove(list_of(t, pg->edges), pg);
     pg->detached = true;
     struct mnode_page *outer = mapdb_reclaiming; /* (no nesting today: kept anyway) */
     mapdb_reclaiming = pg; /* its nodes stay visible to passes over t's nodes */
@@ -984,6 +1007,8 @@ bool mapdb_reclaim_node_page(struct task *t, u64 phys)
     mapdb_reclaiming = outer;
     if (pg->used)
         panic("mapdb: reclaimed node page keeps %u slots", pg->used);
+    if (!t->mn_slots)
+        free_kept(t); /* (as slot_free would: this page is not on a list now) */
     return true;
 }
 
@@ -1039,21 +1064,28 @@ const char *mapdb_check(struct task *t)
         for (struct medge *e = n->child; e; e = e->next)
             edges++; /* (in t's pages: check_node) */
     }
-    struct mnode_page *head = t->mapdb, *pg = head;
-    bool seen_full = false;
-    do {
-        if (!pg)
-            break;
-        if (pg->task != t || pg->next->prev != pg || (!pg->used && empties++))
-            return "node page list broken (or two empty pages kept)";
-        if (seen_full && pg->free)
-            return "node page with free nodes behind a full one";
-        seen_full |= !pg->free;
-        used += pg->used;
-        npages++;
-    } while ((pg = pg->next) != head);
-    if (used != nodes + edges)
-        return "node pages hold nodes or edges that no mapping of the task's leads to";
+    u64 used_kind[2] = {0, 0};
+    for (int kind = 0; kind < 2; kind++) {
+        struct mnode_page *head = *list_of(t, kind), *pg = head;
+        bool seen_full = false;
+        empties = 0;
+        do {
+            if (!pg)
+                break;
+            if (pg->task != t || pg->next->prev != pg || pg->edges != kind || (!pg->used && empties++))
+                return "node page list broken (or two empty pages kept in one)";
+            if (seen_full && pg->free)
+                return "node page with free slots behind a full one";
+            seen_full |= !pg->free;
+            used_kind[kind] += pg->used;
+            npages++;
+        } while ((pg = pg->next) != head);
+    }
+    used = used_kind[0] + used_kind[1];
+    if (used_kind[0] != nodes || used_kind[1] != edges)
+        return "node or edge pages hold slots that no mapping of the task's leads to";
+    if (used != t->mn_slots || (!used && npages))
+        return "count of slots in use wrong, or empty pages kept by a task using none";
     mmu_count_tables(t, &pts, &nts);
     if (mmu_count_out(t) != t->as.nt_out)
         return "the count of node tables out differs from the tables marked out";

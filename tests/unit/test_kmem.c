@@ -584,7 +584,7 @@ static void world(struct world *w)
         w->base[i] = w->t->kmem.pages[i];
     assert_int_equal(w->base[KMEM_PAGETABLE], 1 + 3 + 1 + 3);
     assert_int_equal(w->base[KMEM_NODETABLE], 3);
-    assert_int_equal(w->base[KMEM_MAPNODE], 1);
+    assert_int_equal(w->base[KMEM_MAPNODE], 2); /* its node page, lent; its edge page */
     host_check_all();
 }
 
@@ -639,7 +639,7 @@ static void test_revoke_leaf_table(void **state)
     assert_int_equal(table_entry(w.t, RG(0), 21), 0);
     assert_int_equal(counts(w.t, KMEM_PAGETABLE), w.base[KMEM_PAGETABLE] - 1);
     assert_int_equal(counts(w.t, KMEM_NODETABLE), w.base[KMEM_NODETABLE] - 1);
-    assert_int_equal(counts(w.t, KMEM_MAPNODE), 1);
+    assert_int_equal(counts(w.t, KMEM_MAPNODE), 2); /* node page, edge page (RG(1)'s edge to u) */
     assert_false(pte(w.k, w.kv_pd, &(u64){0})); /* still lent */
     /* the region is usable again: the kernel asks for what it lacks */
     u64 ks[5];
@@ -975,12 +975,13 @@ static void test_reclaim_with_table_out(void **state)
     for (int i = 0; i < 124; i++) /* A full */
         root(t, RG(1) + (u64)i * PAGE_SIZE, RW);
     supply(t, t, RG(0) + PAGE_SIZE, KM_KS_MN_OF(1)); /* t lends x's page: node page B */
+    supply(t, k, KV(2), KM_KS_ME_OF(2));              /* and its edge page (z's edge to y) */
     op_begin(t);
     assert_int_equal(mapdb_transfer(t, KM_MAPITEM(0, 0), KM_FPAGE(RG(0), 12, RW), t,
                                     KM_FPAGE(RG(0) + 5 * PAGE_SIZE, 12, 0)), 1); /* y, in B */
     kmem_op = NULL;
     host_check_all();
-    assert_int_equal(counts(t, KMEM_MAPNODE), 2);
+    assert_int_equal(counts(t, KMEM_MAPNODE), 3);
     assert_int_equal(mapdb_unmap(k, KM_FPAGE(KV(0), 12, KM_R), false), 1); /* RG(0)'s table out */
     host_check_all();
     /* A revoked: z goes, y with it, B empties and goes back to x's page */
@@ -1252,7 +1253,7 @@ static void test_owned_root_of_orphan(void **state)
     host_check_all();
     /* K's node page 1, empty now, is the one K keeps (mapdb.c): still lent */
     assert_int_equal(held(L, RG(20), NULL), 0);
-    assert_int_equal(counts(K, KMEM_MAPNODE), 2);
+    assert_int_equal(counts(K, KMEM_MAPNODE), 3); /* and node page 0, and its edge page */
 }
 
 /* sigma0 sends a page it granted away whose frame is lent now: the new
@@ -1332,9 +1333,7 @@ static void test_edge_from_senders_kpager(void **state)
     struct task *k = host_new_task(), *s = host_new_task(), *r = host_new_task();
     root(k, KV(0), RW);
     root(k, KV(1), RW);
-    root(s, RG(0), RW); /* s's node page 0 (pool), full below */
-    for (int i = 1; i < 126; i++)
-        root(s, RG(0) + (u64)i * PAGE_SIZE, RW);
+    root(s, RG(0), RW); /* s's node page 0 (pool); s has no edge page yet */
     assert_int_equal(counts(s, KMEM_MAPNODE), 1);
     root(r, RG(3), RW); /* r's tables and node page: pool */
     op = (struct kmem_op){.task = r, .src = s};
@@ -1343,10 +1342,10 @@ static void test_edge_from_senders_kpager(void **state)
                      -KM_ENOMEM);
     kmem_op = NULL;
     assert_true(op.missing_set && op.missing_src);
-    assert_int_equal(op.missing, KM_KS_MN_OF(1));
+    assert_int_equal(op.missing, KM_KS_ME_OF(1));
     assert_int_equal(held(r, RG(3) + PAGE_SIZE, NULL), 0);
     host_check_all(); /* nothing half done: r's node went back */
-    u64 page = supply(s, k, KV(1), KM_KS_MN_OF(1));
+    u64 page = supply(s, k, KV(1), KM_KS_ME_OF(1));
     op = (struct kmem_op){.task = r, .src = s};
     kmem_op = &op;
     map1(s, RG(0), r, RG(3) + PAGE_SIZE, RW);
@@ -1375,10 +1374,10 @@ static void test_revoke_node_page(void **state)
     world(&w);
     /* fill node page 0 (126 nodes) and start page 1 (pool) */
     u64 used = ((struct mnode_page *)phys_to_virt(w.mn))->used;
-    assert_int_equal(used, 7 + 2); /* its 7 nodes, and the edges of the 2 pages it mapped on to u */
+    assert_int_equal(used, 7); /* (the edges of the 2 pages it mapped on to u: in its edge page) */
     for (u64 i = 0; i < 126 - used + 3; i++)
         root(w.t, RG(2) + i * PAGE_SIZE, RW);
-    assert_int_equal(counts(w.t, KMEM_MAPNODE), 2);
+    assert_int_equal(counts(w.t, KMEM_MAPNODE), 3); /* node pages 0, 1; its edge page */
     host_check_all();
     assert_int_equal(mapdb_unmap(w.k, KM_FPAGE(w.kv_mn, 12, KM_RWX), false), 1);
     host_check_all();
@@ -1394,12 +1393,12 @@ static void test_revoke_node_page(void **state)
         assert_int_equal(held(w.t, RG(2) + i * PAGE_SIZE, NULL), 0);
     for (u64 i = 126 - used; i < 126 - used + 3; i++)
         assert_int_equal(held(w.t, RG(2) + i * PAGE_SIZE, NULL), RW);
-    assert_int_equal(counts(w.t, KMEM_MAPNODE), 1);
+    assert_int_equal(counts(w.t, KMEM_MAPNODE), 2); /* node page 1; the edge page, kept empty */
     assert_int_equal(counts(w.t, KMEM_PAGETABLE), w.base[KMEM_PAGETABLE] + 1);
     /* tables stay lent */
     assert_false(pte(w.k, w.kv_pt, &(u64){0}));
-    /* a new node page gets the next kspace number */
-    assert_int_equal(w.t->mn_next, 2);
+    /* a new node page gets the next kspace number (0, edge page 1, 2) */
+    assert_int_equal(w.t->mn_next, 3);
     host_check_all();
 }
 
@@ -1614,8 +1613,11 @@ static void test_kspace_names(void **state)
 {
     (void)state;
     assert_int_equal(KM_KS_MN_OF(0), KM_KS_MN);
-    assert_int_equal(KM_KS_MN_OF((1u << 24) - 1), KM_KS_TCB - 4096);
-    assert_int_equal(KM_KS_MN_OF(1u << 24), KM_KS_MN);
+    assert_int_equal(KM_KS_MN_OF((1u << 23) - 1), KM_KS_ME - 4096);
+    assert_int_equal(KM_KS_MN_OF(1u << 23), KM_KS_MN);
+    assert_int_equal(KM_KS_ME_OF(0), KM_KS_ME);
+    assert_int_equal(KM_KS_ME_OF((1u << 23) - 1), KM_KS_TCB - 4096);
+    assert_int_equal(km_ks_type(KM_KS_ME_OF(7)), KM_KMEM_MAPNODE);
     assert_int_equal(km_ks_type(KM_KS_MN_OF((1ull << 25) + 5)), KM_KMEM_MAPNODE);
     assert_int_equal(km_ks_type(KM_KS_PT_OF(0x7fffffe00000ull)), KM_KMEM_PAGETABLE);
     assert_int_equal(km_ks_type(KM_KS_NT_OF(0x7fffffe00000ull)), KM_KMEM_NODETABLE);

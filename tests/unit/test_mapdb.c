@@ -203,9 +203,9 @@ static void test_unmap_deep_and_broad_tree(void **state)
     assert_int_equal(frame_at(b, other_b), other);
     assert_int_equal(frame_at(c, other_c), other);
     assert_int_equal(frame_at(c, PG(2)), own);
-    /* the freed node pages went back but one, kept empty (mapdb.c): b
-     * holds other_b's node and its edge to c */
-    assert_int_equal(b->kmem.pages[KMEM_MAPNODE], 2);
+    /* the freed node pages went back but one node page and one edge page,
+     * kept empty (mapdb.c): b holds other_b's node and its edge to c */
+    assert_int_equal(b->kmem.pages[KMEM_MAPNODE], 4);
 }
 
 /* A chain far deeper than any kernel stack could recurse. */
@@ -469,16 +469,16 @@ static void test_accounting_exact(void **state)
     assert_int_equal(b->kmem.pages[KMEM_PAGETABLE], 4);
     assert_int_equal(b->kmem.pages[KMEM_NODETABLE], 1);
     assert_int_equal(b->kmem.pages[KMEM_MAPNODE], 2);
-    /* a: 130 nodes and the 128 edges of what it sent (126, 4 + 122, 6) */
-    assert_int_equal(a->kmem.pages[KMEM_MAPNODE], 3);
+    /* a: 130 nodes (126, 4) and the 128 edges of what it sent (126, 2) */
+    assert_int_equal(a->kmem.pages[KMEM_MAPNODE], 4);
     assert_int_equal(unmap(a, PG(0), 19, KM_RWX, false), 128);
     assert_int_equal(b->kmem.pages[KMEM_MAPNODE], 0); /* tables stay with the space */
     assert_int_equal(b->kmem.pages[KMEM_PAGETABLE], 4);
-    assert_int_equal(a->kmem.pages[KMEM_MAPNODE], 3); /* the edges' last page, kept empty */
+    assert_int_equal(a->kmem.pages[KMEM_MAPNODE], 3); /* one edge page kept, empty */
     for (int i = 0; i < 130; i += 2) /* free every other node */
         assert_int_equal(unmap(a, PG(i), 12, KM_R, true), 1);
     assert_int_equal(a->kmem.pages[KMEM_MAPNODE], 3);
-    for (int i = 0; i < 63 + 124 + 126; i++) /* the freed slots are used again */
+    for (int i = 0; i < 63 + 124; i++) /* the freed nodes are used again */
         root(a, PG(200 + i), KM_R);
     assert_int_equal(a->kmem.pages[KMEM_MAPNODE], 3);
     root(a, PG(600), KM_R);
@@ -502,7 +502,7 @@ static void test_sigma0(void **state)
     assert_int_equal(frame_at(s, R0 + 0x3000), R0 + 0x3000); /* idempotent */
     assert_int_equal(held(s, R0 + 0x3000, NULL), KM_RWX);
     map1(s, R0 + 0x3000, c, PG(0), KM_R); /* the same root again */
-    assert_int_equal(s->kmem.pages[KMEM_MAPNODE], 1);
+    assert_int_equal(s->kmem.pages[KMEM_MAPNODE], 2); /* its node page, its edge page */
     assert_int_equal(unmap(s, R0 + 0x3000, 12, KM_RWX, false), 2);
     assert_int_equal(xfer(s, 0, KM_FPAGE(R0 + 0x4000, 14, KM_RWX), b, KM_FPAGE(PG(4), 14, 0), false), 4);
     assert_int_equal(frame_at(b, PG(6)), R0 + 0x6000);
@@ -613,7 +613,7 @@ static void test_out_of_memory(void **state)
     for (u64 f; (f = frame_alloc());)
         hoard[n++] = f;
     assert_int_equal(mapdb_map_root(a, PG(1024), hoard[0], KM_R, false), -KM_ENOMEM);
-    for (int i = 0; i < 5; i++) /* PDPT, PD, PT, node table, node page */
+    for (int i = 0; i < 6; i++) /* PDPT, PD, PT, node table, node page; a's edge page */
         frame_free(hoard[--n]);
     assert_int_equal(xfer(a, 0, KM_FPAGE(PG(0), 22, KM_RWX), b, KM_FPAGE(PG(0), 22, 0), false),
                      -KM_ENOMEM);

@@ -12,11 +12,13 @@
  * So each task's pages describe only what it did itself: its kpager pays
  * for, and pages, the mappings it holds and those it gave on.
  *
- * Both are 32-byte slots of the same node pages.  A slot in use tells its
- * kind by its first word: a node's is a user page address with KM_R (bit
- * 63 clear), an edge's a kernel pointer (bit 63 set); a free slot's is 0.
+ * Both are 32-byte slots, of node pages and of edge pages respectively (a
+ * page holds one kind, so that either part can be paged without the
+ * other).  A slot in use tells its kind by its first word too: a node's
+ * is a user page address with KM_R (bit 63 clear), an edge's a kernel
+ * pointer (bit 63 set); a free slot's is 0.
  *
- * NODE PAGE (KMEM_MAPNODE, kspace KM_KS_MN_OF(n)):
+ * NODE PAGE (KMEM_MAPNODE, kspace KM_KS_MN_OF(n); edge page: KM_KS_ME_OF(n)):
  *   OFFSET  SIZE  FIELD
  *        0    48  struct mnode_page (below)
  *   48+32k    32  slot k (k < 126): struct mnode, struct medge or free
@@ -77,6 +79,7 @@ struct mnode_page {
     u64 ks;                         /* its kspace address (KM_KS_MN_OF) */
     u32 used;                       /* slots in use */
     bool detached;                  /* being reclaimed: off the list, not freed */
+    bool edges;                     /* an edge page (KM_KS_ME_OF), not a node page */
 };
 
 #define NODES_PER_PAGE ((PAGE_SIZE - sizeof(struct mnode_page)) / sizeof(struct mnode))

@@ -33,7 +33,9 @@ struct task {
     struct kmem_supply supply[KMEM_SUPPLY]; /* kpager pages not used yet */
     u32 nsupply;         /* supply entries in use: [0, nsupply) */
     u64 mn_next;         /* kspace index of the next mapping-node page */
-    void *mapdb;         /* the mapping database's per-task state */
+    void *mapdb;         /* the mapping database's node pages (kernel/mapdb.c) */
+    void *mapdb_edges;   /* ... and edge pages */
+    u64 mn_slots;        /* slots in use in them */
 };
 
 #define TASK_F_SIGMA0 0x1 /* owns all free memory (root mappings) */

@@ -12,7 +12,10 @@
  *   0x0200000000 + (va >> 30) << 12   PAGETABLE        page directory covering va
  *   0x1000000000 + (va >> 21) << 12   PAGETABLE        leaf page table covering va
  *   0x5000000000 + (va >> 21) << 12   NODETABLE        node table beside that leaf
- *   0x9000000000 + n << 12            MAPNODE          the task's n-th node page (n mod 2^24)
+ *   0x9000000000 + n << 12            MAPNODE          the task's n-th node page (n mod 2^23):
+ *                                                      nodes, the receiver-derived parts
+ *   0x9800000000 + n << 12            MAPNODE          ... an edge page: edges, the
+ *                                                      sender-derived parts
  *   0xa000000000 + (2 n) << 12        TCB              thread number n's TCB (kernel part)
  *   0xa000000000 + (2 n + 1) << 12    UTCB             thread number n's UTCB
  *   0xb000000000                      end of the kspace
@@ -146,6 +149,7 @@
 #define KM_KS_PT 0x1000000000ull
 #define KM_KS_NT 0x5000000000ull
 #define KM_KS_MN 0x9000000000ull
+#define KM_KS_ME 0x9800000000ull
 #define KM_KS_TCB 0xa000000000ull
 #define KM_KS_END 0xb000000000ull
 /* Send base of a page lent ahead of need (see RESERVE above). */
@@ -156,8 +160,9 @@
 #define KM_KS_PT_OF(va) (KM_KS_PT + (((km_u64)(va) >> 21) << 12))
 #define KM_KS_NT_OF(va) (KM_KS_NT + (((km_u64)(va) >> 21) << 12))
 /* n counts up and wraps inside the range (names of node pages only tell
- * the type; two pages may share one after 2^24 node pages). */
-#define KM_KS_MN_OF(n) (KM_KS_MN + (((km_u64)(n) & ((KM_KS_TCB - KM_KS_MN) / 4096 - 1)) << 12))
+ * the type; two pages may share one after 2^23 node and edge pages). */
+#define KM_KS_MN_OF(n) (KM_KS_MN + (((km_u64)(n) & ((KM_KS_ME - KM_KS_MN) / 4096 - 1)) << 12))
+#define KM_KS_ME_OF(n) (KM_KS_ME + (((km_u64)(n) & ((KM_KS_TCB - KM_KS_ME) / 4096 - 1)) << 12))
 /* n: the thread's number, KM_ID_NUMBER of its id. */
 #define KM_KS_TCB_OF(n) (KM_KS_TCB + ((km_u64)(n) << 13))
 #define KM_KS_UTCB_OF(n) (KM_KS_TCB_OF(n) + 4096)
