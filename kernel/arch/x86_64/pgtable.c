@@ -74,6 +74,9 @@ static u64 ks_table(u64 va, int shift)
 static u64 *leaf_table(u64 pml4, u64 va, struct task *t)
 {
     u64 *tb = phys_to_virt(pml4);
+    /* Unrolled: each level's shift and kspace address are constants (a
+     * walk is on every map, fault and kernel page fault path). */
+#pragma GCC unroll 3
     for (int shift = 39; shift >= LEAF_SHIFT; shift -= 9) {
         u64 *e = &tb[index_at(va, shift)];
         if (!(*e & PTE_P)) {
