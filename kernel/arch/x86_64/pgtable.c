@@ -398,17 +398,18 @@ int mmu_missing(struct task *t, u64 va, u64 *ks, int max)
             return 0;
         ks[n++] = KM_KS_PML4;
     }
+    /* Down the present levels; from the first missing one on (tb NULL),
+     * every level is missing.  Unrolled, as leaf_table. */
     u64 *tb = t->as.pml4 ? phys_to_virt(t->as.pml4) : NULL;
-    int shift = 39;
-    for (; tb && shift >= LEAF_SHIFT; shift -= 9) {
-        u64 e = tb[index_at(va, shift)];
-        if (!(e & PTE_P))
-            break;
-        tb = table_of(e);
+#pragma GCC unroll 3
+    for (int shift = 39; shift >= LEAF_SHIFT; shift -= 9) {
+        u64 e = tb ? tb[index_at(va, shift)] : 0;
+        if (e & PTE_P)
+            tb = table_of(e);
+        else if ((tb = NULL), n < max)
+            ks[n++] = ks_table(va, shift);
     }
-    bool leaf = tb && shift < LEAF_SHIFT; /* tb is va's leaf table */
-    for (; shift >= LEAF_SHIFT && n < max; shift -= 9)
-        ks[n++] = ks_table(va, shift);
+    bool leaf = tb != NULL; /* tb is va's leaf table */
     u64 nt = leaf ? frame_aux_get(virt_to_phys(tb)) : 0;
     if (n < max && (!nt || nt == MMU_NT_OUT) && !fixed_area(va)) /* (UTCBs have no nodes) */
         ks[n++] = KM_KS_NT_OF(va) | (nt == MMU_NT_OUT ? MMU_MISSING_OUT : 0);
