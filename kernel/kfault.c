@@ -131,8 +131,7 @@ i64 kfault_raise(struct thread *self, struct thread *client, struct task *t, u64
     x->kfault_got = 0;
     self->flags |= TF_KMSG | TF_KFAULT_IPC;
     trace(KFAULT, req[0], n);
-    km_tid to = thread_id(kp);
-    i64 r = ipc(self, to, to, 0, x->kmsg_tag);
+    i64 r = ipc_kfault_call(self, kp);
     self->flags &= ~(TF_KMSG | TF_KFAULT_IPC);
     x->kfault_task = 0;
     trace(KFAULT_DONE, req[0], r < 0 ? r : (i64)x->kfault_got);
