@@ -442,6 +442,52 @@ i64 ipc_notify_pager(struct thread *self, u64 tag, const u64 *words, u32 n)
     return r;
 }
 
+/* Whether ipc(self, to, from, flags, tag), a message with items, is a
+ * kpager's reply to dst's kernel page fault that ipc_once completes and
+ * hands off directly: dst, a user thread in memory and not self, waits in
+ * its kernel page fault for self on self's CPU at self's priority or
+ * above; self (a user thread, not in a kernel message of its own) then
+ * receives from anyone without a timeout, and no thread waits to send to
+ * it (its receive blocks). */
+static inline __attribute__((always_inline)) bool kfault_reply_direct(const struct thread *self,
+                                                                      const struct thread *dst, km_tid from,
+                                                                      u32 flags)
+{
+    return dst && dst != self && dst->task && self->task && dst->state == TS_RECEIVING && dst->partner == self &&
+           (dst->flags & (TF_KFAULT_IPC | TF_OUT)) == TF_KFAULT_IPC && !(self->flags & TF_KMSG) &&
+           from == KM_ANYTHREAD && !(flags & KM_IPC_RECV_NOWAIT) && !self->send_head && dst->cpu == self->cpu &&
+           dst->prio >= self->prio;
+}
+
+/* ipc(self, to, from, flags, tag) where dst, to's thread, waits in a
+ * kernel page fault.  What ipc_once does in kfault_reply_direct's case,
+ * step for step:
+ * transfer() copies no words (a fault reply's receiver gets none) and
+ * gives each item to kfault_accept (pages for the kernel: transfer_kmem
+ * takes none for either task); dst's receive is completed and the CPU
+ * handed to it, self receiving from anyone. */
+i64 ipc_kfault_reply(struct thread *self, struct thread *dst, km_tid to, km_tid from, u32 flags, u64 tag)
+{
+    if (!kfault_reply_direct(self, dst, from, flags))
+        return ipc(self, to, from, flags, tag);
+    struct km_utcb *u = thread_utcb(self);
+    u->error = 0;
+    trace(IPC_SEND, to, tag);
+    trace(IPC_RECV, thread_id(self), tag);
+    u32 nu = KM_TAG_U(tag), nt = KM_TAG_T(tag);
+    for (u32 i = 0; i < nt; i += 2)
+        kfault_accept(self, dst, u->mr[nu + i], u->mr[nu + i + 1]);
+    dst->ext->ipc_result = 0;
+    dst->partner = NULL;
+    self->state = TS_RECEIVING;
+    self->partner = NULL;
+    sched_handoff(dst);
+    i64 rr = self->ext->ipc_result;
+    if (rr < 0 && !u->error)
+        u->error = KM_IPCERR_RECV;
+    return rr == -KM_ERESTART ? ipc(self, to, from, flags, tag) : rr; /* (ipc() loops so too) */
+}
+
 i64 ipc_kfault_call(struct thread *self, struct thread *kpager) { return kmsg_call(self, kpager, self->ext->kmsg_tag); }
 
 void ipc_abort(struct thread *t)
