@@ -17,6 +17,7 @@ static u64 hint;      /* word index where the last search succeeded */
 static u32 *aux;      /* per frame: a frame number, 0 = none */
 u32 *frame_aux_words; /* aux and nframes, for the inline frame_aux_get */
 u64 frame_aux_frames;
+struct frame_lend *frame_lend_records; /* lend, for the inline frame_lend */
 static struct frame_lend *lend; /* per frame: kpager loan record (kmem.c) */
 
 static u64 bitmap_bytes(u64 nf) { return ALIGN_UP(nf, 64) / 8; }
@@ -35,6 +36,7 @@ void frame_init(u64 max_phys, void *bm)
     lend = (struct frame_lend *)((u8 *)aux + ALIGN_UP(nframes * sizeof *aux, 8));
     frame_aux_words = aux;
     frame_aux_frames = nframes;
+    frame_lend_records = lend;
     nfree = ntotal = hint = 0;
     memset(bitmap, 0, frame_bitmap_bytes(max_phys));
 }
@@ -159,4 +161,3 @@ void frame_aux_set(u64 phys, u64 aux_phys)
 
 void frame_bad(u64 phys, const char *who) { panic("%s: bad frame %lx", who, phys); }
 
-struct frame_lend *frame_lend(u64 phys) { return &lend[checked_frame(phys, "frame_lend")]; }

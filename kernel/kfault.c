@@ -154,7 +154,7 @@ void kfault_accept(struct thread *kpager, struct thread *self, u64 word0, u64 wo
     u64 va = KM_FPAGE_BASE(word1);
     if (!t || !kpager->task || KM_FPAGE_LOG2(word1) != 12 || (word0 & KM_ITEM_GRANT) ||
         (KM_FPAGE_RIGHTS(word1) & (KM_R | KM_W)) != (KM_R | KM_W) ||
-        (ksaddr != KM_KS_RESERVE && kmem_supplied(t, ksaddr)))
+        (ksaddr != KM_KS_RESERVE && t->nsupply && kmem_supplied(t, ksaddr)))
         return;
     /* (A request word may be 0: the top-level table, fresh.) */
     bool asked = ksaddr == KM_KS_RESERVE;

@@ -57,6 +57,14 @@ struct frame_lend {
     u64 lender;
     u64 kobj;
 };
-struct frame_lend *frame_lend(u64 phys);
+/* Inline, as frame_aux_get (frame.c sets this at frame_init). */
+extern struct frame_lend *frame_lend_records;
+static inline struct frame_lend *frame_lend(u64 phys)
+{
+    u64 f = phys >> PAGE_SHIFT;
+    if (__builtin_expect(f == 0 || f >= frame_aux_frames || (phys & (PAGE_SIZE - 1)), 0))
+        frame_bad(phys, "frame_lend");
+    return &frame_lend_records[f];
+}
 
 #endif
