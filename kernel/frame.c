@@ -15,6 +15,9 @@ static u64 hint;      /* word index where the last search succeeded */
 /* Not under frame_lock: the aux word of a frame belongs to whoever holds
  * the frame (see frame_aux_set in kernel/frame.h). */
 static u32 *aux;      /* per frame: a frame number, 0 = none */
+u32 *frame_aux_words; /* aux and nframes, for the inline frame_aux_get */
+u64 frame_aux_frames;
+struct frame_lend *frame_lend_records; /* lend, for the inline frame_lend */
 static struct frame_lend *lend; /* per frame: kpager loan record (kmem.c) */
 
 static u64 bitmap_bytes(u64 nf) { return ALIGN_UP(nf, 64) / 8; }
@@ -31,6 +34,9 @@ void frame_init(u64 max_phys, void *bm)
     nframes = max_phys >> PAGE_SHIFT;
     aux = (u32 *)((u8 *)bm + bitmap_bytes(nframes)); /* 8-aligned: whole words */
     lend = (struct frame_lend *)((u8 *)aux + ALIGN_UP(nframes * sizeof *aux, 8));
+    frame_aux_words = aux;
+    frame_aux_frames = nframes;
+    frame_lend_records = lend;
     nfree = ntotal = hint = 0;
     memset(bitmap, 0, frame_bitmap_bytes(max_phys));
 }
@@ -153,6 +159,5 @@ void frame_aux_set(u64 phys, u64 aux_phys)
     aux[f] = (u32)(aux_phys >> PAGE_SHIFT);
 }
 
-u64 frame_aux_get(u64 phys) { return (u64)aux[checked_frame(phys, "frame_aux_get")] << PAGE_SHIFT; }
+void frame_bad(u64 phys, const char *who) { panic("%s: bad frame %lx", who, phys); }
 
-struct frame_lend *frame_lend(u64 phys) { return &lend[checked_frame(phys, "frame_lend")]; }

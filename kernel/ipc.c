@@ -344,6 +344,57 @@ i64 ipc(struct thread *self, km_tid to, km_tid from, u32 flags, u64 tag)
     return r;
 }
 
+/* Whether ipc(self, dst, dst, 0, tag) for a kernel-made message of self's
+ * (TF_KMSG, no typed items) takes the direct path of ipc_once: dst, a
+ * user thread in memory and not self, waits in a receive that self's
+ * message completes (from anyone, or from self), is in no fault IPC of its
+ * own (a fault reply's receiver gets no words), runs on self's CPU at
+ * self's priority or above, and no thread of dst's is queued to send to
+ * self (self's receive from dst would take it instead of blocking). */
+static inline __attribute__((always_inline)) bool kmsg_direct(const struct thread *self, struct thread *dst,
+                                                              u64 tag)
+{
+    return dst->state == TS_RECEIVING && (!dst->partner || dst->partner == self) && dst != self && dst->task &&
+           !(dst->flags & (TF_OUT | TF_FAULT_IPC | TF_KFAULT_IPC)) && !(self->flags & TF_OUT) &&
+           KM_TAG_T(tag) == 0 && KM_TAG_U(tag) <= ARRAY_SIZE(self->ext->fault) && dst->cpu == self->cpu &&
+           dst->prio >= self->prio && !sendq_find(self, dst);
+}
+
+/* ipc(self, dst, dst, 0, tag) for self's kernel-made message (its page
+ * fault, its kernel page fault): a call.  Fast path for the case
+ * kmsg_direct() names, step for step what ipc_once does there: the words
+ * straight into dst's UTCB, dst's receive completed, the CPU handed to dst
+ * with self receiving from it.  Anything else: ipc(). */
+static i64 kmsg_call(struct thread *self, struct thread *dst, u64 tag)
+{
+    km_tid to = thread_id(dst);
+    if (!kmsg_direct(self, dst, self->ext->kmsg_tag))
+        return ipc(self, to, to, 0, tag);
+    struct km_utcb *u = self->task ? thread_utcb(self) : NULL;
+    if (u)
+        u->error = 0;
+    trace(IPC_SEND, to, tag);
+    /* transfer(): the kernel's words of self, no items */
+    u64 mtag = self->ext->kmsg_tag;
+    const u64 *src = self->ext->fault;
+    struct km_utcb *ru = thread_utcb(dst);
+    trace(IPC_RECV, thread_id(self), mtag);
+    for (u32 i = 0; i < KM_TAG_U(mtag); i++)
+        ru->mr[i] = src[i];
+    ru->sender = thread_id(self);
+    ru->tag = mtag;
+    /* complete(dst, 0, ...) and the hand-off */
+    dst->ext->ipc_result = 0;
+    dst->partner = NULL;
+    self->state = TS_RECEIVING;
+    self->partner = dst;
+    sched_handoff(dst);
+    i64 rr = self->ext->ipc_result;
+    if (rr < 0 && u && !u->error)
+        u->error = KM_IPCERR_RECV;
+    return rr == -KM_ERESTART ? ipc(self, to, to, 0, tag) : rr;
+}
+
 /* A kernel-made message (a page fault, an exception) from self to dst,
  * which waits for self's answer to its kernel page fault: self is a
  * kpager that faulted while serving dst, and each waits for the other.
@@ -369,7 +420,7 @@ i64 ipc_pagefault(struct thread *self, struct thread *pager, u64 addr, u64 ip, u
     self->ext->kmsg_tag = KM_TAG(KM_LABEL_PAGEFAULT, 3, 0);
     self->flags |= TF_FAULT_IPC | TF_KMSG;
     trace(PAGEFAULT, addr, ip);
-    i64 r = ipc(self, thread_id(pager), thread_id(pager), 0, KM_TAG(KM_LABEL_PAGEFAULT, 3, 0));
+    i64 r = kmsg_call(self, pager, KM_TAG(KM_LABEL_PAGEFAULT, 3, 0));
     self->flags &= ~(TF_FAULT_IPC | TF_KMSG);
     trace(FAULT_DONE, addr, r);
     return r;
@@ -390,6 +441,54 @@ i64 ipc_notify_pager(struct thread *self, u64 tag, const u64 *words, u32 n)
     self->flags &= ~TF_KMSG;
     return r;
 }
+
+/* Whether ipc(self, to, from, flags, tag), a message with items, is a
+ * kpager's reply to dst's kernel page fault that ipc_once completes and
+ * hands off directly: dst, a user thread in memory and not self, waits in
+ * its kernel page fault for self on self's CPU at self's priority or
+ * above; self (a user thread, not in a kernel message of its own) then
+ * receives from anyone without a timeout, and no thread waits to send to
+ * it (its receive blocks). */
+static inline __attribute__((always_inline)) bool kfault_reply_direct(const struct thread *self,
+                                                                      const struct thread *dst, km_tid from,
+                                                                      u32 flags)
+{
+    return dst && dst != self && dst->task && self->task && dst->state == TS_RECEIVING && dst->partner == self &&
+           (dst->flags & (TF_KFAULT_IPC | TF_OUT)) == TF_KFAULT_IPC && !(self->flags & TF_KMSG) &&
+           from == KM_ANYTHREAD && !(flags & KM_IPC_RECV_NOWAIT) && !self->send_head && dst->cpu == self->cpu &&
+           dst->prio >= self->prio;
+}
+
+/* ipc(self, to, from, flags, tag) where dst, to's thread, waits in a
+ * kernel page fault.  What ipc_once does in kfault_reply_direct's case,
+ * step for step:
+ * transfer() copies no words (a fault reply's receiver gets none) and
+ * gives each item to kfault_accept (pages for the kernel: transfer_kmem
+ * takes none for either task); dst's receive is completed and the CPU
+ * handed to it, self receiving from anyone. */
+i64 ipc_kfault_reply(struct thread *self, struct thread *dst, km_tid to, km_tid from, u32 flags, u64 tag)
+{
+    if (!kfault_reply_direct(self, dst, from, flags))
+        return ipc(self, to, from, flags, tag);
+    struct km_utcb *u = thread_utcb(self);
+    u->error = 0;
+    trace(IPC_SEND, to, tag);
+    trace(IPC_RECV, thread_id(self), tag);
+    u32 nu = KM_TAG_U(tag), nt = KM_TAG_T(tag);
+    for (u32 i = 0; i < nt; i += 2)
+        kfault_accept(self, dst, u->mr[nu + i], u->mr[nu + i + 1]);
+    dst->ext->ipc_result = 0;
+    dst->partner = NULL;
+    self->state = TS_RECEIVING;
+    self->partner = NULL;
+    sched_handoff(dst);
+    i64 rr = self->ext->ipc_result;
+    if (rr < 0 && !u->error)
+        u->error = KM_IPCERR_RECV;
+    return rr == -KM_ERESTART ? ipc(self, to, from, flags, tag) : rr; /* (ipc() loops so too) */
+}
+
+i64 ipc_kfault_call(struct thread *self, struct thread *kpager) { return kmsg_call(self, kpager, self->ext->kmsg_tag); }
 
 void ipc_abort(struct thread *t)
 {

@@ -32,15 +32,19 @@ static bool waits_for(struct thread *k, const struct thread *self)
     return false;
 }
 
-static void add_request(u64 *req, u32 *n, struct task *t, u64 ksaddr, u32 reason)
+/* Inline, and the supply looked at only when it holds pages (at a kernel
+ * page fault it mostly holds none): requests() makes up to 7 of these. */
+static inline __attribute__((always_inline)) bool add_request(u64 *req, u32 *n, struct task *t,
+                                                              u64 ksaddr, u32 reason)
 {
     int type = km_ks_type(ksaddr);
-    if (*n >= KM_KFAULT_MAX || type < 0 || kmem_supplied(t, ksaddr))
-        return;
+    if (*n >= KM_KFAULT_MAX || type < 0 || (t->nsupply && kmem_supplied(t, ksaddr)))
+        return false;
     for (u32 i = 0; i < *n; i++)
         if (KM_KREQ_ADDR(req[i]) == ksaddr)
-            return;
+            return false;
     req[(*n)++] = KM_KREQ(ksaddr, type, reason);
+    return true;
 }
 
 /* What to ask for: everything the page that stopped the operation needs,
@@ -60,23 +64,26 @@ static u32 requests(struct task *t, u64 missing, u64 va, u64 *req)
         add_request(req, &n, t, tcb + PAGE_SIZE, reason);
         return n;
     }
+    bool listed = false; /* missing is among va's, asked for */
     if (missing < KM_KS_MN) {
         /* A node table that is out comes back (RESTORE): it holds what
          * the mapping database of that region needs. */
         int m = mmu_missing(t, va, ks, 5);
-        for (int i = 0; i < m; i++)
-            if ((ks[i] & ~MMU_MISSING_OUT) >= missing)
-                add_request(req, &n, t, ks[i] & ~MMU_MISSING_OUT,
-                            ks[i] & MMU_MISSING_OUT ? KM_KREASON_RESTORE : KM_KREASON_FRESH);
+        for (int i = 0; i < m; i++) {
+            u64 a = ks[i] & ~MMU_MISSING_OUT;
+            if (a < missing)
+                continue;
+            bool added = add_request(req, &n, t, a, ks[i] & MMU_MISSING_OUT ? KM_KREASON_RESTORE : KM_KREASON_FRESH);
+            listed |= added && a == missing;
+        }
     }
     /* missing may be a table of another region than va's (a source's):
      * then it is not among those, and may be out */
-    bool listed = false;
-    for (u32 i = 0; i < n; i++)
-        listed |= KM_KREQ_ADDR(req[i]) == missing;
-    bool out = !listed && km_ks_type(missing) == KMEM_NODETABLE &&
-               mmu_nt_out(t, ((missing - KM_KS_NT) >> 12) << 21);
-    add_request(req, &n, t, missing, out ? KM_KREASON_RESTORE : KM_KREASON_FRESH);
+    bool out = false;
+    if (!listed) {
+        out = km_ks_type(missing) == KMEM_NODETABLE && mmu_nt_out(t, ((missing - KM_KS_NT) >> 12) << 21);
+        add_request(req, &n, t, missing, out ? KM_KREASON_RESTORE : KM_KREASON_FRESH);
+    }
     if (!out && !mapdb_has_free_node(t)) /* (a table brought back needs no node) */
         add_request(req, &n, t, KM_KS_MN_OF(t->mn_next), KM_KREASON_FRESH);
     return n;
@@ -124,8 +131,7 @@ i64 kfault_raise(struct thread *self, struct thread *client, struct task *t, u64
     x->kfault_got = 0;
     self->flags |= TF_KMSG | TF_KFAULT_IPC;
     trace(KFAULT, req[0], n);
-    km_tid to = thread_id(kp);
-    i64 r = ipc(self, to, to, 0, x->kmsg_tag);
+    i64 r = ipc_kfault_call(self, kp);
     self->flags &= ~(TF_KMSG | TF_KFAULT_IPC);
     x->kfault_task = 0;
     trace(KFAULT_DONE, req[0], r < 0 ? r : (i64)x->kfault_got);
@@ -148,7 +154,7 @@ void kfault_accept(struct thread *kpager, struct thread *self, u64 word0, u64 wo
     u64 va = KM_FPAGE_BASE(word1);
     if (!t || !kpager->task || KM_FPAGE_LOG2(word1) != 12 || (word0 & KM_ITEM_GRANT) ||
         (KM_FPAGE_RIGHTS(word1) & (KM_R | KM_W)) != (KM_R | KM_W) ||
-        (ksaddr != KM_KS_RESERVE && kmem_supplied(t, ksaddr)))
+        (ksaddr != KM_KS_RESERVE && t->nsupply && kmem_supplied(t, ksaddr)))
         return;
     /* (A request word may be 0: the top-level table, fresh.) */
     bool asked = ksaddr == KM_KS_RESERVE;

@@ -9,6 +9,7 @@
 #include <kernel/bench_store.h>
 #include <kernel/frame.h>
 #include <kernel/ipc.h>
+#include <kernel/options.h>
 #include <kernel/kfault.h>
 #include <kernel/kmem.h>
 #include <kernel/klock.h>
@@ -218,8 +219,25 @@ static bool tag_ok(u64 tag)
     return (tag & 0x80) == 0 && (t & 1) == 0 && u + t <= KM_MR_COUNT;
 }
 
+/* A message with typed items (map items: a pager's reply, a kpager's
+ * answer), kept out of the short messages' path. */
+static __attribute__((noinline)) i64 sys_ipc_items(const u64 *a)
+{
+    if (a[2] & ~(u64)(KM_IPC_SEND_NOWAIT | KM_IPC_RECV_NOWAIT) || !tag_ok(a[3]))
+        return -KM_EINVAL;
+    if (a[0] == KM_ANYTHREAD) /* one can receive from anyone, not send to */
+        return -KM_EINVAL;
+    struct thread *self = sched_current(), *dst;
+    /* a kpager's answer to a kernel page fault (only with kmem=kpager) */
+    if (opt.kmem == KMEM_MODE_KPAGER && (dst = thread_lookup(a[0])) && (dst->flags & TF_KFAULT_IPC))
+        return ipc_kfault_reply(self, dst, a[0], a[1], (u32)a[2], a[3]);
+    return ipc(self, a[0], a[1], (u32)a[2], a[3]);
+}
+
 static i64 sys_ipc(const u64 *a)
 {
+    if (__builtin_expect(KM_TAG_T(a[3]) != 0, 0))
+        return sys_ipc_items(a);
     if (a[2] & ~(u64)(KM_IPC_SEND_NOWAIT | KM_IPC_RECV_NOWAIT) || !tag_ok(a[3]))
         return -KM_EINVAL;
     if (a[0] == KM_ANYTHREAD) /* one can receive from anyone, not send to */

@@ -72,6 +72,12 @@ i64 ipc(struct thread *self, km_tid to, km_tid from, u32 flags, u64 tag)
     return 0;
 }
 
+/* kfault.c's call to the kpager (kernel/ipc.c's fast path): the stub IPC above. */
+i64 ipc_kfault_call(struct thread *self, struct thread *kpager)
+{
+    return ipc(self, thread_id(kpager), thread_id(kpager), 0, self->ext->kmsg_tag);
+}
+
 /* ---- setup ---------------------------------------------------------------- */
 
 static int setup(void **state)

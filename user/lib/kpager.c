@@ -180,29 +180,28 @@ static unsigned answer_kept(struct kpager *k, km_taskid task, const km_u64 *req,
     return mr;
 }
 
-/* The reply to the kernel page fault in the UTCB: map items of free pool
+/* The reply to the kernel page fault in UTCB u: map items of free pool
  * pages, one per request (at most batch), then `reserve` more; for a
  * thread's TCB and UTCB, and node tables, answer_kept; returns the tag (no item: the
- * kernel fails the operation with -KM_ENOMEM). */
-static km_u64 answer_kfault(struct kpager *k)
+ * kernel fails the operation with -KM_ENOMEM).  (u is read and written
+ * directly: utcb() reads %fs each time, it cannot know the address stays.) */
+static km_u64 answer_kfault(struct kpager *k, struct km_utcb *u)
 {
-    km_taskid task = l4_mr(0);
-    km_u64 n = l4_mr(1);
-    if (n < 1 || n > KM_KFAULT_MAX || KM_TAG_U(l4_msgtag()) != 2 + n) {
+    km_taskid task = u->mr[0];
+    km_u64 n = u->mr[1];
+    if (n < 1 || n > KM_KFAULT_MAX || KM_TAG_U(u->tag) != 2 + n) {
         k->bad++;
         return KM_TAG(0, 0, 0);
     }
-    km_u64 req[KM_KFAULT_MAX];
+    km_u64 *req = k->last_req; /* (kept for tests: the last fault's requests) */
     int kept = 0; /* a request for content it may hold (a request word compares as its address) */
     for (unsigned i = 0; i < n; i++) {
-        req[i] = l4_mr(2 + i);
+        req[i] = u->mr[2 + i];
         kept |= req[i] >= KM_KS_TCB || KM_KREQ_REASON(req[i]) == KM_KREASON_RESTORE;
     }
     k->kfaults++;
     k->requested += n;
     k->last_n = (unsigned)n;
-    for (unsigned i = 0; i < n; i++)
-        k->last_req[i] = req[i];
     unsigned room = ~0u; /* pages the quota lets the task have more */
     if (k->quota) { /* the task's kernel memory is what its kpager allows */
         unsigned lent = 0;
@@ -226,7 +225,9 @@ static km_u64 answer_kfault(struct kpager *k)
         if (k->nheld && nt_range(ks))
             forget_kept_page(k, task, ks); /* its old export, if held, is stale now */
         k->page[p] = (struct kpage){.ksaddr = ks, .task = task, .state = KPAGE_LENT};
-        mr = l4_put_map_item(mr, ks, KM_FPAGE(page_addr(k, (unsigned)p), 12, KM_R | KM_W));
+        u->mr[mr] = KM_MAPITEM(ks, 0); /* l4_put_map_item */
+        u->mr[mr + 1] = KM_FPAGE(page_addr(k, (unsigned)p), 12, KM_R | KM_W);
+        mr += 2;
         given++;
     }
     k->supplied += given;
@@ -292,15 +293,16 @@ void kpager_serve(struct kpager *k)
 {
     km_u64 tag = 0;
     km_tid to = KM_NILTHREAD;
+    struct km_utcb *u = utcb(); /* this thread's, for good */
     for (;;) {
         long r = to == KM_NILTHREAD ? l4_receive_any() : l4_reply_and_wait(to, tag);
         to = KM_NILTHREAD;
         if (r < 0)
             continue; /* the one to answer is gone: wait for the next */
-        to = l4_sender();
-        km_u64 label = l4_label();
+        to = u->sender;
+        km_u64 label = KM_TAG_LABEL(u->tag);
         if (label == KM_LABEL_KFAULT) {
-            tag = answer_kfault(k);
+            tag = answer_kfault(k, u);
         } else if (label == KPAGER_LABEL_REVOKE) {
             l4_set_mr(0, (km_u64)revoke(k, l4_mr(0), l4_mr(1), l4_mr(2)));
             tag = KM_TAG(0, 1, 0);

@@ -124,6 +124,7 @@ void arch_tlb_shootdown(struct aspace *as, u64 va, u64 npages)
         for (u64 i = 0; npages <= INVLPG_MAX && i < npages; i++)
             invlpg(va + i * PAGE_SIZE);
     }
+    bool sent = false;
     for (u32 c = 0; c < ncpus_online; c++) {
         want[c] = 0;
         if (c == me || loaded[c] != as->pml4)
@@ -131,8 +132,9 @@ void arch_tlb_shootdown(struct aspace *as, u64 va, u64 npages)
         /* The request is visible before the IPI arrives. */
         want[c] = __atomic_add_fetch(&asked[c], 1, __ATOMIC_SEQ_CST);
         lapic_send_ipi(percpu_area[c].apic_id, VEC_TLB);
+        sent = true;
     }
-    for (u32 c = 0; c < ncpus_online; c++)
+    for (u32 c = 0; sent && c < ncpus_online; c++) /* (mostly none was asked: no wait) */
         while (want[c] && !reloaded(c, want[c]))
             cpu_relax();
 }

@@ -74,6 +74,9 @@ static u64 ks_table(u64 va, int shift)
 static u64 *leaf_table(u64 pml4, u64 va, struct task *t)
 {
     u64 *tb = phys_to_virt(pml4);
+    /* Unrolled: each level's shift and kspace address are constants (a
+     * walk is on every map, fault and kernel page fault path). */
+#pragma GCC unroll 3
     for (int shift = 39; shift >= LEAF_SHIFT; shift -= 9) {
         u64 *e = &tb[index_at(va, shift)];
         if (!(*e & PTE_P)) {
@@ -91,9 +94,21 @@ static u64 *leaf_table(u64 pml4, u64 va, struct task *t)
     return tb;
 }
 
-bool mmu_walk(struct task *t, u64 va, enum mmu_walk_mode mode, struct mmu_slot *s)
+static void slot_fill(struct mmu_slot *s, u64 *leaf, u64 nt, u64 va)
 {
-    assert(user_page(va));
+    s->pte = &leaf[index_at(va, 12)];
+    if (__builtin_expect(nt && nt != MMU_NT_OUT, 1)) {
+        s->node = (void **)phys_to_virt(nt) + index_at(va, 12);
+    } else {
+        s->node = NULL; /* out: the caller restores it, or looks without it */
+        s->nt_out = nt != 0;
+    }
+}
+
+/* mmu_walk when something is missing: made in the modes that make it. */
+static __attribute__((noinline)) bool walk_create(struct task *t, u64 va, enum mmu_walk_mode mode,
+                                                  struct mmu_slot *s)
+{
     if (!t->as.pml4 && (mode == MMU_FIND || !pml4_create(t)))
         return false; /* no space (yet, or any more) */
     u64 *leaf = leaf_table(t->as.pml4, va, mode == MMU_FIND ? NULL : t);
@@ -107,13 +122,21 @@ bool mmu_walk(struct task *t, u64 va, enum mmu_walk_mode mode, struct mmu_slot *
             return false;
         frame_aux_set(leaf_phys, nt);
     }
-    s->pte = &leaf[index_at(va, 12)];
-    if (__builtin_expect(nt && nt != MMU_NT_OUT, 1)) {
-        s->node = (void **)phys_to_virt(nt) + index_at(va, 12);
-    } else {
-        s->node = NULL; /* out: the caller restores it, or looks without it */
-        s->nt_out = nt != 0;
-    }
+    slot_fill(s, leaf, nt, va);
+    return true;
+}
+
+/* The common case first: every table there (and the node table, in
+ * MMU_CREATE_ALL), found without a call, so without saved registers; else
+ * walk_create, which finds the same tables and makes what is missing. */
+bool mmu_walk(struct task *t, u64 va, enum mmu_walk_mode mode, struct mmu_slot *s)
+{
+    assert(user_page(va));
+    u64 *leaf = t->as.pml4 ? leaf_table(t->as.pml4, va, NULL) : NULL;
+    u64 nt = leaf ? frame_aux_get(virt_to_phys(leaf)) : 0;
+    if (__builtin_expect(!leaf || (!nt && mode == MMU_CREATE_ALL), 0))
+        return mode != MMU_FIND && walk_create(t, va, mode, s);
+    slot_fill(s, leaf, nt, va);
     return true;
 }
 
@@ -395,17 +418,18 @@ int mmu_missing(struct task *t, u64 va, u64 *ks, int max)
             return 0;
         ks[n++] = KM_KS_PML4;
     }
+    /* Down the present levels; from the first missing one on (tb NULL),
+     * every level is missing.  Unrolled, as leaf_table. */
     u64 *tb = t->as.pml4 ? phys_to_virt(t->as.pml4) : NULL;
-    int shift = 39;
-    for (; tb && shift >= LEAF_SHIFT; shift -= 9) {
-        u64 e = tb[index_at(va, shift)];
-        if (!(e & PTE_P))
-            break;
-        tb = table_of(e);
+#pragma GCC unroll 3
+    for (int shift = 39; shift >= LEAF_SHIFT; shift -= 9) {
+        u64 e = tb ? tb[index_at(va, shift)] : 0;
+        if (e & PTE_P)
+            tb = table_of(e);
+        else if ((tb = NULL), n < max)
+            ks[n++] = ks_table(va, shift);
     }
-    bool leaf = tb && shift < LEAF_SHIFT; /* tb is va's leaf table */
-    for (; shift >= LEAF_SHIFT && n < max; shift -= 9)
-        ks[n++] = ks_table(va, shift);
+    bool leaf = tb != NULL; /* tb is va's leaf table */
     u64 nt = leaf ? frame_aux_get(virt_to_phys(tb)) : 0;
     if (n < max && (!nt || nt == MMU_NT_OUT) && !fixed_area(va)) /* (UTCBs have no nodes) */
         ks[n++] = KM_KS_NT_OF(va) | (nt == MMU_NT_OUT ? MMU_MISSING_OUT : 0);

@@ -6,6 +6,7 @@
 #ifndef KERNEL_FRAME_H
 #define KERNEL_FRAME_H
 
+#include <kernel/config.h>
 #include <kernel/types.h>
 
 /* Bytes of allocator state (bitmap and aux words) for frames below max_phys. */
@@ -32,7 +33,18 @@ u64 frame_total_count(void);
  * or 0.  Not locked: the word belongs to whoever holds the frame, who
  * clears it before freeing the frame.  A bad frame address panics. */
 void frame_aux_set(u64 phys, u64 aux_phys);
-u64 frame_aux_get(u64 phys);
+/* Inline: every page-table walk reads its leaf table's word (frame.c sets
+ * these two once, at frame_init). */
+extern u32 *frame_aux_words;
+extern u64 frame_aux_frames;
+void frame_bad(u64 phys, const char *who) __attribute__((noreturn, cold));
+static inline u64 frame_aux_get(u64 phys)
+{
+    u64 f = phys >> PAGE_SHIFT;
+    if (__builtin_expect(f == 0 || f >= frame_aux_frames || (phys & (PAGE_SIZE - 1)), 0))
+        frame_bad(phys, "frame_aux_get");
+    return (u64)frame_aux_words[f] << PAGE_SHIFT;
+}
 
 /* A frame a kpager lent to the kernel: who lent it (the lender's page and
  * task) and what the kernel keeps in it (the owner task's kspace address
@@ -45,6 +57,14 @@ struct frame_lend {
     u64 lender;
     u64 kobj;
 };
-struct frame_lend *frame_lend(u64 phys);
+/* Inline, as frame_aux_get (frame.c sets this at frame_init). */
+extern struct frame_lend *frame_lend_records;
+static inline struct frame_lend *frame_lend(u64 phys)
+{
+    u64 f = phys >> PAGE_SHIFT;
+    if (__builtin_expect(f == 0 || f >= frame_aux_frames || (phys & (PAGE_SIZE - 1)), 0))
+        frame_bad(phys, "frame_lend");
+    return &frame_lend_records[f];
+}
 
 #endif

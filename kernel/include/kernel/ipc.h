@@ -15,9 +15,16 @@
 /* sys_ipc for the current thread; arguments already checked for form
  * (tag within bounds). */
 i64 ipc(struct thread *self, km_tid to, km_tid from, u32 flags, u64 tag);
+/* ipc() where dst, the thread named by to, waits in a kernel page fault
+ * (TF_KFAULT_IPC; sys_ipc): its kpager's reply takes a direct path. */
+i64 ipc_kfault_reply(struct thread *self, struct thread *dst, km_tid to, km_tid from, u32 flags, u64 tag);
 /* The current thread's page fault as a call to its pager; 0 once a reply
  * came (the access is retried), < 0 when the pager is gone. */
 i64 ipc_pagefault(struct thread *self, struct thread *pager, u64 addr, u64 ip, u32 access);
+/* The current thread's kernel page fault (its words and tag set in
+ * self->ext, TF_KMSG | TF_KFAULT_IPC set) as a call to kpager; what
+ * ipc(self, kpager, kpager, 0, tag) returns. */
+i64 ipc_kfault_call(struct thread *self, struct thread *kpager);
 /* Sends the current thread's pager a message the kernel makes (program end
  * or exception; abi/l4.h), waiting until it is taken.  < 0: no pager. */
 i64 ipc_notify_pager(struct thread *self, u64 tag, const u64 *words, u32 n);
