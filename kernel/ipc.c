@@ -48,7 +48,7 @@ static void sendq_remove(struct thread *rcv, struct thread *s)
     s->q_next = s->q_prev = NULL;
 }
 
-static struct thread *sendq_find(struct thread *rcv, struct thread *from)
+static struct thread *sendq_find(const struct thread *rcv, const struct thread *from)
 {
     for (struct thread *s = rcv->send_head; s; s = s->q_next)
         if (!from || s == from)

@@ -169,19 +169,6 @@ static void *slot_alloc(struct task *t, bool edges)
     return s;
 }
 
-/* Whether one of the list's pages is empty (they are among those with
- * room, which come first). */
-static bool has_empty_page(struct mnode_page *head)
-{
-    struct mnode_page *pg = head;
-    if (pg)
-        do {
-            if (!pg->used)
-                return true;
-        } while ((pg = pg->next) != head && pg->free);
-    return false;
-}
-
 /* t uses no slot: the empty pages kept go (at most one per list). */
 static void free_kept(struct task *t)
 {
@@ -191,6 +178,7 @@ static void free_kept(struct task *t)
             list_remove(list, pg);
             kmem_page_free(t, KMEM_MAPNODE, virt_to_phys(pg));
         }
+        t->mn_kept[edges] = NULL;
     }
 }
 
@@ -208,17 +196,24 @@ static void slot_free(void *slot)
     if (pg->detached) {
         pg->used--;
     } else if (--pg->used == 0) {
-        /* Empty: a task keeps one empty page per list while it uses any
-         * slot (a map and unmap across the end of a page would otherwise
-         * take, clear and free a page each time); a second goes, and all
-         * go when the task uses no slot. */
-        list_remove(list, pg);
-        if (has_empty_page(*list))
-            kmem_page_free(t, KMEM_MAPNODE, virt_to_phys(pg));
-        else
-            list_insert_front(list, pg);
-        if (!t->mn_slots)
+        /* Empty: a task keeps one empty page per list, where it is, while
+         * it uses any slot (a map and unmap across the end of a page would
+         * otherwise take, clear and free a page each time, and the cost of
+         * an operation would depend on where its slots fell); a second
+         * goes, and all go when the task uses no slot. */
+        struct mnode_page *kept = t->mn_kept[pg->edges];
+        if (!t->mn_slots) {
             free_kept(t);
+        } else if (kept && kept != pg && !kept->used) {
+            list_remove(list, pg);
+            kmem_page_free(t, KMEM_MAPNODE, virt_to_phys(pg));
+        } else {
+            t->mn_kept[pg->edges] = pg;
+            if (*list != pg) { /* first: the next slots come from it */
+                list_remove(list, pg);
+                list_insert_front(list, pg);
+            }
+        }
     } else if (was_full && *list != pg) {
         list_remove(list, pg);
         list_insert_front(list, pg);
@@ -861,6 +856,7 @@ int mapdb_task_init(struct task *t)
 {
     t->mapdb = t->mapdb_edges = NULL; /* node pages come with the first mapping */
     t->mn_slots = 0;
+    t->mn_kept[0] = t->mn_kept[1] = NULL;
     return 0;
 }
 
@@ -994,6 +990,8 @@ bool mapdb_reclaim_node_page(struct task *t, u64 phys)
      * record of it is gone: t could have unmapped it).  Free slots have
      * first word 0. */
     list_remove(list_of(t, pg->edges), pg);
+    if (t->mn_kept[pg->edges] == pg)
+        t->mn_kept[pg->edges] = NULL;
     pg->detached = true;
     struct mnode_page *outer = mapdb_reclaiming; /* (no nesting today: kept anyway) */
     mapdb_reclaiming = pg; /* its nodes stay visible to passes over t's nodes */
@@ -1072,8 +1070,10 @@ const char *mapdb_check(struct task *t)
         do {
             if (!pg)
                 break;
-            if (pg->task != t || pg->next->prev != pg || pg->edges != kind || (!pg->used && empties++))
-                return "node page list broken (or two empty pages kept in one)";
+            if (pg->task != t || pg->next->prev != pg || pg->edges != kind)
+                return "node page list broken";
+            if (!pg->used && (empties++ || t->mn_kept[kind] != pg))
+                return "empty node or edge pages kept: more than one, or not the one noted";
             if (seen_full && pg->free)
                 return "node page with free slots behind a full one";
             seen_full |= !pg->free;

@@ -36,6 +36,7 @@ struct task {
     void *mapdb;         /* the mapping database's node pages (kernel/mapdb.c) */
     void *mapdb_edges;   /* ... and edge pages */
     u64 mn_slots;        /* slots in use in them */
+    void *mn_kept[2];    /* the node page, edge page kept when it emptied, or NULL */
 };
 
 #define TASK_F_SIGMA0 0x1 /* owns all free memory (root mappings) */
