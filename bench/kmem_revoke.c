@@ -15,9 +15,12 @@
  * is the touch of the next page of the region, a user page fault whose
  * map brings the table back, reason RESTORE), leaf table (the table and
  * its node table, which went with it), page directory (all three), node
- * page (the mappings whose nodes it held go: the client faults them in
- * again, its code and stack among them, so its restore is the touch plus
- * whatever else went).  Variants nt, pt, pd, mn; metrics export, restore.
+ * page (localised too: its mappings stay, and a touch needs nothing; the
+ * restore is the client's next operation that needs the node of the page
+ * it touched, timed in the client: an unmap of W from what derives from
+ * it, whose node comes in with a kernel page fault for a FRESH node page,
+ * made from what the kernel kept).  Variants nt, pt, pd, mn; metrics
+ * export, restore.
  * TCB (variant tcb): a second thread of the client, made by the client
  * (so its TCB and UTCB pages come from the kpager), waits in a receive; its
  * export is the timed unmap of its TCB page (a safe point: the kernel
@@ -51,6 +54,7 @@
 #define CMD_QUIT 2
 #define CMD_SPAWN 3 /* start the client's second thread: MR0 its id */
 #define CMD_CALL 4  /* call it: MR0 the cycles */
+#define CMD_REDUCE 5 /* unmap W from what derives from page MR0: MR0 the cycles */
 #define NTYPES 6
 #define PML4_ROUNDS 8
 
@@ -95,6 +99,12 @@ static long client(void *arg)
             a.cpu = echo_cpu;
             long e = l4_thread_start(&echo_thr, &a, echo, 0);
             l4_set_mr(0, e < 0 ? (km_u64)e : echo_thr.tid);
+        } else if (label == CMD_REDUCE) {
+            km_u64 page = l4_mr(0) & ~4095ull;
+            t0 = tsc_begin();
+            long e = sys_unmap(KM_FPAGE(page, 12, KM_W), 0);
+            t1 = tsc_end();
+            l4_set_mr(0, e < 0 ? (km_u64)e : t1 - t0);
         } else if (label == CMD_CALL) {
             t0 = tsc_begin();
             long e = l4_call(echo_thr.tid, KM_TAG(0, 0, 0));
@@ -175,9 +185,21 @@ static long round_of(km_tid c, km_taskid task, int i)
         r = t < 3 ? export_page(task, ks[t], -1, &samples[t][0][i])
                   : export_page(task, 0, newest_node_page(task), &samples[t][0][i]);
         /* A node table's mappings stay: va needs nothing; a new page of
-         * the region needs the table back (RESTORE) */
-        if (r == 0)
+         * the region needs the table back (RESTORE).  A node page's too:
+         * the unmap needs va's node, which comes in. */
+        unsigned long kfaults = kp.kfaults;
+        if (r == 0 && t == 3) {
+            l4_set_mr(0, va);
+            r = l4_call(c, KM_TAG(CMD_REDUCE, 1, 0));
+            samples[t][1][i] = (km_i64)l4_mr(0);
+            if (r == 0 && (samples[t][1][i] < 0 || kp.kfaults != kfaults + 1)) {
+                printf("kmem_revoke: round %d: the node's return took %lu kernel page faults (%ld)\n", i,
+                       kp.kfaults - kfaults, (long)samples[t][1][i]);
+                r = -KM_EINVAL;
+            }
+        } else if (r == 0) {
             r = touch(c, t == 0 ? va + 4096 : va, &samples[t][1][i]);
+        }
     }
     return r;
 }

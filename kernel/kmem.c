@@ -308,7 +308,12 @@ static enum kmem_let let_go(u64 phys, bool orphan)
     bool done;
     depth++;
     if (type == KMEM_MAPNODE) {
-        done = mapdb_reclaim_node_page(t, phys);
+        int r = mapdb_reclaim_node_page(t, phys);
+        depth--;
+        if (r < 0)
+            panic("kmem: task %u holds no node page %lx at kspace %lx", t->number, phys, ksaddr);
+        charge(t, KMEM_MAPNODE, -1);
+        return r ? KMEM_LET_EXPORTED : KMEM_LET_DONE; /* a node page: localised, its mappings stay */
     } else {
         done = mmu_kobj_region(ksaddr, &va, &end);
         if (done) {

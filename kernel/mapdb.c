@@ -133,10 +133,13 @@ static void list_remove(struct mnode_page **list, struct mnode_page *pg)
         *list = pg->next;
 }
 
+static bool node_alloc_again; /* node_in: past kmem.pool when no kpager is asked */
+
 static struct mnode_page *page_alloc(struct task *t, bool edges)
 {
     u64 ks = edges ? KM_KS_ME_OF(t->mn_next) : KM_KS_MN_OF(t->mn_next);
-    u64 p = kmem_page_alloc(t, KMEM_MAPNODE, ks);
+    bool op = kmem_op && (kmem_op->task == t || kmem_op->src == t);
+    u64 p = node_alloc_again && !op ? kmem_page_alloc_again(t, KMEM_MAPNODE) : kmem_page_alloc(t, KMEM_MAPNODE, ks);
     if (!p)
         return NULL;
     t->mn_next++;
@@ -223,6 +226,83 @@ static void slot_free(void *slot)
 static struct mnode *node_alloc(struct task *t) { return slot_alloc(t, false); }
 static void node_free(struct mnode *n) { slot_free(n); }
 
+/* ---- names of nodes that are out ---------------------------------------
+ *
+ * While a node is out (its node page is with its kpager: see "nodes paged
+ * out" below), the edges that pointed at it (the one it was derived
+ * through) and from it (its own edges) hold its name, MN_OUT_NAME(task,
+ * page), and are found by that name in two tables of 256 chains:
+ *   named_child   edges whose child is out, linked through e->named;
+ *   named_parent  edges whose parent is out, linked through e->next (the
+ *                 parent's list is its name's chain while it is out).
+ * An edge may be in both.  The tables are the kernel's (2 KiB each), the
+ * links are in the edges: no memory grows with the nodes out.
+ */
+#define NAMED_CHAINS 256
+static struct medge *named_child[NAMED_CHAINS], *named_parent[NAMED_CHAINS];
+u64 mapdb_nodes_out; /* nodes out, of all tasks: 0 spares every tree walk a look */
+
+static u32 chain_of(u64 name) { return (u32)(((name >> 12) ^ (name >> 47)) * 0x9e3779b97f4a7c15ull >> 56); }
+
+static void named_child_add(struct medge *e)
+{
+    struct medge **c = &named_child[chain_of((u64)e->child)];
+    e->named = *c;
+    *c = e;
+}
+
+/* Takes the edge whose child is name (or edge e itself) out of its chain. */
+static struct medge *named_child_take(u64 name, const struct medge *e)
+{
+    for (struct medge **pp = &named_child[chain_of(name)]; *pp; pp = &(*pp)->named)
+        if (e ? *pp == e : (u64)(*pp)->child == name) {
+            struct medge *x = *pp;
+            *pp = x->named;
+            x->named = NULL;
+            return x;
+        }
+    return NULL;
+}
+
+static void named_child_remove(struct medge *e)
+{
+    if (!named_child_take((u64)e->child, e))
+        panic("mapdb: edge %p to an out node is not under its name", (void *)e);
+}
+
+/* ne takes e's place (a grant moves edges: adopt_children). */
+static void named_child_replace(struct medge *e, struct medge *ne)
+{
+    named_child_remove(e);
+    ne->child = e->child;
+    named_child_add(ne);
+}
+
+static void named_parent_add(struct medge *e)
+{
+    struct medge **c = &named_parent[chain_of((u64)e->parent)];
+    e->next = *c;
+    *c = e;
+}
+
+static struct medge *named_parent_take(u64 name, const struct medge *e)
+{
+    for (struct medge **pp = &named_parent[chain_of(name)]; *pp; pp = &(*pp)->next)
+        if (e ? *pp == e : (u64)(*pp)->parent == name) {
+            struct medge *x = *pp;
+            *pp = x->next;
+            x->next = NULL;
+            return x;
+        }
+    return NULL;
+}
+
+static void named_parent_remove(struct medge *e)
+{
+    if (!named_parent_take((u64)e->parent, e))
+        panic("mapdb: edge %p of an out node is not under its name", (void *)e);
+}
+
 /* ---- trees -------------------------------------------------------------- */
 
 /* n (no parent yet) is derived from p through edge e (a slot of p's task). */
@@ -253,7 +333,10 @@ static void unlink_node(struct mnode *n)
     struct medge *e = n->up;
     if (!e)
         return;
-    *link_to(e) = e->next;
+    if (mn_is_out(e->parent))
+        named_parent_remove(e); /* (its parent's list is its name's, while out) */
+    else
+        *link_to(e) = e->next;
     n->up = NULL;
     slot_free(e);
 }
@@ -311,10 +394,13 @@ static struct medge *adopt_children(struct mnode *n, struct mnode *np, struct me
             list = list->next;
             ne->child = e->child;
             ne->next = next ? list : NULL;
+            if (mn_is_out(e->child))
+                named_child_replace(e, ne);
             slot_free(e);
         }
         ne->parent = np;
-        ne->child->up = ne;
+        if (!mn_is_out(ne->child))
+            ne->child->up = ne;
         *last = ne;
     }
     if (*last)
@@ -380,20 +466,37 @@ static bool reserved(u64 va) { return va >= USER_TOP || (va >= KM_UTCB_AREA && v
  * into a page of the pool (one pass over them for the whole region: the
  * table then serves every later lookup); only if the pool has no page is
  * each lookup a pass of its own (kernel/nodetable.h). */
+static struct mnode *node_in(struct task *t, u64 va, struct mmu_slot *s);
+
+/* Whether the node of page va (slot s) is out (its PTE keeps its word). */
+static inline bool slot_out(const struct mmu_slot *s) { return mmu_kept(s) != 0; }
+
+/* Whether t's page va has its node out (s: its slot). */
+static bool page_out(struct task *t, u64 va, struct mmu_slot *s)
+{
+    return mmu_walk(t, va, MMU_FIND, s) && slot_out(s);
+}
+
+/* node_at where the node table is out, or the node (MN_SLOT_OUT): the node
+ * brought in (node_in: NULL when memory is short, slot_out(s) then). */
 static __attribute__((noinline)) struct mnode *node_at_out(struct task *t, u64 va, struct mmu_slot *s)
 {
+    if (s->node)
+        return *s->node ? node_in(t, va, s) : NULL;
     if (!s->nt_out || !mmu_used(s))
         return NULL; /* no mapping at va: nothing to bring back for */
     if (nodetable_rebuild(t, va, va + PAGE_SIZE) && mmu_walk(t, va, MMU_FIND, s) && s->node)
-        return *s->node;
-    return mmu_used(s) ? nodetable_scan(t, va) : NULL;
+        return *s->node && !mn_is_out(*s->node) ? *s->node : node_at_out(t, va, s);
+    if (!mmu_used(s))
+        return NULL;
+    return slot_out(s) ? node_in(t, va, s) : nodetable_scan(t, va);
 }
 
 static inline __attribute__((always_inline)) struct mnode *node_at(struct task *t, u64 va, struct mmu_slot *s)
 {
     if (!mmu_walk(t, va, MMU_FIND, s))
         return NULL;
-    if (__builtin_expect(s->node != NULL, 1))
+    if (__builtin_expect(s->node != NULL && !mn_is_out(*s->node), 1))
         return *s->node;
     return node_at_out(t, va, s);
 }
@@ -425,7 +528,7 @@ static bool walk_create(struct task *t, u64 va, struct mmu_slot *s)
  * the node table is out, found among t's nodes. */
 static struct mnode *node_peek(struct task *t, u64 va, struct mmu_slot *s)
 {
-    if (!mmu_walk(t, va, MMU_FIND, s))
+    if (!mmu_walk(t, va, MMU_FIND, s) || slot_out(s))
         return NULL;
     if (s->node)
         return *s->node;
@@ -465,16 +568,10 @@ static void set_rights(struct mnode *n, u32 rights)
     set_pte(n, &s, mmu_phys(&s));
 }
 
-/* Unmaps n's page and frees n, which has left its tree (no children). */
-static void drop_mapping(struct mnode *n)
+/* A mapping of frame phys went (owned: a kernel-owned root; lent: the
+ * lender of a frame the kernel uses). */
+static void release_frame(u64 phys, bool owned, bool lent)
 {
-    struct mmu_slot s;
-    slot_of(n, &s);
-    u64 phys = mmu_phys(&s);
-    bool owned = n->word & MN_KERNEL_OWNED, lent = node_lent(n);
-    slot_clear(&s);
-    mmu_clear(node_task(n), node_va(n), &s); /* TLBs flushed: the frame is unreachable */
-    node_free(n);
     if (lent) {
         /* The lender goes while the kernel uses the frame: the kernel lets
          * go of it after this operation's walks (kmem_orphan), and frees
@@ -485,6 +582,239 @@ static void drop_mapping(struct mnode *n)
     }
 }
 
+/* ---- nodes paged out (kmem=kpager) -------------------------------------
+ *
+ * A node page a kpager takes back leaves localised (the paper's §3.2: the
+ * receiver-derived parts of the task's mappings, in the task's own
+ * terms; the format is in abi/kspace.h), and the mappings stay.  What the
+ * kernel needs of each node stays in the kernel, in what the task and its
+ * partners hold anyway, so the page is never needed back:
+ *   - its word (rights, MN_KERNEL_OWNED, MN_LENT) in its PTE's kept bits
+ *     (arch/mmu.h), with KEPT_OUT, and KEPT_DERIVED unless it is a root;
+ *     its node-table slot holds MN_SLOT_OUT, so scans still find the page;
+ *   - the edge it was derived through (a page of the parent's task) and
+ *     its own edges (pages of its task's) hold its name instead of a
+ *     pointer, and are found by it ("names of nodes that are out").
+ * A walk that needs the node brings it in (node_in): into a node slot of
+ * the task's, from its kpager's supply in an operation for the task (a
+ * FRESH page: the kpager's copy is not needed), otherwise from the pool
+ * (past kmem.pool if need be: it replaces a page the task held).  A
+ * removal needs no slot (drop_out: its PTE cleared by name, its edges
+ * taken into the walk), so an unmap, a task's end or a kpager's revocation
+ * never fails for want of memory; only with no frame at all do other
+ * walks fall back on removing the mapping, which the task could have done
+ * itself.
+ */
+#define KEPT_OUT 0x20u     /* (with the node's MN_RIGHTS | MN_KERNEL_OWNED | MN_LENT) */
+#define KEPT_DERIVED 0x40u /* not a root: an edge is named for it */
+
+static u64 remove_descendants(struct mnode *x);
+
+/* The out node name's page: cleared, its frame let go, its edges given to
+ * p (a node of the walk removing it, or a stand-in).  Its edge from its
+ * parent is the caller's to have taken. */
+static void drop_out(u64 name, struct mnode *p)
+{
+    struct task *t = task_by_number(mn_name_task(name));
+    u64 va = mn_name_va(name);
+    struct mmu_slot s;
+    if (!t || !mmu_walk(t, va, MMU_FIND, &s) || !slot_out(&s))
+        panic("mapdb: out node %lx has no page", name);
+    u32 kept = mmu_kept(&s);
+    u64 phys = mmu_phys(&s);
+    slot_clear(&s);
+    mmu_clear(t, va, &s);
+    t->mn_out--;
+    mapdb_nodes_out--;
+    for (struct medge *e; (e = named_parent_take(name, NULL));) {
+        e->parent = p;
+        e->next = p->child;
+        p->child = e;
+    }
+    release_frame(phys, kept & MN_KERNEL_OWNED, kept & MN_LENT);
+}
+
+
+/* The out node of t's page va (slot s) in a node slot again: its word from
+ * the PTE, its edges by its name.  NULL when memory is short (in a
+ * kmem_op for t: the node page is noted missing). */
+static struct mnode *node_in(struct task *t, u64 va, struct mmu_slot *s)
+{
+    u32 kept = mmu_kept(s);
+    node_alloc_again = true;
+    struct mnode *m = node_alloc(t);
+    node_alloc_again = false;
+    if (!m)
+        return NULL;
+    u64 name = MN_OUT_NAME(t->number, va);
+    m->word = va | (kept & (MN_RIGHTS | MN_KERNEL_OWNED | MN_LENT));
+    if (kept & KEPT_DERIVED) {
+        struct medge *e = named_child_take(name, NULL);
+        if (!e)
+            panic("mapdb: out node %lx lost the edge it came through", name);
+        e->child = m;
+        m->up = e;
+    }
+    for (struct medge *e; (e = named_parent_take(name, NULL));) {
+        e->parent = m;
+        e->next = m->child;
+        m->child = e;
+    }
+    mmu_keep(s, 0);
+    if (s->node)
+        *s->node = m;
+    t->mn_out--;
+    mapdb_nodes_out--;
+    return m;
+}
+
+static struct mnode *node_in_named(u64 name)
+{
+    struct task *t = task_by_number(mn_name_task(name));
+    u64 va = mn_name_va(name);
+    struct mmu_slot s;
+    if (!t || !mmu_walk(t, va, MMU_FIND, &s) || !slot_out(&s))
+        panic("mapdb: out node %lx has no page", name);
+    return node_in(t, va, &s);
+}
+
+/* Every ancestor of n in; false when memory is short. */
+static bool tree_in_above(struct mnode *n)
+{
+    for (struct medge *e; (e = n->up); n = e->parent)
+        if (mn_is_out(e->parent) && !node_in_named((u64)e->parent))
+            return false;
+    return true;
+}
+
+/* Every node below x in (each brought in before its children are looked
+ * at); false when memory is short. */
+static bool tree_in_below(struct mnode *x)
+{
+    for (struct mnode *n = x; n; n = next_below(n, x))
+        for (struct medge *e = n->child; e; e = e->next)
+            if (mn_is_out(e->child) && !node_in_named((u64)e->child))
+                return false;
+    return true;
+}
+
+/* n's whole tree in (for a walk over every mapping of its frame). */
+static bool tree_in(struct mnode *n)
+{
+    if (!tree_in_above(n))
+        return false;
+    while (n->up)
+        n = n->up->parent;
+    return tree_in_below(n);
+}
+
+/* The trees a transfer of sn onto dn walks (is_ancestor, grow_rights, a
+ * grant's reduction): their out nodes in; false when memory is short. */
+static __attribute__((noinline)) bool trees_in(struct mnode *sn, struct mnode *dn, bool grant)
+{
+    return tree_in_above(sn) && (!dn || tree_in_above(dn)) && (!grant || tree_in_below(sn));
+}
+
+/* Removes t's page va, whose node is out, with everything derived from it
+ * (self), or only what derives from it, by name: no memory needed.  How
+ * many mappings went. */
+static u64 remove_out(struct task *t, u64 va, struct mmu_slot *s, bool self)
+{
+    u64 name = MN_OUT_NAME(t->number, va);
+    struct mnode stand_in = {0}; /* the node, for the walk over its edges */
+    for (struct medge *e; (e = named_parent_take(name, NULL));) {
+        e->parent = &stand_in;
+        e->next = stand_in.child;
+        stand_in.child = e;
+    }
+    u64 count = remove_descendants(&stand_in);
+    if (!self)
+        return count;
+    if (mmu_kept(s) & KEPT_DERIVED) {
+        struct medge *e = named_child_take(name, NULL);
+        if (mn_is_out(e->parent))
+            named_parent_remove(e);
+        else
+            *link_to(e) = e->next;
+        slot_free(e);
+    }
+    drop_out(name, &stand_in);
+    return count + 1;
+}
+
+/* The localised name of the mapping p (a node, or an out node's name):
+ * task number << 48 | page. */
+static u64 local_ref(const struct mnode *p)
+{
+    if (mn_is_out(p))
+        return (u64)mn_name_task((u64)p) << 48 | mn_name_va((u64)p);
+    return (u64)node_task(p)->number << 48 | node_va(p);
+}
+
+/* Node m of t's leaves: the kernel keeps what it needs of it by name, the
+ * slot becomes its record (abi/kspace.h: word, parent's name, 0, 0). */
+static void export_node(struct task *t, struct mnode *m)
+{
+    struct mmu_slot s;
+    slot_of(m, &s);
+    u64 name = MN_OUT_NAME(t->number, node_va(m));
+    struct medge *up = m->up;
+    u64 parent = up ? local_ref(up->parent) : 0;
+    if (up) {
+        up->child = (struct mnode *)name;
+        named_child_add(up);
+    }
+    for (struct medge *e = m->child, *next; e; e = next) {
+        next = e->next;
+        e->parent = (struct mnode *)name;
+        named_parent_add(e);
+    }
+    mmu_keep(&s, (u32)(m->word & (MN_RIGHTS | MN_KERNEL_OWNED | MN_LENT)) | KEPT_OUT | (up ? KEPT_DERIVED : 0));
+    if (s.node)
+        *s.node = MN_SLOT_OUT;
+    m->up = (struct medge *)parent;
+    m->child = NULL;
+    m->spare = 0;
+    t->mn_out++;
+    mapdb_nodes_out++;
+}
+
+/* t's node page pg leaves, localised, its mappings staying. */
+static void export_node_page(struct task *t, struct mnode_page *pg)
+{
+    list_remove(list_of(t, false), pg);
+    if (t->mn_kept[0] == pg)
+        t->mn_kept[0] = NULL;
+    struct mnode *slots = page_nodes(pg);
+    u32 n = 0;
+    for (usize i = 0; i < NODES_PER_PAGE; i++) {
+        if (slot_is_node(&slots[i])) {
+            export_node(t, &slots[i]);
+            n++;
+        } else {
+            slots[i] = (struct mnode){0}; /* (a free slot's link is a kernel pointer) */
+        }
+    }
+    t->mn_slots -= n;
+    memset(pg, 0, sizeof *pg);
+    ((u64 *)pg)[0] = n;
+    if (!t->mn_slots)
+        free_kept(t);
+}
+
+/* Unmaps n's page and frees n, which has left its tree (no children). */
+static void drop_mapping(struct mnode *n)
+{
+    struct mmu_slot s;
+    slot_of(n, &s);
+    u64 phys = mmu_phys(&s);
+    bool owned = n->word & MN_KERNEL_OWNED, lent = node_lent(n);
+    slot_clear(&s);
+    mmu_clear(node_task(n), node_va(n), &s); /* TLBs flushed: the frame is unreachable */
+    node_free(n);
+    release_frame(phys, owned, lent);
+}
+
 /* Removes every mapping derived from x (not x), children before parents;
  * returns how many. */
 static u64 remove_descendants(struct mnode *x)
@@ -493,6 +823,16 @@ static u64 remove_descendants(struct mnode *x)
     struct medge *e = x->child;
     while (e) {
         struct mnode *n = e->child;
+        if (mn_is_out(n)) { /* by its name: its edges become p's, to go next */
+            struct mnode *p = e->parent;
+            p->child = e->next;
+            named_child_remove(e);
+            slot_free(e);
+            drop_out((u64)n, p);
+            count++;
+            e = p->child ? p->child : (p == x ? NULL : p->up);
+            continue;
+        }
         if (n->child) {
             e = n->child;
             continue;
@@ -592,7 +932,7 @@ int mapdb_sigma0_fault(struct task *t, u64 va)
     va = ALIGN_DOWN(va, PAGE_SIZE);
     if (!sigma0_owns(t, va))
         return -KM_EINVAL;
-    if (node_at(t, va, &s))
+    if (node_at(t, va, &s) || page_out(t, va, &s))
         return 0;
     return make_root(t, va, va, KM_RWX, 0, &s);
 }
@@ -706,8 +1046,14 @@ static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mm
     if (!walk_create(to, dva, &ds))
         return -KM_ENOMEM;
     struct mnode *dn = *ds.node;
+    if (__builtin_expect(mn_is_out(dn), 0) && !(dn = node_in(to, dva, &ds)))
+        return -KM_ENOMEM;
     if (mmu_present(&ds) && !dn)
         return 0;
+    /* The walks below (is_ancestor, grow_rights, a grant's reduction) go
+     * over nodes: those of them that are out come in first. */
+    if (__builtin_expect(mapdb_nodes_out != 0, 0) && !trees_in(sn, dn, grant))
+        return -KM_ENOMEM;
     if (dn && !node_lent(dn) && mmu_phys(&ds) == mmu_phys(ss)) {
         if (!grant) {
             grow_rights(dn, given);
@@ -758,6 +1104,17 @@ static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mm
     return 1;
 }
 
+/* t's nodes of [va, end) that are out brought in (before a send from
+ * there); false when memory is short. */
+static bool nodes_need(struct task *t, u64 va, u64 end)
+{
+    struct mmu_slot s;
+    for (u64 v = mmu_next_node(t, va, end); v < end; v = mmu_next_node(t, v + PAGE_SIZE, end))
+        if (page_out(t, v, &s) && !node_in(t, v, &s))
+            return true;
+    return false;
+}
+
 /* The next page of from's at or after va, below end, that may be sent. */
 static u64 next_source(struct task *from, u64 va, u64 end)
 {
@@ -775,7 +1132,8 @@ static i64 transfer_pages(struct task *from, u64 word0, u64 word1, struct task *
     u64 end = x.src + x.len;
     /* Tables that are out: the source's, the destination's, back first
      * (one pass over a task's nodes for all of a range, or the kpager's) */
-    if (nodetable_need(from, x.src, end) || nodetable_need(to, x.dst, x.dst + x.len))
+    if (nodetable_need(from, x.src, end) || nodetable_need(to, x.dst, x.dst + x.len) ||
+        (__builtin_expect(from->mn_out != 0, 0) && nodes_need(from, x.src, end)))
         return -KM_ENOMEM;
     /* Page by page while the source pages are mapped (one walk each, which
      * finds the node to send); past a page with nothing to send, a scan
@@ -810,17 +1168,23 @@ i64 mapdb_transfer(struct task *from, u64 word0, u64 word1, struct task *to, u64
 
 /* ---- unmap, destroy, lookup -------------------------------------------- */
 
-static void unlend(struct mnode *n, struct mmu_slot *s);
+static struct mnode *unlend(struct mnode *n, struct mmu_slot *s);
 
 static u64 revoke(struct mnode *x, u32 rights, bool self)
 {
     if (node_lent(x)) { /* the kpager takes its page back from the kernel */
         struct mmu_slot s;
+        struct task *t = node_task(x);
+        u64 va = node_va(x);
         slot_of(x, &s);
-        unlend(x, &s);
+        x = unlend(x, &s);
+        if (!x) /* its page's export took its node out (or its mapping) */
+            return self && page_out(t, va, &s) ? remove_out(t, va, &s, true) : 1;
         if (!self)
             return 1;
     }
+    if (!(rights & KM_R) && mapdb_nodes_out && !tree_in_below(x))
+        rights |= KM_R; /* no frame to bring its out nodes in: removed, as its task could */
     if (rights & KM_R)
         return self ? remove_tree(x) : remove_descendants(x);
     u64 count = reduce_descendants(x, rights);
@@ -844,9 +1208,25 @@ i64 mapdb_unmap(struct task *t, u64 fpage, bool self)
     if (rights && nodetable_need(t, base, end)) /* (asked for: redone after) */
         return -KM_ENOMEM;
     for (u64 va = mmu_next_node(t, base, end); rights && va < end; va = mmu_next_node(t, va + PAGE_SIZE, end)) {
-        struct mnode *n = node_at(t, va, &s);
-        if (n)
+        if (!mmu_walk(t, va, MMU_FIND, &s))
+            continue;
+        struct mnode *n = s.node ? *s.node : NULL;
+        if (__builtin_expect(!n || mn_is_out(n), 0)) {
+            if ((rights & KM_R) && slot_out(&s)) { /* a removal: by name */
+                count += (i64)remove_out(t, va, &s, self);
+                continue;
+            }
+            n = node_at_out(t, va, &s);
+        }
+        if (n) {
             count += (i64)revoke(n, rights, self);
+        } else if (page_out(t, va, &s)) { /* out, and no memory to bring it in */
+            if (kmem_op && kmem_op->missing_set) {
+                count = -KM_ENOMEM; /* asked of t's kpager: redone after */
+                break;
+            }
+            count += (i64)remove_out(t, va, &s, self); /* (a removal, where rights were asked) */
+        }
     }
     kmem_reclaim_orphans();
     return count;
@@ -866,8 +1246,10 @@ void mapdb_task_destroy(struct task *t)
     nodetable_rebuild(t, 0, USER_TOP);
     for (u64 va = mmu_next_node(t, 0, USER_TOP); va < USER_TOP;
          va = mmu_next_node(t, va + PAGE_SIZE, USER_TOP)) {
-        struct mnode *n = node_at(t, va, &s);
-        if (n)
+        struct mnode *n;
+        if (page_out(t, va, &s)) /* (removed by name: no node brought in to go) */
+            remove_out(t, va, &s, true);
+        else if ((n = node_at(t, va, &s)))
             remove_tree(n);
     }
     kmem_reclaim_orphans(); /* t lent pages: the kernel lets go of them now */
@@ -902,13 +1284,35 @@ bool mapdb_lookup(struct task *t, u64 va, u64 *phys, u32 *rights)
 
 /* A lent page comes back: the kernel lets go of it, its lender's mapping
  * gets access again (for a TCB in use: once it is exported). */
-static void unlend(struct mnode *n, struct mmu_slot *s)
+static void unlend_out(struct task *t, u64 va, struct mmu_slot *s, u64 phys);
+
+static struct mnode *unlend(struct mnode *n, struct mmu_slot *s)
 {
-    u64 phys = mmu_phys(s);
+    u64 phys = mmu_phys(s), va = node_va(n);
+    struct task *t = node_task(n);
     if (!kmem_reclaim(phys))
-        return; /* deferred: the kernel gives it back once exported */
+        return n; /* deferred: the kernel gives it back once exported */
+    /* Found again: the export may have taken n's own node page (a task
+     * that lends itself a page for its nodes) or n's mapping. */
+    if (!(n = node_at(t, va, s))) {
+        if (page_out(t, va, s))
+            unlend_out(t, va, s, phys);
+        return NULL;
+    }
     n->word &= ~MN_LENT;
     set_pte(n, s, phys);
+    return n;
+}
+
+/* unlend for a lender whose node is out: its kept word loses MN_LENT. */
+static void unlend_out(struct task *t, u64 va, struct mmu_slot *s, u64 phys)
+{
+    u32 kept = mmu_kept(s) & ~(u32)MN_LENT;
+    if (kmem_lent_frames && frame_lend(phys)->lender)
+        mmu_set_suspended(t, va, s, phys);
+    else
+        mmu_set(t, va, s, phys, kept & MN_RIGHTS);
+    mmu_keep(s, kept);
 }
 
 /* Takes access to n's frame away from every other mapping of it: the
@@ -941,6 +1345,8 @@ int mapdb_lend(struct task *t, u64 va, u64 *phys)
     struct mnode *n = va < USER_TOP && !reserved(va) ? node_at(t, va, &s) : NULL;
     if (!n || !has_access(n, &s) || (node_rights(n) & (KM_R | KM_W)) != (KM_R | KM_W))
         return -KM_EINVAL; /* also: lent, or another mapping of the frame is */
+    if (mapdb_nodes_out && !tree_in(n)) /* (suspend_others goes over every mapping of the frame) */
+        return -KM_EINVAL;
     remove_descendants(n); /* nobody reaches the frame through this mapping... */
     *phys = mmu_phys(&s);
     n->word |= MN_LENT;
@@ -953,6 +1359,10 @@ void mapdb_unlend(u32 task_number, u64 va, u64 phys)
 {
     struct task *t = task_by_number(task_number);
     struct mmu_slot s;
+    if (t && page_out(t, va, &s) && (mmu_kept(&s) & MN_LENT) && mmu_phys(&s) == phys) {
+        unlend_out(t, va, &s, phys); /* (no memory taken here: a page is being given back) */
+        return;
+    }
     struct mnode *n = t ? node_at(t, va, &s) : NULL;
     if (!n || !node_lent(n) || mmu_phys(&s) != phys)
         panic("mapdb_unlend: no lent mapping of %lx at task %u page %lx", phys, task_number, va);
@@ -973,41 +1383,54 @@ void mapdb_drop_region(struct task *t, u64 va, u64 end)
     struct mmu_slot s;
     nodetable_rebuild(t, va, end);
     for (u64 v = mmu_next_node(t, va, end); v < end; v = mmu_next_node(t, v + PAGE_SIZE, end)) {
-        struct mnode *n = node_at(t, v, &s);
-        if (n)
+        struct mnode *n;
+        if (page_out(t, v, &s))
+            remove_out(t, v, &s, true);
+        else if ((n = node_at(t, v, &s)))
             remove_tree(n);
     }
 }
 
-bool mapdb_reclaim_node_page(struct task *t, u64 phys)
+int mapdb_reclaim_node_page(struct task *t, u64 phys)
 {
     struct mnode_page *pg = phys_to_virt(phys);
     if (pg->task != t || pg->detached)
-        return false;
-    /* Off the list first, so that freeing its last slot keeps the page;
-     * then every mapping with a node here goes (with what derives from
-     * it), and every mapping derived through an edge here (the sender's
-     * record of it is gone: t could have unmapped it).  Free slots have
-     * first word 0. */
+        return -1;
+    if (!pg->edges) {
+        export_node_page(t, pg); /* localised: the mappings stay */
+        return 1;
+    }
+    /* An edge page: off the list first, so that freeing its last slot
+     * keeps the page; then every mapping derived through an edge here
+     * goes, with what derives from it (the sender's record of it is gone:
+     * t could have unmapped it).  Free slots have first word 0. */
     list_remove(list_of(t, pg->edges), pg);
     if (t->mn_kept[pg->edges] == pg)
         t->mn_kept[pg->edges] = NULL;
     pg->detached = true;
     struct mnode_page *outer = mapdb_reclaiming; /* (no nesting today: kept anyway) */
     mapdb_reclaiming = pg; /* its nodes stay visible to passes over t's nodes */
-    struct mnode *slots = page_nodes(pg);
+    struct medge *slots = (struct medge *)page_nodes(pg);
     for (usize i = 0; i < NODES_PER_PAGE; i++) {
-        if (slot_is_node(&slots[i]))
-            remove_tree(&slots[i]);
-        else if (slots[i].word) /* an edge */
-            remove_tree(((struct medge *)&slots[i])->child);
+        struct mnode *c = slots[i].child;
+        struct mmu_slot cs;
+        if (!c)
+            continue;
+        if (!mn_is_out(c)) {
+            remove_tree(c); /* (its edge, here, with it) */
+        } else { /* by its name: its edge, here, with it */
+            struct task *ct = task_by_number(mn_name_task((u64)c));
+            if (!page_out(ct, mn_name_va((u64)c), &cs))
+                panic("mapdb: out node %lx has no page", (u64)c);
+            remove_out(ct, mn_name_va((u64)c), &cs, true);
+        }
     }
     mapdb_reclaiming = outer;
     if (pg->used)
         panic("mapdb: reclaimed node page keeps %u slots", pg->used);
     if (!t->mn_slots)
         free_kept(t); /* (as slot_free would: this page is not on a list now) */
-    return true;
+    return 0;
 }
 
 /* ---- consistency check -------------------------------------------------- */
@@ -1025,7 +1448,9 @@ static const char *check_node(struct task *t, u64 va, struct mmu_slot *s, struct
         return "a frame lent to the kernel is accessible to user level";
     if (!(r & KM_R) || (n->word & ~(MN_VA | MN_RIGHTS | MN_KERNEL_OWNED | MN_LENT)))
         return "node without R, or with stray bits";
-    struct mnode *p = node_parent(n);
+    if (n->up && (n->up->child != n || page_of(n->up)->edges != 1))
+        return "the edge to the node does not lead to it";
+    struct mnode *p = n->up && !mn_is_out(n->up->parent) ? node_parent(n) : NULL; /* (out: checked by name) */
     if (p) {
         struct mmu_slot ps;
         slot_of(p, &ps);
@@ -1044,18 +1469,49 @@ static const char *check_node(struct task *t, u64 va, struct mmu_slot *s, struct
             return "node missing from its parent's list";
     }
     for (struct medge *e = n->child; e; e = e->next)
-        if (e->parent != n || e->child->up != e || page_of(e)->task != t)
+        if (e->parent != n || (!mn_is_out(e->child) && e->child->up != e) || page_of(e)->task != t)
             return "edge of the node does not lead back to it, or is not its task's";
+    return NULL;
+}
+
+/* Invariants for t's page va whose node is out (slot s): its word kept in
+ * its PTE; named where its edges are: the one it came through (unless a
+ * root) and its own, in t's pages.  NULL or what is wrong; *edges counts
+ * its own. */
+static const char *check_out(struct task *t, u64 va, struct mmu_slot *s, u64 *edges)
+{
+    u64 name = MN_OUT_NAME(t->number, va);
+    u32 kept = mmu_kept(s);
+    if (!(kept & KEPT_OUT) || !(kept & KM_R) || (s->node && *s->node != MN_SLOT_OUT))
+        return "an out node's page does not say so";
+    bool found = false;
+    for (struct medge *e = named_child[chain_of(name)]; e && !found; e = e->named)
+        found = (u64)e->child == name;
+    if (found != !!(kept & KEPT_DERIVED))
+        return "an out node's edge from its parent is missing, or a root has one";
+    for (struct medge *e = named_parent[chain_of(name)]; e; e = e->next)
+        if ((u64)e->parent == name) {
+            if (page_of(e)->task != t || !page_of(e)->edges)
+                return "an out node's edge is not in its task's edge pages";
+            ++*edges;
+        }
     return NULL;
 }
 
 const char *mapdb_check(struct task *t)
 {
-    u64 nodes = 0, edges = 0, used = 0, npages = 0, empties = 0, pts, nts;
+    u64 nodes = 0, edges = 0, used = 0, npages = 0, empties = 0, out = 0, pts, nts;
     struct mmu_slot s;
     for (u64 va = mmu_next_node(t, 0, USER_TOP); va < USER_TOP; va = mmu_next_node(t, va + PAGE_SIZE, USER_TOP)) {
         struct mnode *n = node_peek(t, va, &s);
-        const char *err = n ? check_node(t, va, &s, n) : "a PTE in use where the node table is out, without a node";
+        const char *err;
+        if (!n && page_out(t, va, &s)) {
+            if ((err = check_out(t, va, &s, &edges)))
+                return err;
+            out++;
+            continue;
+        }
+        err = n ? check_node(t, va, &s, n) : "a PTE in use where the node table is out, without a node";
         if (err)
             return err;
         nodes++;
@@ -1082,6 +1538,8 @@ const char *mapdb_check(struct task *t)
         } while ((pg = pg->next) != head);
     }
     used = used_kind[0] + used_kind[1];
+    if (out != t->mn_out)
+        return "the count of nodes out differs from the pages whose node is out";
     if (used_kind[0] != nodes || used_kind[1] != edges)
         return "node or edge pages hold slots that no mapping of the task's leads to";
     if (used != t->mn_slots || (!used && npages))

@@ -45,8 +45,8 @@ bool nodetable_export(struct task *t, u64 ksaddr, u64 phys)
         if (!(e[i] | e[i + 1] | e[i + 2] | e[i + 3] | e[i + 4] | e[i + 5] | e[i + 6] | e[i + 7]))
             continue; /* (most of a table is empty: eight at a time) */
         for (u32 j = i; j < i + 8; j++)
-            if (e[j])
-                e[j] = localise((const struct mnode *)e[j]);
+            if (e[j]) /* (a node that is out has no name: 0, its PTE says so) */
+                e[j] = mn_is_out((void *)e[j]) ? 0 : localise((const struct mnode *)e[j]);
     }
     mmu_leaf_set_nt(&l, MMU_NT_OUT);
     return true;
@@ -75,7 +75,7 @@ static struct mnode_page *page_named(struct task *t, u64 ks, struct mnode_page *
 static struct mnode *delocalise(struct task *t, u64 e, u64 va, struct mnode_page **cache, u32 *walks)
 {
     u64 off = e & (PAGE_SIZE - 1), ks = e - off;
-    if (ks < KM_KS_MN || ks >= KM_KS_TCB || off < NODES_OFF || off >= NODES_END ||
+    if (ks < KM_KS_MN || ks >= KM_KS_ME || off < NODES_OFF || off >= NODES_END ||
         (off - NODES_OFF) % sizeof(struct mnode))
         return NULL;
     if (*cache && (*cache)->ks == ks) {
@@ -113,11 +113,28 @@ static struct mnode_page *next_page(struct task *t, struct mnode_page *pg)
     return extra ? r : NULL;
 }
 
+/* The slots of [lo, hi) whose node is out, where empty, say so. */
+static void mark_out(struct task *t, u64 lo, u64 hi)
+{
+    for (u64 r = ALIGN_DOWN(lo, REGION); r < hi; r += REGION) {
+        struct mmu_leaf l;
+        if (!mmu_leaf_of(t, r, &l) || l.nt == MMU_NT_OUT || !l.nt)
+            continue;
+        void **e = phys_to_virt(l.nt);
+        for (u32 i = 0; i < MMU_LEAF_PAGES; i++)
+            if (l.pte[i] && mmu_pte_kept(l.pte[i]) && !e[i])
+                e[i] = MN_SLOT_OUT;
+    }
+}
+
 /* One pass over t's nodes puts each node of [lo, hi) in its slot where
  * that slot is empty: the tables of [lo, hi) just made (empty) are filled;
- * a node of a region whose table was in already is in its slot. */
+ * a node of a region whose table was in already is in its slot.  Slots of
+ * nodes that are out are marked. */
 static void fill(struct task *t, u64 lo, u64 hi)
 {
+    if (t->mn_out)
+        mark_out(t, lo, hi);
     nodetable_passes++;
     for (struct mnode_page *pg = next_page(t, NULL); pg; pg = next_page(t, pg)) {
         struct mnode *nodes = page_nodes(pg);
@@ -149,7 +166,9 @@ bool nodetable_import(struct task *t, u64 base, struct mmu_leaf *l, u64 phys)
             u64 va = base + (u64)j * PAGE_SIZE;
             u64 w = e[j];
             struct mnode *n = NULL;
-            if (pte[j] && !fixed_page(va) && !(n = delocalise(t, w, va, &cache, &walks))) {
+            if (pte[j] && mmu_pte_kept(pte[j])) {
+                n = MN_SLOT_OUT; /* its node is out: what the kpager wrote does not matter */
+            } else if (pte[j] && !fixed_page(va) && !(n = delocalise(t, w, va, &cache, &walks))) {
                 ok = false;
                 break;
             }

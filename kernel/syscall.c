@@ -385,9 +385,10 @@ static bool fpage_ok(u64 f)
            KM_FPAGE_BASE(f) < (1ull << KM_FPAGE_MAX_LOG2);
 }
 
-/* An unmap by a task with node tables out: those of the region come back
- * from the thread's kpager (kernel/nodetable.h); if it cannot give them,
- * the kernel makes them from the task's nodes: an unmap never fails for
+/* An unmap by a task with node tables or nodes out: those of the region
+ * come back from the thread's kpager (kernel/nodetable.h; a node into a
+ * FRESH node page: kernel/mapdb.c); if it cannot give them, the kernel
+ * makes them from what it kept, in the pool: an unmap never fails for
  * memory. */
 static __attribute__((noinline)) i64 unmap_restoring(struct thread *self, const u64 *a)
 {
@@ -409,7 +410,7 @@ static i64 sys_unmap(const u64 *a)
     if (!fpage_ok(a[0]) || (a[1] & ~(u64)KM_UNMAP_SELF))
         return -KM_EINVAL;
     struct thread *self = sched_current();
-    if (__builtin_expect(self->task->as.nt_out != 0, 0))
+    if (__builtin_expect((self->task->as.nt_out | self->task->mn_out) != 0, 0))
         return unmap_restoring(self, a);
     return mapdb_unmap(self->task, a[0], a[1] & KM_UNMAP_SELF);
 }

@@ -990,12 +990,20 @@ static void test_reclaim_with_table_out(void **state)
     assert_int_equal(counts(t, KMEM_MAPNODE), 3);
     assert_int_equal(mapdb_unmap(k, KM_FPAGE(KV(0), 12, KM_R), false), 1); /* RG(0)'s table out */
     host_check_all();
-    /* A revoked: z goes, y with it, B empties and goes back to x's page */
+    /* A revoked: its nodes leave (z, x and the 124), their mappings stay,
+     * y (in B) stays derived from z */
     assert_int_equal(mapdb_unmap(k, KM_FPAGE(KV(1), 12, KM_R), false), 1);
     host_check_all();
-    assert_int_equal(counts(t, KMEM_MAPNODE), 0);
-    assert_int_equal(held(t, RG(0), NULL), 0);
-    assert_int_equal(held(t, RG(0) + PAGE_SIZE, NULL), 0); /* its node was in A */
+    assert_int_equal(counts(t, KMEM_MAPNODE), 2);
+    assert_int_equal(t->mn_out, 126);
+    assert_int_equal(held(t, RG(0) + 5 * PAGE_SIZE, NULL), RW);
+    assert_int_equal(held(t, RG(0), NULL), RW); /* z in again (a slot of B's) */
+    assert_int_equal(counts(t, KMEM_MAPNODE), 2);
+    assert_int_equal(t->mn_out, 125);
+    /* z's unmap takes y with it (through the node brought in) */
+    assert_int_equal(mapdb_unmap(t, KM_FPAGE(RG(0), 12, KM_RWX), false), 1);
+    assert_int_equal(held(t, RG(0) + 5 * PAGE_SIZE, NULL), 0);
+    host_check_all();
 }
 
 /* A mapping made into a region whose node table is out by an operation
@@ -1373,38 +1381,86 @@ static void test_edge_from_senders_kpager(void **state)
     assert_int_equal(held(s, RG(0), NULL), RW);
 }
 
+/* A node page revoked leaves localised (abi/kspace.h): each record is one
+ * of t's own mappings, in t's terms; the mappings stay, and so does all
+ * that derives from them.  Then what the kernel does with nodes that are
+ * out: a removal from above by name (with no frame to spare), a
+ * reduction and a send bringing nodes in. */
 static void test_revoke_node_page(void **state)
 {
     (void)state;
     struct world w;
     world(&w);
-    /* fill node page 0 (126 nodes) and start page 1 (pool) */
     u64 used = ((struct mnode_page *)phys_to_virt(w.mn))->used;
     assert_int_equal(used, 7); /* (the edges of the 2 pages it mapped on to u: in its edge page) */
-    for (u64 i = 0; i < 126 - used + 3; i++)
+    root(w.t, RG(2), RW);
+    map1(w.t, RG(2), w.u, RG(7), RW);
+    for (u64 i = 1; i < 126 - used + 3; i++) /* node page 0 full, 3 in page 1 */
         root(w.t, RG(2) + i * PAGE_SIZE, RW);
     assert_int_equal(counts(w.t, KMEM_MAPNODE), 3); /* node pages 0, 1; its edge page */
     host_check_all();
     assert_int_equal(mapdb_unmap(w.k, KM_FPAGE(w.kv_mn, 12, KM_RWX), false), 1);
     host_check_all();
-    came_back(&w, w.kv_mn, w.mn);
-    /* every mapping with a node there went (and what derives), the 3 in
-     * node page 1 stay */
-    region_gone(&w);
-    assert_int_equal(held(w.t, RG(1), NULL), 0);
-    assert_int_equal(held(w.t, FAR + RG(0), NULL), 0);
-    assert_int_equal(held(w.u, RG(6), NULL), 0);
-    assert_int_equal(held(w.u, RG(0), NULL), RW);
-    for (u64 i = 0; i < 126 - used; i++)
-        assert_int_equal(held(w.t, RG(2) + i * PAGE_SIZE, NULL), 0);
-    for (u64 i = 126 - used; i < 126 - used + 3; i++)
-        assert_int_equal(held(w.t, RG(2) + i * PAGE_SIZE, NULL), RW);
-    assert_int_equal(counts(w.t, KMEM_MAPNODE), 2); /* node page 1; the edge page, kept empty */
-    assert_int_equal(counts(w.t, KMEM_PAGETABLE), w.base[KMEM_PAGETABLE] + 1);
-    /* tables stay lent */
-    assert_false(pte(w.k, w.kv_pt, &(u64){0}));
-    /* a new node page gets the next kspace number (0, edge page 1, 2) */
-    assert_int_equal(w.t->mn_next, 3);
+    /* back with k, holding t's 126 records and nothing else */
+    u64 p;
+    assert_int_equal(held(w.k, w.kv_mn, &p), RW);
+    assert_int_equal(p, w.mn);
+    assert_int_equal(frame_lend(w.mn)->lender, 0);
+    const u64 *x = phys_to_virt(w.mn);
+    assert_int_equal(x[0], 126);
+    for (int i = 1; i < 6; i++)
+        assert_int_equal(x[i], 0);
+    u32 derived = 0;
+    for (int k = 0; k < 126; k++) {
+        const u64 *r = x + 6 + 4 * k;
+        u64 va = r[0] & MN_VA, phys;
+        assert_true(r[0] & KM_R);
+        assert_int_equal(r[0] & ~(MN_VA | MN_RIGHTS | MN_KERNEL_OWNED), 0);
+        assert_true(pte(w.t, va, &phys)); /* one of t's pages, still mapped */
+        for (int j = 0; j < 4; j++) /* no kernel pointer, no frame */
+            assert_true(r[j] < (1ull << 47) || (j == 1 && r[j] >> 48 < 4096));
+        for (int j = 0; j < 512; j++)
+            assert_true(x[j] != phys && x[j] != (phys | RW));
+        assert_int_equal(r[2] | r[3], 0);
+        if (r[1]) { /* RG(1) + PAGE_SIZE, derived from u's RG(0) */
+            assert_int_equal(va, RG(1) + PAGE_SIZE);
+            assert_int_equal(r[1], (u64)w.u->number << 48 | RG(0));
+            derived++;
+        }
+    }
+    assert_int_equal(derived, 1);
+    assert_int_equal(w.t->mn_out, 126);
+    assert_int_equal(counts(w.t, KMEM_MAPNODE), 2); /* node page 1, the edge page */
+    /* every mapping stays, and what derives from them (u's look-ups bring
+     * none of t's nodes in) */
+    assert_int_equal(held(w.u, RG(5), NULL), KM_R);
+    assert_int_equal(held(w.u, RG(6), NULL), KM_R);
+    assert_int_equal(held(w.u, RG(7), NULL), RW);
+    for (u64 i = 0; i < 126 - used + 3; i++)
+        assert_true(pte(w.t, RG(2) + i * PAGE_SIZE, &p));
+    assert_int_equal(w.t->mn_out, 126);
+    /* u takes back what t got from it, with the pool dry: by name */
+    static u64 hoard[1 << 14];
+    u32 nh = 0;
+    for (u64 f; nh < sizeof hoard / sizeof *hoard && (f = frame_alloc());)
+        hoard[nh++] = f;
+    assert_int_equal(mapdb_unmap(w.u, KM_FPAGE(RG(0), 12, KM_RWX), false), 1);
+    assert_false(pte(w.t, RG(1) + PAGE_SIZE, &p));
+    assert_int_equal(w.t->mn_out, 125);
+    while (nh)
+        frame_free(hoard[--nh]);
+    host_check_all();
+    /* t takes W from what derives from RG(2), out: its node comes in */
+    assert_int_equal(mapdb_unmap(w.t, KM_FPAGE(RG(2), 12, KM_W), false), 1);
+    assert_int_equal(held(w.u, RG(7), NULL), KM_R);
+    assert_int_equal(w.t->mn_out, 124);
+    /* t sends from a page whose node is out: it comes in */
+    map1(w.t, RG(2) + PAGE_SIZE, w.u, RG(8), KM_R);
+    assert_int_equal(held(w.u, RG(8), NULL), KM_R);
+    assert_int_equal(w.t->mn_out, 123);
+    /* RG(2)'s frame is the kernel's: it goes with the last mapping of it */
+    assert_int_equal(mapdb_unmap(w.t, KM_FPAGE(RG(2), 12, KM_RWX), true), 2);
+    assert_int_equal(held(w.u, RG(7), NULL), 0);
     host_check_all();
 }
 
@@ -1458,14 +1514,20 @@ static void test_lender_destroyed(void **state)
     host_check_all();
     assert_int_equal(w.t->nsupply, 0);
     region_gone(&w);
-    /* left: the PML4 and FAR's tables (pool), nothing of k's */
+    /* left: the PML4 and FAR's tables (pool), nothing of k's; t's node
+     * page left localised (the only mapping of t's left, FAR's, stays,
+     * its node out), its edge page went with the edges */
     assert_int_equal(w.t->kmem.pages[KMEM_PAGETABLE], 4);
     assert_int_equal(w.t->kmem.pages[KMEM_NODETABLE], 1);
     assert_int_equal(w.t->kmem.pages[KMEM_MAPNODE], 0);
     assert_int_equal(w.t->kmem.pages[KMEM_RESERVE], 0);
-    assert_int_equal(held(w.t, FAR + RG(0), NULL), 0); /* its node page went */
+    assert_int_equal(w.t->mn_out, 1);
     assert_int_equal(held(w.u, RG(0), NULL), RW);
     assert_true(all_zero(w.pdpt) && all_zero(w.pd) && all_zero(w.pt) && all_zero(w.nt) && all_zero(w.mn));
+    /* a use brings its node in, into a pool page */
+    assert_int_equal(held(w.t, FAR + RG(0), NULL), RW);
+    assert_int_equal(w.t->kmem.pages[KMEM_MAPNODE], 1);
+    assert_int_equal(w.t->mn_out, 0);
     /* t goes on with pool memory */
     root(w.t, RG(0), RW);
     host_check_all();
@@ -1538,12 +1600,23 @@ static void test_map_onto_own_lent_node_page(void **state)
     assert_int_equal(mapdb_transfer(k, KM_MAPITEM(0, 1), KM_FPAGE(KV(6), 12, RW), k, KM_FPAGE(KV(5), 12, 0)), 0);
     host_check_all();
     assert_int_equal(held(k, KV(6), NULL), RW);
-    /* the kpager takes it back: the node of KV(130) goes with it */
+    /* the kpager takes it back: it holds KV(130)'s node localised (the
+     * page's header: 1 node; its record: word, no parent), the mapping
+     * stays, and a use brings the node in */
     assert_int_equal(mapdb_unmap(k, KM_FPAGE(KV(5), 12, KM_RWX), false), 1);
     host_check_all();
     assert_int_equal(held(k, KV(5), NULL), RW);
-    assert_int_equal(held(k, KV(130), NULL), 0);
-    assert_true(all_zero(mn));
+    const u64 *x = phys_to_virt(mn);
+    u32 nonzero = 0;
+    for (int i = 0; i < 512; i++)
+        nonzero += x[i] != 0;
+    assert_int_equal(nonzero, 2);
+    assert_int_equal(x[0], 1);
+    assert_int_equal(x[6], KV(130) | MN_KERNEL_OWNED | RW); /* slot 0, at 48 */
+    assert_int_equal(k->mn_out, 1);
+    assert_int_equal(held(k, KV(130), NULL), RW);
+    assert_int_equal(k->mn_out, 0);
+    host_check_all();
 }
 
 /* Lending takes access away from every mapping of the frame, the lender's

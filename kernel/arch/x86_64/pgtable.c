@@ -269,6 +269,13 @@ void mmu_clear(struct task *t, u64 va, struct mmu_slot *s)
         arch_tlb_shootdown(&t->as, va, 1);
 }
 
+void mmu_keep(struct mmu_slot *s, u32 bits)
+{
+    *s->pte = (*s->pte & ~((u64)MMU_KEPT_BITS << 52)) | ((u64)(bits & MMU_KEPT_BITS) << 52);
+}
+
+u32 mmu_kept(const struct mmu_slot *s) { return mmu_pte_kept(*s->pte); }
+
 void mmu_set_suspended(struct task *t, u64 va, struct mmu_slot *s, u64 phys)
 {
     u64 old = *s->pte;

@@ -108,9 +108,11 @@ static inline bool mapdb_soft_fault(struct task *t, u64 va)
 }
 /* Removes t's mappings in [va, end) and everything derived from them. */
 void mapdb_drop_region(struct task *t, u64 va, u64 end);
-/* Reclaims t's node page at phys: its mappings go; the page is left to the
- * caller.  false when phys is not one of t's node pages. */
-bool mapdb_reclaim_node_page(struct task *t, u64 phys);
+/* Reclaims t's node page or edge page at phys, the page left to the
+ * caller: 1, a node page, exported localised in place (its mappings stay:
+ * kernel/mapdb.c, "nodes paged out"); 0, an edge page, the mappings
+ * derived through its edges gone; -1 when phys is neither of t's. */
+int mapdb_reclaim_node_page(struct task *t, u64 phys);
 
 /* Checks the invariants (mapdb.c) of every mapping t holds and that t's
  * kmem counters equal the pages it holds.  NULL, or what is wrong.  Costs

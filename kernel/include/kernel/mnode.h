@@ -53,16 +53,31 @@ struct mnode {
 };
 
 /*   OFFSET  SIZE  FIELD
- *        0     8  child   the derived mapping (a kernel pointer: bit 63 set)
- *        8     8  parent  the mapping it was derived from
- *       16     8  next    parent's next edge, or NULL
- *       24     8  spare   0 */
+ *        0     8  child   the derived mapping (a kernel pointer: bit 63 set),
+ *                         or its name while its node is out (MN_OUT_NAME)
+ *        8     8  parent  the mapping it was derived from, or its name
+ *       16     8  next    parent's next edge, or NULL; while the parent is
+ *                         out, the next edge of the same parent's name in
+ *                         mapdb.c's table of names
+ *       24     8  named   while the child is out: the next edge in that
+ *                         table naming a child there */
 struct medge {
     struct mnode *child;
     struct mnode *parent;
     struct medge *next;
-    u64 spare;
+    struct medge *named;
 };
+
+/* NODES PAGED OUT (kmem=kpager; kernel/mapdb.c says how).  A node that is
+ * out is named (its task, its page) where a pointer to it was: bit 0 set
+ * (slots are 32-byte aligned), bit 63 set (an edge's first word stays an
+ * edge's); its node-table slot holds MN_SLOT_OUT. */
+#define MN_OUT_TAG 1ull
+#define MN_OUT_NAME(task, va) (MN_EDGE | ((u64)(task) << 47) | (va) | MN_OUT_TAG)
+#define MN_SLOT_OUT ((void *)MN_OUT_TAG)
+static inline bool mn_is_out(const void *p) { return (uptr)p & MN_OUT_TAG; }
+static inline u32 mn_name_task(u64 name) { return (u32)(name >> 47) & 0xfff; }
+static inline u64 mn_name_va(u64 name) { return name & 0x00007ffffffff000ull; }
 
 /* A free slot: first word 0, next free slot of its page at offset 8. */
 struct mslot {

@@ -67,16 +67,34 @@
  *              T's nodes if the page does not match, so any page handed
  *              back imports as the table exported (a kpager that lost it
  *              may answer with any page)
- *   MAPNODE    a page of T's records of the mapping database, each
- *              mapping split in two as in the paper's §3.2: nodes (T's
- *              own mappings) and edges (that a mapping of another task's,
- *              or of T's, was derived from one of T's: T's side of a map
- *              it made).  The mappings whose nodes it holds are removed
- *              for T, and so are those derived through its edges, with
- *              all derived from them (a state T could have made by
- *              unmapping them); the page comes back zeroed.  A map is
- *              charged to both: the receiver's kpager supplies its node
- *              page, the sender's its edge page
+ *   MAPNODE    T's records of the mapping database, each mapping split
+ *              in two as in the paper's §3.2, a map charging both sides:
+ *              - a node page (KM_KS_MN_OF: nodes, the receiver-derived
+ *                parts: T's own mappings) leaves localised, and its
+ *                mappings stay, with everything derived from them:
+ *                  OFFSET   SIZE  FIELD
+ *                       0      8  n, the records below (at most 126)
+ *                       8     40  0
+ *                  48+32k      8  record k: page address | rights (KM_R
+ *                                 4, KM_W 2, KM_X 1) | 8 if the frame is
+ *                                 the kernel's (a loaded program's) | 16
+ *                                 if T lent that page to the kernel; 0 if
+ *                                 slot k was free
+ *                  56+32k      8  the mapping it was derived from: its
+ *                                 task's number << 48 | its page address;
+ *                                 0 for a root (sigma0's, a loaded one)
+ *                  64+32k     16  0
+ *                The kernel keeps all it needs of those mappings (their
+ *                PTEs, and the edges of the tasks they came from and went
+ *                to) and never asks for the page back: a node is made
+ *                again when an operation needs it, in a FRESH page from
+ *                the kpager of the thread that asked, else the pool
+ *              - an edge page (KM_KS_ME_OF: edges, the sender-derived
+ *                parts: that a mapping was derived from one of T's, T's
+ *                side of a map it made): the mappings derived through
+ *                its edges are removed, with all derived from them (a
+ *                state T could have made by unmapping them); the page
+ *                comes back zeroed
  *   TCB, UTCB  both pages of the thread, together: the UTCB as it is, the
  *              TCB as a continuation (struct km_tcb_export below); if the
  *              thread is not at a safe point (waiting in an IPC receive,
@@ -89,16 +107,18 @@
  * with kmem=kpager: page tables from the top-level one down, node tables,
  * mapping-node pages, TCBs and UTCBs; left in the kernel are the task's
  * table entry and the pinned part of each TCB (sys_kmem_info:
- * pinned_bytes, under 128 bytes a thread).  Page tables and node pages
- * are exported vacant, so the kernel never imports their content: a page
- * it gets for them is zeroed before use, whatever the kpager put in it,
- * and their requests are reason FRESH.  This keeps invariants 1 and 2 of
- * DESIGN §4 trivially true for them (nothing leaves, nothing is read
- * back); page tables are redundant (the pagers know the mappings), but a
- * node page's mappings go with it (the paper splits and localises mapping
- * nodes instead, so that unmapping stays exact without them), which a
- * client whose memory its pager serves on faults does not notice, but one
- * that mapped pages onward does.  Node tables, TCBs and UTCBs are
+ * pinned_bytes, under 128 bytes a thread).  Page tables and edge pages
+ * are exported vacant, node pages localised, and the kernel never imports
+ * their content: a page it gets for them is zeroed before use, whatever
+ * the kpager put in it, and their requests are reason FRESH.  This keeps
+ * invariants 1 and 2 of DESIGN §4 trivially true for them (nothing
+ * sensitive leaves, nothing is read back).  Page tables are redundant
+ * (the pagers know the mappings); a node page's content is redundant with
+ * what the kernel keeps anyway (each mapping's PTE, the edges of its
+ * parent and its own), so its mappings stay and unmapping stays exact.
+ * An edge page's mappings go with it: they are what the task gave on, a
+ * state it could have made by unmapping them (localising edges too, so
+ * that they stay, is not done).  Node tables, TCBs and UTCBs are
  * imported (reason RESTORE): a node table as names of the task's own
  * nodes, a TCB as a continuation and user registers, each validated as
  * described here.

@@ -130,6 +130,15 @@ void mmu_suspend(struct task *t, u64 va, struct mmu_slot *s);
 void mmu_set_suspended(struct task *t, u64 va, struct mmu_slot *s, u64 phys);
 /* Clears the PTE and flushes TLBs (the node slot is the caller's). */
 void mmu_clear(struct task *t, u64 va, struct mmu_slot *s);
+/* Seven bits the mapping database keeps in a PTE that holds a frame (bits
+ * 52..58, which the MMU ignores: protection keys are off), for a mapping
+ * whose node is paged out (kernel/mnode.h); 0 = none.  mmu_set, mmu_clear
+ * and mmu_set_suspended clear them, mmu_suspend keeps them. */
+#define MMU_KEPT_BITS 0x7fu
+void mmu_keep(struct mmu_slot *s, u32 bits);
+u32 mmu_kept(const struct mmu_slot *s);
+/* The same of a PTE's value (a leaf table read entry by entry). */
+static inline u32 mmu_pte_kept(u64 pte) { return (u32)(pte >> 52) & MMU_KEPT_BITS; }
 /* Pages held by t's tables: page-table pages (the PML4 included) and node
  * tables, counted by walking them (tests and accounting checks). */
 void mmu_count_tables(struct task *t, u64 *page_tables, u64 *node_tables);
