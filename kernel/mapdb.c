@@ -1212,7 +1212,8 @@ i64 mapdb_unmap(struct task *t, u64 fpage, bool self)
             continue;
         struct mnode *n = s.node ? *s.node : NULL;
         if (__builtin_expect(!n || mn_is_out(n), 0)) {
-            if ((rights & KM_R) && slot_out(&s)) { /* a removal: by name */
+            /* a removal: by name (not a lender's: its unmap takes its page back) */
+            if ((rights & KM_R) && slot_out(&s) && !(mmu_kept(&s) & MN_LENT)) {
                 count += (i64)remove_out(t, va, &s, self);
                 continue;
             }

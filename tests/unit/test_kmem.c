@@ -1464,6 +1464,41 @@ static void test_revoke_node_page(void **state)
     host_check_all();
 }
 
+/* A kpager's own node for a page it lent is out (its node page went back
+ * to its own kpager): its unmap of the page still takes it back from the
+ * kernel (a removal by name would have dropped the loan's record). */
+static void test_lender_node_out(void **state)
+{
+    (void)state;
+    struct task *k2 = host_new_task(), *k = host_new_task(), *t = host_new_task();
+    root(k2, KV(0), RW);
+    struct mmu_slot s;
+    assert_true(mmu_walk(k, KV(5), MMU_CREATE_ALL, &s)); /* k's tables: pool */
+    u64 mn = supply(k, k2, KV(0), KM_KS_MN_OF(0));
+    op_begin(k);
+    root(k, KV(5), RW); /* its node: in the page k2 lent */
+    kmem_op = NULL;
+    root(t, FAR, RW); /* t's node page: pool */
+    assert_true(mmu_walk(t, RG(0), MMU_CREATE_PT, &s));
+    u64 nt = supply(t, k, KV(5), KM_KS_NT_OF(RG(0)));
+    op_begin(t);
+    root(t, RG(0), RW); /* t's node table: k's KV(5) */
+    kmem_op = NULL;
+    host_check_all();
+    assert_int_equal(mapdb_unmap(k2, KM_FPAGE(KV(0), 12, KM_RWX), false), 1);
+    host_check_all();
+    assert_int_equal(k->mn_out, 1);
+    assert_int_equal(held(k2, KV(0), NULL), RW);
+    assert_true(((const u64 *)phys_to_virt(mn))[6] & MN_LENT); /* its record says lent */
+    assert_int_equal(mapdb_unmap(k, KM_FPAGE(KV(5), 12, KM_RWX), false), 1);
+    host_check_all();
+    u64 p;
+    assert_int_equal(held(k, KV(5), &p), RW);
+    assert_int_equal(p, nt);
+    assert_true(mmu_nt_out(t, RG(0)));
+    assert_int_equal(held(t, RG(0), NULL), RW);
+}
+
 /* The lender's page revoked from above (its own pager unmaps it). */
 static void test_revoke_from_parent(void **state)
 {
@@ -1733,6 +1768,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_owned_root_of_orphan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_node_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edge_from_senders_kpager, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lender_node_out, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_from_parent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lender_destroyed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_gives_back, setup, teardown),
