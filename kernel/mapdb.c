@@ -604,6 +604,12 @@ static void release_frame(u64 phys, bool owned, bool lent)
  * never fails for want of memory; only with no frame at all do other
  * walks fall back on removing the mapping, which the task could have done
  * itself.
+ *   Edge pages are still exported vacant (their derived mappings go).
+ * Localising them too would detach each child still in the kernel (its
+ * up naming its parent, found by that name, the parent flagged), made
+ * whole again by an edge taken when a walk needs it, and removed by
+ * splicing its edges into the walk (no memory, no recursion); a child
+ * whose node is out as well has nothing left to hold the link, and goes.
  */
 #define KEPT_OUT 0x20u     /* (with the node's MN_RIGHTS | MN_KERNEL_OWNED | MN_LENT) */
 #define KEPT_DERIVED 0x40u /* not a root: an edge is named for it */
