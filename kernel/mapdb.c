@@ -133,13 +133,10 @@ static void list_remove(struct mnode_page **list, struct mnode_page *pg)
         *list = pg->next;
 }
 
-static bool node_alloc_again; /* node_in: past kmem.pool when no kpager is asked */
-
 static struct mnode_page *page_alloc(struct task *t, bool edges)
 {
     u64 ks = edges ? KM_KS_ME_OF(t->mn_next) : KM_KS_MN_OF(t->mn_next);
-    bool op = kmem_op && (kmem_op->task == t || kmem_op->src == t);
-    u64 p = node_alloc_again && !op ? kmem_page_alloc_again(t, KMEM_MAPNODE) : kmem_page_alloc(t, KMEM_MAPNODE, ks);
+    u64 p = kmem_page_alloc(t, KMEM_MAPNODE, ks);
     if (!p)
         return NULL;
     t->mn_next++;
@@ -597,13 +594,15 @@ static void release_frame(u64 phys, bool owned, bool lent)
  *     pointer, and are found by it ("names of nodes that are out").
  * A walk that needs the node brings it in (node_in): into a node slot of
  * the task's, from its kpager's supply in an operation for the task (a
- * FRESH page: the kpager's copy is not needed), otherwise from the pool
- * (past kmem.pool if need be: it replaces a page the task held).  A
- * removal needs no slot (drop_out: its PTE cleared by name, its edges
- * taken into the walk), so an unmap, a task's end or a kpager's revocation
- * never fails for want of memory; only with no frame at all do other
- * walks fall back on removing the mapping, which the task could have done
- * itself.
+ * FRESH page: the kpager's copy is not needed), otherwise from the pool,
+ * within kmem.pool (a kpager must not turn the pages it takes back into
+ * pool pages without bound).  A removal needs no slot (drop_out: its PTE
+ * cleared by name, its edges taken into the walk), so an unmap, a task's
+ * end or a kpager's revocation never fails for want of memory.  Where a
+ * node cannot come in: in an operation for its task, the operation is
+ * redone after the kernel page fault; otherwise a reduction of rights
+ * removes that mapping (and what derives from it), as its task could have
+ * done, and any other operation that needs it fails with -KM_ENOMEM.
  *   Edge pages are still exported vacant (their derived mappings go).
  * Localising them too would detach each child still in the kernel (its
  * up naming its parent, found by that name, the parent flagged), made
@@ -615,6 +614,7 @@ static void release_frame(u64 phys, bool owned, bool lent)
 #define KEPT_DERIVED 0x40u /* not a root: an edge is named for it */
 
 static u64 remove_descendants(struct mnode *x);
+static u64 remove_out(struct task *t, u64 va, struct mmu_slot *s, bool self);
 
 /* The out node name's page: cleared, its frame let go, its edges given to
  * p (a node of the walk removing it, or a stand-in).  Its edge from its
@@ -647,9 +647,7 @@ static void drop_out(u64 name, struct mnode *p)
 static struct mnode *node_in(struct task *t, u64 va, struct mmu_slot *s)
 {
     u32 kept = mmu_kept(s);
-    node_alloc_again = true;
     struct mnode *m = node_alloc(t);
-    node_alloc_again = false;
     if (!m)
         return NULL;
     u64 name = MN_OUT_NAME(t->number, va);
@@ -704,6 +702,30 @@ static bool tree_in_below(struct mnode *x)
     return true;
 }
 
+/* tree_in_below for a reduction of rights: a node that cannot come in
+ * for want of memory outside a kmem_op (no kpager to ask) is removed with
+ * what derives from it (*dropped counts them), as its task could have
+ * done; false only when a kpager is to be asked (the page noted missing). */
+static bool tree_in_below_or_drop(struct mnode *x, u64 *dropped)
+{
+    for (struct mnode *n = x; n; n = next_below(n, x))
+        for (struct medge **pp = &n->child, *e; (e = *pp);) {
+            if (!mn_is_out(e->child) || node_in_named((u64)e->child)) {
+                pp = &e->next;
+                continue;
+            }
+            if (kmem_op && kmem_op->missing_set)
+                return false;
+            u64 name = (u64)e->child;
+            struct task *ct = task_by_number(mn_name_task(name));
+            struct mmu_slot cs;
+            if (!page_out(ct, mn_name_va(name), &cs))
+                panic("mapdb: out node %lx has no page", name);
+            *dropped += remove_out(ct, mn_name_va(name), &cs, true); /* (unlinks e: *pp moves on) */
+        }
+    return true;
+}
+
 /* n's whole tree in (for a walk over every mapping of its frame). */
 static bool tree_in(struct mnode *n)
 {
@@ -748,24 +770,14 @@ static u64 remove_out(struct task *t, u64 va, struct mmu_slot *s, bool self)
     return count + 1;
 }
 
-/* The localised name of the mapping p (a node, or an out node's name):
- * task number << 48 | page. */
-static u64 local_ref(const struct mnode *p)
-{
-    if (mn_is_out(p))
-        return (u64)mn_name_task((u64)p) << 48 | mn_name_va((u64)p);
-    return (u64)node_task(p)->number << 48 | node_va(p);
-}
-
 /* Node m of t's leaves: the kernel keeps what it needs of it by name, the
- * slot becomes its record (abi/kspace.h: word, parent's name, 0, 0). */
+ * slot becomes its record (abi/kspace.h: its word, then 0). */
 static void export_node(struct task *t, struct mnode *m)
 {
     struct mmu_slot s;
     slot_of(m, &s);
     u64 name = MN_OUT_NAME(t->number, node_va(m));
     struct medge *up = m->up;
-    u64 parent = up ? local_ref(up->parent) : 0;
     if (up) {
         up->child = (struct mnode *)name;
         named_child_add(up);
@@ -778,7 +790,7 @@ static void export_node(struct task *t, struct mnode *m)
     mmu_keep(&s, (u32)(m->word & (MN_RIGHTS | MN_KERNEL_OWNED | MN_LENT)) | KEPT_OUT | (up ? KEPT_DERIVED : 0));
     if (s.node)
         *s.node = MN_SLOT_OUT;
-    m->up = (struct medge *)parent;
+    m->up = NULL; /* (whom it came from is not the kpager's to know) */
     m->child = NULL;
     m->spare = 0;
     t->mn_out++;
@@ -817,8 +829,11 @@ static void drop_mapping(struct mnode *n)
     bool owned = n->word & MN_KERNEL_OWNED, lent = node_lent(n);
     slot_clear(&s);
     mmu_clear(node_task(n), node_va(n), &s); /* TLBs flushed: the frame is unreachable */
-    node_free(n);
+    /* Let go of the frame first: n may live in the very frame it lends
+     * (a node brought into a node page its own page became), and
+     * freeing n may free that page, which must then be an orphan's. */
     release_frame(phys, owned, lent);
+    node_free(n);
 }
 
 /* Removes every mapping derived from x (not x), children before parents;
@@ -1176,7 +1191,7 @@ i64 mapdb_transfer(struct task *from, u64 word0, u64 word1, struct task *to, u64
 
 static struct mnode *unlend(struct mnode *n, struct mmu_slot *s);
 
-static u64 revoke(struct mnode *x, u32 rights, bool self)
+static i64 revoke(struct mnode *x, u32 rights, bool self)
 {
     if (node_lent(x)) { /* the kpager takes its page back from the kernel */
         struct mmu_slot s;
@@ -1185,20 +1200,21 @@ static u64 revoke(struct mnode *x, u32 rights, bool self)
         slot_of(x, &s);
         x = unlend(x, &s);
         if (!x) /* its page's export took its node out (or its mapping) */
-            return self && page_out(t, va, &s) ? remove_out(t, va, &s, true) : 1;
+            return self && page_out(t, va, &s) ? (i64)remove_out(t, va, &s, true) : 1;
         if (!self)
             return 1;
     }
-    if (!(rights & KM_R) && mapdb_nodes_out && !tree_in_below(x))
-        rights |= KM_R; /* no frame to bring its out nodes in: removed, as its task could */
+    u64 count = 0;
+    if (!(rights & KM_R) && __builtin_expect(mapdb_nodes_out != 0, 0) && !tree_in_below_or_drop(x, &count))
+        return -KM_ENOMEM; /* asked of the kpager: redone after */
     if (rights & KM_R)
-        return self ? remove_tree(x) : remove_descendants(x);
-    u64 count = reduce_descendants(x, rights);
+        return (i64)(self ? remove_tree(x) : remove_descendants(x));
+    count += reduce_descendants(x, rights);
     if (self && (node_rights(x) & rights)) {
         set_rights(x, node_rights(x) & ~rights);
         count++;
     }
-    return count;
+    return (i64)count;
 }
 
 i64 mapdb_unmap(struct task *t, u64 fpage, bool self)
@@ -1226,7 +1242,12 @@ i64 mapdb_unmap(struct task *t, u64 fpage, bool self)
             n = node_at_out(t, va, &s);
         }
         if (n) {
-            count += (i64)revoke(n, rights, self);
+            i64 r = revoke(n, rights, self);
+            if (r < 0) {
+                count = r;
+                break;
+            }
+            count += r;
         } else if (page_out(t, va, &s)) { /* out, and no memory to bring it in */
             if (kmem_op && kmem_op->missing_set) {
                 count = -KM_ENOMEM; /* asked of t's kpager: redone after */

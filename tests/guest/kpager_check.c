@@ -521,8 +521,7 @@ static int all_zero(const void *p)
 }
 
 /* A node page's export (abi/kspace.h): a count, then records of the
- * client's own mappings in its own terms: page and rights, and the
- * mapping it came from as (task number << 48 | page), or 0. */
+ * client's own mappings in its own terms: page, rights and flags. */
 static int node_page_localised(const void *p)
 {
     const km_u64 *w = p;
@@ -531,8 +530,7 @@ static int node_page_localised(const void *p)
     unsigned n = 0;
     for (unsigned k = 0; k < 126; k++) {
         const km_u64 *r = w + 6 + 4 * k;
-        if (r[2] | r[3] || r[0] >> 47 || (r[1] >> 48) >= 4096 || (r[1] & 0xf000800000000fffull) ||
-            (r[0] && !(r[0] & KM_R)) || (!r[0] && r[1]))
+        if (r[1] | r[2] | r[3] || r[0] >> 47 || (r[0] & 0xfe0) || (r[0] && !(r[0] & KM_R)))
             return 0;
         n += r[0] != 0;
     }

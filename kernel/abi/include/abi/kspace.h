@@ -80,15 +80,15 @@
  *                                 the kernel's (a loaded program's) | 16
  *                                 if T lent that page to the kernel; 0 if
  *                                 slot k was free
- *                  56+32k      8  the mapping it was derived from: its
- *                                 task's number << 48 | its page address;
- *                                 0 for a root (sigma0's, a loaded one)
- *                  64+32k     16  0
+ *                  56+32k     24  0 (whom a mapping came from is not
+ *                                 named: after a grant it is a task T
+ *                                 never dealt with)
  *                The kernel keeps all it needs of those mappings (their
  *                PTEs, and the edges of the tasks they came from and went
  *                to) and never asks for the page back: a node is made
  *                again when an operation needs it, in a FRESH page from
  *                the kpager of the thread that asked, else the pool
+ *                (within kmem.pool)
  *              - an edge page (KM_KS_ME_OF: edges, the sender-derived
  *                parts: that a mapping was derived from one of T's, T's
  *                side of a map it made): the mappings derived through
