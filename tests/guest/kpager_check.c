@@ -65,6 +65,16 @@
  *     (random, swapped, zero, names off, another region's, lost) comes
  *     back made from C's nodes, the next export exact; C's unmap of an
  *     onward page reaches X's mapping with the table out and back in.
+ * 11. node pages (inv. 1, 3, 5): a client C with its own kpager maps
+ *     pages on to X and to itself; its node pages are revoked round after
+ *     round while C, its other thread and X (its other thread too) work
+ *     on with no fault; each export is checked word by word against C's
+ *     mappings (page, rights, parent by task number and page); what needs
+ *     a node (a reduction of W, a send, an own unmap of W) costs one FRESH
+ *     kernel page fault, a removal (an own unmap, an unmap from above)
+ *     none, and takes X's mappings at once; C's edge pages revoked take
+ *     what it gave on, not its own; no RESTORE is ever asked; C's kernel
+ *     pages are exactly those its kpager lent, all back when it goes.
  * Part 2's client is made with its kpager set, so its top-level table and
  * first TCB are revoked with the rest; part 4 ends each silent round by
  * deleting the silent kpager, so that its waiting pager serves the rounds
@@ -117,8 +127,18 @@ static km_tid clients_pager; /* the pager start() gives: pager's thread, then pa
 static char nt_bk[NT_BK][PAGE] __attribute__((aligned(PAGE)));
 static volatile unsigned long nt_user_faults;
 
+/* Part 11's client: its 2 MiB region at MN_REGION (page j -> mn_bk[j]),
+ * and the 2 MiB after it, where it maps some of its pages to itself (a
+ * fault there, once such a mapping went, gets mn_cdecoy); both counted. */
+#define MN_REGION (REGION + (700ull << 30))
+#define MN_ALIAS (MN_REGION + (2ull << 20))
+#define MN_NP 14
+static char mn_bk[MN_NP][PAGE] __attribute__((aligned(PAGE)));
+static char mn_cdecoy[PAGE] __attribute__((aligned(PAGE)));
+static volatile unsigned long mn_c_faults, mn_alias_faults;
+
 /* REGION + i * 2 MiB + j * 4 KiB -> bk[(i * 8 + j) % BK_PAGES]; the
- * sentinel's region -> sent_bk; part 10's as above. */
+ * sentinel's region -> sent_bk; parts 10 and 11's as above. */
 static km_u64 backing(km_u64 a, void *arg)
 {
     (void)arg;
@@ -128,6 +148,15 @@ static km_u64 backing(km_u64 a, void *arg)
         km_u64 j = (a - NT_REGION) / PAGE;
         nt_user_faults++;
         return (km_u64)(unsigned long)nt_bk[j < NT_BK - 1 ? j : NT_BK - 1];
+    }
+    if (a - MN_REGION < (2ull << 20)) {
+        km_u64 j = (a - MN_REGION) / PAGE;
+        mn_c_faults++;
+        return (km_u64)(unsigned long)mn_bk[j < MN_NP ? j : MN_NP - 1];
+    }
+    if (a - MN_ALIAS < (2ull << 20)) {
+        mn_alias_faults++;
+        return (km_u64)(unsigned long)mn_cdecoy;
     }
     km_u64 off = a - REGION;
     return (km_u64)(unsigned long)bk[((off >> 21) * 8 + ((off >> 12) & 511)) % BK_PAGES];
@@ -2307,6 +2336,744 @@ static void part_nodetables(void)
            sent_rounds - s0, sent_errors);
 }
 
+/* ---- part 11: node pages revoked, their mappings staying -----------------
+ * Client C (all its kernel memory from mn_kp, a kpager of its own, so
+ * that its kernel page faults are counted apart) has MN_NP pages in a
+ * 2 MiB region: pages 0..3 mapped on to task X (read-write; X's pager
+ * gives X a decoy page of its own for any fault in its window), pages 4..7
+ * mapped by C to itself (a second thread of C receives them at MN_ALIAS),
+ * the rest only C's (8..11 written by that thread all along, on the other
+ * CPU when there is one).  mn_kp revokes C's node pages round after round:
+ * each comes back localised (abi/kspace.h: a count, records of C's own
+ * mappings), its mappings stay, so C and X go on with no fault; what needs
+ * a node (a reduction of rights, a send, an own unmap of W) brings it back
+ * in a FRESH page (one kernel page fault), a removal (an own unmap, an
+ * unmap from above) needs none; C's edge pages revoked take what C gave
+ * on.  The test keeps a model of C's mappings (page, rights, the mapping
+ * each came from, whether its node is in) and checks every export word
+ * by word against it. */
+#define MN_X_WIN 0x0000210000000000ull /* X's acceptor window (2 MiB) */
+#define MN_NX 4                        /* pages 0..3: on to X */
+#define MN_NA 4                        /* pages 4..7: aliased by C at MN_ALIAS */
+#define MN_NM (MN_NP + MN_NA)          /* the model: C's region pages, then its aliases */
+#define MN_ROUNDS 8
+#define MN_POOL 128
+#define MN_POKE 0x504f4b4550000000ull
+enum { MN_OP_TOUCH = 0x4d4e01, MN_OP_ALIAS, MN_OP_SEND, MN_OP_WORK, MN_OP_UNMAP, MN_OP_PEEK, MN_OP_POKE,
+       MN_OP_STOP, MN_OP_XCHECK, MN_OP_XBG };
+
+extern char __user_start[], __rodata_start[], __data_start[], __user_end[]; /* user/user.ld */
+static struct kpager mn_kp;
+static char mn_pool[MN_POOL][PAGE] __attribute__((aligned(PAGE)));
+static char mn_xdecoy[MN_NX][PAGE] __attribute__((aligned(PAGE)));
+static char mn_stack[L4_STACK_SIZE] __attribute__((aligned(4096)));
+static char mn_xstack[L4_STACK_SIZE] __attribute__((aligned(4096)));
+static struct l4_thread mn_kp_thr, mn_xpager_thr, mn_c2_thr, mn_xbg_thr;
+static struct l4_task mn_c, mn_x;
+static volatile int mn_bg_stop, mn_xbg_stop;
+static volatile long mn_xbg_rounds, mn_xbg_errors;
+static volatile long mn_bg_err, mn_bg_rounds, mn_bg_errors, mn_alias_items, mn_x_items;
+static volatile unsigned long mn_x_faults, mn_x_wfaults, mn_x_other;
+
+static km_u64 mn_val(unsigned j, km_u64 v, unsigned k)
+{
+    return 0x4d4e000000000000ull ^ (v << 20) ^ ((km_u64)j << 8) ^ k;
+}
+
+static km_u64 mn_page(unsigned j) { return MN_REGION + (km_u64)j * PAGE; }
+static km_u64 mn_alias(unsigned k) { return MN_ALIAS + (km_u64)k * PAGE; }
+
+/* X's pager: the image; a fault in X's window (X lost a page of C's, or
+ * wrote one C made read-only) is counted and answered with a decoy page
+ * of this task's, read-write: never C's page. */
+static void mn_xpager(void *arg)
+{
+    (void)arg;
+    struct l4_pager img;
+    l4_pager_init(&img, KM_ANYTHREAD, KM_RWX);
+    long r = l4_receive_any();
+    for (;;) {
+        if (r < 0 || !l4_is_pagefault()) {
+            r = l4_receive_any();
+            continue;
+        }
+        km_tid from = l4_sender();
+        km_u64 a = l4_mr(0) & ~0xfffull, access = l4_mr(2);
+        long tag = l4_pager_answer(&img);
+        if (tag < 0 && a - MN_X_WIN < MN_NX * PAGE) {
+            mn_x_faults++;
+            mn_x_wfaults += (access & KM_W) != 0;
+            l4_put_map_item(0, a, KM_FPAGE((km_u64)(unsigned long)mn_xdecoy[(a - MN_X_WIN) / PAGE], 12, KM_R | KM_W));
+            tag = (long)KM_TAG(0, 0, 2);
+        }
+        if (tag < 0) {
+            mn_x_other++;
+            r = l4_receive_any();
+            continue;
+        }
+        r = l4_reply_and_wait(from, (km_u64)tag);
+    }
+}
+
+/* C's second thread: takes C's pages 4..7 at MN_ALIAS (from C's first
+ * thread, arg), then writes and checks words 1, 4, 7 of pages 8..11 round
+ * after round. */
+static void mn_c2(void *arg)
+{
+    l4_set_acceptor(KM_FPAGE(MN_ALIAS, 21, KM_RWX));
+    long r;
+    while ((r = l4_receive((km_tid)(unsigned long)arg)) < 0 || l4_label() != MN_OP_ALIAS)
+        ;
+    mn_alias_items = KM_TAG_T(l4_msgtag()) / 2;
+    for (km_u64 b = 1; !mn_bg_stop; b++) {
+        for (unsigned j = 8; j < 12; j++)
+            for (unsigned k = 1; k < 8; k += 3)
+                *nt_word(MN_REGION, j, k) = mn_val(j, b, k) ^ 0xc2;
+        for (unsigned j = 8; j < 12; j++)
+            for (unsigned k = 1; k < 8; k += 3)
+                if (*nt_word(MN_REGION, j, k) != (mn_val(j, b, k) ^ 0xc2))
+                    mn_bg_errors++;
+        mn_bg_rounds = (long)b;
+        sys_yield();
+    }
+}
+
+/* X's second thread (on the other CPU when there is one): reads word 5
+ * of its pages 0..3 round after round, each a value C wrote there. */
+static void mn_xbg(void *arg)
+{
+    (void)arg;
+    for (long b = 1; !mn_xbg_stop; b++) {
+        for (unsigned j = 0; j < MN_NX; j++) {
+            km_u64 w = *nt_word(MN_X_WIN, j, 5);
+            mn_xbg_errors += ((w ^ mn_val(j, 0, 5)) & 0xfffffull) != 0 || w == mn_val(j, 0, 5);
+        }
+        mn_xbg_rounds = b;
+        sys_yield();
+    }
+}
+
+/* C's first thread: starts mn_c2, then does what this task asks (an
+ * operation MN_OP_*, MR0 and MR1 its arguments) and answers (NT_ANSWER,
+ * MR0 the result) with a blocking send. */
+static long mn_client(void *arg)
+{
+    (void)arg;
+    struct l4_thread_attr a = L4_THREAD_ATTR_INIT;
+    a.cpu = si.ncpus >= 2 ? (si.cpu ? 0 : 1) : si.cpu;
+    a.stack = mn_stack;
+    a.stack_size = sizeof mn_stack;
+    mn_bg_err = l4_thread_start(&mn_c2_thr, &a, mn_c2, (void *)(unsigned long)sys_myself());
+    long r = l4_receive(me);
+    for (;;) {
+        if (r < 0) {
+            r = l4_receive(me);
+            continue;
+        }
+        km_u64 op = l4_label(), x = l4_mr(0), y = l4_mr(1); /* (a fault overwrites the MRs) */
+        long res = 0;
+        unsigned mr = 0;
+        if (op == MN_OP_STOP) {
+            mn_bg_stop = 1;
+            for (int i = 0; i < 100000 && !mn_c2_thr.done; i++)
+                sys_yield();
+            return mn_c2_thr.done ? 0 : 1;
+        } else if (op == MN_OP_TOUCH) { /* its pages, round 0 */
+            for (unsigned j = 0; j < MN_NP; j++)
+                for (unsigned k = 0; k < 8; k++)
+                    *nt_word(MN_REGION, j, k) = mn_val(j, 0, k);
+            for (unsigned j = 0; j < MN_NP; j++)
+                for (unsigned k = 0; k < 8; k++)
+                    res += *nt_word(MN_REGION, j, k) != mn_val(j, 0, k);
+        } else if (op == MN_OP_ALIAS) { /* pages 4..7 to itself, read-write */
+            for (unsigned k = 0; k < MN_NA; k++)
+                mr = l4_put_map_item(mr, (km_u64)k * PAGE, KM_FPAGE(mn_page(MN_NX + k), 12, KM_R | KM_W));
+            res = l4_send(mn_c2_thr.tid, KM_TAG(MN_OP_ALIAS, 0, mr));
+        } else if (op == MN_OP_SEND) { /* pages x .. x + y - 1 to X, read-write */
+            for (km_u64 j = x; j < x + y; j++)
+                mr = l4_put_map_item(mr, j * PAGE, KM_FPAGE(mn_page((unsigned)j), 12, KM_R | KM_W));
+            res = l4_send(mn_x.main.tid, KM_TAG(MN_OP_SEND, 0, mr));
+        } else if (op == MN_OP_WORK) { /* round x: pages 0..3 (X reads them), its aliases, an IPC */
+            for (unsigned j = 0; j < MN_NX; j++)
+                for (unsigned k = 0; k < 8; k++)
+                    *nt_word(MN_REGION, j, k) = mn_val(j, x, k);
+            for (unsigned k = 0; k < MN_NA; k++) {
+                *nt_word(MN_ALIAS, k, 2) = mn_val(MN_NX + k, x, 2); /* through the alias... */
+                *nt_word(MN_REGION, MN_NX + k, 3) = mn_val(MN_NX + k, x, 3);
+            }
+            for (unsigned j = 0; j < MN_NX; j++)
+                for (unsigned k = 0; k < 8; k++)
+                    res += *nt_word(MN_REGION, j, k) != mn_val(j, x, k);
+            for (unsigned k = 0; k < MN_NA; k++) /* ...seen through the page, and back */
+                res += (*nt_word(MN_REGION, MN_NX + k, 2) != mn_val(MN_NX + k, x, 2)) +
+                       (*nt_word(MN_ALIAS, k, 3) != mn_val(MN_NX + k, x, 3));
+            for (unsigned j = 12; j < MN_NP; j++)
+                res += *nt_word(MN_REGION, j, 0) != mn_val(j, 0, 0);
+            l4_set_mr(0, x);
+            r = l4_call(echo_thr.tid, KM_TAG(1, 1, 0));
+            res += r < 0 || l4_mr(0) != x + 1;
+        } else if (op == MN_OP_UNMAP) {
+            res = sys_unmap(x, (unsigned long)y);
+        } else if (op == MN_OP_PEEK) {
+            res = (long)*(volatile km_u64 *)(unsigned long)x;
+        } else if (op == MN_OP_POKE) {
+            *(volatile km_u64 *)(unsigned long)x = y;
+            res = *(volatile km_u64 *)(unsigned long)x != y;
+        } else {
+            res = -KM_EINVAL;
+        }
+        l4_set_mr(0, (km_u64)res);
+        r = sys_ipc(me, me, 0, KM_TAG(NT_ANSWER, 1, 0));
+    }
+}
+
+/* X: takes C's maps (its window: MN_X_WIN), and answers this task:
+ * MN_OP_XCHECK v with the mask of its pages (of MN_NX) that do not hold
+ * round v, MN_OP_PEEK and MN_OP_POKE as C does. */
+static long mn_xtask(void *arg)
+{
+    (void)arg;
+    l4_set_acceptor(KM_FPAGE(MN_X_WIN, 21, KM_RWX));
+    long r = l4_receive_any();
+    for (;;) {
+        if (r < 0) {
+            r = l4_receive_any();
+            continue;
+        }
+        km_u64 op = l4_label(), x = l4_mr(0), y = l4_mr(1);
+        long res = 0;
+        if (op == MN_OP_SEND) {
+            mn_x_items += KM_TAG_T(l4_msgtag()) / 2;
+            r = l4_receive_any();
+            continue;
+        }
+        if (l4_sender() != me) {
+            r = l4_receive_any();
+            continue;
+        }
+        if (op == MN_OP_STOP)
+            return 0;
+        if (op == MN_OP_XBG) {
+            struct l4_thread_attr a = L4_THREAD_ATTR_INIT;
+            a.cpu = si.ncpus >= 2 ? (si.cpu ? 0 : 1) : si.cpu;
+            a.stack = mn_xstack;
+            a.stack_size = sizeof mn_xstack;
+            res = l4_thread_start(&mn_xbg_thr, &a, mn_xbg, 0);
+        } else if (op == MN_OP_XCHECK) {
+            for (unsigned j = 0; j < MN_NX; j++)
+                for (unsigned k = 0; k < 8; k++)
+                    if (*nt_word(MN_X_WIN, j, k) != mn_val(j, x, k))
+                        res |= 1l << j;
+        } else if (op == MN_OP_PEEK) {
+            res = (long)*(volatile km_u64 *)(unsigned long)x;
+        } else if (op == MN_OP_POKE) {
+            *(volatile km_u64 *)(unsigned long)x = y;
+            res = *(volatile km_u64 *)(unsigned long)x != y;
+        } else {
+            res = -KM_EINVAL;
+        }
+        l4_set_mr(0, (km_u64)res);
+        r = sys_ipc(me, KM_ANYTHREAD, 0, KM_TAG(NT_ANSWER, 1, 0));
+    }
+}
+
+/* nt_cmd with two arguments. */
+static long mn_cmd(km_tid to, km_u64 op, km_u64 x, km_u64 y)
+{
+    long r = -KM_ETIMEOUT;
+    for (int i = 0; i < 100000 && r == -KM_ETIMEOUT; i++) {
+        l4_set_mr(0, x);
+        l4_set_mr(1, y);
+        r = l4_send_nowait(to, KM_TAG(op, 2, 0));
+        if (r == -KM_ETIMEOUT)
+            sys_yield();
+    }
+    if (r < 0)
+        return r;
+    for (int i = 0; i < 200000; i++) {
+        if (l4_receive_nowait(to) == 0 && l4_label() == NT_ANSWER)
+            return (long)l4_mr(0);
+        sys_yield();
+    }
+    return -KM_ETIMEOUT;
+}
+
+/* The model of C's mappings: m < MN_NP its region's page m, else its
+ * alias m - MN_NP; whether it exists, its rights, the mapping it came
+ * from (task number << 48 | page) and whether its node is in the kernel
+ * (so that the next revocation exports it). */
+static unsigned char mn_exists[MN_NM], mn_rights[MN_NM], mn_in[MN_NM], mn_seen[MN_NM];
+static km_u64 mn_parent[MN_NM];
+static km_u64 mn_prog, mn_cnum; /* task numbers: this program's, C's */
+
+static km_u64 mn_addr(unsigned m) { return m < MN_NP ? mn_page(m) : mn_alias(m - MN_NP); }
+
+/* Model entry m is (again) a mapping whose node is in: from its backing
+ * page (this task's), or for an alias from C's page (alias) or from the
+ * decoy this task's pager gives. */
+static void mn_set(unsigned m, int from_c)
+{
+    mn_exists[m] = mn_in[m] = 1;
+    mn_rights[m] = KM_R | KM_W;
+    if (m < MN_NP)
+        mn_parent[m] = mn_prog << 48 | (km_u64)(unsigned long)mn_bk[m];
+    else if (from_c)
+        mn_parent[m] = mn_cnum << 48 | mn_page(MN_NX + m - MN_NP);
+    else
+        mn_parent[m] = mn_prog << 48 | (km_u64)(unsigned long)mn_cdecoy;
+}
+
+/* Figures of the exports read (mn_export). */
+static long mn_pages_read, mn_fmt_bad, mn_records, mn_img_records, mn_rec_bad, mn_model_bad, mn_zero_bad,
+            mn_edge_pages, mn_acct_bad, mn_revs;
+
+/* Checks an exported node page word by word: the count, zeros where the
+ * format has them, and each record: a page of C's model (its rights, its
+ * parent, its node in before the revocation) or of the program image
+ * (mapped by C's pager from this task's page at the same address, with
+ * this task's rights there: the pager gives all, C gets no more than it
+ * had); nothing else, no flag (C lends nothing, has no kernel-owned
+ * frame).  Records of model entries are counted in mn_seen. */
+static void mn_export(const km_u64 *w)
+{
+    km_u64 lo = (km_u64)(unsigned long)__user_start & ~0xfffull;
+    km_u64 hi = ((km_u64)(unsigned long)__user_end + 0xfff) & ~0xfffull;
+    int fmt = w[0] <= 126 && !(w[1] | w[2] | w[3] | w[4] | w[5] | w[510] | w[511]);
+    unsigned n = 0;
+    mn_pages_read++;
+    for (unsigned k = 0; k < 126; k++) {
+        const km_u64 *r = w + 6 + 4 * k;
+        if (!r[0]) {
+            fmt &= !(r[1] | r[2] | r[3]);
+            continue;
+        }
+        n++;
+        mn_records++;
+        fmt &= !(r[2] | r[3]);
+        km_u64 page = r[0] & ~0xfffull, low = r[0] & 0xfff;
+        int ok = 0;
+        unsigned m;
+        for (m = 0; m < MN_NM && mn_addr(m) != page; m++)
+            ;
+        if (m < MN_NM) {
+            ok = mn_exists[m] && mn_in[m] && low == mn_rights[m] && r[1] == mn_parent[m] && !mn_seen[m];
+            mn_seen[m]++;
+        } else if (page >= lo && page < hi) { /* this task's rights there: text, rodata, data */
+            km_u64 rights = page < (km_u64)(unsigned long)__rodata_start ? KM_R | KM_X
+                            : page < (km_u64)(unsigned long)__data_start ? KM_R : KM_R | KM_W;
+            ok = low == rights && r[1] == (mn_prog << 48 | page);
+            mn_img_records++;
+        }
+        if (!ok && mn_rec_bad++ < 4)
+            tap_diag("node pages: record %u: %lx %lx %lx %lx (model entry %u)", k, (unsigned long)r[0],
+                     (unsigned long)r[1], (unsigned long)r[2], (unsigned long)r[3], m);
+    }
+    fmt &= n == w[0];
+    if (!fmt && mn_fmt_bad++ < 4)
+        tap_diag("node pages: export not in the format: count %lu, %u records", (unsigned long)w[0], n);
+}
+
+static unsigned mn_lent(km_taskid task, km_u64 lo, km_u64 hi)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < mn_kp.npages; i++)
+        n += mn_kp.page[i].state == KPAGE_LENT && mn_kp.page[i].task == task && mn_kp.page[i].ksaddr >= lo &&
+             mn_kp.page[i].ksaddr < hi;
+    return n;
+}
+
+/* mn_kp revokes C's pages in [lo, hi) (node pages or edge pages): every
+ * page taken back is read (a node page: mn_export, then the model's
+ * records exported exactly once each if their nodes were in; an edge
+ * page: all zero); after it C's mapping-node count equals the pages of
+ * that type mn_kp has lent it still.  Returns what kpager_revoke did. */
+static long mn_revoke(km_u64 lo, km_u64 hi)
+{
+    static unsigned char was[MN_POOL];
+    km_taskid c = mn_c.id;
+    for (unsigned p = 0; p < mn_kp.npages; p++)
+        was[p] = mn_kp.page[p].state == KPAGE_LENT && mn_kp.page[p].task == c && mn_kp.page[p].ksaddr >= lo &&
+                 mn_kp.page[p].ksaddr < hi;
+    memset(mn_seen, 0, sizeof mn_seen);
+    long n = kpager_revoke(mn_kp_thr.tid, c, lo, hi);
+    mn_revs++;
+    int nodes = lo == KM_KS_MN;
+    for (unsigned p = 0; p < mn_kp.npages; p++) {
+        if (!was[p] || mn_kp.page[p].state != KPAGE_FREE)
+            continue;
+        if (nodes) {
+            mn_export((const km_u64 *)mn_pool[p]);
+        } else {
+            mn_edge_pages++;
+            mn_zero_bad += !all_zero(mn_pool[p]);
+        }
+    }
+    if (nodes) {
+        int bad = 0;
+        for (unsigned m = 0; m < MN_NM; m++) {
+            bad |= mn_seen[m] != (mn_exists[m] && mn_in[m]);
+            mn_in[m] = 0;
+        }
+        mn_model_bad += bad;
+        if (bad)
+            tap_diag("node pages: revocation %ld: the model's records exported differ from its nodes in", mn_revs);
+    }
+    struct km_kmem_info k;
+    int acct = kmem_of(c, &k) && k.pages[KM_KMEM_MAPNODE] == mn_lent(c, KM_KS_MN, KM_KS_TCB) &&
+               mn_lent(c, lo, hi) == 0;
+    if (!acct && mn_acct_bad++ < 4)
+        tap_diag("node pages: after revocation %ld: C's mapping-node pages %lu, mn_kp lent %u", mn_revs,
+                 (unsigned long)k.pages[KM_KMEM_MAPNODE], mn_lent(c, KM_KS_MN, KM_KS_TCB));
+    return n;
+}
+
+/* Whether mn_kp's last kernel page fault was one FRESH request for a node
+ * page (every request it saw: RESTORE ones are counted apart). */
+static int mn_fresh_node_fault(void)
+{
+    km_u64 q = mn_kp.last_req[0];
+    return mn_kp.last_n == 1 && KM_KREQ_TYPE(q) == KM_KMEM_MAPNODE && KM_KREQ_REASON(q) == KM_KREASON_FRESH &&
+           KM_KREQ_ADDR(q) >= KM_KS_MN && KM_KREQ_ADDR(q) < KM_KS_ME;
+}
+
+static void part_nodepages(void)
+{
+    long s0 = sent_rounds;
+    mn_bg_stop = mn_xbg_stop = 0;
+    mn_bg_err = 1;
+    mn_xbg_rounds = mn_xbg_errors = 0;
+    mn_bg_rounds = mn_bg_errors = mn_alias_items = mn_x_items = 0;
+    mn_x_faults = mn_x_wfaults = mn_x_other = 0;
+    for (int i = 0; i < MN_NP; i++)
+        mn_bk[i][0] = 0; /* mapped here, so that the pager can map them */
+    for (int i = 0; i < MN_NX; i++)
+        mn_xdecoy[i][0] = 0;
+    *(volatile km_u64 *)mn_cdecoy = 0x4445434f59ull; /* "DECOY" */
+    memset(mn_exists, 0, sizeof mn_exists);
+    kpager_init(&mn_kp, mn_pool, MN_POOL, KM_KFAULT_MAX, 0);
+    struct l4_thread_attr a = L4_THREAD_ATTR_INIT;
+    a.cpu = si.cpu;
+    long r = kpager_thread_start(&mn_kp_thr, &a, &mn_kp);
+    /* X: its own pager, kernel memory from kp */
+    if (r == 0)
+        r = l4_thread_start(&mn_xpager_thr, &a, mn_xpager, 0);
+    a.pager = mn_xpager_thr.tid;
+    if (r == 0)
+        r = l4_task_start(&mn_x, &a, me, mn_xtask, 0);
+    if (r == 0)
+        r = sys_thread_control(mn_x.main.tid, KM_TCTL_SET_KPAGER, kp_thr.tid);
+    /* C: made with mn_kp set, so that all its kernel memory is mn_kp's */
+    if (r == 0) {
+        r = sys_thread_control(me, KM_TCTL_SET_KPAGER, mn_kp_thr.tid);
+        if (r == 0)
+            r = start(&mn_c, mn_client, 0, mn_kp_thr.tid);
+        sys_thread_control(me, KM_TCTL_SET_KPAGER, KM_NILTHREAD);
+    }
+    km_tid ct = mn_c.main.tid, xt = mn_x.main.tid;
+    km_taskid c = mn_c.id;
+    mn_prog = KM_ID_NUMBER(utcb()->task);
+    mn_cnum = KM_ID_NUMBER(c);
+    km_u64 v = 1;
+    long setup = r;
+    if (setup == 0)
+        setup = mn_cmd(ct, MN_OP_TOUCH, 0, 0);
+    if (setup == 0)
+        setup = mn_cmd(ct, MN_OP_ALIAS, 0, 0);
+    if (setup == 0)
+        setup = mn_cmd(ct, MN_OP_SEND, 0, MN_NX);
+    if (setup == 0)
+        setup = mn_cmd(ct, MN_OP_WORK, v, 0);
+    long m0 = setup == 0 ? mn_cmd(xt, MN_OP_XCHECK, v, 0) : -1;
+    if (setup == 0)
+        setup = mn_cmd(xt, MN_OP_XBG, 0, 0);
+    for (int i = 0; i < 100000 && setup == 0 && (mn_bg_rounds < 2 || mn_xbg_rounds < 2); i++)
+        sys_yield();
+    for (unsigned m = 0; m < MN_NM; m++)
+        mn_set(m, 1);
+    struct km_kmem_info k;
+    int ki = kmem_of(c, &k);
+    tap_diag("node pages: C's second thread on CPU %u; no physical address is known to this program (no "
+             "sigma0 in this run, no system call tells one): every export word is checked against what "
+             "the test predicts instead", si.ncpus >= 2 ? (si.cpu ? 0u : 1u) : si.cpu);
+    if (!tap_ok(setup == 0 && m0 == 0 && mn_x_items == MN_NX && mn_alias_items == MN_NA && mn_bg_err == 0 &&
+                    mn_bg_rounds >= 2 && mn_xbg_rounds >= 2 && mn_x_faults == 0 && ki && k.pages[KM_KMEM_MAPNODE] >= 2 &&
+                    k.pages[KM_KMEM_MAPNODE] == mn_lent(c, KM_KS_MN, KM_KS_TCB) && k.pinned_pages == 0,
+                "node pages: client C with %d pages, %ld mapped on to task X (X reads them: %s, mask %lx), %ld to "
+                "itself; its %lu mapping-node pages all lent by its kpager (%u; %lu from the pool)", MN_NP, mn_x_items, sys_errname(setup), (unsigned long)m0, mn_alias_items,
+                ki ? (unsigned long)k.pages[KM_KMEM_MAPNODE] : 0ul, mn_lent(c, KM_KS_MN, KM_KS_TCB),
+                ki ? (unsigned long)k.pinned_pages : 0ul)) {
+        l4_task_delete(&mn_c);
+        l4_task_delete(&mn_x);
+        l4_thread_kill(&mn_xpager_thr);
+        l4_thread_kill(&mn_kp_thr);
+        return;
+    }
+
+    /* the rounds: C's node pages revoked; C works (writes, reads, its
+     * aliases, an IPC), its other thread all along, X reads: no fault, no
+     * kernel page fault; then an operation that needs the nodes of pages
+     * 0..3 (even rounds: C takes W from X's mappings of them; odd: C sends
+     * them to X again, W back): one kernel page fault, a FRESH node page */
+    long revoked = 0, quiet_bad = 0, op_bad = 0, empty = 0, stalled = 0;
+    int i;
+    for (i = 0; i < MN_ROUNDS; i++) {
+        long n = mn_revoke(KM_KS_MN, KM_KS_ME);
+        if (n < 0) {
+            tap_diag("node pages: round %d: kpager_revoke %s", i, sys_errname(n));
+            break;
+        }
+        revoked += n;
+        empty += n < 1;
+        unsigned long kf0 = mn_kp.kfaults, cf0 = mn_c_faults + mn_alias_faults, xf0 = mn_x_faults;
+        long bg0 = mn_bg_rounds, xbg0 = mn_xbg_rounds;
+        v++;
+        long w = mn_cmd(ct, MN_OP_WORK, v, 0);
+        long m = mn_cmd(xt, MN_OP_XCHECK, v, 0);
+        for (int y = 0; y < 100000 && (mn_bg_rounds < bg0 + 2 || mn_xbg_rounds < xbg0 + 2); y++)
+            sys_yield();
+        stalled += mn_bg_rounds < bg0 + 2 || mn_xbg_rounds < xbg0 + 2;
+        int quiet = w == 0 && m == 0 && mn_kp.kfaults == kf0 && mn_c_faults + mn_alias_faults == cf0 &&
+                    mn_x_faults == xf0;
+        quiet_bad += !quiet;
+        int even = i % 2 == 0;
+        long o = even ? mn_cmd(ct, MN_OP_UNMAP, KM_FPAGE(MN_REGION, 14, KM_W), 0) : mn_cmd(ct, MN_OP_SEND, 0, MN_NX);
+        int ok = o == (even ? MN_NX : 0) && mn_kp.kfaults == kf0 + 1 && mn_fresh_node_fault() &&
+                 mn_c_faults + mn_alias_faults == cf0;
+        op_bad += !ok;
+        for (unsigned j = 0; j < MN_NX; j++)
+            mn_in[j] = 1;
+        if (!quiet || !ok)
+            tap_diag("node pages: round %d: revoked %ld, C %ld wrong, X mask %lx, %s %ld, kernel page faults +%lu "
+                     "(last %lx, %u requests), C faults +%lu, X faults +%lu", i, n, w, (unsigned long)m,
+                     even ? "unmap W" : "send", o, mn_kp.kfaults - kf0, (unsigned long)mn_kp.last_req[0],
+                     mn_kp.last_n, mn_c_faults + mn_alias_faults - cf0, mn_x_faults - xf0);
+    }
+    mn_xbg_stop = 1; /* (X loses pages from here on) */
+    for (int y = 0; y < 100000 && !mn_xbg_thr.done; y++)
+        sys_yield();
+    tap_ok(i == MN_ROUNDS && empty == 0,
+           "node pages: %d rounds, C's node pages revoked each round (%ld pages, %ld rounds with none)", i,
+           revoked, empty);
+    tap_ok(mn_pages_read > 0 && mn_fmt_bad == 0,
+           "node pages: every revoked node page came back in the format: a count, 126 records of four words, "
+           "zero elsewhere (%ld pages read, %ld not)", mn_pages_read, mn_fmt_bad);
+    tap_ok(mn_records > 0 && mn_rec_bad == 0,
+           "node pages: every record is a mapping of C's: page, rights, parent (task it came from, its page) "
+           "as predicted, word by word: no pointer, no physical address (%ld records, %ld image pages, %ld not; "
+           "inv. 1)", mn_records, mn_img_records, mn_rec_bad);
+    tap_ok(mn_model_bad == 0,
+           "node pages: each revocation exported exactly the nodes that were in (all at first, then those "
+           "brought back since) (%ld revocations, %ld not)", mn_revs, mn_model_bad);
+    tap_ok(mn_acct_bad == 0,
+           "node pages: after each revocation C's mapping-node count equals the pages its kpager lent it still "
+           "(%ld of %ld not; inv. 5)", mn_acct_bad, mn_revs);
+    tap_ok(quiet_bad == 0 && stalled == 0 && mn_bg_errors == 0 && mn_x_other == 0,
+           "node pages: nodes out, C wrote and read its pages and aliases and called, its other thread ran on "
+           "(%ld rounds, %ld errors), X read C's values: no page fault, no kernel page fault (%ld not; inv. 3)",
+           mn_bg_rounds, mn_bg_errors, quiet_bad + stalled);
+    tap_ok(mn_xbg_thr.done && mn_xbg_rounds >= 2 * MN_ROUNDS && mn_xbg_errors == 0 && mn_x_other == 0,
+           "node pages: X's other thread read C's pages all along, on the other CPU, through every revocation "
+           "(%ld rounds, %ld not C's values), no page fault", mn_xbg_rounds, mn_xbg_errors);
+    tap_ok(op_bad == 0,
+           "node pages: C taking W from X's mappings, and C sending the pages again, brought their nodes back: "
+           "one kernel page fault each, a FRESH node page (%d operations, %ld not)", i, op_bad);
+
+    /* C takes W from X's mapping of page 0: X reads it, its write faults
+     * to its pager (which gives it a decoy), C's page keeps its value */
+    mn_revoke(KM_KS_MN, KM_KS_ME);
+    unsigned long kf0 = mn_kp.kfaults, xf0 = mn_x_faults, xw0 = mn_x_wfaults, cf0 = mn_c_faults;
+    long u = mn_cmd(ct, MN_OP_UNMAP, KM_FPAGE(mn_page(0), 12, KM_W), 0);
+    int u_kf = mn_kp.kfaults == kf0 + 1 && mn_fresh_node_fault();
+    mn_in[0] = 1;
+    long xr = mn_cmd(xt, MN_OP_PEEK, MN_X_WIN, 0);
+    unsigned long xf1 = mn_x_faults;
+    long xp = mn_cmd(xt, MN_OP_POKE, MN_X_WIN, MN_POKE);
+    long cr = mn_cmd(ct, MN_OP_PEEK, mn_page(0), 0);
+    tap_ok(u == 1 && u_kf && xr == (long)mn_val(0, v, 0) && xf1 == xf0 && xp == 0 && mn_x_faults == xf0 + 1 &&
+               mn_x_wfaults == xw0 + 1 && cr == (long)mn_val(0, v, 0) && mn_c_faults == cf0 &&
+               mn_kp.kfaults == kf0 + 1,
+           "node pages: C's unmap of W from X's mapping (%ld), node out: one FRESH kernel page fault (%d); X "
+           "read it (%s), X's write faulted to its pager (%lu faults, %lu writes), C's page kept its value (%s, "
+           "%lu faults)", u, u_kf, xr == (long)mn_val(0, v, 0) ? "right" : "wrong",
+           mn_x_faults - xf0, mn_x_wfaults - xw0, cr == (long)mn_val(0, v, 0) ? "kept" : "changed",
+           mn_c_faults - cf0);
+
+    /* C sends its pages to X again: one FRESH node page; X reads C's
+     * values again on all four (page 0 replaces its decoy) */
+    mn_revoke(KM_KS_MN, KM_KS_ME);
+    kf0 = mn_kp.kfaults;
+    xf0 = mn_x_faults;
+    long s = mn_cmd(ct, MN_OP_SEND, 0, MN_NX);
+    int s_kf = mn_kp.kfaults == kf0 + 1 && mn_fresh_node_fault();
+    for (unsigned j = 0; j < MN_NX; j++)
+        mn_in[j] = 1;
+    long m = mn_cmd(xt, MN_OP_XCHECK, v, 0);
+    tap_ok(s == 0 && s_kf && m == 0 && mn_x_faults == xf0,
+           "node pages: C's send of its pages to X again (%s), nodes out, brought them back (one FRESH kernel "
+           "page fault: %d); X reads C's values on all (mask %lx, %lu faults)", sys_errname(s), s_kf,
+           (unsigned long)m, mn_x_faults - xf0);
+
+    /* C's own unmap of W (KM_UNMAP_SELF) from page 12: its node back, the
+     * page read-only to C until its pager gives W again on a write */
+    mn_revoke(KM_KS_MN, KM_KS_ME);
+    kf0 = mn_kp.kfaults;
+    cf0 = mn_c_faults;
+    u = mn_cmd(ct, MN_OP_UNMAP, KM_FPAGE(mn_page(12), 12, KM_W), KM_UNMAP_SELF);
+    int w_kf = mn_kp.kfaults == kf0 + 1 && mn_fresh_node_fault();
+    mn_in[12] = 1;
+    mn_rights[12] = KM_R;
+    cr = mn_cmd(ct, MN_OP_PEEK, mn_page(12), 0);
+    unsigned long cf1 = mn_c_faults;
+    long cp = mn_cmd(ct, MN_OP_POKE, mn_page(12), MN_POKE + 12);
+    mn_rights[12] = KM_R | KM_W; /* (the pager's map gave it back) */
+    tap_ok(u == 1 && w_kf && cr == (long)mn_val(12, 0, 0) && cf1 == cf0 && cp == 0 && mn_c_faults == cf0 + 1 &&
+               *(volatile km_u64 *)mn_bk[12] == MN_POKE + 12 && mn_kp.kfaults == kf0 + 1,
+           "node pages: C's own unmap of W (KM_UNMAP_SELF) from a page (%ld), node out: one FRESH kernel page "
+           "fault (%d); C read it still (%s), its write faulted to its pager (%lu faults) and went through", u, w_kf, cr == (long)mn_val(12, 0, 0) ? "right" : "wrong", mn_c_faults - cf0);
+
+    /* C's own unmap of the whole mapping (KM_UNMAP_SELF, RWX) of page 13
+     * and of page 3 (mapped on to X), nodes out: a removal by name, no
+     * kernel page fault; X's mapping of page 3 goes with C's */
+    mn_revoke(KM_KS_MN, KM_KS_ME);
+    kf0 = mn_kp.kfaults;
+    cf0 = mn_c_faults;
+    xf0 = mn_x_faults;
+    long u13 = mn_cmd(ct, MN_OP_UNMAP, KM_FPAGE(mn_page(13), 12, KM_RWX), KM_UNMAP_SELF);
+    long u3 = mn_cmd(ct, MN_OP_UNMAP, KM_FPAGE(mn_page(3), 12, KM_RWX), KM_UNMAP_SELF);
+    unsigned long kf1 = mn_kp.kfaults;
+    mn_exists[13] = mn_exists[3] = 0;
+    m = mn_cmd(xt, MN_OP_XCHECK, v, 0);
+    unsigned long xf1b = mn_x_faults;
+    long c13 = mn_cmd(ct, MN_OP_PEEK, mn_page(13), 0);
+    long c3 = mn_cmd(ct, MN_OP_PEEK, mn_page(3), 0);
+    mn_set(13, 0);
+    mn_set(3, 0);
+    tap_ok(u13 == 1 && u3 == 2 && kf1 == kf0 && m == 1 << 3 && xf1b == xf0 + 1 && mn_c_faults == cf0 + 2 &&
+               c13 == (long)mn_val(13, 0, 0) && c3 == (long)mn_val(3, v, 0),
+           "node pages: C's own unmap of 2 whole pages (KM_UNMAP_SELF), nodes out: removed by name (%ld, %ld "
+           "mappings), no kernel page fault (%lu); X lost one (mask %lx, %lu faults), C refaulted both (%lu)", u13, u3, kf1 - kf0,
+           (unsigned long)m, xf1b - xf0, mn_c_faults - cf0);
+
+    /* an unmap from above: this task (C's pages' pager's) takes pages 1
+     * (mapped on to X) and 5 (aliased by C) from everything derived from
+     * its own, C's nodes out: no kernel page fault; C and X lose them */
+    mn_revoke(KM_KS_MN, KM_KS_ME);
+    kf0 = mn_kp.kfaults;
+    cf0 = mn_c_faults;
+    unsigned long af0 = mn_alias_faults;
+    xf0 = mn_x_faults;
+    long r1 = sys_unmap(KM_FPAGE((km_u64)(unsigned long)mn_bk[1], 12, KM_RWX), 0);
+    long r5 = sys_unmap(KM_FPAGE((km_u64)(unsigned long)mn_bk[5], 12, KM_RWX), 0);
+    mn_exists[1] = mn_exists[5] = mn_exists[MN_NP + 1] = 0;
+    m = mn_cmd(xt, MN_OP_XCHECK, v, 0);
+    kf1 = mn_kp.kfaults;
+    unsigned long xf2 = mn_x_faults;
+    long cp1 = mn_cmd(ct, MN_OP_PEEK, mn_page(1), 0);
+    long c5 = mn_cmd(ct, MN_OP_PEEK, mn_page(5), 0);
+    long ca = mn_cmd(ct, MN_OP_PEEK, mn_alias(1), 0);
+    mn_set(1, 0);
+    mn_set(5, 0);
+    mn_set(MN_NP + 1, 0);
+    tap_ok(r1 == 2 && r5 == 2 && kf1 == kf0 && m == (1 << 1 | 1 << 3) && xf2 == xf0 + 1 &&
+               mn_c_faults == cf0 + 2 && mn_alias_faults == af0 + 1 && cp1 == (long)mn_val(1, v, 0) &&
+               c5 == (long)*(volatile km_u64 *)mn_bk[5] && ca == 0x4445434f59l,
+           "node pages: unmap from above (C's pager's task: 2 pages, %ld, %ld mappings), C's nodes out: no "
+           "kernel page fault (%lu); X lost its page at once (mask %lx, %lu faults), C too (%lu faults, alias %lu)", r1, r5,
+           kf1 - kf0, (unsigned long)m, xf2 - xf0, mn_c_faults - cf0, mn_alias_faults - af0);
+
+    /* C's edge pages revoked (its node pages out too): what C gave on
+     * goes, X's mappings of C's pages (0 and 2 now) and C's own aliases
+     * (0, 2, 3); C keeps its pages; no kernel page fault; then C has no
+     * mapping-node page at all */
+    mn_revoke(KM_KS_MN, KM_KS_ME);
+    kf0 = mn_kp.kfaults;
+    cf0 = mn_c_faults;
+    af0 = mn_alias_faults;
+    xf0 = mn_x_faults;
+    long eb0 = mn_zero_bad, ep0 = mn_edge_pages;
+    long ne = mn_revoke(KM_KS_ME, KM_KS_TCB);
+    struct km_kmem_info ke;
+    int ke_ok = kmem_of(c, &ke) && ke.pages[KM_KMEM_MAPNODE] == 0 && mn_lent(c, KM_KS_MN, KM_KS_TCB) == 0;
+    kf1 = mn_kp.kfaults;
+    mn_exists[MN_NP + 0] = mn_exists[MN_NP + 2] = mn_exists[MN_NP + 3] = 0;
+    m = mn_cmd(xt, MN_OP_XCHECK, v, 0);
+    unsigned long xf3 = mn_x_faults;
+    long cbad = 0;
+    for (unsigned j = 0; j < MN_NP; j++)
+        cbad += mn_cmd(ct, MN_OP_PEEK, mn_page(j), 0) != (long)*(volatile km_u64 *)mn_bk[j];
+    unsigned long cf3 = mn_c_faults, kf3 = mn_kp.kfaults;
+    long abad = 0;
+    for (unsigned ka = 0; ka < MN_NA; ka++)
+        abad += mn_cmd(ct, MN_OP_PEEK, mn_alias(ka), 0) != 0x4445434f59l;
+    for (unsigned ka = 0; ka < MN_NA; ka++)
+        if (ka != 1)
+            mn_set(MN_NP + ka, 0);
+    tap_ok(ne >= 1 && mn_edge_pages - ep0 == ne && mn_zero_bad == eb0 && ke_ok && kf1 == kf0 && m == 0xf &&
+               xf3 == xf0 + 2 && cbad == 0 && cf3 == cf0 && kf3 == kf0 && abad == 0 &&
+               mn_alias_faults == af0 + 3,
+           "node pages: C's edge pages revoked (%ld, zero: %s; node pages left %lu): X lost C's pages (%lu "
+           "faults), C its aliases (%lu faults), no kernel page fault (%lu); C kept its own (%ld wrong, %lu "
+           "faults)", ne,
+           mn_zero_bad == eb0 ? "yes" : "no", (unsigned long)ke.pages[KM_KMEM_MAPNODE], xf3 - xf0,
+           mn_alias_faults - af0, kf1 - kf0, cbad, cf3 - cf0);
+
+    /* a last revocation: the exports name exactly what came in since */
+    long mb0 = mn_model_bad, rb0 = mn_rec_bad, fb0 = mn_fmt_bad;
+    long nl = mn_revoke(KM_KS_MN, KM_KS_ME);
+    tap_ok(nl >= 1 && mn_model_bad == mb0 && mn_rec_bad == rb0 && mn_fmt_bad == fb0,
+           "node pages: after it all, a revocation exported exactly C's new mappings (%ld pages)", nl);
+    tap_ok(mn_fmt_bad == 0 && mn_rec_bad == 0 && mn_model_bad == 0 && mn_acct_bad == 0 && mn_zero_bad == 0,
+           "node pages: all %ld revocations of the part: node pages in the format, records as predicted, "
+           "edge pages zero, counts exact (%ld pages, %ld records; %ld, %ld, %ld, %ld, %ld not)", mn_revs,
+           mn_pages_read, mn_records, mn_fmt_bad, mn_rec_bad, mn_model_bad, mn_zero_bad, mn_acct_bad);
+    tap_ok(mn_kp.restores == 0 && mn_kp.restore_missed == 0 && mn_kp.bad == 0 && mn_kp.exhausted == 0,
+           "node pages: C's kpager was never asked to RESTORE a page (%lu answered, %lu missed) in %lu kernel "
+           "page faults", mn_kp.restores, mn_kp.restore_missed, mn_kp.kfaults);
+
+    /* accounting by type, then the end: C deleted, all mn_kp's pages back */
+    struct km_kmem_info kc;
+    int acct = kmem_of(c, &kc) && kc.pinned_pages == 0;
+    unsigned types_bad = 0;
+    for (int t = 0; t < KM_KMEM_NTYPES; t++) {
+        unsigned lent = 0;
+        for (unsigned p = 0; p < mn_kp.npages; p++)
+            lent += mn_kp.page[p].state == KPAGE_LENT && mn_kp.page[p].task == c &&
+                    km_ks_type(mn_kp.page[p].ksaddr) == t;
+        if (!acct || kc.pages[t] != lent) {
+            types_bad |= 1u << t;
+            tap_diag("node pages: C's kernel pages of type %d: %lu, mn_kp lent %u", t,
+                     acct ? (unsigned long)kc.pages[t] : 0ul, lent);
+        }
+    }
+    tap_ok(acct && types_bad == 0,
+           "node pages: C's kernel pages, type by type, are exactly those its kpager lent it, none from the "
+           "pool (%lu pinned; types off: %x; inv. 5)", acct ? (unsigned long)kc.pinned_pages : 0ul, types_bad);
+    l4_set_mr(0, 0);
+    long sc = l4_send(ct, KM_TAG(MN_OP_STOP, 1, 0));
+    for (int y = 0; y < 100000 && !mn_c.done; y++)
+        sys_yield();
+    long rc = sc == 0 && mn_c.done ? finish(&mn_c) : (l4_task_delete(&mn_c), -KM_ETIMEOUT);
+    l4_set_mr(0, 0);
+    long sx = l4_send(xt, KM_TAG(MN_OP_STOP, 1, 0));
+    for (int y = 0; y < 100000 && !mn_x.done; y++)
+        sys_yield();
+    long rx = sx == 0 && mn_x.done ? finish(&mn_x) : (l4_task_delete(&mn_x), -KM_ETIMEOUT);
+    l4_thread_kill(&mn_xpager_thr);
+    struct km_kmem_info kg;
+    long gone = sys_kmem_info(c, &kg);
+    kpager_revoke(mn_kp_thr.tid, 0, 0, 0); /* nothing to unmap: collects */
+    unsigned left = 0;
+    for (unsigned p = 0; p < mn_kp.npages; p++)
+        left += mn_kp.page[p].state != KPAGE_FREE;
+    l4_thread_kill(&mn_kp_thr);
+    tap_ok(rc == 0 && rx == 0 && gone == -KM_ESRCH && left == 0 && mn_kp.nfree == mn_kp.npages,
+           "node pages: C and X ran to their end (%s, %s), C is gone (%s) and its kpager has all its pages "
+           "back (%u not)", sys_errname(rc), sys_errname(rx), sys_errname(gone), left);
+    tap_ok(sent_errors == 0 && sent_rounds > s0,
+           "node pages: the sentinel's memory and IPC stayed intact (%ld rounds, %ld errors)", sent_rounds - s0,
+           sent_errors);
+}
+
 int main(void)
 {
     me = sys_myself();
@@ -2359,6 +3126,7 @@ int main(void)
     part_deadlock_check();
     part_kpager_faults();
     part_nodetables();
+    part_nodepages();
     sent_stop = 1;
     r = finish(&sentinel);
     tap_ok(r == 0 && sent_errors == 0 && sent_rounds > 0,

@@ -9,7 +9,9 @@
 #    malicious restores (seeded rounds), a top-level table taken from a
 #    client on the other CPU, deadlocks, node tables revoked (localised,
 #    held) under mappings made onward to another task and restored, also
-#    corrupted (DESIGN §4, invariants 1-5); the trace holds kernel page
+#    corrupted, node pages revoked (localised, their mappings staying,
+#    each record checked; what needs a node brings it back FRESH, removals
+#    by name) (DESIGN §4, invariants 1-5); the trace holds kernel page
 #    faults and exports;
 #  - kmem=pool: the program's kpagers are never asked, and the trace holds
 #    no kfault event at all (invariant 6).
