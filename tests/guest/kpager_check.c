@@ -69,7 +69,7 @@
  *     pages on to X and to itself; its node pages are revoked round after
  *     round while C, its other thread and X (its other thread too) work
  *     on with no fault; each export is checked word by word against C's
- *     mappings (page, rights, parent by task number and page); what needs
+ *     mappings (page and rights, nothing else); what needs
  *     a node (a reduction of W, a send, an own unmap of W) costs one FRESH
  *     kernel page fault, a removal (an own unmap, an unmap from above)
  *     none, and takes X's mappings at once; C's edge pages revoked take
@@ -2599,28 +2599,18 @@ static long mn_cmd(km_tid to, km_u64 op, km_u64 x, km_u64 y)
 }
 
 /* The model of C's mappings: m < MN_NP its region's page m, else its
- * alias m - MN_NP; whether it exists, its rights, the mapping it came
- * from (task number << 48 | page) and whether its node is in the kernel
- * (so that the next revocation exports it). */
+ * alias m - MN_NP; whether it exists, its rights and whether its node is
+ * in the kernel (so that the next revocation exports it).  (A record
+ * does not name whom a mapping came from: abi/kspace.h.) */
 static unsigned char mn_exists[MN_NM], mn_rights[MN_NM], mn_in[MN_NM], mn_seen[MN_NM];
-static km_u64 mn_parent[MN_NM];
-static km_u64 mn_prog, mn_cnum; /* task numbers: this program's, C's */
 
 static km_u64 mn_addr(unsigned m) { return m < MN_NP ? mn_page(m) : mn_alias(m - MN_NP); }
 
-/* Model entry m is (again) a mapping whose node is in: from its backing
- * page (this task's), or for an alias from C's page (alias) or from the
- * decoy this task's pager gives. */
-static void mn_set(unsigned m, int from_c)
+/* Model entry m is (again) a mapping whose node is in, read and write. */
+static void mn_set(unsigned m)
 {
     mn_exists[m] = mn_in[m] = 1;
     mn_rights[m] = KM_R | KM_W;
-    if (m < MN_NP)
-        mn_parent[m] = mn_prog << 48 | (km_u64)(unsigned long)mn_bk[m];
-    else if (from_c)
-        mn_parent[m] = mn_cnum << 48 | mn_page(MN_NX + m - MN_NP);
-    else
-        mn_parent[m] = mn_prog << 48 | (km_u64)(unsigned long)mn_cdecoy;
 }
 
 /* Figures of the exports read (mn_export). */
@@ -2649,19 +2639,19 @@ static void mn_export(const km_u64 *w)
         }
         n++;
         mn_records++;
-        fmt &= !(r[2] | r[3]);
+        fmt &= !(r[1] | r[2] | r[3]);
         km_u64 page = r[0] & ~0xfffull, low = r[0] & 0xfff;
         int ok = 0;
         unsigned m;
         for (m = 0; m < MN_NM && mn_addr(m) != page; m++)
             ;
         if (m < MN_NM) {
-            ok = mn_exists[m] && mn_in[m] && low == mn_rights[m] && r[1] == mn_parent[m] && !mn_seen[m];
+            ok = mn_exists[m] && mn_in[m] && low == mn_rights[m] && !mn_seen[m];
             mn_seen[m]++;
         } else if (page >= lo && page < hi) { /* this task's rights there: text, rodata, data */
             km_u64 rights = page < (km_u64)(unsigned long)__rodata_start ? KM_R | KM_X
                             : page < (km_u64)(unsigned long)__data_start ? KM_R : KM_R | KM_W;
-            ok = low == rights && r[1] == (mn_prog << 48 | page);
+            ok = low == rights;
             mn_img_records++;
         }
         if (!ok && mn_rec_bad++ < 4)
@@ -2771,8 +2761,6 @@ static void part_nodepages(void)
     }
     km_tid ct = mn_c.main.tid, xt = mn_x.main.tid;
     km_taskid c = mn_c.id;
-    mn_prog = KM_ID_NUMBER(utcb()->task);
-    mn_cnum = KM_ID_NUMBER(c);
     km_u64 v = 1;
     long setup = r;
     if (setup == 0)
@@ -2789,7 +2777,7 @@ static void part_nodepages(void)
     for (int i = 0; i < 100000 && setup == 0 && (mn_bg_rounds < 2 || mn_xbg_rounds < 2); i++)
         sys_yield();
     for (unsigned m = 0; m < MN_NM; m++)
-        mn_set(m, 1);
+        mn_set(m);
     struct km_kmem_info k;
     int ki = kmem_of(c, &k);
     tap_diag("node pages: C's second thread on CPU %u; no physical address is known to this program (no "
@@ -2858,7 +2846,7 @@ static void part_nodepages(void)
            "node pages: every revoked node page came back in the format: a count, 126 records of four words, "
            "zero elsewhere (%ld pages read, %ld not)", mn_pages_read, mn_fmt_bad);
     tap_ok(mn_records > 0 && mn_rec_bad == 0,
-           "node pages: every record is a mapping of C's: page, rights, parent (task it came from, its page) "
+           "node pages: every record is a mapping of C's: page and rights, and nothing else (not whom it came from) "
            "as predicted, word by word: no pointer, no physical address (%ld records, %ld image pages, %ld not; "
            "inv. 1)", mn_records, mn_img_records, mn_rec_bad);
     tap_ok(mn_model_bad == 0,
@@ -2946,8 +2934,8 @@ static void part_nodepages(void)
     unsigned long xf1b = mn_x_faults;
     long c13 = mn_cmd(ct, MN_OP_PEEK, mn_page(13), 0);
     long c3 = mn_cmd(ct, MN_OP_PEEK, mn_page(3), 0);
-    mn_set(13, 0);
-    mn_set(3, 0);
+    mn_set(13);
+    mn_set(3);
     tap_ok(u13 == 1 && u3 == 2 && kf1 == kf0 && m == 1 << 3 && xf1b == xf0 + 1 && mn_c_faults == cf0 + 2 &&
                c13 == (long)mn_val(13, 0, 0) && c3 == (long)mn_val(3, v, 0),
            "node pages: C's own unmap of 2 whole pages (KM_UNMAP_SELF), nodes out: removed by name (%ld, %ld "
@@ -2971,9 +2959,9 @@ static void part_nodepages(void)
     long cp1 = mn_cmd(ct, MN_OP_PEEK, mn_page(1), 0);
     long c5 = mn_cmd(ct, MN_OP_PEEK, mn_page(5), 0);
     long ca = mn_cmd(ct, MN_OP_PEEK, mn_alias(1), 0);
-    mn_set(1, 0);
-    mn_set(5, 0);
-    mn_set(MN_NP + 1, 0);
+    mn_set(1);
+    mn_set(5);
+    mn_set(MN_NP + 1);
     tap_ok(r1 == 2 && r5 == 2 && kf1 == kf0 && m == (1 << 1 | 1 << 3) && xf2 == xf0 + 1 &&
                mn_c_faults == cf0 + 2 && mn_alias_faults == af0 + 1 && cp1 == (long)mn_val(1, v, 0) &&
                c5 == (long)*(volatile km_u64 *)mn_bk[5] && ca == 0x4445434f59l,
@@ -3007,7 +2995,7 @@ static void part_nodepages(void)
         abad += mn_cmd(ct, MN_OP_PEEK, mn_alias(ka), 0) != 0x4445434f59l;
     for (unsigned ka = 0; ka < MN_NA; ka++)
         if (ka != 1)
-            mn_set(MN_NP + ka, 0);
+            mn_set(MN_NP + ka);
     tap_ok(ne >= 1 && mn_edge_pages - ep0 == ne && mn_zero_bad == eb0 && ke_ok && kf1 == kf0 && m == 0xf &&
                xf3 == xf0 + 2 && cbad == 0 && cf3 == cf0 && kf3 == kf0 && abad == 0 &&
                mn_alias_faults == af0 + 3,
