@@ -75,6 +75,7 @@
 #include <abi/kspace.h>
 #include <abi/l4.h>
 #include <abi/syscall.h>
+#include <arch/cpu.h>
 #include <arch/layout.h>
 #include <arch/mmu.h>
 #include <kernel/frame.h>
@@ -228,18 +229,26 @@ static void node_free(struct mnode *n) { slot_free(n); }
  * While a node is out (its node page is with its kpager: see "nodes paged
  * out" below), the edges that pointed at it (the one it was derived
  * through) and from it (its own edges) hold its name, MN_OUT_NAME(task,
- * page), and are found by that name in two tables of 256 chains:
+ * page), and are found by that name in two tables of 4096 chains:
  *   named_child   edges whose child is out, linked through e->named;
  *   named_parent  edges whose parent is out, linked through e->next (the
  *                 parent's list is its name's chain while it is out).
- * An edge may be in both.  The tables are the kernel's (2 KiB each), the
- * links are in the edges: no memory grows with the nodes out.
+ * An edge may be in both.  The tables are the kernel's (32 KiB each), the
+ * links are in the edges: no memory grows with the nodes out.  A chain
+ * is a name's with (nodes out) / 4096 others on average: the hash is
+ * salted at boot (chain_salt), so that no task can aim its names at one
+ * chain; a node's own edges are looked for only if it had some
+ * (KEPT_KIDS), one pass taking them all.
  */
-#define NAMED_CHAINS 256
+#define NAMED_CHAINS 4096
 static struct medge *named_child[NAMED_CHAINS], *named_parent[NAMED_CHAINS];
+static u64 chain_salt; /* odd; set with the first task (mapdb_task_init) */
 u64 mapdb_nodes_out; /* nodes out, of all tasks: 0 spares every tree walk a look */
 
-static u32 chain_of(u64 name) { return (u32)(((name >> 12) ^ (name >> 47)) * 0x9e3779b97f4a7c15ull >> 56); }
+static u32 chain_of(u64 name)
+{
+    return (u32)(name * chain_salt >> 52); /* multiply-shift, a random odd multiplier: 4096 chains */
+}
 
 static void named_child_add(struct medge *e)
 {
@@ -292,6 +301,23 @@ static struct medge *named_parent_take(u64 name, const struct medge *e)
             return x;
         }
     return NULL;
+}
+
+/* Every edge whose parent is name, out of its chain in one pass, chained
+ * through next (the first; NULL if none). */
+static struct medge *named_parent_take_all(u64 name)
+{
+    struct medge *all = NULL;
+    for (struct medge **pp = &named_parent[chain_of(name)], *x; (x = *pp);) {
+        if ((u64)x->parent != name) {
+            pp = &x->next;
+            continue;
+        }
+        *pp = x->next;
+        x->next = all;
+        all = x;
+    }
+    return all;
 }
 
 static void named_parent_remove(struct medge *e)
@@ -587,7 +613,8 @@ static void release_frame(u64 phys, bool owned, bool lent)
  * kernel needs of each node stays in the kernel, in what the task and its
  * partners hold anyway, so the page is never needed back:
  *   - its word (rights, MN_KERNEL_OWNED, MN_LENT) in its PTE's kept bits
- *     (arch/mmu.h), with KEPT_OUT, and KEPT_DERIVED unless it is a root;
+ *     (arch/mmu.h), with KEPT_DERIVED unless it is a root, KEPT_KIDS if
+ *     it has edges of its own;
  *     its node-table slot holds MN_SLOT_OUT, so scans still find the page;
  *   - the edge it was derived through (a page of the parent's task) and
  *     its own edges (pages of its task's) hold its name instead of a
@@ -610,8 +637,24 @@ static void release_frame(u64 phys, bool owned, bool lent)
  * splicing its edges into the walk (no memory, no recursion); a child
  * whose node is out as well has nothing left to hold the link, and goes.
  */
-#define KEPT_OUT 0x20u     /* (with the node's MN_RIGHTS | MN_KERNEL_OWNED | MN_LENT) */
+/* The kept bits: the node's MN_RIGHTS | MN_KERNEL_OWNED | MN_LENT (never
+ * 0: a mapping has KM_R, so kept bits say the node is out), and: */
+#define KEPT_KIDS 0x20u    /* it had edges of its own (named for it; maybe fewer now) */
 #define KEPT_DERIVED 0x40u /* not a root: an edge is named for it */
+
+/* The out node name's own edges, out of the name table (none looked for
+ * unless it had some), each now with parent p, pushed onto p's list. */
+static void take_kids(u64 name, u32 kept, struct mnode *p)
+{
+    if (!(kept & KEPT_KIDS))
+        return;
+    for (struct medge *e = named_parent_take_all(name), *next; e; e = next) {
+        next = e->next;
+        e->parent = p;
+        e->next = p->child;
+        p->child = e;
+    }
+}
 
 static u64 remove_descendants(struct mnode *x);
 static u64 remove_out(struct task *t, u64 va, struct mmu_slot *s, bool self);
@@ -632,11 +675,7 @@ static void drop_out(u64 name, struct mnode *p)
     mmu_clear(t, va, &s);
     t->mn_out--;
     mapdb_nodes_out--;
-    for (struct medge *e; (e = named_parent_take(name, NULL));) {
-        e->parent = p;
-        e->next = p->child;
-        p->child = e;
-    }
+    take_kids(name, kept, p);
     release_frame(phys, kept & MN_KERNEL_OWNED, kept & MN_LENT);
 }
 
@@ -659,11 +698,7 @@ static struct mnode *node_in(struct task *t, u64 va, struct mmu_slot *s)
         e->child = m;
         m->up = e;
     }
-    for (struct medge *e; (e = named_parent_take(name, NULL));) {
-        e->parent = m;
-        e->next = m->child;
-        m->child = e;
-    }
+    take_kids(name, kept, m);
     mmu_keep(s, 0);
     if (s->node)
         *s->node = m;
@@ -736,11 +771,37 @@ static bool tree_in(struct mnode *n)
     return tree_in_below(n);
 }
 
-/* The trees a transfer of sn onto dn walks (is_ancestor, grow_rights, a
- * grant's reduction): their out nodes in; false when memory is short. */
-static __attribute__((noinline)) bool trees_in(struct mnode *sn, struct mnode *dn, bool grant)
+static bool trees_in(struct mnode *sn, struct mnode *dn, bool above_sn, bool below_sn);
+
+#define NODES_SHORT ((struct mnode *)2) /* transfer_nodes_in: memory is short */
+
+/* For transfer_page: a destination mapping dn of the same frame stays (its
+ * rights grow, or a grant dissolves into it), another goes (by name if
+ * its node is out); the walks that follow (grow_rights, is_ancestor, a
+ * grant's reduction) need their nodes: those of them that are out come
+ * in, and only those.  dn (brought in if it stays), or NODES_SHORT.
+ * (dn goes by value: its address taken would keep it in memory on the
+ * common path.) */
+static __attribute__((noinline, cold)) struct mnode *transfer_nodes_in(struct mnode *sn, struct mmu_slot *ss,
+                                                                      struct mnode *dn, struct task *to, u64 dva,
+                                                                      struct mmu_slot *ds, bool grant, u32 given)
 {
-    return tree_in_above(sn) && (!dn || tree_in_above(dn)) && (!grant || tree_in_below(sn));
+    bool out = mn_is_out(dn);
+    bool same = dn && mmu_phys(ds) == mmu_phys(ss) && !(out ? mmu_kept(ds) & MN_LENT : node_lent(dn));
+    if (out && same && !(dn = node_in(to, dva, ds)))
+        return NODES_SHORT;
+    if (!trees_in(sn, same && !grant ? dn : NULL, grant && same, grant && (node_rights(sn) & ~given)))
+        return NODES_SHORT;
+    return dn;
+}
+
+/* The out nodes a transfer of sn walks brought in: dn's ancestors (its
+ * rights grow up to its parent's: dn non-NULL), sn's (a grant onto a
+ * mapping of the same frame: is_ancestor), what derives from sn (a grant
+ * that takes rights: reduce_descendants); false when memory is short. */
+static __attribute__((noinline)) bool trees_in(struct mnode *sn, struct mnode *dn, bool above_sn, bool below_sn)
+{
+    return (!dn || tree_in_above(dn)) && (!above_sn || tree_in_above(sn)) && (!below_sn || tree_in_below(sn));
 }
 
 /* Removes t's page va, whose node is out, with everything derived from it
@@ -750,16 +811,16 @@ static u64 remove_out(struct task *t, u64 va, struct mmu_slot *s, bool self)
 {
     u64 name = MN_OUT_NAME(t->number, va);
     struct mnode stand_in = {0}; /* the node, for the walk over its edges */
-    for (struct medge *e; (e = named_parent_take(name, NULL));) {
-        e->parent = &stand_in;
-        e->next = stand_in.child;
-        stand_in.child = e;
-    }
+    u32 kept = mmu_kept(s);
+    take_kids(name, kept, &stand_in);
+    mmu_keep(s, kept & ~KEPT_KIDS); /* (none left) */
     u64 count = remove_descendants(&stand_in);
     if (!self)
         return count;
-    if (mmu_kept(s) & KEPT_DERIVED) {
+    if (kept & KEPT_DERIVED) {
         struct medge *e = named_child_take(name, NULL);
+        if (!e)
+            panic("mapdb: out node %lx lost the edge it came through", name);
         if (mn_is_out(e->parent))
             named_parent_remove(e);
         else
@@ -787,7 +848,8 @@ static void export_node(struct task *t, struct mnode *m)
         e->parent = (struct mnode *)name;
         named_parent_add(e);
     }
-    mmu_keep(&s, (u32)(m->word & (MN_RIGHTS | MN_KERNEL_OWNED | MN_LENT)) | KEPT_OUT | (up ? KEPT_DERIVED : 0));
+    mmu_keep(&s, (u32)(m->word & (MN_RIGHTS | MN_KERNEL_OWNED | MN_LENT)) | (m->child ? KEPT_KIDS : 0) |
+                     (up ? KEPT_DERIVED : 0));
     if (s.node)
         *s.node = MN_SLOT_OUT;
     m->up = NULL; /* (whom it came from is not the kpager's to know) */
@@ -1067,15 +1129,12 @@ static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mm
     if (!walk_create(to, dva, &ds))
         return -KM_ENOMEM;
     struct mnode *dn = *ds.node;
-    if (__builtin_expect(mn_is_out(dn), 0) && !(dn = node_in(to, dva, &ds)))
-        return -KM_ENOMEM;
     if (mmu_present(&ds) && !dn)
         return 0;
-    /* The walks below (is_ancestor, grow_rights, a grant's reduction) go
-     * over nodes: those of them that are out come in first. */
-    if (__builtin_expect(mapdb_nodes_out != 0, 0) && !trees_in(sn, dn, grant))
+    if (__builtin_expect(mapdb_nodes_out != 0, 0) &&
+        (dn = transfer_nodes_in(sn, ss, dn, to, dva, &ds, grant, given)) == NODES_SHORT)
         return -KM_ENOMEM;
-    if (dn && !node_lent(dn) && mmu_phys(&ds) == mmu_phys(ss)) {
+    if (dn && mmu_phys(&ds) == mmu_phys(ss) && !mn_is_out(dn) && !node_lent(dn)) {
         if (!grant) {
             grow_rights(dn, given);
             return 1;
@@ -1103,8 +1162,8 @@ static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mm
             node_free(nn);
         return -KM_ENOMEM;
     }
-    if (dn) { /* a different mapping (not sn's ancestor): it goes */
-        if (node_lent(dn)) {
+    if (dn) { /* a different mapping (not sn's ancestor): it goes (by name if its node is out) */
+        if (__builtin_expect(mn_is_out(dn), 0) ? mmu_kept(&ds) & MN_LENT : node_lent(dn)) {
             /* unless lent to the kernel: it stays, as a fixed page stays,
              * until its lender unmaps it.  (Exporting it here could take
              * the node page nn is in, or sn, with it.) */
@@ -1112,7 +1171,10 @@ static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mm
             node_free(nn);
             return 0;
         }
-        remove_tree(dn); /* (maybe one of sn's children: adopt_children frees its edge) */
+        if (__builtin_expect(mn_is_out(dn), 0))
+            remove_out(to, dva, &ds, true);
+        else
+            remove_tree(dn); /* (maybe one of sn's children: adopt_children frees its edge) */
     }
     if (grant) {
         move_node(sn, ss, nn, dva, &ds, given, e);
@@ -1190,6 +1252,18 @@ i64 mapdb_transfer(struct task *from, u64 word0, u64 word1, struct task *to, u64
 /* ---- unmap, destroy, lookup -------------------------------------------- */
 
 static struct mnode *unlend(struct mnode *n, struct mmu_slot *s);
+static void unlend_out(struct task *t, u64 va, struct mmu_slot *s, u64 phys);
+
+/* revoke() for a lender whose node is out and cannot come in: its page
+ * back from the kernel by name (no memory), then, with self, its mapping
+ * removed. */
+static u64 revoke_lent_out(struct task *t, u64 va, struct mmu_slot *s, bool self)
+{
+    u64 phys = mmu_phys(s);
+    if (kmem_reclaim(phys) && page_out(t, va, s) && (mmu_kept(s) & MN_LENT))
+        unlend_out(t, va, s, phys);
+    return self && page_out(t, va, s) ? remove_out(t, va, s, true) : 1;
+}
 
 static i64 revoke(struct mnode *x, u32 rights, bool self)
 {
@@ -1253,7 +1327,8 @@ i64 mapdb_unmap(struct task *t, u64 fpage, bool self)
                 count = -KM_ENOMEM; /* asked of t's kpager: redone after */
                 break;
             }
-            count += (i64)remove_out(t, va, &s, self); /* (a removal, where rights were asked) */
+            count += (i64)(mmu_kept(&s) & MN_LENT ? revoke_lent_out(t, va, &s, self)
+                                                  : remove_out(t, va, &s, self)); /* (a removal, where rights were asked) */
         }
     }
     kmem_reclaim_orphans();
@@ -1262,6 +1337,8 @@ i64 mapdb_unmap(struct task *t, u64 fpage, bool self)
 
 int mapdb_task_init(struct task *t)
 {
+    if (!chain_salt) /* (before any name is made: the first task) */
+        chain_salt = (rdtsc() * 0x9e3779b97f4a7c15ull) | 1;
     t->mapdb = t->mapdb_edges = NULL; /* node pages come with the first mapping */
     t->mn_slots = 0;
     t->mn_kept[0] = t->mn_kept[1] = NULL;
@@ -1296,10 +1373,30 @@ int mapdb_map_root(struct task *t, u64 va, u64 phys, u32 rights, bool kernel_own
     return make_root(t, va, phys, rights, kernel_owned ? MN_KERNEL_OWNED : 0, &s);
 }
 
+/* has_access for t's page va whose node is out, by name (no memory). */
+static bool has_access_out(struct task *t, u64 va, struct mmu_slot *s)
+{
+    u32 kept = mmu_kept(s);
+    if (mmu_present(s))
+        return true;
+    if ((kept & MN_LENT) || frame_lend(mmu_phys(s))->lender)
+        return false;
+    mmu_set(t, va, s, mmu_phys(s), kept & MN_RIGHTS);
+    mmu_keep(s, kept);
+    return true;
+}
+
 bool mapdb_lookup(struct task *t, u64 va, u64 *phys, u32 *rights)
 {
     struct mmu_slot s;
     va = ALIGN_DOWN(va, PAGE_SIZE);
+    if (va < USER_TOP && page_out(t, va, &s)) { /* by name: nothing brought in */
+        if (!has_access_out(t, va, &s))
+            return false;
+        *phys = mmu_phys(&s);
+        *rights = mmu_kept(&s) & MN_RIGHTS;
+        return true;
+    }
     struct mnode *n = va < USER_TOP ? node_at(t, va, &s) : NULL;
     if (!n || !(kmem_ever_lent ? has_access(n, &s) : mmu_present(&s)))
         return false;
@@ -1402,7 +1499,11 @@ bool mapdb_soft_fault_slow(struct task *t, u64 va)
 {
     struct mmu_slot s;
     va = ALIGN_DOWN(va, PAGE_SIZE);
-    struct mnode *n = va < USER_TOP && !reserved(va) ? node_at(t, va, &s) : NULL;
+    if (va >= USER_TOP || reserved(va))
+        return false;
+    if (page_out(t, va, &s)) /* by name: a fault must not need memory */
+        return !mmu_present(&s) && has_access_out(t, va, &s);
+    struct mnode *n = node_at(t, va, &s);
     return n && !mmu_present(&s) && has_access(n, &s);
 }
 
@@ -1510,7 +1611,7 @@ static const char *check_out(struct task *t, u64 va, struct mmu_slot *s, u64 *ed
 {
     u64 name = MN_OUT_NAME(t->number, va);
     u32 kept = mmu_kept(s);
-    if (!(kept & KEPT_OUT) || !(kept & KM_R) || (s->node && *s->node != MN_SLOT_OUT))
+    if (!(kept & KM_R) || (s->node && *s->node != MN_SLOT_OUT))
         return "an out node's page does not say so";
     bool found = false;
     for (struct medge *e = named_child[chain_of(name)]; e && !found; e = e->named)
@@ -1519,8 +1620,8 @@ static const char *check_out(struct task *t, u64 va, struct mmu_slot *s, u64 *ed
         return "an out node's edge from its parent is missing, or a root has one";
     for (struct medge *e = named_parent[chain_of(name)]; e; e = e->next)
         if ((u64)e->parent == name) {
-            if (page_of(e)->task != t || !page_of(e)->edges)
-                return "an out node's edge is not in its task's edge pages";
+            if (page_of(e)->task != t || !page_of(e)->edges || !(kept & KEPT_KIDS))
+                return "an out node's edge is not in its task's edge pages, or not noted in its PTE";
             ++*edges;
         }
     return NULL;

@@ -163,6 +163,13 @@ static bool pte(struct task *t, u64 va, u64 *phys)
 
 static u64 counts(struct task *t, int type) { return t->kmem.pages[type]; }
 
+/* An operation that needs t's node of page va as a node (a look-up works
+ * by name): taking X from what derives from it, here nothing. */
+static void bring_in(struct task *t, u64 va)
+{
+    assert_true(mapdb_unmap(t, KM_FPAGE(va, 12, KM_X), false) >= 0);
+}
+
 /* The entry of t's tables for va at level shift (39: PML4 entry ...
  * 21: PD entry), 0 when a table on the way is missing. */
 static u64 table_entry(struct task *t, u64 va, int shift)
@@ -997,7 +1004,8 @@ static void test_reclaim_with_table_out(void **state)
     assert_int_equal(counts(t, KMEM_MAPNODE), 2);
     assert_int_equal(t->mn_out, 126);
     assert_int_equal(held(t, RG(0) + 5 * PAGE_SIZE, NULL), RW);
-    assert_int_equal(held(t, RG(0), NULL), RW); /* z in again (a slot of B's) */
+    assert_int_equal(held(t, RG(0), NULL), RW); /* (by name) */
+    bring_in(t, RG(0)); /* z in again (a slot of B's) */
     assert_int_equal(counts(t, KMEM_MAPNODE), 2);
     assert_int_equal(t->mn_out, 125);
     /* z's unmap takes y with it (through the node brought in) */
@@ -1546,7 +1554,8 @@ static void test_lender_node_in_own_page(void **state)
     assert_int_equal(mapdb_unmap(k2, KM_FPAGE(KV(50), 12, KM_RWX), false), 1); /* k's node out */
     assert_int_equal(k->mn_out, 1);
     op_begin(k); /* an operation of k's needs the node: into KV(1)'s own frame */
-    held(k, KV(1), NULL);
+    u64 phys;
+    assert_int_equal(mapdb_lend(k, KV(1), &phys), -KM_EINVAL); /* (lent already: but its node came in) */
     kmem_op = NULL;
     assert_int_equal(k->mn_out, 0);
     assert_int_equal(virt_to_phys(k->mapdb), fb);
@@ -1595,9 +1604,10 @@ static void test_node_table_and_nodes_out(void **state)
     assert_int_equal(held(v, RG(9) + PAGE_SIZE, NULL), 0);
 }
 
-/* A third task's operation that needs a node of t's that is out takes a
- * page of the pool for it only within kmem.pool (a review found a kpager
- * could turn the pages it takes back into pool pages without bound). */
+/* A node of t's that is out comes into a page of the pool only within
+ * kmem.pool (a review found a kpager could turn the pages it takes back
+ * into pool pages without bound), and only when an operation needs it as
+ * a node (a second review found every send from below brought it in). */
 static void test_node_in_within_pool(void **state)
 {
     (void)state;
@@ -1608,17 +1618,58 @@ static void test_node_in_within_pool(void **state)
     root(w.u, RG(8), RW); /* u's node and edge pages have room */
     map1(w.u, RG(8), v, RG(9) + 3 * PAGE_SIZE, KM_R);
     assert_int_equal(mapdb_unmap(w.k, KM_FPAGE(w.kv_mn, 12, KM_RWX), false), 1);
-    u64 used = kmem_pool_used(), tmn = counts(w.t, KMEM_MAPNODE);
+    u64 used = kmem_pool_used(), tmn = counts(w.t, KMEM_MAPNODE), out = w.t->mn_out;
     opt.kmem_pool = used; /* the pool at its cap */
-    assert_int_equal(mapdb_transfer(w.u, KM_MAPITEM(0, 0), KM_FPAGE(RG(5), 12, KM_R), v,
-                                    KM_FPAGE(RG(9) + PAGE_SIZE, 12, 0)), -KM_ENOMEM);
+    /* u sends on what it got from t: none of t's nodes is needed */
+    map1(w.u, RG(5), v, RG(9) + PAGE_SIZE, KM_R);
+    assert_int_equal(w.t->mn_out, out);
+    /* u takes W from what derives from its RG(0): t's RG(1) + PAGE_SIZE,
+     * out, cannot come in: it is removed (as t could have done) */
+    assert_int_equal(held(w.t, RG(1) + PAGE_SIZE, NULL), RW);
+    assert_int_equal(mapdb_unmap(w.u, KM_FPAGE(RG(0), 12, KM_W), false), 1);
     assert_int_equal(kmem_pool_used(), used);
     assert_int_equal(counts(w.t, KMEM_MAPNODE), tmn);
+    assert_int_equal(w.t->mn_out, out - 1);
     host_check_all();
     opt.kmem_pool = 0;
-    map1(w.u, RG(5), v, RG(9) + PAGE_SIZE, KM_R);
+    assert_int_equal(held(w.t, RG(1) + PAGE_SIZE, NULL), 0);
+    bring_in(w.t, RG(1)); /* a node of t's in, from the pool now */
     assert_int_equal(counts(w.t, KMEM_MAPNODE), tmn + 1);
     host_check_all();
+}
+
+/* test_lender_node_out with the pool at its cap, so that the lender's
+ * node cannot come in: the page still comes back, by name (a review found
+ * the unmap did nothing). */
+static void test_lender_node_out_pool_capped(void **state)
+{
+    (void)state;
+    struct task *k2 = host_new_task(), *k = host_new_task(), *t = host_new_task();
+    root(k2, KV(0), RW);
+    struct mmu_slot s;
+    assert_true(mmu_walk(k, KV(5), MMU_CREATE_ALL, &s));
+    supply(k, k2, KV(0), KM_KS_MN_OF(0));
+    op_begin(k);
+    root(k, KV(5), RW); /* its node: in the page k2 lent */
+    kmem_op = NULL;
+    root(t, FAR, RW);
+    assert_true(mmu_walk(t, RG(0), MMU_CREATE_PT, &s));
+    u64 nt = supply(t, k, KV(5), KM_KS_NT_OF(RG(0)));
+    op_begin(t);
+    root(t, RG(0), RW);
+    kmem_op = NULL;
+    assert_int_equal(mapdb_unmap(k2, KM_FPAGE(KV(0), 12, KM_RWX), false), 1); /* k's node out */
+    assert_int_equal(k->mn_out, 1);
+    host_check_all();
+    opt.kmem_pool = kmem_pool_used();
+    assert_int_equal(mapdb_unmap(k, KM_FPAGE(KV(5), 12, KM_RWX), false), 1);
+    opt.kmem_pool = 0;
+    host_check_all();
+    u64 p;
+    assert_int_equal(held(k, KV(5), &p), RW);
+    assert_int_equal(p, nt);
+    assert_int_equal(k->mn_out, 1); /* (by name: still out) */
+    assert_true(mmu_nt_out(t, RG(0)));
 }
 
 /* The lender's page revoked from above (its own pager unmaps it). */
@@ -1681,8 +1732,9 @@ static void test_lender_destroyed(void **state)
     assert_int_equal(w.t->mn_out, 1);
     assert_int_equal(held(w.u, RG(0), NULL), RW);
     assert_true(all_zero(w.pdpt) && all_zero(w.pd) && all_zero(w.pt) && all_zero(w.nt) && all_zero(w.mn));
-    /* a use brings its node in, into a pool page */
+    /* it stays; an operation that needs its node brings it in, into a pool page */
     assert_int_equal(held(w.t, FAR + RG(0), NULL), RW);
+    bring_in(w.t, FAR + RG(0));
     assert_int_equal(w.t->kmem.pages[KMEM_MAPNODE], 1);
     assert_int_equal(w.t->mn_out, 0);
     /* t goes on with pool memory */
@@ -1772,6 +1824,7 @@ static void test_map_onto_own_lent_node_page(void **state)
     assert_int_equal(x[6], KV(130) | MN_KERNEL_OWNED | RW); /* slot 0, at 48 */
     assert_int_equal(k->mn_out, 1);
     assert_int_equal(held(k, KV(130), NULL), RW);
+    bring_in(k, KV(130));
     assert_int_equal(k->mn_out, 0);
     host_check_all();
 }
@@ -1891,6 +1944,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_revoke_node_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edge_from_senders_kpager, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lender_node_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lender_node_out_pool_capped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reduce_asks_kpager, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lender_node_in_own_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_node_table_and_nodes_out, setup, teardown),
