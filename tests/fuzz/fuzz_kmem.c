@@ -693,6 +693,7 @@ static HOT void snap_light(void)
     }
     ntouched = 0;
     nev = 0;
+    nlent = 0; /* (a root gives no page back: none to check) */
 }
 
 static HOT void snap(void)
@@ -998,9 +999,7 @@ static HOT void unmap_model(void *arg, int upto)
                     some = true;
                     left_ |= ob[n].on && ob[n].phys == sh[n].frame;
                 }
-            if (some && !left_)
-                rights |= KM_R;
-            if (u->self && !ob[g].on)
+            if (u->self ? !ob[g].on : some && !left_)
                 rights |= KM_R;
         }
         if (rights & KM_R) {
@@ -1150,13 +1149,16 @@ static void unmap(int ti, u64 fpage, bool self)
         TR("      -> %ld\n", (long)r);
         if (r == -KM_EINVAL)
             FAIL("unmap: -KM_EINVAL");
+        /* (what revocation removed first: the shadow's choice between a
+         * reduction and a removal looks at what is left) */
         if (r >= 0) {
+            apply_events();
             observe();
             unmap_model(&u, npages);
-            apply_events();
         } else {
             if (!in_op)
                 FAIL("unmap: %ld without a kmem_op", (long)r);
+            apply_events();
             settle_prefix("unmap", npages, unmap_model, &u);
         }
         check("unmap");
