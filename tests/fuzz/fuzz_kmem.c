@@ -1441,7 +1441,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (byte() < 192)
         prelude();
     for (int i = 0; i < STEPS && left; i++) {
-        TR("step %d:\n", i);
+        TR("step %d: %lu frames free, %lu pool pages used, %lu nodes out\n", i, (unsigned long)frame_free_count(),
+           (unsigned long)kmem_pool_used(), (unsigned long)mapdb_nodes_out);
         step();
     }
     /* clients first, then the kpager: everything comes back */
