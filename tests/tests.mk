@@ -82,9 +82,12 @@ $(FUZZ_B)/kstring.o: kernel/lib/string.c
 	  -Dmemset=kmemset -Dmemcmp=kmemcmp -Dstrlen=kstrlen -Dstrnlen=kstrnlen \
 	  -Dstrcmp=kstrcmp -Dstrncmp=kstrncmp -Dstrlcpy=kstrlcpy -c $< -o $@
 
+# The harness learns what revocation removed by wrapping the calls kmem.c
+# and kfault.c make into mapdb.c (tests/fuzz/fuzz_kmem.c: the shadow).
+FUZZ_WRAP := -Wl,--wrap=mapdb_lend,--wrap=mapdb_drop_region,--wrap=mapdb_reclaim_node_page
 $(FUZZ_B)/fuzz_kmem: $(FUZZ_OBJ)
 	@echo "  LD(fuzz) $@"
-	@$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^
+	@$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_WRAP) -o $@ $^
 
 # The TCB import check (tests/fuzz/fuzz_tcb.c): make fuzz-tcb runs it at length.
 FUZZ_TCB_OBJ := $(FUZZ_B)/kernel/tcb_export.o $(FUZZ_B)/tests/fuzz/fuzz_tcb.o

@@ -39,7 +39,7 @@ fuzz() {
     note "$(grep -m1 -E "^(#[0-9]+ +DONE|Done [0-9]+ runs)" "$log")"
 }
 
-fuzz fuzz_kmem "${FUZZ_RUNS:-1500}" 512 16 64 256 7
+fuzz fuzz_kmem "${FUZZ_RUNS:-500}" 512 16 64 256 7 # deep: each run a world (prelude) and up to 96 checked steps
 fuzz fuzz_tcb "${FUZZ_TCB_RUNS:-50000}" 256 8 1 200 11 # cheap: more runs
 fuzz fuzz_nodetable "${FUZZ_NT_RUNS:-20000}" 1024 8 3 300 13
 finish
