@@ -320,6 +320,65 @@ static struct medge *named_parent_take_all(u64 name)
     return all;
 }
 
+/* Nodes whose edge is out ("detached": the sender's edge page went back
+ * to its kpager), each holding its parent's name in up, found by it in a
+ * third table, linked through n->named.  Their parents are flagged:
+ * MN_KIDS_OUT, or KEPT_KIDS while out. */
+static struct mnode *named_detached[NAMED_CHAINS];
+u64 mapdb_detached; /* detached nodes, of all tasks: 0 spares the walks a look */
+
+static u64 name_of(const struct mnode *n) { return MN_OUT_NAME(node_task(n)->number, node_va(n)); }
+
+/* Whether any node or edge is out (then walks over trees look for them). */
+static inline bool parts_out(void) { return (mapdb_nodes_out | mapdb_detached) != 0; }
+
+static void named_detached_add(struct mnode *c)
+{
+    struct mnode **ch = &named_detached[chain_of((u64)c->up)];
+    c->named = *ch;
+    *ch = c;
+    mapdb_detached++;
+}
+
+/* The first node detached from parent name (left in its chain), or NULL. */
+static struct mnode *named_detached_first(u64 name)
+{
+    for (struct mnode *c = named_detached[chain_of(name)]; c; c = c->named)
+        if ((u64)c->up == name)
+            return c;
+    return NULL;
+}
+
+/* Every node detached from parent name, out of its chain, chained through
+ * named (the first; NULL if none). */
+static struct mnode *named_detached_take_all(u64 name)
+{
+    struct mnode *all = NULL;
+    for (struct mnode **pp = &named_detached[chain_of(name)], *x; (x = *pp);) {
+        if ((u64)x->up != name) {
+            pp = &x->named;
+            continue;
+        }
+        *pp = x->named;
+        x->named = all;
+        all = x;
+        mapdb_detached--;
+    }
+    return all;
+}
+
+static void named_detached_remove(struct mnode *c)
+{
+    for (struct mnode **pp = &named_detached[chain_of((u64)c->up)]; *pp; pp = &(*pp)->named)
+        if (*pp == c) {
+            *pp = c->named;
+            c->named = NULL;
+            mapdb_detached--;
+            return;
+        }
+    panic("mapdb: detached node %p is not under its parent's name", (void *)c);
+}
+
 static void named_parent_remove(struct medge *e)
 {
     if (!named_parent_take((u64)e->parent, e))
@@ -356,6 +415,11 @@ static void unlink_node(struct mnode *n)
     struct medge *e = n->up;
     if (!e)
         return;
+    if (mn_is_out(e)) { /* detached: no edge to free */
+        named_detached_remove(n);
+        n->up = NULL;
+        return;
+    }
     if (mn_is_out(e->parent))
         named_parent_remove(e); /* (its parent's list is its name's, while out) */
     else
@@ -439,8 +503,13 @@ static void replace_node(struct mnode *n, struct mnode *nn, struct medge *list)
 {
     struct medge *last;
     nn->up = n->up;
-    if (nn->up)
+    if (mn_is_out(nn->up)) { /* n detached: nn takes its place under the parent's name */
+        named_detached_remove(n);
+        nn->up = n->up;
+        named_detached_add(nn);
+    } else if (nn->up) {
         nn->up->child = nn;
+    }
     nn->child = adopt_children(n, nn, list, &last);
     n->up = NULL;
 }
@@ -658,11 +727,57 @@ static void take_kids(u64 name, u32 kept, struct mnode *p)
 
 static u64 remove_descendants(struct mnode *x);
 static u64 remove_out(struct task *t, u64 va, struct mmu_slot *s, bool self);
+static void drop_mapping(struct mnode *n);
+static u64 remove_tree(struct mnode *x);
+
+/* Removes the detached nodes of list (chained through named) and those
+ * detached from them, in a removal walk at node p: each one's edges
+ * become p's (the walk takes them next), then its mapping goes.  No
+ * memory, no recursion.  How many went. */
+static u64 absorb_into(struct mnode *p, struct mnode *list)
+{
+    u64 count = 0;
+    while (list) {
+        struct mnode *c = list;
+        list = c->named;
+        c->named = NULL;
+        for (struct medge *e = c->child, *next; e; e = next) {
+            next = e->next;
+            e->parent = p;
+            e->next = p->child;
+            p->child = e;
+        }
+        c->child = NULL;
+        if (c->word & MN_KIDS_OUT) {
+            struct mnode *more = named_detached_take_all(name_of(c)), *last = more;
+            while (last && last->named)
+                last = last->named;
+            if (last) {
+                last->named = list;
+                list = more;
+            }
+        }
+        c->up = NULL;
+        drop_mapping(c);
+        count++;
+    }
+    return count;
+}
+
+/* absorb_into p of the nodes detached from p itself. */
+static u64 absorb(struct mnode *p)
+{
+    if (__builtin_expect(!(p->word & MN_KIDS_OUT), 1))
+        return 0;
+    p->word &= ~MN_KIDS_OUT;
+    return absorb_into(p, named_detached_take_all(name_of(p)));
+}
 
 /* The out node name's page: cleared, its frame let go, its edges given to
- * p (a node of the walk removing it, or a stand-in).  Its edge from its
- * parent is the caller's to have taken. */
-static void drop_out(u64 name, struct mnode *p)
+ * p (a node of the walk removing it, or a stand-in), the nodes detached
+ * from it removed (absorb_into: how many).  Its edge from its parent is
+ * the caller's to have taken. */
+static u64 drop_out(u64 name, struct mnode *p)
 {
     struct task *t = task_by_number(mn_name_task(name));
     u64 va = mn_name_va(name);
@@ -677,6 +792,7 @@ static void drop_out(u64 name, struct mnode *p)
     mapdb_nodes_out--;
     take_kids(name, kept, p);
     release_frame(phys, kept & MN_KERNEL_OWNED, kept & MN_LENT);
+    return kept & KEPT_KIDS ? absorb_into(p, named_detached_take_all(name)) : 0; /* (its detached children) */
 }
 
 
@@ -699,6 +815,8 @@ static struct mnode *node_in(struct task *t, u64 va, struct mmu_slot *s)
         m->up = e;
     }
     take_kids(name, kept, m);
+    if ((kept & KEPT_KIDS) && __builtin_expect(mapdb_detached != 0, 0) && named_detached_first(name))
+        m->word |= MN_KIDS_OUT; /* (they stay detached from this very name) */
     mmu_keep(s, 0);
     if (s->node)
         *s->node = m;
@@ -718,22 +836,65 @@ static struct mnode *node_in_named(u64 name)
 }
 
 /* Every ancestor of n in; false when memory is short. */
-static bool tree_in_above(struct mnode *n)
+/* Detached c (its edge out) gets an edge again, from its parent (brought
+ * in if its node is out) in a page of the parent's task; false when
+ * memory is short. */
+static bool reattach(struct mnode *c)
 {
-    for (struct medge *e; (e = n->up); n = e->parent)
-        if (mn_is_out(e->parent) && !node_in_named((u64)e->parent))
-            return false;
+    u64 pname = (u64)c->up, pva = mn_name_va(pname);
+    struct task *pt = task_by_number(mn_name_task(pname));
+    struct mmu_slot s;
+    if (!pt || !mmu_walk(pt, pva, MMU_FIND, &s))
+        panic("mapdb: detached node %p has no parent %lx", (void *)c, pname);
+    struct mnode *p = slot_out(&s) ? node_in(pt, pva, &s) : node_at(pt, pva, &s);
+    struct medge *e = p ? slot_alloc(pt, true) : NULL;
+    if (!e)
+        return false;
+    named_detached_remove(c);
+    c->up = NULL;
+    link_child(p, c, e);
     return true;
 }
 
-/* Every node below x in (each brought in before its children are looked
+/* Every node detached from n attached again (n's flag goes with the
+ * last); false when memory is short (those left stay detached). */
+static bool reattach_kids(struct mnode *n)
+{
+    if (__builtin_expect(!(n->word & MN_KIDS_OUT), 1))
+        return true;
+    u64 name = name_of(n);
+    for (struct mnode *c; (c = named_detached_first(name));)
+        if (!reattach(c))
+            return false;
+    n->word &= ~MN_KIDS_OUT;
+    return true;
+}
+
+static bool tree_in_above(struct mnode *n)
+{
+    for (;;) {
+        if (mn_is_out(n->up) && !reattach(n))
+            return false;
+        struct medge *e = n->up;
+        if (!e)
+            return true;
+        if (mn_is_out(e->parent) && !node_in_named((u64)e->parent))
+            return false;
+        n = e->parent;
+    }
+}
+
+/* Every node below x in, attached (each before its children are looked
  * at); false when memory is short. */
 static bool tree_in_below(struct mnode *x)
 {
-    for (struct mnode *n = x; n; n = next_below(n, x))
+    for (struct mnode *n = x; n; n = next_below(n, x)) {
+        if (!reattach_kids(n))
+            return false;
         for (struct medge *e = n->child; e; e = e->next)
             if (mn_is_out(e->child) && !node_in_named((u64)e->child))
                 return false;
+    }
     return true;
 }
 
@@ -743,7 +904,14 @@ static bool tree_in_below(struct mnode *x)
  * done; false only when a kpager is to be asked (the page noted missing). */
 static bool tree_in_below_or_drop(struct mnode *x, u64 *dropped)
 {
-    for (struct mnode *n = x; n; n = next_below(n, x))
+    for (struct mnode *n = x; n; n = next_below(n, x)) {
+        if (!reattach_kids(n)) {
+            if (kmem_op && kmem_op->missing_set)
+                return false;
+            for (struct mnode *c; (c = named_detached_first(name_of(n)));)
+                *dropped += remove_tree(c); /* those that cannot come back go, as n's task could do */
+            n->word &= ~MN_KIDS_OUT;
+        }
         for (struct medge **pp = &n->child, *e; (e = *pp);) {
             if (!mn_is_out(e->child) || node_in_named((u64)e->child)) {
                 pp = &e->next;
@@ -758,6 +926,7 @@ static bool tree_in_below_or_drop(struct mnode *x, u64 *dropped)
                 panic("mapdb: out node %lx has no page", name);
             *dropped += remove_out(ct, mn_name_va(name), &cs, true); /* (unlinks e: *pp moves on) */
         }
+    }
     return true;
 }
 
@@ -790,7 +959,10 @@ static __attribute__((noinline, cold)) struct mnode *transfer_nodes_in(struct mn
     bool same = dn && mmu_phys(ds) == mmu_phys(ss) && !(out ? mmu_kept(ds) & MN_LENT : node_lent(dn));
     if (out && same && !(dn = node_in(to, dva, ds)))
         return NODES_SHORT;
-    if (!trees_in(sn, same && !grant ? dn : NULL, grant && same, grant && (node_rights(sn) & ~given)))
+    /* (a grant moves sn: nodes detached from it, found by its name, are
+     * attached again first) */
+    if (!trees_in(sn, same && !grant ? dn : NULL, grant && same,
+                  grant && ((node_rights(sn) & ~given) || (sn->word & MN_KIDS_OUT))))
         return NODES_SHORT;
     return dn;
 }
@@ -813,8 +985,9 @@ static u64 remove_out(struct task *t, u64 va, struct mmu_slot *s, bool self)
     struct mnode stand_in = {0}; /* the node, for the walk over its edges */
     u32 kept = mmu_kept(s);
     take_kids(name, kept, &stand_in);
+    u64 count = kept & KEPT_KIDS ? absorb_into(&stand_in, named_detached_take_all(name)) : 0;
     mmu_keep(s, kept & ~KEPT_KIDS); /* (none left) */
-    u64 count = remove_descendants(&stand_in);
+    count += remove_descendants(&stand_in);
     if (!self)
         return count;
     if (kept & KEPT_DERIVED) {
@@ -827,8 +1000,7 @@ static u64 remove_out(struct task *t, u64 va, struct mmu_slot *s, bool self)
             *link_to(e) = e->next;
         slot_free(e);
     }
-    drop_out(name, &stand_in);
-    return count + 1;
+    return count + drop_out(name, &stand_in) + 1;
 }
 
 /* Node m of t's leaves: the kernel keeps what it needs of it by name, the
@@ -848,13 +1020,14 @@ static void export_node(struct task *t, struct mnode *m)
         e->parent = (struct mnode *)name;
         named_parent_add(e);
     }
-    mmu_keep(&s, (u32)(m->word & (MN_RIGHTS | MN_KERNEL_OWNED | MN_LENT)) | (m->child ? KEPT_KIDS : 0) |
-                     (up ? KEPT_DERIVED : 0));
+    mmu_keep(&s, (u32)(m->word & (MN_RIGHTS | MN_KERNEL_OWNED | MN_LENT)) |
+                     (m->child || (m->word & MN_KIDS_OUT) ? KEPT_KIDS : 0) | (up ? KEPT_DERIVED : 0));
     if (s.node)
         *s.node = MN_SLOT_OUT;
+    m->word &= ~MN_KIDS_OUT; /* (the record: page, rights, flags) */
     m->up = NULL; /* (whom it came from is not the kpager's to know) */
     m->child = NULL;
-    m->spare = 0;
+    m->named = NULL;
     t->mn_out++;
     mapdb_nodes_out++;
 }
@@ -865,7 +1038,13 @@ static void export_node_page(struct task *t, struct mnode_page *pg)
     list_remove(list_of(t, false), pg);
     if (t->mn_kept[0] == pg)
         t->mn_kept[0] = NULL;
+    pg->detached = true; /* (slots freed meanwhile stay in it) */
     struct mnode *slots = page_nodes(pg);
+    /* A detached node holds the only link to its parent: with it out
+     * nothing would; it goes, with what derives from it (t could). */
+    for (usize i = 0; __builtin_expect(mapdb_detached != 0, 0) && i < NODES_PER_PAGE; i++)
+        if (slot_is_node(&slots[i]) && mn_is_out(slots[i].up))
+            remove_tree(&slots[i]);
     u32 n = 0;
     for (usize i = 0; i < NODES_PER_PAGE; i++) {
         if (slot_is_node(&slots[i])) {
@@ -902,7 +1081,7 @@ static void drop_mapping(struct mnode *n)
  * returns how many. */
 static u64 remove_descendants(struct mnode *x)
 {
-    u64 count = 0;
+    u64 count = absorb(x); /* (nodes detached from x: their edges are x's now) */
     struct medge *e = x->child;
     while (e) {
         struct mnode *n = e->child;
@@ -911,11 +1090,11 @@ static u64 remove_descendants(struct mnode *x)
             p->child = e->next;
             named_child_remove(e);
             slot_free(e);
-            drop_out((u64)n, p);
-            count++;
+            count += drop_out((u64)n, p) + 1;
             e = p->child ? p->child : (p == x ? NULL : p->up);
             continue;
         }
+        count += absorb(n);
         if (n->child) {
             e = n->child;
             continue;
@@ -1131,7 +1310,7 @@ static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mm
     struct mnode *dn = *ds.node;
     if (mmu_present(&ds) && !dn)
         return 0;
-    if (__builtin_expect(mapdb_nodes_out != 0, 0) &&
+    if (__builtin_expect(parts_out(), 0) &&
         (dn = transfer_nodes_in(sn, ss, dn, to, dva, &ds, grant, given)) == NODES_SHORT)
         return -KM_ENOMEM;
     if (dn && mmu_phys(&ds) == mmu_phys(ss) && !mn_is_out(dn) && !node_lent(dn)) {
@@ -1279,7 +1458,7 @@ static i64 revoke(struct mnode *x, u32 rights, bool self)
             return 1;
     }
     u64 count = 0;
-    if (!(rights & KM_R) && __builtin_expect(mapdb_nodes_out != 0, 0) && !tree_in_below_or_drop(x, &count))
+    if (!(rights & KM_R) && __builtin_expect(parts_out(), 0) && !tree_in_below_or_drop(x, &count))
         return -KM_ENOMEM; /* asked of the kpager: redone after */
     if (rights & KM_R)
         return (i64)(self ? remove_tree(x) : remove_descendants(x));
@@ -1470,7 +1649,7 @@ int mapdb_lend(struct task *t, u64 va, u64 *phys)
     struct mnode *n = va < USER_TOP && !reserved(va) ? node_at(t, va, &s) : NULL;
     if (!n || !has_access(n, &s) || (node_rights(n) & (KM_R | KM_W)) != (KM_R | KM_W))
         return -KM_EINVAL; /* also: lent, or another mapping of the frame is */
-    if (mapdb_nodes_out && !tree_in(n)) /* (suspend_others goes over every mapping of the frame) */
+    if (parts_out() && !tree_in(n)) /* (suspend_others goes over every mapping of the frame) */
         return -KM_EINVAL;
     remove_descendants(n); /* nobody reaches the frame through this mapping... */
     *phys = mmu_phys(&s);
@@ -1530,39 +1709,83 @@ int mapdb_reclaim_node_page(struct task *t, u64 phys)
         return 1;
     }
     /* An edge page: off the list first, so that freeing its last slot
-     * keeps the page; then every mapping derived through an edge here
-     * goes, with what derives from it (the sender's record of it is gone:
-     * t could have unmapped it).  Free slots have first word 0. */
+     * keeps the page; then each edge leaves localised: its child stays,
+     * detached (its up names its parent, which is flagged), unless the
+     * child's node is out too: then nothing would hold the link, and the
+     * child goes with what derives from it (t could have unmapped it). */
     list_remove(list_of(t, pg->edges), pg);
     if (t->mn_kept[pg->edges] == pg)
         t->mn_kept[pg->edges] = NULL;
     pg->detached = true;
-    struct mnode_page *outer = mapdb_reclaiming; /* (no nesting today: kept anyway) */
-    mapdb_reclaiming = pg; /* its nodes stay visible to passes over t's nodes */
     struct medge *slots = (struct medge *)page_nodes(pg);
+    u64 *rec = (u64 *)slots;
+    u32 n = 0;
     for (usize i = 0; i < NODES_PER_PAGE; i++) {
-        struct mnode *c = slots[i].child;
+        struct medge *e = &slots[i];
+        struct mnode *c = e->child;
         struct mmu_slot cs;
         if (!c)
             continue;
-        if (!mn_is_out(c)) {
-            remove_tree(c); /* (its edge, here, with it) */
-        } else { /* by its name: its edge, here, with it */
+        if (mn_is_out(c)) { /* by its name: its edge, here, with it */
             struct task *ct = task_by_number(mn_name_task((u64)c));
             if (!page_out(ct, mn_name_va((u64)c), &cs))
                 panic("mapdb: out node %lx has no page", (u64)c);
             remove_out(ct, mn_name_va((u64)c), &cs, true);
+            continue;
         }
+        u64 pname, pva;
+        if (mn_is_out(e->parent)) {
+            pname = (u64)e->parent; /* (flagged already: KEPT_KIDS) */
+            named_parent_remove(e);
+        } else {
+            pname = name_of(e->parent);
+            *link_to(e) = e->next;
+            e->parent->word |= MN_KIDS_OUT;
+        }
+        pva = mn_name_va(pname);
+        c->up = (struct medge *)pname;
+        named_detached_add(c);
+        /* the slot becomes its record: the page of t's it came from, the
+         * rights it gave (abi/kspace.h) */
+        rec[4 * i] = pva | node_rights(c);
+        rec[4 * i + 1] = rec[4 * i + 2] = rec[4 * i + 3] = 0;
+        pg->used--;
+        t->mn_slots--;
+        n++;
     }
-    mapdb_reclaiming = outer;
     if (pg->used)
-        panic("mapdb: reclaimed node page keeps %u slots", pg->used);
+        panic("mapdb: reclaimed edge page keeps %u slots", pg->used);
+    for (usize i = 0; i < NODES_PER_PAGE; i++)
+        if (!rec[4 * i]) /* (a free slot's link is a kernel pointer) */
+            rec[4 * i + 1] = rec[4 * i + 2] = rec[4 * i + 3] = 0;
+    memset(pg, 0, sizeof *pg);
+    ((u64 *)pg)[0] = n;
     if (!t->mn_slots)
         free_kept(t); /* (as slot_free would: this page is not on a list now) */
-    return 0;
+    return 1;
 }
 
 /* ---- consistency check -------------------------------------------------- */
+
+/* A detached node: found under its parent's name, the parent's page in
+ * use, the parent flagged (MN_KIDS_OUT, or KEPT_KIDS while out). */
+static const char *check_detached(struct mnode *n)
+{
+    u64 pname = (u64)n->up;
+    bool found = false;
+    for (struct mnode *c = named_detached[chain_of(pname)]; c && !found; c = c->named)
+        found = c == n;
+    if (!found)
+        return "a detached node is not under its parent's name";
+    struct task *pt = task_by_number(mn_name_task(pname));
+    struct mmu_slot ps;
+    if (!pt || !mmu_walk(pt, mn_name_va(pname), MMU_FIND, &ps) || !mmu_used(&ps))
+        return "a detached node's parent is gone";
+    struct mnode *p = ps.node && !mn_is_out(*ps.node) ? *ps.node : NULL;
+    if (p ? !(p->word & MN_KIDS_OUT) : !(mmu_kept(&ps) & KEPT_KIDS) && !(ps.nt_out && !mmu_kept(&ps)))
+        return "a detached node's parent is not flagged";
+    return NULL;
+}
 
 /* Invariants 1..5 for node n found in t's slot for va; NULL or what is wrong. */
 static const char *check_node(struct task *t, u64 va, struct mmu_slot *s, struct mnode *n)
@@ -1575,11 +1798,16 @@ static const char *check_node(struct task *t, u64 va, struct mmu_slot *s, struct
         return "PTE does not match the node";
     if (!node_lent(n) && mmu_present(s) && frame_lend(mmu_phys(s))->lender)
         return "a frame lent to the kernel is accessible to user level";
-    if (!(r & KM_R) || (n->word & ~(MN_VA | MN_RIGHTS | MN_KERNEL_OWNED | MN_LENT)))
+    if (!(r & KM_R) || (n->word & ~(MN_VA | MN_RIGHTS | MN_KERNEL_OWNED | MN_LENT | MN_KIDS_OUT)))
         return "node without R, or with stray bits";
-    if (n->up && (n->up->child != n || page_of(n->up)->edges != 1))
+    if (mn_is_out(n->up)) { /* detached: under its parent's name, the parent flagged */
+        const char *err = check_detached(n);
+        if (err)
+            return err;
+    } else if (n->up && (n->up->child != n || page_of(n->up)->edges != 1)) {
         return "the edge to the node does not lead to it";
-    struct mnode *p = n->up && !mn_is_out(n->up->parent) ? node_parent(n) : NULL; /* (out: checked by name) */
+    }
+    struct mnode *p = n->up && !mn_is_out(n->up) && !mn_is_out(n->up->parent) ? node_parent(n) : NULL; /* (out: by name) */
     if (p) {
         struct mmu_slot ps;
         slot_of(p, &ps);

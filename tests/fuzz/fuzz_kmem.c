@@ -340,18 +340,26 @@ int __wrap_mapdb_reclaim_node_page(struct task *t, u64 phys)
 {
     struct mnode_page *pg = phys_to_virt(phys);
     if (pg->task == t && !pg->detached && pg->edges) {
-        /* an edge page: the mappings derived through its edges go */
+        /* an edge page: its edges leave localised, their children stay
+         * (detached), but one whose node is out too goes, with what
+         * derives from it */
         struct medge *e = (struct medge *)page_nodes(pg);
         for (usize i = 0; i < NODES_PER_PAGE; i++) {
             struct mnode *c = e[i].child;
-            if (!c)
+            if (!c || !mn_is_out(c))
                 continue;
-            int g = mn_is_out(c) ? key_of((int)mn_name_task((u64)c) - 1, mn_name_va((u64)c))
-                                 : key_of((int)node_task(c)->number - 1, node_va(c));
+            int g = key_of((int)mn_name_task((u64)c) - 1, mn_name_va((u64)c));
             if (g < 0)
                 FAIL("an edge page's edge leads to no page of the harness's");
             ev_add(EV_TREE, g, 0, 0, 0);
         }
+    } else if (pg->task == t && !pg->detached) {
+        /* a node page: a detached node in it goes (nothing else would
+         * hold its parent's name), with what derives from it */
+        struct mnode *n = page_nodes(pg);
+        for (usize i = 0; i < NODES_PER_PAGE; i++)
+            if (slot_is_node(&n[i]) && mn_is_out(n[i].up))
+                ev_add(EV_TREE, key_of((int)t->number - 1, node_va(&n[i])), 0, 0, 0);
     }
     return __real_mapdb_reclaim_node_page(t, phys);
 }
@@ -452,6 +460,8 @@ static HOT void observe(void)
         o->rights = node_rights(n);
         if (!n->up)
             o->parent = -1;
+        else if (mn_is_out(n->up)) /* detached: its up is its parent's name */
+            o->parent = key_of((int)mn_name_task((u64)n->up) - 1, mn_name_va((u64)n->up));
         else if (mn_is_out(n->up->parent))
             o->parent = key_of((int)mn_name_task((u64)n->up->parent) - 1, mn_name_va((u64)n->up->parent));
         else
@@ -558,7 +568,30 @@ static HOT const char *node_records(u64 phys, int ti)
 
 /* The kpager's pages lent at the step's start: (va, frame, kobj, how to
  * check it once back). */
-enum { CHECK_ZERO, CHECK_NAMES, CHECK_NODES, CHECK_NONE };
+enum { CHECK_ZERO, CHECK_NAMES, CHECK_NODES, CHECK_EDGES, CHECK_NONE };
+
+/* Page phys holds an edge page's export of task ti (abi/kspace.h): a
+ * count, then per edge the page of ti's it was derived from and the
+ * rights it gave, nothing else. */
+static HOT const char *edge_records(u64 phys, int ti)
+{
+    const u64 *w = phys_to_virt(phys);
+    u64 n = 0;
+    if (w[0] > NODES_PER_PAGE || w[1] || w[2] || w[3] || w[4] || w[5])
+        return "header";
+    for (usize k = 0; k < NODES_PER_PAGE; k++) {
+        const u64 *r = w + 6 + 4 * k;
+        if (r[1] || r[2] || r[3])
+            return "an edge record or free slot with more than one word";
+        if (!r[0])
+            continue;
+        n++;
+        if ((r[0] & ~(MN_VA | MN_RIGHTS)) || !(r[0] & KM_R) || (r[0] & MN_VA) >= USER_TOP ||
+            key_of(ti, r[0] & MN_VA) < 0)
+            return "an edge record that is not a page of the task's with rights";
+    }
+    return n == w[0] ? NULL : "the count differs from the records";
+}
 static u64 lent_va[NKEY], lent_phys[NKEY], lent_kobj[NKEY];
 static int lent_how[NKEY];
 static int nlent;
@@ -592,6 +625,7 @@ static HOT void note_lent(void)
                               : supplied                                                 ? CHECK_ZERO
                               : nt && owner && mmu_leaf_of(owner, rva, &l) && l.nt == ph ? CHECK_NAMES
                               : ks >= KM_KS_MN && ks < KM_KS_ME                          ? CHECK_NODES
+                              : ks >= KM_KS_ME && ks < KM_KS_TCB                         ? CHECK_EDGES
                                                                                          : CHECK_ZERO;
             lent_phys[nlent++] = ph;
         }
@@ -637,6 +671,8 @@ static HOT void check_pages(const char *what)
                 err = "with more than names of node pages";
         } else if (lent_how[i] == CHECK_NODES) {
             err = node_records(lent_phys[i], (int)(lent_kobj[i] & 0xfff) - 1);
+        } else if (lent_how[i] == CHECK_EDGES) {
+            err = edge_records(lent_phys[i], (int)(lent_kobj[i] & 0xfff) - 1);
         } else if (!all_zero(lent_phys[i])) {
             err = "not zeroed";
         }

@@ -1672,6 +1672,64 @@ static void test_lender_node_out_pool_capped(void **state)
     assert_true(mmu_nt_out(t, RG(0)));
 }
 
+/* An edge page revoked leaves localised (abi/kspace.h): each record the
+ * sender's page and the rights given; the mappings derived through it
+ * stay, detached (their parent named), and the sender's revocations
+ * still reach them, with no memory; a reduction attaches them again. */
+static void test_revoke_edge_page(void **state)
+{
+    (void)state;
+    struct task *k = host_new_task(), *s = host_new_task(), *r = host_new_task(), *r2 = host_new_task();
+    root(k, KV(0), RW);
+    root(k, KV(1), RW);
+    root(s, RG(0), RW);
+    root(s, RG(0) + PAGE_SIZE, RW);
+    root(r, RG(3), RW);
+    root(r2, RG(4), RW);
+    u64 ep = supply(s, k, KV(1), KM_KS_ME_OF(s->mn_next));
+    op = (struct kmem_op){.task = r, .src = s};
+    kmem_op = &op;
+    map1(s, RG(0), r, RG(3) + PAGE_SIZE, RW); /* its edge: in the page k lent */
+    kmem_op = NULL;
+    map1(s, RG(0) + PAGE_SIZE, r, RG(3) + 2 * PAGE_SIZE, RW);
+    map1(r, RG(3) + PAGE_SIZE, r2, RG(4) + PAGE_SIZE, KM_R); /* through r's edge page (pool) */
+    assert_int_equal(((struct mnode_page *)phys_to_virt(ep))->used, 2);
+    host_check_all();
+    assert_int_equal(mapdb_unmap(k, KM_FPAGE(KV(1), 12, KM_RWX), false), 1);
+    host_check_all();
+    u64 p;
+    assert_int_equal(held(k, KV(1), &p), RW);
+    assert_int_equal(p, ep);
+    const u64 *x = phys_to_virt(ep);
+    assert_int_equal(x[0], 2);
+    u32 found = 0, nonzero = 0;
+    for (int i = 0; i < 512; i++)
+        nonzero += x[i] != 0;
+    for (int k2 = 0; k2 < 126; k2++)
+        found += x[6 + 4 * k2] == (RG(0) | RW) || x[6 + 4 * k2] == ((RG(0) + PAGE_SIZE) | RW);
+    assert_int_equal(found, 2);
+    assert_int_equal(nonzero, 3);
+    assert_int_equal(held(r, RG(3) + PAGE_SIZE, NULL), RW);
+    assert_int_equal(held(r, RG(3) + 2 * PAGE_SIZE, NULL), RW);
+    assert_int_equal(held(r2, RG(4) + PAGE_SIZE, NULL), KM_R);
+    /* s takes W from what derives from RG(0) + PAGE_SIZE: attached again */
+    assert_int_equal(mapdb_unmap(s, KM_FPAGE(RG(0) + PAGE_SIZE, 12, KM_W), false), 1);
+    assert_int_equal(held(r, RG(3) + 2 * PAGE_SIZE, NULL), KM_R);
+    host_check_all();
+    /* s unmaps RG(0), the pool dry: r's and r2's go, by the names */
+    static u64 hoard[1 << 14];
+    u32 nh = 0;
+    for (u64 f; nh < sizeof hoard / sizeof *hoard && (f = frame_alloc());)
+        hoard[nh++] = f;
+    assert_int_equal(mapdb_unmap(s, KM_FPAGE(RG(0), 12, KM_RWX), false), 2);
+    while (nh)
+        frame_free(hoard[--nh]);
+    assert_int_equal(held(r, RG(3) + PAGE_SIZE, NULL), 0);
+    assert_int_equal(held(r2, RG(4) + PAGE_SIZE, NULL), 0);
+    assert_int_equal(held(s, RG(0), NULL), RW);
+    host_check_all();
+}
+
 /* The lender's page revoked from above (its own pager unmaps it). */
 static void test_revoke_from_parent(void **state)
 {
@@ -1944,6 +2002,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_revoke_node_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edge_from_senders_kpager, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lender_node_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_revoke_edge_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lender_node_out_pool_capped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reduce_asks_kpager, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lender_node_in_own_page, setup, teardown),

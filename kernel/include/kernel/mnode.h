@@ -37,19 +37,23 @@ struct medge;
 #define MN_RIGHTS 0x7ull
 #define MN_KERNEL_OWNED 0x8ull /* root: the frame is freed with it */
 #define MN_LENT 0x10ull        /* lent to the kernel: PTE not present, frame kept */
+#define MN_KIDS_OUT 0x20ull    /* may have children detached (their edges out: mapdb.c) */
 #define MN_VA 0x00007ffffffff000ull
 #define MN_EDGE (1ull << 63) /* first word of an edge (a kernel pointer) */
 
 /*   OFFSET  SIZE  FIELD
  *        0     8  word   page address | MN_* | rights (never 0, bit 63 clear)
- *        8     8  up     the edge it was derived through; NULL: a root
+ *        8     8  up     the edge it was derived through; NULL: a root; its
+ *                        parent's name (MN_OUT_NAME) while that edge is out
+ *                        ("detached")
  *       16     8  child  its first edge: mappings derived from it
- *       24     8  spare  0 */
+ *       24     8  named  while detached: the next node detached from a
+ *                        parent of the same chain (mapdb.c's names) */
 struct mnode {
     u64 word;
     struct medge *up;
     struct medge *child;
-    u64 spare;
+    struct mnode *named;
 };
 
 /*   OFFSET  SIZE  FIELD
