@@ -1014,16 +1014,17 @@ static HOT void unmap_model(void *arg, int upto)
         i++;
         u32 rights = u->rights;
         if (!(rights & KM_R) && u->dry) {
-            /* no frame to bring its out nodes in: removed (mapdb.c's
-             * revoke), which the kernel does only with the pool dry */
-            bool some = false, left_ = false;
+            /* no frame to bring its out nodes in: a subtree whose top
+             * could not come in is removed (mapdb.c's
+             * tree_in_below_or_drop), at any depth; everything else is
+             * reduced.  Those the kernel no longer has go from the shadow
+             * (the harness cannot see which tops were out at the start:
+             * with the pool dry it accepts either, node by node) */
             for (int n = 0; n < NG; n++)
-                if (sh[n].on && sh[n].parent == g) {
-                    some = true;
-                    left_ |= ob[n].on && ob[n].phys == sh[n].frame;
-                }
-            if (u->self ? !ob[g].on : some && !left_)
-                rights |= KM_R;
+                if (sh[n].on && sh_is_ancestor(g, n) && !(ob[n].on && ob[n].phys == sh[n].frame))
+                    sh_remove_tree(n, g);
+            if (u->self && !(ob[g].on && ob[g].phys == sh[g].frame))
+                rights |= KM_R; /* (the mapping itself: a lent one, by name) */
         }
         if (rights & KM_R) {
             sh_remove_desc(g, g);
