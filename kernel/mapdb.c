@@ -699,12 +699,14 @@ static void release_frame(u64 phys, bool owned, bool lent)
  * redone after the kernel page fault; otherwise a reduction of rights
  * removes that mapping (and what derives from it), as its task could have
  * done, and any other operation that needs it fails with -KM_ENOMEM.
- *   Edge pages are still exported vacant (their derived mappings go).
- * Localising them too would detach each child still in the kernel (its
- * up naming its parent, found by that name, the parent flagged), made
- * whole again by an edge taken when a walk needs it, and removed by
- * splicing its edges into the walk (no memory, no recursion); a child
- * whose node is out as well has nothing left to hold the link, and goes.
+ *   An edge page a kpager revokes leaves localised too (abi/kspace.h):
+ * each child still in the kernel is detached (its up names its parent,
+ * it is found by that name, the parent flagged MN_KIDS_OUT or KEPT_KIDS),
+ * made whole again by an edge taken when a walk needs it (reattach, in
+ * the pre-passes), and removed with no memory and no recursion by
+ * splicing its edges into the removal walk (absorb).  A child whose node
+ * is out as well has nothing left to hold the link, and goes; a detached
+ * node whose node page leaves goes for the same reason.
  */
 /* The kept bits: the node's MN_RIGHTS | MN_KERNEL_OWNED | MN_LENT (never
  * 0: a mapping has KM_R, so kept bits say the node is out), and: */
@@ -764,13 +766,16 @@ static u64 absorb_into(struct mnode *p, struct mnode *list)
     return count;
 }
 
-/* absorb_into p of the nodes detached from p itself. */
-static u64 absorb(struct mnode *p)
+static __attribute__((noinline)) u64 absorb_slow(struct mnode *p)
 {
-    if (__builtin_expect(!(p->word & MN_KIDS_OUT), 1))
-        return 0;
     p->word &= ~MN_KIDS_OUT;
     return absorb_into(p, named_detached_take_all(name_of(p)));
+}
+
+/* absorb_into p of the nodes detached from p itself (a flag's test). */
+static inline __attribute__((always_inline)) u64 absorb(struct mnode *p)
+{
+    return __builtin_expect(p->word & MN_KIDS_OUT, 0) ? absorb_slow(p) : 0;
 }
 
 /* The out node name's page: cleared, its frame let go, its edges given to

@@ -171,10 +171,10 @@ static u8 revoked[NG];        /* rights this step's unmap took from it */
 static u64 lender_at[NFRAMES]; /* frame_lend()->lender at the step's start */
 static bool auto_kp;           /* the prelude: the kpager answers by itself */
 static u64 op_count[16];
-extern u64 mapdb_nodes_out;
+extern u64 mapdb_nodes_out, mapdb_detached;
 static struct {
     u64 revoke_kind[4], checks, checks_out, checks_nt_out, unmap_partial_out, unmap_out, destroy_out, xfer_out,
-        lend_out, prefix, dry_ops, grant_up_done;
+        lend_out, prefix, dry_ops, grant_up_done, checks_detached;
 } st;
 
 static HOT int key_of(int ti, u64 va)
@@ -700,6 +700,7 @@ static void check(const char *what)
     st.checks++;
     st.checks_out += mapdb_nodes_out != 0;
     st.checks_nt_out += (tasks[0].as.nt_out | tasks[1].as.nt_out | tasks[2].as.nt_out) != 0;
+    st.checks_detached += mapdb_detached != 0;
     check_mapdb(what);
     observe();
     check_pages(what);
@@ -1245,12 +1246,13 @@ static void stats_print(void)
             "checks %lu, with nodes out %lu, with node tables out %lu\n"
             "unmaps with nodes out %lu (partial rights %lu), transfers with nodes out %lu, destroys of a task "
             "with nodes out %lu, lends with nodes out %lu, ops with the pool dry %lu, prefixes settled %lu, grants "
-            "back onto an ancestor done %lu\n",
+            "back onto an ancestor done %lu, checks with nodes detached (edges out) %lu\n",
             (unsigned long)st.revoke_kind[0], (unsigned long)st.revoke_kind[1], (unsigned long)st.revoke_kind[2],
             (unsigned long)st.revoke_kind[3], (unsigned long)st.checks, (unsigned long)st.checks_out,
             (unsigned long)st.checks_nt_out, (unsigned long)st.unmap_out, (unsigned long)st.unmap_partial_out,
             (unsigned long)st.xfer_out, (unsigned long)st.destroy_out, (unsigned long)st.lend_out,
-            (unsigned long)st.dry_ops, (unsigned long)st.prefix, (unsigned long)st.grant_up_done);
+            (unsigned long)st.dry_ops, (unsigned long)st.prefix, (unsigned long)st.grant_up_done,
+            (unsigned long)st.checks_detached);
 }
 
 static void step(void)

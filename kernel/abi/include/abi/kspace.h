@@ -91,10 +91,22 @@
  *                (within kmem.pool)
  *              - an edge page (KM_KS_ME_OF: edges, the sender-derived
  *                parts: that a mapping was derived from one of T's, T's
- *                side of a map it made): the mappings derived through
- *                its edges are removed, with all derived from them (a
- *                state T could have made by unmapping them); the page
- *                comes back zeroed
+ *                side of a map it made) leaves localised too, and the
+ *                mappings derived through its edges stay:
+ *                  OFFSET   SIZE  FIELD
+ *                       0      8  n, the records below (at most 126)
+ *                       8     40  0
+ *                  48+32k      8  record k: the address of T's page the
+ *                                 mapping was derived from | the rights
+ *                                 it gave; 0 if slot k was free
+ *                  56+32k     24  0 (not whom it went to: another task)
+ *                The kernel keeps the link in the derived mapping itself
+ *                (it names its parent) until an operation needs the edge
+ *                again, which it then makes in a FRESH page; a removal
+ *                needs none.  Only a derived mapping whose own node is
+ *                out as well has nothing left to hold the link: it is
+ *                removed, with all derived from it (a state T could have
+ *                made by unmapping it)
  *   TCB, UTCB  both pages of the thread, together: the UTCB as it is, the
  *              TCB as a continuation (struct km_tcb_export below); if the
  *              thread is not at a safe point (waiting in an IPC receive,
@@ -107,18 +119,17 @@
  * with kmem=kpager: page tables from the top-level one down, node tables,
  * mapping-node pages, TCBs and UTCBs; left in the kernel are the task's
  * table entry and the pinned part of each TCB (sys_kmem_info:
- * pinned_bytes, under 128 bytes a thread).  Page tables and edge pages
- * are exported vacant, node pages localised, and the kernel never imports
- * their content: a page it gets for them is zeroed before use, whatever
- * the kpager put in it, and their requests are reason FRESH.  This keeps
+ * pinned_bytes, under 128 bytes a thread).  Page tables are exported
+ * vacant, node pages and edge pages localised, and the kernel never
+ * imports their content: a page it gets for them is zeroed before use,
+ * whatever the kpager put in it, and their requests are reason FRESH.  This keeps
  * invariants 1 and 2 of DESIGN §4 trivially true for them (nothing
  * sensitive leaves, nothing is read back).  Page tables are redundant
  * (the pagers know the mappings); a node page's content is redundant with
  * what the kernel keeps anyway (each mapping's PTE, the edges of its
- * parent and its own), so its mappings stay and unmapping stays exact.
- * An edge page's mappings go with it: they are what the task gave on, a
- * state it could have made by unmapping them (localising edges too, so
- * that they stay, is not done).  Node tables, TCBs and UTCBs are
+ * parent and its own), so its mappings stay and unmapping stays exact;
+ * an edge page's too (each derived mapping names its parent while its
+ * edge is out).  Node tables, TCBs and UTCBs are
  * imported (reason RESTORE): a node table as names of the task's own
  * nodes, a TCB as a continuation and user registers, each validated as
  * described here.
