@@ -1047,9 +1047,13 @@ static void export_node_page(struct task *t, struct mnode_page *pg)
     struct mnode *slots = page_nodes(pg);
     /* A detached node holds the only link to its parent: with it out
      * nothing would; it goes, with what derives from it (t could). */
+    struct mnode_page *outer = mapdb_reclaiming;
+    mapdb_reclaiming = pg; /* its nodes stay visible to passes over t's nodes (a page freed meanwhile is
+                              given back: mapdb_unlend looks its lender's node up) */
     for (usize i = 0; __builtin_expect(mapdb_detached != 0, 0) && i < NODES_PER_PAGE; i++)
         if (slot_is_node(&slots[i]) && mn_is_out(slots[i].up))
             remove_tree(&slots[i]);
+    mapdb_reclaiming = outer;
     u32 n = 0;
     for (usize i = 0; i < NODES_PER_PAGE; i++) {
         if (slot_is_node(&slots[i])) {
@@ -1750,9 +1754,10 @@ int mapdb_reclaim_node_page(struct task *t, u64 phys)
         pva = mn_name_va(pname);
         c->up = (struct medge *)pname;
         named_detached_add(c);
-        /* the slot becomes its record: the page of t's it came from, the
-         * rights it gave (abi/kspace.h) */
-        rec[4 * i] = pva | node_rights(c);
+        /* the slot becomes its record: the page of t's it came from
+         * (abi/kspace.h; not the child's rights: the child may change
+         * them, and they are not t's kpager's to know) */
+        rec[4 * i] = pva | KM_R;
         rec[4 * i + 1] = rec[4 * i + 2] = rec[4 * i + 3] = 0;
         pg->used--;
         t->mn_slots--;
@@ -1774,7 +1779,7 @@ int mapdb_reclaim_node_page(struct task *t, u64 phys)
 
 /* A detached node: found under its parent's name, the parent's page in
  * use, the parent flagged (MN_KIDS_OUT, or KEPT_KIDS while out). */
-static const char *check_detached(struct mnode *n)
+static const char *check_detached(struct mnode *n, struct mmu_slot *s)
 {
     u64 pname = (u64)n->up;
     bool found = false;
@@ -1789,6 +1794,11 @@ static const char *check_detached(struct mnode *n)
     struct mnode *p = ps.node && !mn_is_out(*ps.node) ? *ps.node : NULL;
     if (p ? !(p->word & MN_KIDS_OUT) : !(mmu_kept(&ps) & KEPT_KIDS) && !(ps.nt_out && !mmu_kept(&ps)))
         return "a detached node's parent is not flagged";
+    if (mmu_phys(&ps) != mmu_phys(s))
+        return "a detached node and its parent map different frames";
+    u32 prights = p ? node_rights(p) : mmu_kept(&ps) ? mmu_kept(&ps) & MN_RIGHTS : KM_RWX;
+    if (node_rights(n) & ~prights)
+        return "a detached node has rights its parent lacks";
     return NULL;
 }
 
@@ -1806,7 +1816,7 @@ static const char *check_node(struct task *t, u64 va, struct mmu_slot *s, struct
     if (!(r & KM_R) || (n->word & ~(MN_VA | MN_RIGHTS | MN_KERNEL_OWNED | MN_LENT | MN_KIDS_OUT)))
         return "node without R, or with stray bits";
     if (mn_is_out(n->up)) { /* detached: under its parent's name, the parent flagged */
-        const char *err = check_detached(n);
+        const char *err = check_detached(n, s);
         if (err)
             return err;
     } else if (n->up && (n->up->child != n || page_of(n->up)->edges != 1)) {

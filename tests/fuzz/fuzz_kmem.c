@@ -171,7 +171,7 @@ static u8 revoked[NG];        /* rights this step's unmap took from it */
 static u64 lender_at[NFRAMES]; /* frame_lend()->lender at the step's start */
 static bool auto_kp;           /* the prelude: the kpager answers by itself */
 static u64 op_count[16];
-extern u64 mapdb_nodes_out, mapdb_detached;
+/* (kernel/mapdb.h) */
 static struct {
     u64 revoke_kind[4], checks, checks_out, checks_nt_out, unmap_partial_out, unmap_out, destroy_out, xfer_out,
         lend_out, prefix, dry_ops, grant_up_done, checks_detached;

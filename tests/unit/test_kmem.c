@@ -1706,7 +1706,7 @@ static void test_revoke_edge_page(void **state)
     for (int i = 0; i < 512; i++)
         nonzero += x[i] != 0;
     for (int k2 = 0; k2 < 126; k2++)
-        found += x[6 + 4 * k2] == (RG(0) | RW) || x[6 + 4 * k2] == ((RG(0) + PAGE_SIZE) | RW);
+        found += x[6 + 4 * k2] == (RG(0) | KM_R) || x[6 + 4 * k2] == ((RG(0) + PAGE_SIZE) | KM_R);
     assert_int_equal(found, 2);
     assert_int_equal(nonzero, 3);
     assert_int_equal(held(r, RG(3) + PAGE_SIZE, NULL), RW);
@@ -1728,6 +1728,49 @@ static void test_revoke_edge_page(void **state)
     assert_int_equal(held(r2, RG(4) + PAGE_SIZE, NULL), 0);
     assert_int_equal(held(s, RG(0), NULL), RW);
     host_check_all();
+}
+
+/* A node page leaves holding a detached node (its edge page went first)
+ * whose removal frees a page lent for another task's nodes: the lender's
+ * node, in the page leaving, must still be found (a review found a
+ * panic: mapdb_unlend looked for it where it was no longer listed). */
+static void test_detached_in_leaving_node_page(void **state)
+{
+    (void)state;
+    struct task *k1 = host_new_task(), *p = host_new_task(), *l = host_new_task(), *q = host_new_task();
+    struct mmu_slot ms;
+    for (int i = 0; i < 4; i++)
+        root(k1, KV(i), RW);
+    root(p, RG(8), RW);
+    assert_true(mmu_walk(l, RG(0), MMU_CREATE_PT, &ms));
+    supply(l, k1, KV(1), KM_KS_NT_OF(RG(0)));
+    assert_true(mmu_walk(l, RG(9), MMU_CREATE_ALL, &ms)); /* pool */
+    supply(l, k1, KV(0), KM_KS_MN_OF(0));
+    op_begin(l);
+    root(l, RG(0), RW); /* l's node in k1's KV(0), its node table k1's KV(1) */
+    kmem_op = NULL;
+    supply(p, k1, KV(2), KM_KS_ME_OF(p->mn_next));
+    op = (struct kmem_op){.task = l, .src = p};
+    kmem_op = &op;
+    map1(p, RG(8), l, RG(9), RW); /* d: l's, in KV(0) too; p's edge in KV(2) */
+    kmem_op = NULL;
+    assert_true(mmu_walk(q, RG(16), MMU_CREATE_ALL, &ms)); /* pool */
+    supply(q, l, RG(0), KM_KS_MN_OF(0)); /* l lends RG(0) for q's node page */
+    op_begin(q);
+    map1(l, RG(9), q, RG(16), RW); /* q's only node, in l's RG(0) */
+    kmem_op = NULL;
+    host_check_all();
+    assert_int_equal(mapdb_unmap(k1, KM_FPAGE(KV(1), 12, KM_RWX), false), 1); /* l's node table out */
+    assert_true(mmu_nt_out(l, RG(0)));
+    assert_int_equal(mapdb_unmap(k1, KM_FPAGE(KV(2), 12, KM_RWX), false), 1); /* d detached */
+    assert_int_equal(mapdb_detached, 1);
+    host_check_all();
+    assert_int_equal(mapdb_unmap(k1, KM_FPAGE(KV(0), 12, KM_RWX), false), 1); /* l's node page */
+    host_check_all();
+    assert_int_equal(mapdb_detached, 0);
+    assert_int_equal(held(q, RG(16), NULL), 0); /* derived from d, which went */
+    assert_int_equal(held(l, RG(9), NULL), 0);
+    assert_int_equal(held(l, RG(0), NULL), RW); /* back with l */
 }
 
 /* The lender's page revoked from above (its own pager unmaps it). */
@@ -2003,6 +2046,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_edge_from_senders_kpager, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lender_node_out, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_edge_page, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_detached_in_leaving_node_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lender_node_out_pool_capped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reduce_asks_kpager, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lender_node_in_own_page, setup, teardown),

@@ -114,6 +114,10 @@ void mapdb_drop_region(struct task *t, u64 va, u64 end);
  * derived through its edges gone; -1 when phys is neither of t's. */
 int mapdb_reclaim_node_page(struct task *t, u64 phys);
 
+/* Nodes paged out, and nodes detached (their edge paged out), of all
+ * tasks (kernel/mapdb.c, "nodes paged out"): for tests and statistics. */
+extern u64 mapdb_nodes_out, mapdb_detached;
+
 /* Checks the invariants (mapdb.c) of every mapping t holds and that t's
  * kmem counters equal the pages it holds.  NULL, or what is wrong.  Costs
  * a walk of t's tables: for tests and debugging. */

@@ -97,9 +97,11 @@
  *                       0      8  n, the records below (at most 126)
  *                       8     40  0
  *                  48+32k      8  record k: the address of T's page the
- *                                 mapping was derived from | the rights
- *                                 it gave; 0 if slot k was free
- *                  56+32k     24  0 (not whom it went to: another task)
+ *                                 mapping was derived from | KM_R; 0 if
+ *                                 slot k was free
+ *                  56+32k     24  0 (not whom it went to, nor its rights:
+ *                                 another task's; that a record is there
+ *                                 says the derived mapping still was)
  *                The kernel keeps the link in the derived mapping itself
  *                (it names its parent) until an operation needs the edge
  *                again, which it then makes in a FRESH page; a removal
