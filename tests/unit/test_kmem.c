@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -2016,6 +2017,414 @@ static void test_kspace_names(void **state)
     assert_int_equal(km_ks_type(KM_KS_RESERVE + 4096), -1);
 }
 
+
+/* ---- detached nodes (edge pages out): the fourth review's scenarios -------- */
+
+extern u64 mapdb_detached;
+
+struct det {
+    struct task *k, *s, *r, *r2;
+    u64 ep;
+};
+
+/* s's RG(0) mapped on to r's RG(3) + P (rights) through an edge in a page
+ * k lent to s; k takes it back: r's node is detached from s's RG(0). */
+static void detach_world(struct det *d, u32 rights)
+{
+    d->k = host_new_task();
+    d->s = host_new_task();
+    d->r = host_new_task();
+    d->r2 = host_new_task();
+    root(d->k, KV(0), RW);
+    root(d->k, KV(1), RW);
+    root(d->s, RG(0), RW);
+    root(d->r, RG(3), RW);
+    root(d->r2, RG(4), RW);
+    d->ep = supply(d->s, d->k, KV(1), KM_KS_ME_OF(d->s->mn_next));
+    op = (struct kmem_op){.task = d->r, .src = d->s};
+    kmem_op = &op;
+    map1(d->s, RG(0), d->r, RG(3) + PAGE_SIZE, rights);
+    kmem_op = NULL;
+    assert_int_equal(mapdb_unmap(d->k, KM_FPAGE(KV(1), 12, KM_RWX), false), 1);
+    host_check_all();
+    assert_int_equal(mapdb_detached, 1);
+    assert_int_equal(held(d->r, RG(3) + PAGE_SIZE, NULL), rights);
+}
+
+/* s grants its RG(0) (with a detached child) to r2: unmapping it there
+ * must take r's mapping. */
+static void test_detached_grant_parent(void **state)
+{
+    (void)state;
+    struct det d;
+    detach_world(&d, RW);
+    assert_int_equal(mapdb_transfer(d.s, KM_MAPITEM(0, 0) | KM_ITEM_GRANT, KM_FPAGE(RG(0), 12, RW), d.r2,
+                                    KM_FPAGE(RG(4) + PAGE_SIZE, 12, 0)),
+                     1);
+    host_check_all();
+    assert_int_equal(held(d.s, RG(0), NULL), 0);
+    assert_true(mapdb_unmap(d.r2, KM_FPAGE(RG(4) + PAGE_SIZE, 12, KM_RWX), false) >= 1);
+    host_check_all();
+    assert_int_equal(held(d.r, RG(3) + PAGE_SIZE, NULL), 0);
+    assert_int_equal(mapdb_detached, 0);
+}
+
+/* s grants its RG(0) within itself (another page): same. */
+static void test_detached_grant_parent_same_task(void **state)
+{
+    (void)state;
+    struct det d;
+    detach_world(&d, RW);
+    assert_int_equal(mapdb_transfer(d.s, KM_MAPITEM(0, 0) | KM_ITEM_GRANT, KM_FPAGE(RG(0), 12, KM_R), d.s,
+                                    KM_FPAGE(RG(0) + 8 * PAGE_SIZE, 12, 0)),
+                     1);
+    host_check_all();
+    assert_int_equal(held(d.r, RG(3) + PAGE_SIZE, NULL), KM_R); /* (lost W) */
+    assert_true(mapdb_unmap(d.s, KM_FPAGE(RG(0) + 8 * PAGE_SIZE, 12, KM_RWX), false) >= 1);
+    host_check_all();
+    assert_int_equal(held(d.r, RG(3) + PAGE_SIZE, NULL), 0);
+}
+
+/* r grants its detached page on to r2; s's unmap takes it there. */
+static void test_detached_grant_detached(void **state)
+{
+    (void)state;
+    struct det d;
+    detach_world(&d, RW);
+    assert_int_equal(mapdb_transfer(d.r, KM_MAPITEM(0, 0) | KM_ITEM_GRANT, KM_FPAGE(RG(3) + PAGE_SIZE, 12, RW),
+                                    d.r2, KM_FPAGE(RG(4) + 2 * PAGE_SIZE, 12, 0)),
+                     1);
+    host_check_all();
+    assert_int_equal(held(d.r2, RG(4) + 2 * PAGE_SIZE, NULL), RW);
+    assert_true(mapdb_unmap(d.s, KM_FPAGE(RG(0), 12, KM_RWX), false) >= 1);
+    host_check_all();
+    assert_int_equal(held(d.r2, RG(4) + 2 * PAGE_SIZE, NULL), 0);
+}
+
+/* r grants its detached page back onto its parent. */
+static void test_detached_grant_back(void **state)
+{
+    (void)state;
+    struct det d;
+    detach_world(&d, RW);
+    assert_int_equal(mapdb_transfer(d.r, KM_MAPITEM(0, 0) | KM_ITEM_GRANT, KM_FPAGE(RG(3) + PAGE_SIZE, 12, RW),
+                                    d.s, KM_FPAGE(RG(0), 12, 0)),
+                     1);
+    host_check_all();
+    assert_int_equal(held(d.r, RG(3) + PAGE_SIZE, NULL), 0);
+    assert_int_equal(held(d.s, RG(0), NULL), RW);
+}
+
+/* s maps RG(0) again onto r's detached page: its rights grow up to s's. */
+static void test_detached_map_onto_detached(void **state)
+{
+    (void)state;
+    struct det d;
+    detach_world(&d, KM_R);
+    map1(d.s, RG(0), d.r, RG(3) + PAGE_SIZE, RW);
+    assert_int_equal(held(d.r, RG(3) + PAGE_SIZE, NULL), RW);
+    assert_true(mapdb_unmap(d.s, KM_FPAGE(RG(0), 12, KM_W), false) >= 1);
+    assert_int_equal(held(d.r, RG(3) + PAGE_SIZE, NULL), KM_R);
+    host_check_all();
+}
+
+/* s destroyed: r's detached mapping goes with it; a new task at s's number
+ * mapping the same page gets no child. */
+static void test_detached_destroy_parent(void **state)
+{
+    (void)state;
+    struct det d;
+    detach_world(&d, RW);
+    u32 num = d.s->number;
+    host_destroy(d.s);
+    assert_int_equal(held(d.r, RG(3) + PAGE_SIZE, NULL), 0);
+    assert_int_equal(mapdb_detached, 0);
+    struct task *s2 = host_new_task();
+    assert_int_equal(s2->number, num);
+    root(s2, RG(0), RW);
+    host_check_all();
+}
+
+/* r destroyed while detached, then s unmaps. */
+static void test_detached_destroy_child(void **state)
+{
+    (void)state;
+    struct det d;
+    detach_world(&d, RW);
+    host_destroy(d.r);
+    assert_int_equal(mapdb_detached, 0);
+    assert_true(mapdb_unmap(d.s, KM_FPAGE(RG(0), 12, KM_RWX), false) >= 0);
+    host_check_all();
+}
+
+/* Two levels: r's page mapped on to r2 through r's edge page, which goes
+ * too: s's unmap takes both. */
+static void test_detached_two_levels(void **state)
+{
+    (void)state;
+    struct det d;
+    detach_world(&d, RW);
+    root(d.k, KV(2), RW);
+    supply(d.r, d.k, KV(2), KM_KS_ME_OF(d.r->mn_next));
+    op = (struct kmem_op){.task = d.r2, .src = d.r};
+    kmem_op = &op;
+    map1(d.r, RG(3) + PAGE_SIZE, d.r2, RG(4) + PAGE_SIZE, KM_R);
+    kmem_op = NULL;
+    assert_int_equal(mapdb_unmap(d.k, KM_FPAGE(KV(2), 12, KM_RWX), false), 1);
+    host_check_all();
+    assert_int_equal(mapdb_detached, 2);
+    assert_int_equal(mapdb_unmap(d.s, KM_FPAGE(RG(0), 12, KM_RWX), false), 2);
+    host_check_all();
+    assert_int_equal(held(d.r, RG(3) + PAGE_SIZE, NULL), 0);
+    assert_int_equal(held(d.r2, RG(4) + PAGE_SIZE, NULL), 0);
+    assert_int_equal(mapdb_detached, 0);
+}
+
+/* r lends its detached page to the kernel: s loses access to the frame. */
+static void test_detached_lend_detached(void **state)
+{
+    (void)state;
+    struct det d;
+    detach_world(&d, RW);
+    u64 phys;
+    assert_int_equal(mapdb_lend(d.r, RG(3) + PAGE_SIZE, &phys), 0);
+    struct mmu_slot s;
+    assert_true(mmu_walk(d.s, RG(0), MMU_FIND, &s));
+    assert_false(mmu_present(&s));
+    host_check_all();
+    mapdb_unlend(d.r->number, RG(3) + PAGE_SIZE, phys);
+    host_check_all();
+}
+
+static u64 kvphys(struct task *k, u64 kv) { u64 p = 0; held(k, kv, &p); return p; }
+
+/* s's node of RG(0) in a page k lent (KV(0)), its edge to r's RG(3) + P in
+ * another (KV(1)). */
+static void detach_world2(struct det *d, u32 rights)
+{
+    d->k = host_new_task();
+    d->s = host_new_task();
+    d->r = host_new_task();
+    d->r2 = host_new_task();
+    for (int i = 0; i < 4; i++)
+        root(d->k, KV(i), RW);
+    struct mmu_slot ms;
+    assert_true(mmu_walk(d->s, RG(0), MMU_CREATE_ALL, &ms));
+    supply(d->s, d->k, KV(0), KM_KS_MN_OF(0));
+    op_begin(d->s);
+    root(d->s, RG(0), RW);
+    kmem_op = NULL;
+    root(d->r, RG(3), RW);
+    root(d->r2, RG(4), RW);
+    d->ep = supply(d->s, d->k, KV(1), KM_KS_ME_OF(d->s->mn_next));
+    op = (struct kmem_op){.task = d->r, .src = d->s};
+    kmem_op = &op;
+    map1(d->s, RG(0), d->r, RG(3) + PAGE_SIZE, rights);
+    kmem_op = NULL;
+    host_check_all();
+}
+
+static void revoke_kv(struct task *k, u64 kv)
+{
+    assert_int_equal(mapdb_unmap(k, KM_FPAGE(kv, 12, KM_RWX), false), 1);
+    host_check_all();
+}
+
+static u64 hoard2[1 << 14];
+static u32 nh2;
+static void dry(void)
+{
+    for (u64 f; nh2 < sizeof hoard2 / sizeof *hoard2 && (f = frame_alloc());)
+        hoard2[nh2++] = f;
+}
+static void undry(void)
+{
+    while (nh2)
+        frame_free(hoard2[--nh2]);
+}
+
+/* edge page out, then s's node page: s's RG(0) out with a detached child;
+ * s unmaps by name, the pool dry: r's goes. */
+static void test_detached_parent_out_unmap_dry(void **state)
+{
+    (void)state;
+    struct det d;
+    detach_world2(&d, RW);
+    revoke_kv(d.k, KV(1));
+    assert_int_equal(mapdb_detached, 1);
+    revoke_kv(d.k, KV(0));
+    assert_int_equal(d.s->mn_out, 1);
+    dry();
+    assert_int_equal(mapdb_unmap(d.s, KM_FPAGE(RG(0), 12, KM_RWX), false), 1);
+    undry();
+    host_check_all();
+    assert_int_equal(held(d.r, RG(3) + PAGE_SIZE, NULL), 0);
+    assert_int_equal(held(d.s, RG(0), NULL), RW);
+    assert_int_equal(mapdb_detached, 0);
+}
+
+/* node page out first, then the edge page (the parent's name in the edge). */
+static void test_detached_parent_out_first(void **state)
+{
+    (void)state;
+    struct det d;
+    detach_world2(&d, RW);
+    revoke_kv(d.k, KV(0));
+    revoke_kv(d.k, KV(1));
+    assert_int_equal(mapdb_detached, 1);
+    assert_int_equal(held(d.r, RG(3) + PAGE_SIZE, NULL), RW);
+    /* s takes W: its node comes in, r's is attached again */
+    assert_int_equal(mapdb_unmap(d.s, KM_FPAGE(RG(0), 12, KM_W), false), 1);
+    host_check_all();
+    assert_int_equal(held(d.r, RG(3) + PAGE_SIZE, NULL), KM_R);
+    assert_int_equal(mapdb_detached, 0);
+}
+
+/* parent out with a detached child; it comes in by a send (flag again),
+ * then is granted away; unmapping it there takes r's. */
+static void test_detached_parent_in_then_grant(void **state)
+{
+    (void)state;
+    struct det d;
+    detach_world2(&d, RW);
+    revoke_kv(d.k, KV(1));
+    revoke_kv(d.k, KV(0));
+    map1(d.s, RG(0), d.r2, RG(4) + 3 * PAGE_SIZE, KM_R); /* s's node in */
+    assert_int_equal(d.s->mn_out, 0);
+    assert_int_equal(mapdb_transfer(d.s, KM_MAPITEM(0, 0) | KM_ITEM_GRANT, KM_FPAGE(RG(0), 12, RW), d.r2,
+                                    KM_FPAGE(RG(4) + PAGE_SIZE, 12, 0)),
+                     1);
+    host_check_all();
+    assert_true(mapdb_unmap(d.r2, KM_FPAGE(RG(4) + PAGE_SIZE, 12, KM_RWX), false) >= 1);
+    host_check_all();
+    assert_int_equal(held(d.r, RG(3) + PAGE_SIZE, NULL), 0);
+    assert_int_equal(held(d.r2, RG(4) + 3 * PAGE_SIZE, NULL), 0);
+}
+
+/* parent out with a detached child; s destroyed. */
+static void test_detached_parent_out_destroy(void **state)
+{
+    (void)state;
+    struct det d;
+    detach_world2(&d, RW);
+    revoke_kv(d.k, KV(1));
+    revoke_kv(d.k, KV(0));
+    host_destroy(d.s);
+    assert_int_equal(held(d.r, RG(3) + PAGE_SIZE, NULL), 0);
+    assert_int_equal(mapdb_detached, 0);
+}
+
+/* a partial revoke with the pool dry and nothing to bring the edge back:
+ * r's is removed (as s could), not left with W. */
+static void test_detached_reduce_dry(void **state)
+{
+    (void)state;
+    struct det d;
+    detach_world(&d, RW);
+    dry();
+    i64 c = mapdb_unmap(d.s, KM_FPAGE(RG(0), 12, KM_W), false);
+    undry();
+    host_check_all();
+    u32 rr = held(d.r, RG(3) + PAGE_SIZE, NULL);
+    assert_true(c >= 0 && (rr == 0 || rr == KM_R)); /* (removed: its edge cannot come back) */
+}
+
+/* r's own node page (holding the detached node) leaves: it goes; s fine. */
+static void test_detached_child_node_page_out(void **state)
+{
+    (void)state;
+    struct det d;
+    d.k = host_new_task();
+    d.s = host_new_task();
+    d.r = host_new_task();
+    for (int i = 0; i < 4; i++)
+        root(d.k, KV(i), RW);
+    root(d.s, RG(0), RW);
+    struct mmu_slot ms;
+    assert_true(mmu_walk(d.r, RG(3), MMU_CREATE_ALL, &ms));
+    supply(d.r, d.k, KV(0), KM_KS_MN_OF(0));
+    d.ep = supply(d.s, d.k, KV(1), KM_KS_ME_OF(d.s->mn_next));
+    op = (struct kmem_op){.task = d.r, .src = d.s};
+    kmem_op = &op;
+    map1(d.s, RG(0), d.r, RG(3) + PAGE_SIZE, RW);
+    kmem_op = NULL;
+    host_check_all();
+    revoke_kv(d.k, KV(1));
+    assert_int_equal(mapdb_detached, 1);
+    revoke_kv(d.k, KV(0));
+    assert_int_equal(mapdb_detached, 0);
+    assert_int_equal(held(d.r, RG(3) + PAGE_SIZE, NULL), 0);
+    const u64 *x = phys_to_virt(kvphys(d.k, KV(0)));
+    for (int i = 0; i < 512; i++)
+        assert_true(x[i] < (1ull << 47));
+    assert_true(mapdb_unmap(d.s, KM_FPAGE(RG(0), 12, KM_RWX), false) >= 0);
+    host_check_all();
+}
+
+/* the record gives r's current rights (r took W from itself): the kpager
+ * of s learns what r did. */
+static void test_detached_record_rights(void **state)
+{
+    (void)state;
+    struct det d;
+    d.k = host_new_task();
+    d.s = host_new_task();
+    d.r = host_new_task();
+    root(d.k, KV(1), RW);
+    root(d.s, RG(0), RW);
+    root(d.r, RG(3), RW);
+    d.ep = supply(d.s, d.k, KV(1), KM_KS_ME_OF(d.s->mn_next));
+    op = (struct kmem_op){.task = d.r, .src = d.s};
+    kmem_op = &op;
+    map1(d.s, RG(0), d.r, RG(3) + PAGE_SIZE, RW);
+    kmem_op = NULL;
+    assert_int_equal(mapdb_unmap(d.r, KM_FPAGE(RG(3) + PAGE_SIZE, 12, KM_W), true), 1); /* r's own act */
+    revoke_kv(d.k, KV(1));
+    const u64 *x = phys_to_virt(d.ep);
+    assert_int_equal(x[0], 1);
+    u64 rec = 0;
+    for (int i = 0; i < 126; i++)
+        rec |= x[6 + 4 * i];
+    assert_int_equal(rec, RG(0) | KM_R); /* (not r's rights: r took W itself) */
+}
+
+
+/* The lender's own node, detached, in the very node page it lent (as in
+ * test_lender_node_in_own_page); the lender takes the page back: the
+ * export's pre-pass removes the detached node, i.e. the loan being ended. */
+static void test_detached_detached_lender_in_own_page(void **state)
+{
+    (void)state;
+    struct task *p = host_new_task(), *k2 = host_new_task(), *k = host_new_task();
+    struct mmu_slot s;
+    root(p, KV(0), RW);
+    root(k2, KV(50), RW);
+    root(k2, KV(51), RW);
+    assert_true(mmu_walk(k, KV(1), MMU_CREATE_ALL, &s)); /* k's tables: pool */
+    supply(k, k2, KV(50), KM_KS_MN_OF(0));
+    supply(p, k2, KV(51), KM_KS_ME_OF(p->mn_next));
+    op = (struct kmem_op){.task = k, .src = p};
+    kmem_op = &op;
+    map1(p, KV(0), k, KV(1), RW); /* k's node: in k2's page; p's edge: in k2's other page */
+    kmem_op = NULL;
+    u64 fb = supply(k, k, KV(1), KM_KS_MN_OF(1)); /* k lends KV(1) for its own node page 1 */
+    assert_int_equal(mapdb_unmap(k2, KM_FPAGE(KV(50), 12, KM_RWX), false), 1); /* k's node out */
+    op_begin(k);
+    u64 phys;
+    assert_int_equal(mapdb_lend(k, KV(1), &phys), -KM_EINVAL); /* its node comes in: into fb */
+    kmem_op = NULL;
+    assert_int_equal(virt_to_phys(k->mapdb), fb);
+    host_check_all();
+    assert_int_equal(mapdb_unmap(k2, KM_FPAGE(KV(51), 12, KM_RWX), false), 1); /* p's edge page: k's node detached */
+    host_check_all();
+    assert_int_equal(mapdb_detached, 1);
+    assert_true(mapdb_unmap(k, KM_FPAGE(KV(1), 12, KM_RWX), false) >= 0);
+    host_check_all();
+}
+
+
+
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2058,6 +2467,23 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_map_onto_own_lent_node_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ancestor_loses_access, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drop_region_leaves_other_tables, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_detached_grant_parent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_detached_grant_parent_same_task, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_detached_grant_detached, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_detached_grant_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_detached_map_onto_detached, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_detached_destroy_parent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_detached_destroy_child, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_detached_two_levels, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_detached_lend_detached, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_detached_parent_out_unmap_dry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_detached_parent_out_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_detached_parent_in_then_grant, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_detached_parent_out_destroy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_detached_reduce_dry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_detached_child_node_page_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_detached_record_rights, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_detached_detached_lender_in_own_page, setup, teardown),
         cmocka_unit_test(test_kspace_names),
     };
     return cmocka_run_group_tests_name("kernel memory from kpagers", tests, NULL, NULL);
