@@ -80,8 +80,12 @@ i64 mapdb_transfer(struct task *from, u64 word0, u64 word1, struct task *to, u64
  * Derived mappings are found iteratively: any depth and breadth.  Returns
  * the number of mappings changed or removed (in all tasks) or -KM_EINVAL
  * (malformed fpage, or one inside the UTCB area).  In a kmem_op for t, a
- * node table of the region that is out and not supplied stops it first:
- * -KM_ENOMEM, nothing changed (kernel/nodetable.h). */
+ * node table of the region that is out and not supplied stops it first
+ * (-KM_ENOMEM, nothing changed: kernel/nodetable.h); a node that is out
+ * and must come in for a reduction of rights, its page not supplied,
+ * stops it part way (-KM_ENOMEM: the pages before it are done, which a
+ * redo after the kernel page fault finds done; the count it returns is
+ * then the redo's alone).  Removals never stop for memory. */
 i64 mapdb_unmap(struct task *t, u64 fpage, bool self);
 
 /* What t has mapped at the page holding va (mapping-database pages only,
