@@ -536,44 +536,16 @@ static HOT bool localised(u64 phys)
     return true;
 }
 
-/* Page phys holds a node page's export of task ti (abi/kspace.h), each
- * record one of ti's mappings as the shadow has it (unless gone since). */
-static HOT const char *node_records(u64 phys, int ti)
-{
-    const u64 *w = phys_to_virt(phys);
-    u64 n = 0;
-    if (w[0] > NODES_PER_PAGE || w[1] || w[2] || w[3] || w[4] || w[5])
-        return "header";
-    for (usize k = 0; k < NODES_PER_PAGE; k++) {
-        const u64 *r = w + 6 + 4 * k;
-        if (!r[0]) {
-            if (r[1] || r[2] || r[3])
-                return "a free slot not zero";
-            continue;
-        }
-        n++;
-        if (r[1] || r[2] || r[3] || (r[0] & ~(MN_VA | 0x1full)) || !(r[0] & KM_R) || (r[0] & MN_VA) >= USER_TOP)
-            return "a record's word, or a record naming more than the page"; /* (not whom it came from) */
-        int g = key_of(ti, r[0] & MN_VA);
-        if (g < 0)
-            return "a record for no page of the task's";
-        if (!sh[g].on)
-            continue; /* (removed since: an edge page revoked after) */
-        if ((sh[g].rights & ~r[0] & KM_RWX) || !!(r[0] & MN_KERNEL_OWNED) != (sh[g].parent < 0) ||
-            (r[0] & MN_LENT))
-            return "a record differs from the shadow's mapping";
-    }
-    return n == w[0] ? NULL : "the count differs from the records";
-}
-
 /* The kpager's pages lent at the step's start: (va, frame, kobj, how to
  * check it once back). */
 enum { CHECK_ZERO, CHECK_NAMES, CHECK_NODES, CHECK_EDGES, CHECK_NONE };
 
-/* Page phys holds an edge page's export of task ti (abi/kspace.h): a
- * count, then per edge the page of ti's it was derived from and the
- * rights it gave, nothing else. */
-static HOT const char *edge_records(u64 phys, int ti)
+/* Page phys holds a node page's or an edge page's export of task ti
+ * (abi/kspace.h): a count, then one word a record, nothing else.  A node
+ * page's record is one of ti's mappings (page, rights, flags) as the
+ * shadow has it (unless gone since); an edge page's the page of ti's a
+ * mapping was derived from, with KM_R. */
+static HOT const char *records(u64 phys, int ti, bool edges)
 {
     const u64 *w = phys_to_virt(phys);
     u64 n = 0;
@@ -582,13 +554,18 @@ static HOT const char *edge_records(u64 phys, int ti)
     for (usize k = 0; k < NODES_PER_PAGE; k++) {
         const u64 *r = w + 6 + 4 * k;
         if (r[1] || r[2] || r[3])
-            return "an edge record or free slot with more than one word";
+            return "a record or free slot with more than one word"; /* (not whom, nor the rights) */
         if (!r[0])
             continue;
         n++;
-        if ((r[0] & ~(MN_VA | MN_RIGHTS)) || !(r[0] & KM_R) || (r[0] & MN_VA) >= USER_TOP ||
-            key_of(ti, r[0] & MN_VA) < 0)
-            return "an edge record that is not a page of the task's with rights";
+        int g = (r[0] & MN_VA) < USER_TOP ? key_of(ti, r[0] & MN_VA) : -1;
+        if (!(r[0] & KM_R) || (r[0] & ~(MN_VA | (edges ? (u64)KM_R : 0x1full))) || g < 0)
+            return "a record's word, or a record for no page of the task's";
+        if (edges || !sh[g].on)
+            continue; /* (a node's removed since: an edge page revoked after) */
+        if ((sh[g].rights & ~r[0] & KM_RWX) || !!(r[0] & MN_KERNEL_OWNED) != (sh[g].parent < 0) ||
+            (r[0] & MN_LENT))
+            return "a record differs from the shadow's mapping";
     }
     return n == w[0] ? NULL : "the count differs from the records";
 }
@@ -670,9 +647,9 @@ static HOT void check_pages(const char *what)
             if (!localised(lent_phys[i]))
                 err = "with more than names of node pages";
         } else if (lent_how[i] == CHECK_NODES) {
-            err = node_records(lent_phys[i], (int)(lent_kobj[i] & 0xfff) - 1);
+            err = records(lent_phys[i], (int)(lent_kobj[i] & 0xfff) - 1, false);
         } else if (lent_how[i] == CHECK_EDGES) {
-            err = edge_records(lent_phys[i], (int)(lent_kobj[i] & 0xfff) - 1);
+            err = records(lent_phys[i], (int)(lent_kobj[i] & 0xfff) - 1, true);
         } else if (!all_zero(lent_phys[i])) {
             err = "not zeroed";
         }
