@@ -291,6 +291,18 @@ static void named_parent_add(struct medge *e)
     *c = e;
 }
 
+static struct medge *named_parent_take(u64 name, const struct medge *e)
+{
+    for (struct medge **pp = &named_parent[chain_of(name)]; *pp; pp = &(*pp)->next)
+        if (e ? *pp == e : (u64)(*pp)->parent == name) {
+            struct medge *x = *pp;
+            *pp = x->next;
+            x->next = NULL;
+            return x;
+        }
+    return NULL;
+}
+
 /* Every edge whose parent is name, out of its chain in one pass, chained
  * through next (the first; NULL if none). */
 static struct medge *named_parent_take_all(u64 name)
@@ -369,13 +381,8 @@ static void named_detached_remove(struct mnode *c)
 
 static void named_parent_remove(struct medge *e)
 {
-    for (struct medge **pp = &named_parent[chain_of((u64)e->parent)]; *pp; pp = &(*pp)->next)
-        if (*pp == e) {
-            *pp = e->next;
-            e->next = NULL;
-            return;
-        }
-    panic("mapdb: edge %p of an out node is not under its name", (void *)e);
+    if (!named_parent_take((u64)e->parent, e))
+        panic("mapdb: edge %p of an out node is not under its name", (void *)e);
 }
 
 /* ---- trees -------------------------------------------------------------- */
