@@ -15,9 +15,10 @@
 #   KERNEL    kernel image (default build/kernel.bin)
 #   QEMU_CPU  QEMU -cpu model (default: a pinned Skylake; host under kvm)
 #   QEMU      QEMU binary (default qemu-system-x86_64)
+#   GDB_PORT  with --gdb: the port QEMU waits on (default 1234)
 # Options:
 #   --interactive  console on stdio (Ctrl-A X quits, Ctrl-A C monitor), no timeout
-#   --gdb          QEMU waits for gdb on localhost:1234 (-s -S), no timeout
+#   --gdb          QEMU waits for gdb on localhost:GDB_PORT (default 1234), no timeout
 #   --iso IMAGE    boot a GRUB image (scripts/mkiso.sh, make iso) from a CD
 #                  drive instead of -kernel: the image holds the programs and
 #                  the command line (dump=com1: the dump is in console.log)
@@ -176,7 +177,7 @@ boot() {
     tcg) args+=(-accel tcg) ;;
     kvm) args+=(-accel kvm) ;;
     esac
-    [ "$gdb" = 1 ] && [ "$dir" = "$OUT" ] && args+=(-s -S)
+    [ "$gdb" = 1 ] && [ "$dir" = "$OUT" ] && args+=(-gdb "tcp:localhost:${GDB_PORT:-1234}" -S)
     local tty=0
     if [ "$interactive" = 1 ] && [ "$dir" = "$OUT" ]; then
         # One stdio mux for console and monitor; the console is logged too.
@@ -304,7 +305,7 @@ t0=$(date +%s%N)
 } >"$OUT/meta"
 
 if [ "$gdb" = 1 ]; then
-    echo "$ME: QEMU waits for gdb on localhost:1234 (target remote :1234)" >&2
+    echo "$ME: QEMU waits for gdb on localhost:${GDB_PORT:-1234} (target remote :${GDB_PORT:-1234})" >&2
 fi
 boot_iso=$iso
 if [ -n "$iso" ]; then what="image $iso"; else what="$(basename "$KERNEL") [${initrd:-no programs}]"; fi
