@@ -107,11 +107,55 @@ static inline __attribute__((always_inline)) i64 transfer(struct thread *snd, st
     return 0;
 }
 
+/* A transfer with pages from kpagers (transfer_kmem): its kmem_op and
+ * what the kernel page faults it raises must find unchanged after. */
+struct xfer_kmem {
+    struct kmem_op op; /* first: kmem_op_wait hands it back */
+    struct thread *cur, *snd, *rcv;
+    u32 version, sversion;
+    u8 state, sstate;
+};
+
+/* Raises the kernel page fault x's transfer stopped for (cur blocks in
+ * it).  0: cur sends a fault reply to a faulting thread that still waits
+ * for it, so the transfer goes on from where it stopped (kfault_accept
+ * took the pages); else -KM_ERESTART (redo the IPC: the lock was let go,
+ * and a receiver may have moved on to another receive, a blocked
+ * sender's message may have changed) or the kernel page fault's error. */
+static i64 xfer_kfault(struct xfer_kmem *x)
+{
+    struct thread *cur = x->cur, *snd = x->snd, *rcv = x->rcv;
+    struct kmem_op *op = &x->op;
+    struct task *mt = op->missing_src ? snd->task : rcv->task;
+    bool restore = mt->as.nt_out && km_ks_type(op->missing) == KMEM_NODETABLE && mmu_nt_out(mt, op->va);
+    u64 va = op->va;
+    i64 r = op->missing_src ? kfault_raise(cur, snd, snd->task, op->missing, va)
+                            : kfault_raise(cur, rcv, rcv->task, op->missing, va);
+    /* The lock was let go: a partner that changed (deleted, freed,
+     * gone on) must not be completed with this result: look again. */
+    if (rcv->version != x->version || rcv->state != x->state || snd->version != x->sversion ||
+        snd->state != x->sstate)
+        return -KM_ERESTART;
+    if (r != -KM_ERESTART && restore && nodetable_rebuild(mt, va, va + PAGE_SIZE))
+        r = -KM_ERESTART; /* a node table its kpager did not give back (refused, gone, a
+                             deadlock): made from the task's nodes, the send tried again */
+    if (r != -KM_ERESTART)
+        return r;
+    /* Only a faulting thread still waiting for this reply is sure to be
+     * in the same receive (it cannot start another without it). */
+    if (cur != snd || !(rcv->flags & TF_FAULT_IPC) || rcv->partner != cur || !task_alive(rcv->task))
+        return -KM_ERESTART;
+    return 0;
+}
+
+static i64 xfer_wait(struct kmem_op *op) { return xfer_kfault((struct xfer_kmem *)op); }
+
 /* transfer() run by thread cur.  When the receiver's kernel pages come
  * from its kpager, a missing one stops the transfer and becomes a kernel
- * page fault raised by cur: -KM_ERESTART then means "redo the IPC" (the
- * lock was released; pages transferred so far stay, map being
- * idempotent). */
+ * page fault raised by cur (xfer_kfault).  In a fault reply the transfer
+ * waits for it where it stopped (mapdb_transfer) and goes on; elsewhere
+ * it returns first, and is tried again at once or the IPC redone
+ * (-KM_ERESTART; pages transferred so far stay, map being idempotent). */
 static __attribute__((noinline)) i64 transfer_kmem(struct thread *cur, struct thread *snd,
                                                    struct thread *rcv, u64 tag)
 {
@@ -123,40 +167,19 @@ static __attribute__((noinline)) i64 transfer_kmem(struct thread *cur, struct th
     bool sk = !(rcv->flags & TF_KFAULT_IPC) && snd->task && kfault_applies(snd) && snd->task != rcv->task;
     if (!rk && !sk)
         return transfer(snd, rcv, tag);
-    /* Sending a fault reply (cur is snd): after a kernel page fault the
-     * transfer is tried again at once if the faulting thread still waits
-     * for it (cheaper than redoing the whole IPC).  Otherwise the IPC is
-     * redone: a receiver may have moved on to another receive, a blocked
-     * sender's message may have changed. */
-    struct thread *partner = rcv;
-    u32 version = partner->version, sversion = snd->version;
-    u8 state = partner->state, sstate = snd->state;
+    struct xfer_kmem x = {.cur = cur, .snd = snd, .rcv = rcv, .version = rcv->version,
+                          .sversion = snd->version, .state = rcv->state, .sstate = snd->state};
+    bool in_place = cur == snd && (rcv->flags & TF_FAULT_IPC);
     for (;;) {
-        struct kmem_op op = {.task = rk ? rcv->task : NULL, .src = sk ? snd->task : NULL};
-        kmem_op = &op;
+        x.op = (struct kmem_op){.task = rk ? rcv->task : NULL, .src = sk ? snd->task : NULL,
+                                .wait = in_place ? xfer_wait : NULL};
+        kmem_op = &x.op;
         i64 r = transfer(snd, rcv, tag);
         kmem_op = NULL;
-        if (r != -KM_ENOMEM || !op.missing_set)
+        if (r != -KM_ENOMEM || !x.op.missing_set)
             return r;
-        struct task *mt = op.missing_src ? snd->task : rcv->task;
-        bool restore = mt->as.nt_out && km_ks_type(op.missing) == KMEM_NODETABLE && mmu_nt_out(mt, op.va);
-        r = op.missing_src ? kfault_raise(cur, snd, snd->task, op.missing, op.va)
-                           : kfault_raise(cur, rcv, rcv->task, op.missing, op.va);
-        /* The lock was let go: a partner that changed (deleted, freed,
-         * gone on) must not be completed with this result: look again. */
-        if (partner->version != version || partner->state != state || snd->version != sversion ||
-            snd->state != sstate)
-            return -KM_ERESTART;
-        if (r != -KM_ERESTART && restore && nodetable_rebuild(mt, op.va, op.va + PAGE_SIZE))
-            r = -KM_ERESTART; /* a node table its kpager did not give back (refused, gone, a
-                                 deadlock): made from the task's nodes, the send tried again */
-        if (r != -KM_ERESTART)
+        if ((r = xfer_kfault(&x)) != 0) /* (a step that could not wait) */
             return r;
-        /* Only a faulting thread still waiting for this reply is sure to be
-         * in the same receive (it cannot start another without it). */
-        if (cur != snd || !(partner->flags & TF_FAULT_IPC) || partner->partner != cur ||
-            !task_alive(rcv->task))
-            return -KM_ERESTART;
     }
 }
 

@@ -47,6 +47,46 @@ static inline __attribute__((always_inline)) bool add_request(u64 *req, u32 *n, 
     return true;
 }
 
+/* The common case of requests(): missing is one of the page tables of
+ * va's region (a walk stops at the first table that is not there, top
+ * down) and t holds no supplied page.  A table that is not there has none
+ * below it, and a leaf table that is not there no node table (so none
+ * out): all of them are asked for, fresh, with no walk.  0: not that
+ * case (missing is another region's, or va is in the UTCB area, whose
+ * pages have no nodes). */
+static u32 region_chain(struct task *t, u64 missing, u64 va, u64 *req)
+{
+    int level; /* missing's: 0 top-level table .. 3 leaf table */
+    if (missing == KM_KS_PT_OF(va))
+        level = 3;
+    else if (missing == KM_KS_PD_OF(va))
+        level = 2;
+    else if (missing == KM_KS_PDPT_OF(va))
+        level = 1;
+    else if (missing == KM_KS_PML4 && !t->as.pml4)
+        level = 0;
+    else
+        return 0;
+    if (t->nsupply || (va >= KM_UTCB_AREA && va < KM_UTCB_AREA + KM_UTCB_AREA_SIZE))
+        return 0;
+    u32 n = 0;
+    switch (level) {
+    case 0:
+        req[n++] = KM_KREQ(KM_KS_PML4, KM_KMEM_PAGETABLE, KM_KREASON_FRESH);
+        /* fall through */
+    case 1:
+        req[n++] = KM_KREQ(KM_KS_PDPT_OF(va), KM_KMEM_PAGETABLE, KM_KREASON_FRESH);
+        /* fall through */
+    case 2:
+        req[n++] = KM_KREQ(KM_KS_PD_OF(va), KM_KMEM_PAGETABLE, KM_KREASON_FRESH);
+        /* fall through */
+    default:
+        req[n++] = KM_KREQ(KM_KS_PT_OF(va), KM_KMEM_PAGETABLE, KM_KREASON_FRESH);
+    }
+    req[n++] = KM_KREQ(KM_KS_NT_OF(va), KM_KMEM_NODETABLE, KM_KREASON_FRESH);
+    return n;
+}
+
 /* What to ask for: everything the page that stopped the operation needs,
  * top down (the tables and node table of its region, then a node page if
  * t has no free node), beginning with the missing one.  Fault ordering: a
@@ -65,7 +105,9 @@ static u32 requests(struct task *t, u64 missing, u64 va, u64 *req)
         return n;
     }
     bool listed = false; /* missing is among va's, asked for */
-    if (missing < KM_KS_MN) {
+    if (missing < KM_KS_NT && (n = region_chain(t, missing, va, req)) > 0) {
+        listed = true;
+    } else if (missing < KM_KS_MN && missing != KM_KS_NT_OF(va)) { /* (that one alone: below) */
         /* A node table that is out comes back (RESTORE): it holds what
          * the mapping database of that region needs. */
         int m = mmu_missing(t, va, ks, 5);

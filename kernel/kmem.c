@@ -172,6 +172,18 @@ void kmem_op_missing(u64 ksaddr)
     }
 }
 
+i64 kmem_op_wait(void)
+{
+    struct kmem_op *op = kmem_op;
+    if (!op || !op->wait || !op->missing_set)
+        return -KM_ENOMEM;
+    kmem_op = NULL; /* (others' operations run meanwhile) */
+    i64 r = op->wait(op);
+    kmem_op = op;
+    op->missing_set = op->missing_src = false;
+    return r;
+}
+
 bool kmem_op_available(struct task *t, const u64 *ksaddr, u32 n)
 {
     u32 reserve = 0, need = 0;

@@ -1399,19 +1399,26 @@ static i64 transfer_pages(struct task *from, u64 word0, u64 word1, struct task *
     int err = plan(word0, word1, acceptor, &x);
     if (err)
         return err;
-    i64 pages = 0;
-    u64 end = x.src + x.len;
+    i64 pages = 0, r;
+    u64 end = x.src + x.len, va = x.src;
+    /* Where a page is missing, the operation may wait for it here and go
+     * on with the page it stopped at (kmem_op_wait): nothing is held, and
+     * everything is looked at again, from the checks of what is out on. */
+again:
     /* Tables that are out: the source's, the destination's, back first
      * (one pass over a task's nodes for all of a range, or the kpager's) */
-    if (nodetable_need(from, x.src, end) || nodetable_need(to, x.dst, x.dst + x.len) ||
-        (__builtin_expect(from->mn_out != 0, 0) && nodes_need(from, x.src, end)))
-        return -KM_ENOMEM;
+    if (nodetable_need(from, va, end) || nodetable_need(to, x.dst + (va - x.src), x.dst + x.len) ||
+        (__builtin_expect(from->mn_out != 0, 0) && nodes_need(from, va, end))) {
+        if ((r = kmem_op_wait()) == 0)
+            goto again;
+        return r;
+    }
     /* Page by page while the source pages are mapped (one walk each, which
      * finds the node to send); past a page with nothing to send, a scan
      * finds the next one (sparse regions, the whole space).  The next page
      * is looked at only after this one is done: a replaced mapping may
      * take source mappings with it. */
-    for (u64 va = x.src; va < end;) {
+    while (va < end) {
         struct mmu_slot ss;
         struct mnode *sn = NULL;
         if (reserved(va) || (!(sn = node_at(from, va, &ss)) && !sigma0_page(from, va))) {
@@ -1420,7 +1427,9 @@ static i64 transfer_pages(struct task *from, u64 word0, u64 word1, struct task *
         }
         u64 dva = x.dst + (va - x.src);
         if (!reserved(dva)) {
-            int r = transfer_page(from, va, sn, &ss, to, dva, x.rights, x.grant);
+            r = transfer_page(from, va, sn, &ss, to, dva, x.rights, x.grant);
+            if (r == -KM_ENOMEM && (r = kmem_op_wait()) == 0)
+                goto again; /* (this page again: it changed nothing) */
             if (r < 0)
                 return r;
             pages += r;

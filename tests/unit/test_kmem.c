@@ -556,6 +556,147 @@ static void test_kfault(void **state)
     host_check_all();
 }
 
+/* ---- waiting in place (kmem_op_wait) ------------------------------------------ */
+
+/* The hook a fault reply's transfer waits in (kernel/ipc.c xfer_wait):
+ * the "kpager" k lends the one page asked for (its pages KV(8) on), after
+ * meddle, which runs as others would while the lock is let go. */
+static struct {
+    struct task *t, *k, *s;
+    int calls, next;
+    i64 result;
+    void (*meddle)(int call);
+    u64 asked[8];
+} waiter;
+
+static i64 wait_hook(struct kmem_op *o)
+{
+    assert_null(kmem_op); /* others' operations may run meanwhile */
+    assert_true(o->missing_set);
+    waiter.asked[waiter.calls % 8] = o->missing;
+    if (waiter.meddle)
+        waiter.meddle(waiter.calls);
+    waiter.calls++;
+    if (waiter.result)
+        return waiter.result;
+    supply(waiter.t, waiter.k, KV(8 + waiter.next++), o->missing);
+    return 0;
+}
+
+static void wait_world(void)
+{
+    memset(&waiter, 0, sizeof waiter);
+    waiter.k = host_new_task();
+    waiter.t = host_new_task();
+    waiter.s = host_new_task();
+    for (int i = 8; i < 24; i++)
+        root(waiter.k, KV(i), RW);
+    for (int i = 0; i < 4; i++)
+        root(waiter.s, KV(i), RW);
+}
+
+/* s maps its pages KV(0..n) to t at RG(5) under a kmem_op that waits. */
+static i64 wait_map(int n)
+{
+    op = (struct kmem_op){.task = waiter.t, .wait = wait_hook};
+    kmem_op = &op;
+    i64 r = mapdb_transfer(waiter.s, KM_MAPITEM(0, 0), KM_FPAGE(KV(0), n == 1 ? 12 : 14, RW), waiter.t,
+                           KM_FPAGE(RG(5), 21, 0));
+    kmem_op = NULL;
+    host_check_all();
+    return r;
+}
+
+/* One page a wait, each answered: the transfer goes on where it stopped
+ * and asks in hierarchy order, each page once. */
+static void test_wait_in_place(void **state)
+{
+    (void)state;
+    wait_world();
+    assert_int_equal(wait_map(1), 1);
+    assert_int_equal(waiter.calls, 5); /* PDPT, PD, PT, node table, node page (t has its top-level table) */
+    u64 want[5] = {KM_KS_PDPT_OF(RG(5)), KM_KS_PD_OF(RG(5)), KM_KS_PT_OF(RG(5)), KM_KS_NT_OF(RG(5)), KM_KS_MN_OF(0)};
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(waiter.asked[i], want[i]);
+    u64 phys, src;
+    assert_int_equal(held(waiter.t, RG(5), &phys), RW);
+    assert_int_equal(held(waiter.s, KV(0), &src), RW);
+    assert_int_equal(phys, src);
+    /* four pages of the region: all there (s's edges: from the pool, s has no kpager) */
+    assert_int_equal(wait_map(4), 4);
+    assert_int_equal(waiter.calls, 5);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(held(waiter.t, RG(5) + (u64)i * PAGE_SIZE, NULL), RW);
+}
+
+/* While the transfer waits, the sender's page goes: nothing is sent. */
+static void unmap_source(int call)
+{
+    if (call == 2)
+        assert_true(mapdb_unmap(waiter.s, KM_FPAGE(KV(0), 12, KM_RWX), true) >= 0);
+}
+
+static void test_wait_source_gone(void **state)
+{
+    (void)state;
+    wait_world();
+    waiter.meddle = unmap_source;
+    assert_int_equal(wait_map(1), 0);
+    assert_int_equal(waiter.calls, 3);
+    assert_int_equal(held(waiter.t, RG(5), NULL), 0);
+    assert_int_equal(held(waiter.s, KV(0), NULL), 0);
+    assert_int_equal(waiter.t->nsupply, 1); /* the leaf table lent after: unused, kept for t */
+    kmem_supply_release(waiter.t);
+}
+
+/* While the transfer waits for the leaf table, the kpager takes back the
+ * page directory it lent just before: the walk starts again from the top
+ * and asks for it again. */
+static void revoke_pd(int call)
+{
+    if (call == 2) /* (asked: PT; lent: KV(8) PDPT, KV(9) PD) */
+        assert_int_equal(mapdb_unmap(waiter.k, KM_FPAGE(KV(9), 12, KM_RWX), false), 1);
+}
+
+static void test_wait_table_taken_back(void **state)
+{
+    (void)state;
+    wait_world();
+    waiter.meddle = revoke_pd;
+    assert_int_equal(wait_map(1), 1);
+    assert_int_equal(waiter.asked[2], KM_KS_PT_OF(RG(5)));
+    assert_int_equal(waiter.asked[3], KM_KS_PD_OF(RG(5))); /* again */
+    assert_int_equal(waiter.asked[4], KM_KS_NT_OF(RG(5)));  /* (the PT lent meanwhile is used) */
+    assert_int_equal(waiter.calls, 6);
+    assert_int_equal(held(waiter.t, RG(5), NULL), RW);
+    u64 p;
+    assert_false(pte(waiter.k, KV(10), &p)); /* the PT it lent meanwhile is in use */
+    assert_true(pte(waiter.k, KV(9), &p));   /* the PD is its own again */
+}
+
+/* The receiver is destroyed while the transfer waits: the wait says so
+ * (xfer_kfault: -KM_ERESTART), and the transfer ends there. */
+static void test_wait_error(void **state)
+{
+    (void)state;
+    wait_world();
+    waiter.result = -KM_ERESTART;
+    assert_int_equal(wait_map(1), -KM_ERESTART);
+    assert_int_equal(waiter.calls, 1);
+    waiter.result = -KM_EDEADLK;
+    assert_int_equal(wait_map(1), -KM_EDEADLK);
+    /* no wait possible: -KM_ENOMEM, the missing page noted (redone after) */
+    op = (struct kmem_op){.task = waiter.t};
+    kmem_op = &op;
+    assert_int_equal(mapdb_transfer(waiter.s, KM_MAPITEM(0, 0), KM_FPAGE(KV(0), 12, RW), waiter.t,
+                                    KM_FPAGE(RG(5), 21, 0)),
+                     -KM_ENOMEM);
+    assert_true(op.missing_set);
+    assert_int_equal(kmem_op_wait(), -KM_ENOMEM);
+    kmem_op = NULL;
+    host_check_all();
+}
+
 /* ---- revocation ------------------------------------------------------------- */
 
 /* Client t with every table of region RG(0) (and its first node page) lent
@@ -2484,6 +2625,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_detached_child_node_page_out, setup, teardown),
         cmocka_unit_test_setup_teardown(test_detached_record_rights, setup, teardown),
         cmocka_unit_test_setup_teardown(test_detached_detached_lender_in_own_page, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_in_place, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_source_gone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_table_taken_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_error, setup, teardown),
         cmocka_unit_test(test_kspace_names),
     };
     return cmocka_run_group_tests_name("kernel memory from kpagers", tests, NULL, NULL);

@@ -464,8 +464,8 @@ void mmu_leaf_set_nt(struct mmu_leaf *l, u64 nt)
 
 bool mmu_nt_out(struct task *t, u64 va)
 {
-    struct mmu_leaf l;
-    return mmu_leaf_of(t, va, &l) && l.nt == MMU_NT_OUT;
+    struct mmu_leaf l; /* (as.nt_out counts them: none, no walk) */
+    return t->as.nt_out && mmu_leaf_of(t, va, &l) && l.nt == MMU_NT_OUT;
 }
 
 /* The entry that points to the table with kspace address ks (covering va,

@@ -57,8 +57,19 @@ struct kmem_op {
     u64 missing;      /* kspace address of the first page not supplied */
     bool missing_set;
     bool missing_src; /* missing is src's, to be asked of src's kpager */
+    /* Raises the kernel page fault for what is missing, where the
+     * operation may wait in place (kmem_op_wait); NULL: it may not. */
+    i64 (*wait)(struct kmem_op *op);
 };
 extern struct kmem_op *kmem_op;
+
+/* Called by an operation that stopped for a page at a point where it
+ * holds nothing the wait could corrupt (it restarts its step after, with
+ * everything looked up again: the kernel lock is let go meanwhile).  0:
+ * the kernel page fault was answered, restart the step; -KM_ENOMEM: no
+ * wait here (return it: the operation is redone from its start); another
+ * error: return it (-KM_ERESTART among them: the caller redoes all). */
+i64 kmem_op_wait(void);
 
 /* Frames lent to the kernel now (0 always with kmem=pool): paths that
  * must keep user level away from lent frames look only when it is not 0. */
