@@ -10,7 +10,10 @@
  * (-KM_ERESTART): the kernel lock was released meanwhile, so nothing
  * checked before may be trusted.  Since an operation changes nothing
  * before it stops for a page but whole pages it has done (map is
- * idempotent), redoing it is safe.
+ * idempotent), redoing it is safe.  An operation may instead wait where
+ * it stopped (kmem_op_wait, kmem.h) when it holds nothing there and looks
+ * everything up again after: a fault reply's transfer does (kernel/ipc.c),
+ * going on with the page it stopped at.
  *
  * Locking: the kernel lock (released while the kpager runs).
  */
