@@ -1393,6 +1393,20 @@ static u64 next_source(struct task *from, u64 va, u64 end)
     return (from->flags & TASK_F_SIGMA0) ? sigma0_next(from, va, n) : n;
 }
 
+/* After a wait in transfer_page: the rest of dva's tables in t, each one
+ * still missing waited for here, before the sender's page is looked up
+ * again (which a wait would make stale: a kernel page fault for each table
+ * of a fresh region, one by one, then costs one look-up, not one each).
+ * 0, or what kmem_op_wait returned. */
+static i64 dest_tables(struct task *t, u64 dva)
+{
+    struct mmu_slot s;
+    i64 r = 0;
+    while (!walk_create(t, dva, &s) && kmem_op && kmem_op->missing_set && (r = kmem_op_wait()) == 0)
+        ;
+    return r;
+}
+
 static i64 transfer_pages(struct task *from, u64 word0, u64 word1, struct task *to, u64 acceptor)
 {
     struct xfer x;
@@ -1428,7 +1442,7 @@ again:
         u64 dva = x.dst + (va - x.src);
         if (!reserved(dva)) {
             r = transfer_page(from, va, sn, &ss, to, dva, x.rights, x.grant);
-            if (r == -KM_ENOMEM && (r = kmem_op_wait()) == 0)
+            if (r == -KM_ENOMEM && (r = kmem_op_wait()) == 0 && (r = dest_tables(to, dva)) == 0)
                 goto again; /* (this page again: it changed nothing) */
             if (r < 0)
                 return r;
@@ -1696,11 +1710,12 @@ bool mapdb_soft_fault_slow(struct task *t, u64 va)
 {
     struct mmu_slot s;
     va = ALIGN_DOWN(va, PAGE_SIZE);
-    if (va >= USER_TOP || reserved(va))
+    /* One walk: a page with no table or a present PTE is no soft fault. */
+    if (va >= USER_TOP || reserved(va) || !mmu_walk(t, va, MMU_FIND, &s) || mmu_present(&s))
         return false;
-    if (page_out(t, va, &s)) /* by name: a fault must not need memory */
-        return !mmu_present(&s) && has_access_out(t, va, &s);
-    struct mnode *n = node_at(t, va, &s);
+    if (slot_out(&s)) /* by name: a fault must not need memory */
+        return has_access_out(t, va, &s);
+    struct mnode *n = s.node && !mn_is_out(*s.node) ? *s.node : node_at_out(t, va, &s);
     return n && !mmu_present(&s) && has_access(n, &s);
 }
 

@@ -642,11 +642,15 @@ static void test_wait_source_gone(void **state)
     wait_world();
     waiter.meddle = unmap_source;
     assert_int_equal(wait_map(1), 0);
-    assert_int_equal(waiter.calls, 3);
+    /* the destination's tables first (the node table too), then the
+     * sender's page looked up again: gone, nothing sent, no node page */
+    assert_int_equal(waiter.calls, 4);
+    assert_int_equal(waiter.asked[3], KM_KS_NT_OF(RG(5)));
     assert_int_equal(held(waiter.t, RG(5), NULL), 0);
     assert_int_equal(held(waiter.s, KV(0), NULL), 0);
-    assert_int_equal(waiter.t->nsupply, 1); /* the leaf table lent after: unused, kept for t */
-    kmem_supply_release(waiter.t);
+    assert_int_equal(counts(waiter.t, KMEM_NODETABLE), 1);
+    assert_int_equal(counts(waiter.t, KMEM_MAPNODE), 0);
+    assert_int_equal(waiter.t->nsupply, 0);
 }
 
 /* While the transfer waits for the leaf table, the kpager takes back the
