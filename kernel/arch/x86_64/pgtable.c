@@ -126,17 +126,35 @@ static __attribute__((noinline)) bool walk_create(struct task *t, u64 va, enum m
     return true;
 }
 
+/* The frame of va's leaf table under top-level table pml4, 0 when a table
+ * on the way is missing.  (leaf_table without making anything, in frame
+ * numbers: the hot walk needs no conversion back from a pointer.) */
+static inline __attribute__((always_inline)) u64 leaf_frame(u64 pml4, u64 va)
+{
+    u64 tb = pml4;
+#pragma GCC unroll 3
+    for (int shift = 39; shift >= LEAF_SHIFT; shift -= 9) {
+        u64 e = ((const u64 *)phys_to_virt(tb))[index_at(va, shift)];
+        if (!(e & PTE_P))
+            return 0;
+        tb = e & PTE_ADDR;
+    }
+    return tb;
+}
+
 /* The common case first: every table there (and the node table, in
  * MMU_CREATE_ALL), found without a call, so without saved registers; else
- * walk_create, which finds the same tables and makes what is missing. */
+ * walk_create, which finds the same tables and makes what is missing.
+ * The leaf table's aux word is read without frame_aux_get's checks: the
+ * frame is one of t's tables, taken from its own directory entry. */
 bool mmu_walk(struct task *t, u64 va, enum mmu_walk_mode mode, struct mmu_slot *s)
 {
     assert(user_page(va));
-    u64 *leaf = t->as.pml4 ? leaf_table(t->as.pml4, va, NULL) : NULL;
-    u64 nt = leaf ? frame_aux_get(virt_to_phys(leaf)) : 0;
+    u64 leaf = t->as.pml4 ? leaf_frame(t->as.pml4, va) : 0;
+    u64 nt = leaf ? (u64)frame_aux_words[leaf >> PAGE_SHIFT] << PAGE_SHIFT : 0;
     if (__builtin_expect(!leaf || (!nt && mode == MMU_CREATE_ALL), 0))
         return mode != MMU_FIND && walk_create(t, va, mode, s);
-    slot_fill(s, leaf, nt, va);
+    slot_fill(s, phys_to_virt(leaf), nt, va);
     return true;
 }
 
