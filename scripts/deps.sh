@@ -20,9 +20,10 @@ set -euo pipefail
 #   git                 revisions recorded with every run
 #   grub-pc-bin grub-common xorriso mtools   make iso (grub-mkrescue, BIOS)
 #   busybox-static cpio  the Linux guest's initramfs (make linux-guest)
+#   gdb                 scripts/fault_profile.sh (single-steps the guest)
 PACKAGES=(gcc make binutils qemu-system-x86 gnuplot-nox libsqlite3-dev sqlite3
     babeltrace2 libpfm4-dev libcmocka-dev clang libclang-rt-dev valgrind git
-    grub-pc-bin grub-common xorriso mtools busybox-static cpio)
+    grub-pc-bin grub-common xorriso mtools busybox-static cpio gdb)
 
 check_only=0
 case "${1:-}" in
