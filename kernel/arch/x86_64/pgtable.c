@@ -18,10 +18,10 @@
 #include <kernel/printk.h>
 #include <kernel/task.h>
 
-#define PTE_P 0x1ull
+#define PTE_P MMU_PTE_P /* (mmu_present, mmu_phys: inline in arch/mmu.h) */
 #define PTE_W 0x2ull
 #define PTE_U 0x4ull
-#define PTE_ADDR 0x000ffffffffff000ull
+#define PTE_ADDR MMU_PTE_ADDR
 #define LEAF_SHIFT 21 /* entries at this level point to leaf tables */
 
 u64 mmu_pte_nx; /* set by mmu_init when EFER.NXE is on */
@@ -259,9 +259,7 @@ u64 mmu_next_node(struct task *t, u64 va, u64 end)
     return r < lim ? r : end;
 }
 
-bool mmu_present(const struct mmu_slot *s) { return *s->pte & PTE_P; }
 bool mmu_used(const struct mmu_slot *s) { return *s->pte != 0; }
-u64 mmu_phys(const struct mmu_slot *s) { return *s->pte & PTE_ADDR; } /* present or suspended */
 
 u32 mmu_rights(const struct mmu_slot *s)
 {

@@ -114,10 +114,15 @@ bool mmu_walk(struct task *t, u64 va, enum mmu_walk_mode mode, struct mmu_slot *
  * Where a node table is out, the pages whose PTE is in use (present or
  * suspended) outside the UTCB area: the mapping-database pages there. */
 u64 mmu_next_node(struct task *t, u64 va, u64 end);
-bool mmu_present(const struct mmu_slot *s);
+/* A leaf PTE's present bit and frame (pgtable.c's PTE_P, PTE_ADDR). */
+#define MMU_PTE_P 0x1ull
+#define MMU_PTE_ADDR 0x000ffffffffff000ull
+/* (Inline: two loads; the mapping database asks on every path.) */
+static inline bool mmu_present(const struct mmu_slot *s) { return *s->pte & MMU_PTE_P; }
 /* The PTE holds a frame (present, or suspended by mmu_suspend). */
 bool mmu_used(const struct mmu_slot *s);
-u64 mmu_phys(const struct mmu_slot *s);
+/* The frame, present or suspended. */
+static inline u64 mmu_phys(const struct mmu_slot *s) { return *s->pte & MMU_PTE_ADDR; }
 /* The rights the PTE grants (KM_R always; KM_X also without NX). */
 u32 mmu_rights(const struct mmu_slot *s);
 /* Sets the PTE of page va of t (slot s) to phys with rights (KM_R implied);
