@@ -114,16 +114,12 @@ static bool reloaded(u32 c, u64 g)
            __atomic_load_n(&percpu_area[c].halt_ack, __ATOMIC_ACQUIRE);
 }
 
-void arch_tlb_shootdown(struct aspace *as, u64 va, u64 npages)
+/* The other CPUs' part of a shootdown of as: each that has it loaded
+ * reloads CR3 before this returns. */
+static __attribute__((noinline)) void shootdown_others(struct aspace *as)
 {
     u32 me = cpu_id();
     u64 want[MAX_CPUS]; /* the request each CPU must reach; 0 = none */
-    if (read_cr3() == as->pml4) {
-        if (npages > INVLPG_MAX)
-            reload_cr3();
-        for (u64 i = 0; npages <= INVLPG_MAX && i < npages; i++)
-            invlpg(va + i * PAGE_SIZE);
-    }
     bool sent = false;
     for (u32 c = 0; c < ncpus_online; c++) {
         want[c] = 0;
@@ -137,6 +133,34 @@ void arch_tlb_shootdown(struct aspace *as, u64 va, u64 npages)
     for (u32 c = 0; sent && c < ncpus_online; c++) /* (mostly none was asked: no wait) */
         while (want[c] && !reloaded(c, want[c]))
             cpu_relax();
+}
+
+void arch_tlb_shootdown(struct aspace *as, u64 va, u64 npages)
+{
+    u64 pml4 = as->pml4;
+    if (read_cr3() == pml4) {
+        if (__builtin_expect(npages == 1, 1)) /* (mostly: one PTE changed) */
+            invlpg(va);
+        else if (npages > INVLPG_MAX)
+            reload_cr3();
+        else
+            for (u64 i = 0; i < npages; i++)
+                invlpg(va + i * PAGE_SIZE);
+    }
+    /* Mostly no other CPU has as loaded (a space's threads run on one
+     * CPU): one look at each other one (those below this one, then those
+     * above), the requests only when one has.  A CPU switches spaces only
+     * with the kernel lock, which this one holds. */
+    u32 me = cpu_id(), n = ncpus_online;
+    for (u32 c = 0; c < me; c++)
+        if (__builtin_expect(loaded[c] == pml4, 0))
+            goto others;
+    for (u32 c = me + 1; c < n; c++)
+        if (__builtin_expect(loaded[c] == pml4, 0))
+            goto others;
+    return;
+others:
+    shootdown_others(as);
 }
 
 void aspace_evict(struct aspace *as)
