@@ -727,7 +727,8 @@ static void take_kids(u64 name, u32 kept, struct mnode *p)
     }
 }
 
-static u64 remove_descendants(struct mnode *x);
+static u64 remove_descendants_walk(struct mnode *x);
+static inline u64 remove_descendants(struct mnode *x);
 static u64 remove_out(struct task *t, u64 va, struct mmu_slot *s, bool self);
 static void drop_mapping(struct mnode *n);
 static u64 remove_tree(struct mnode *x);
@@ -1088,7 +1089,7 @@ static void drop_mapping(struct mnode *n)
 
 /* Removes every mapping derived from x (not x), children before parents;
  * returns how many. */
-static u64 remove_descendants(struct mnode *x)
+static u64 remove_descendants_walk(struct mnode *x)
 {
     u64 count = absorb(x); /* (nodes detached from x: their edges are x's now) */
     struct medge *e = x->child;
@@ -1117,6 +1118,13 @@ static u64 remove_descendants(struct mnode *x)
         e = p->child ? p->child : (p == x ? NULL : p->up); /* p: its parent's first */
     }
     return count;
+}
+
+/* remove_descendants without a call when x has no children (mostly: a
+ * page lent, a mapping replaced), attached or detached (absorb's flag). */
+static inline __attribute__((always_inline)) u64 remove_descendants(struct mnode *x)
+{
+    return x->child || (x->word & MN_KIDS_OUT) ? remove_descendants_walk(x) : 0;
 }
 
 /* Removes x and everything derived from it. */
@@ -1657,6 +1665,8 @@ static void unlend_out(struct task *t, u64 va, struct mmu_slot *s, u64 phys)
  * their next touch once the frame is back (mapdb_soft_fault). */
 static void suspend_others(struct mnode *n)
 {
+    if (!n->up)
+        return; /* a root with no children (mapdb_lend removed them): alone */
     struct mnode *root = n;
     while (node_parent(root))
         root = node_parent(root);
@@ -1679,9 +1689,10 @@ int mapdb_lend(struct task *t, u64 va, u64 *phys)
 {
     struct mmu_slot s;
     struct mnode *n = va < USER_TOP && !reserved(va) ? node_at(t, va, &s) : NULL;
-    if (!n || !has_access(n, &s) || (node_rights(n) & (KM_R | KM_W)) != (KM_R | KM_W))
+    /* (Present: not lent, nor is any mapping of the frame.) */
+    if (!n || (node_rights(n) & (KM_R | KM_W)) != (KM_R | KM_W) || !(mmu_present(&s) || has_access(n, &s)))
         return -KM_EINVAL; /* also: lent, or another mapping of the frame is */
-    if (parts_out() && !tree_in(n)) /* (suspend_others goes over every mapping of the frame) */
+    if (__builtin_expect(parts_out(), 0) && !tree_in(n)) /* (suspend_others goes over every mapping of the frame) */
         return -KM_EINVAL;
     remove_descendants(n); /* nobody reaches the frame through this mapping... */
     *phys = mmu_phys(&s);

@@ -270,6 +270,57 @@ static void test_lend(void **state)
     host_check_all();
 }
 
+/* Every mapping of a lent frame loses access, each PTE flushed from the
+ * TLBs: the lender's alone (a root with nothing derived), what derives
+ * from it removed, the rest of its tree (from its root down) suspended;
+ * given back, the rest gets access again. */
+static void test_lend_flushes(void **state)
+{
+    (void)state;
+    struct task *k = host_new_task(), *b = host_new_task(), *c = host_new_task(), *t = host_new_task();
+    u64 p, n;
+    root(k, KV(0), RW);
+    n = host_tlb_shootdowns;
+    supply(t, k, KV(0), KM_KS_RESERVE);
+    assert_int_equal(host_tlb_shootdowns, n + 1);
+    assert_false(pte(k, KV(0), &p));
+    /* two derived, one below the other: removed, each flushed */
+    root(k, KV(1), RW);
+    map1(k, KV(1), b, KV(1), RW);
+    map1(b, KV(1), c, KV(1), KM_R);
+    n = host_tlb_shootdowns;
+    supply(t, k, KV(1), KM_KS_RESERVE);
+    assert_int_equal(host_tlb_shootdowns, n + 3);
+    assert_int_equal(aspace_lookup(&b->as, KV(1)), 0);
+    assert_int_equal(aspace_lookup(&c->as, KV(1)), 0);
+    /* a derived mapping lent: its parent and its sibling suspended, what
+     * derives from it removed; all flushed */
+    u64 f = root(k, KV(2), RW);
+    map1(k, KV(2), b, KV(2), RW);
+    map1(k, KV(2), c, KV(2), KM_R);
+    map1(b, KV(2), c, KV(3), KM_R);
+    n = host_tlb_shootdowns;
+    assert_int_equal(supply(t, b, KV(2), KM_KS_RESERVE), f);
+    assert_int_equal(host_tlb_shootdowns, n + 4);
+    assert_false(pte(b, KV(2), &p));
+    assert_false(pte(k, KV(2), &p));
+    assert_false(pte(c, KV(2), &p));
+    assert_int_equal(p, f); /* suspended: the frame kept */
+    assert_int_equal(aspace_lookup(&c->as, KV(3)), 0);
+    assert_int_equal(held(k, KV(2), NULL), 0);
+    assert_int_equal(held(c, KV(2), NULL), 0);
+    assert_int_equal(held(b, KV(2), NULL), 0);
+    /* back (zeroed): every remaining mapping regains access */
+    kmem_supply_release(t);
+    assert_int_equal(held(k, KV(0), NULL), RW);
+    assert_int_equal(held(k, KV(1), NULL), RW);
+    assert_int_equal(held(k, KV(2), NULL), RW);
+    assert_int_equal(held(c, KV(2), NULL), KM_R);
+    assert_int_equal(held(b, KV(2), NULL), RW);
+    assert_true(all_zero(f));
+    host_check_all();
+}
+
 /* ---- supply --------------------------------------------------------------- */
 
 static void test_supply_exact_pages(void **state)
@@ -2574,6 +2625,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_lend, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lend_flushes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_supply_exact_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_supply_reserve, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kfault, setup, teardown),
