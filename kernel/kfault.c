@@ -170,6 +170,7 @@ i64 kfault_raise(struct thread *self, struct thread *client, struct task *t, u64
         x->fault[2 + i] = req[i];
     x->kmsg_tag = KM_TAG(KM_LABEL_KFAULT, 2 + n, 0);
     x->kfault_task = task_id(t);
+    x->kfault_space = t;
     x->kfault_got = 0;
     self->flags |= TF_KMSG | TF_KFAULT_IPC;
     trace(KFAULT, req[0], n);
@@ -182,38 +183,71 @@ i64 kfault_raise(struct thread *self, struct thread *client, struct task *t, u64
     return x->kfault_got ? -KM_ERESTART : -KM_ENOMEM;
 }
 
+/* The request in asked_for (a kernel page fault's words) that a page for
+ * ksaddr answers, or (lent ahead) the reserve's: true and *req. */
+static inline __attribute__((always_inline)) bool request_of(const u64 *asked_for, u64 ksaddr, u64 *req)
+{
+    if (ksaddr == KM_KS_RESERVE) {
+        *req = KM_KREQ(ksaddr, KM_KMEM_RESERVE, 0);
+        return true;
+    }
+    /* (A request word may be 0: the top-level table, fresh.) */
+    u64 n = asked_for[1] < KM_KFAULT_MAX ? asked_for[1] : KM_KFAULT_MAX;
+    for (u64 i = 0; i < n; i++)
+        if (KM_KREQ_ADDR(asked_for[2 + i]) == ksaddr) {
+            *req = asked_for[2 + i];
+            return true;
+        }
+    return false;
+}
+
+/* One page (size 2^12) with read and write rights: one compare of the
+ * fpage word's size and those two rights. */
+#define FPAGE_SIZE_RW (0xfc0ull | KM_R | KM_W)
+#define FPAGE_4K_RW ((12ull << 6) | KM_R | KM_W)
+_Static_assert(KM_FPAGE_LOG2(FPAGE_4K_RW) == 12 && KM_FPAGE_RIGHTS(FPAGE_4K_RW) == (KM_R | KM_W) &&
+                   KM_FPAGE_LOG2(FPAGE_SIZE_RW) == 0x3f && (FPAGE_SIZE_RW & ~0xfc0ull) == (KM_R | KM_W),
+               "the fpage word: size in bits 6..11, rights in 0..2");
+
+/* Lends the lender's page that item (word0, word1) names to the kernel as
+ * t's page for a request in asked_for (*got counted up); ignored (nothing
+ * changes) when it does not fit. */
+static inline __attribute__((always_inline)) void accept(struct task *lender, struct task *t, const u64 *asked_for,
+                                                         u64 word0, u64 word1, u32 *got)
+{
+    u64 req;
+    if (!t || !lender || (word1 & FPAGE_SIZE_RW) != FPAGE_4K_RW || (word0 & KM_ITEM_GRANT) ||
+        !request_of(asked_for, word0 & ~0xfffull, &req))
+        return;
+    kmem_supply_lend(t, req, lender, KM_FPAGE_BASE(word1), got);
+}
+
+/* kfault_accept for a paged-out thread asking for its own TCB: the
+ * requests made again from its pinned part (what came is counted from
+ * the supply at its completion: tcb_page_request_done). */
+static __attribute__((noinline)) void accept_out(struct thread *kpager, struct thread *self, u64 word0, u64 word1)
+{
+    u64 own[2 + KM_KFAULT_MAX];
+    u32 got = 0;
+    tcb_page_request(self, own);
+    accept(kpager->task, self->task, own, word0, word1, &got);
+}
+
+/* The task whose kspace self's kernel page fault fills, if it is still
+ * the one asked for (the kernel lock was released meanwhile): carried by
+ * pointer (task slots are never freed), checked against its id. */
+static inline __attribute__((always_inline)) struct task *kfault_task(const struct thread_ext *x)
+{
+    struct task *t = x->kfault_space;
+    return t && task_id(t) == x->kfault_task && !(t->flags & TASK_F_DYING) ? t : NULL;
+}
+
 void kfault_accept(struct thread *kpager, struct thread *self, u64 word0, u64 word1)
 {
-    /* The requests: in self's kernel message, or (a paged-out thread
-     * asking for its own TCB) made again from its pinned part. */
-    u64 own[2 + KM_KFAULT_MAX];
-    bool out = self->flags & TF_OUT;
-    if (out)
-        tcb_page_request(self, own);
-    const u64 *asked_for = out ? own : self->ext->fault;
-    struct task *t = out ? self->task : task_lookup(self->ext->kfault_task); /* gone: nothing */
-    u64 ksaddr = word0 & ~0xfffull;
-    u64 va = KM_FPAGE_BASE(word1);
-    if (!t || !kpager->task || KM_FPAGE_LOG2(word1) != 12 || (word0 & KM_ITEM_GRANT) ||
-        (KM_FPAGE_RIGHTS(word1) & (KM_R | KM_W)) != (KM_R | KM_W) ||
-        (ksaddr != KM_KS_RESERVE && t->nsupply && kmem_supplied(t, ksaddr)))
-        return;
-    /* (A request word may be 0: the top-level table, fresh.) */
-    bool asked = ksaddr == KM_KS_RESERVE;
-    u64 req = asked ? KM_KREQ(ksaddr, KM_KMEM_RESERVE, 0) : 0;
-    for (u32 i = 0; i < asked_for[1] && i < KM_KFAULT_MAX; i++)
-        if (KM_KREQ_ADDR(asked_for[2 + i]) == ksaddr) {
-            req = asked_for[2 + i];
-            asked = true;
-        }
-    u64 phys, t0 = rdtsc();
-    if (!asked || mapdb_lend(kpager->task, va, &phys) < 0)
-        return;
-    if (kmem_supply_add(t, req, phys, kpager->task->number, va) < 0) {
-        mapdb_unlend(kpager->task->number, va, phys);
+    if (__builtin_expect(self->flags & TF_OUT, 0)) {
+        accept_out(kpager, self, word0, word1);
         return;
     }
-    if (!out)
-        self->ext->kfault_got++;
-    trace(KPAGE_IMPORT, ksaddr | t->number, rdtsc() - t0);
+    struct thread_ext *x = self->ext;
+    accept(kpager->task, kfault_task(x), x->fault, word0, word1, &x->kfault_got);
 }

@@ -113,20 +113,51 @@ bool kmem_supplied(struct task *t, u64 ksaddr) { return supply_find(t, ksaddr) !
 
 u32 kmem_supply_free(struct task *t) { return KMEM_SUPPLY - t->nsupply; }
 
-int kmem_supply_add(struct task *t, u64 req, u64 phys, u32 lender_task, u64 lender_va)
+/* Whether t's supply takes a page for req: a free entry, and none for
+ * its kspace address yet (lent ahead: any number). */
+static inline __attribute__((always_inline)) int supply_room(struct task *t, u64 req)
 {
-    if (KM_KREQ_ADDR(req) != KM_KS_RESERVE && supply_find(t, KM_KREQ_ADDR(req)))
-        return -KM_EBUSY;
     if (t->nsupply == KMEM_SUPPLY)
         return -KM_ENOMEM;
-    struct frame_lend *l = frame_lend(phys);
-    l->lender = lender_va | lender_task;
+    if (t->nsupply && KM_KREQ_ADDR(req) != KM_KS_RESERVE && supply_find(t, KM_KREQ_ADDR(req)))
+        return -KM_EBUSY;
+    return 0;
+}
+
+/* Binds lent frame phys to req in t's supply (supply_room said yes);
+ * lender: the lender's page address | its task number. */
+static inline __attribute__((always_inline)) void supply_put(struct task *t, u64 req, u64 phys, u64 lender)
+{
+    u32 n = t->nsupply;
+    *frame_lend(phys) = (struct frame_lend){lender, KM_KREQ_ADDR(req) | t->number};
     kmem_lent_frames++;
     kmem_ever_lent = true;
-    l->kobj = KM_KREQ_ADDR(req) | t->number;
-    t->supply[t->nsupply++] = (struct kmem_supply){req, phys};
+    t->supply[n] = (struct kmem_supply){req, phys};
+    t->nsupply = n + 1;
     charge(t, (enum kmem_type)KM_KREQ_TYPE(req), 1);
-    return 0;
+}
+
+int kmem_supply_add(struct task *t, u64 req, u64 phys, u32 lender_task, u64 lender_va)
+{
+    int r = supply_room(t, req);
+    if (r == 0)
+        supply_put(t, req, phys, lender_va | lender_task);
+    return r;
+}
+
+bool kmem_supply_lend(struct task *t, u64 req, struct task *lender, u64 va, u32 *got)
+{
+    /* The supply is looked at first: a page is never lent only to be
+     * given back. */
+    if (supply_room(t, req) < 0)
+        return false;
+    u64 phys, t0 = rdtsc(), loan = va | lender->number; /* (fewer values kept across the call) */
+    if (mapdb_lend(lender, va, &phys) < 0)
+        return false;
+    supply_put(t, req, phys, loan);
+    trace(KPAGE_IMPORT, KM_KREQ_ADDR(req) | t->number, rdtsc() - t0);
+    ++*got;
+    return true;
 }
 
 /* Takes entry s out of the supply; uncharge: its page is no longer held

@@ -52,6 +52,7 @@ static struct {
     int calls;
     u64 asked[KM_KFAULT_MAX + 2]; /* the request words it saw */
     u32 nasked;
+    void (*meanwhile)(void); /* what happens while the kpager runs (the lock released) */
 } reply;
 
 i64 ipc(struct thread *self, km_tid to, km_tid from, u32 flags, u64 tag)
@@ -67,6 +68,8 @@ i64 ipc(struct thread *self, km_tid to, km_tid from, u32 flags, u64 tag)
     assert_int_equal(tag, KM_TAG(KM_LABEL_KFAULT, 2 + reply.nasked, 0));
     for (u32 i = 0; i < reply.nasked; i++)
         reply.asked[i] = self->ext->fault[2 + i];
+    if (reply.meanwhile)
+        reply.meanwhile();
     for (int i = 0; i < reply.n; i++)
         kfault_accept(kp, self, reply.w0[i], reply.w1[i]);
     reply.n = 0;
@@ -750,6 +753,84 @@ static void test_wait_error(void **state)
     assert_int_equal(kmem_op_wait(), -KM_ENOMEM);
     kmem_op = NULL;
     host_check_all();
+}
+
+/* The task a kernel page fault is for changes while its kpager runs: the
+ * answer must not reach the task now in that slot, nor a dying one. */
+static struct task *gone_task;
+static void task_replaced(void) { gone_task->version++; }
+static void task_dying(void) { gone_task->flags |= TASK_F_DYING; }
+
+static void test_kfault_task_gone(void **state)
+{
+    (void)state;
+    struct task *k = host_new_task(), *t = host_new_task(), *u = host_new_task();
+    root(k, KV(0), RW);
+    struct thread *kp = mk_thread(1, k, 0), *self = mk_thread(2, u, 1), *client = mk_thread(3, t, 2);
+    client->kpager = thread_id(kp);
+    gone_task = t;
+    u64 f = frame_alloc();
+    void (*change[2])(void) = {task_replaced, task_dying};
+    for (int i = 0; i < 2; i++) {
+        u32 version = t->version, flags = t->flags;
+        op_begin(t);
+        assert_int_equal(mapdb_map_root(t, RG(3), f, RW, true), -KM_ENOMEM);
+        kmem_op = NULL;
+        answer(KM_MAPITEM(op.missing, 0), KM_FPAGE(KV(0), 12, RW));
+        reply.meanwhile = change[i];
+        assert_int_equal(kfault_raise(self, client, t, op.missing, RG(3)), -KM_ENOMEM);
+        reply.meanwhile = NULL;
+        t->version = version, t->flags = flags;
+        assert_int_equal(exts[1].kfault_got, 0);
+        assert_int_equal(t->nsupply, 0);
+        assert_int_equal(kmem_lent_frames, 0);
+        assert_int_equal(held(k, KV(0), NULL), RW); /* not lent */
+        assert_true(pte(k, KV(0), &(u64){0}));
+        host_check_all();
+    }
+    /* the same answer, the task unchanged: taken */
+    op_begin(t);
+    assert_int_equal(mapdb_map_root(t, RG(3), f, RW, true), -KM_ENOMEM);
+    kmem_op = NULL;
+    answer(KM_MAPITEM(op.missing, 0), KM_FPAGE(KV(0), 12, RW));
+    assert_int_equal(kfault_raise(self, client, t, op.missing, RG(3)), -KM_ERESTART);
+    assert_int_equal(t->nsupply, 1);
+    assert_false(pte(k, KV(0), &(u64){0}));
+    host_check_all();
+    kmem_supply_release(t);
+    assert_int_equal(held(k, KV(0), NULL), RW);
+    frame_free(f);
+}
+
+/* An answer the supply has no room for is refused before the page is
+ * lent: what derives from the kpager's page stays. */
+static void test_kfault_supply_full(void **state)
+{
+    (void)state;
+    struct task *k = host_new_task(), *t = host_new_task(), *u = host_new_task();
+    for (int i = 0; i < KMEM_SUPPLY + 1; i++)
+        root(k, KV(i), RW);
+    for (int i = 0; i < KMEM_SUPPLY - 1; i++)
+        supply(t, k, KV(i), KM_KS_RESERVE);
+    map1(k, KV(KMEM_SUPPLY), u, KV(1), KM_R);
+    struct thread *kp = mk_thread(1, k, 0), *self = mk_thread(2, u, 1), *client = mk_thread(3, t, 2);
+    client->kpager = thread_id(kp);
+    u64 shootdowns = host_tlb_shootdowns;
+    /* a request for the PDPT (one slot left: one asked for); the reserve
+     * page fills the supply, the answer to the request then has no room */
+    answer(KM_MAPITEM(KM_KS_RESERVE, 0), KM_FPAGE(KV(KMEM_SUPPLY - 1), 12, RW));
+    answer(KM_MAPITEM(KM_KS_PDPT_OF(RG(3)), 0), KM_FPAGE(KV(KMEM_SUPPLY), 12, RW));
+    assert_int_equal(kfault_raise(self, client, t, KM_KS_PDPT_OF(RG(3)), RG(3)), -KM_ERESTART);
+    assert_int_equal(reply.nasked, 1);
+    assert_int_equal(exts[1].kfault_got, 1);
+    assert_int_equal(t->nsupply, KMEM_SUPPLY);
+    assert_false(kmem_supplied(t, KM_KS_PDPT_OF(RG(3))));
+    assert_int_equal(host_tlb_shootdowns, shootdowns + 1); /* the reserve page's PTE only */
+    assert_int_equal(held(k, KV(KMEM_SUPPLY), NULL), RW);
+    assert_true(pte(k, KV(KMEM_SUPPLY), &(u64){0}));
+    assert_int_equal(held(u, KV(1), NULL), KM_R); /* derived: still there */
+    host_check_all();
+    kmem_supply_release(t);
 }
 
 /* ---- revocation ------------------------------------------------------------- */
@@ -2629,6 +2710,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_supply_exact_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_supply_reserve, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kfault, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kfault_task_gone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kfault_supply_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_leaf_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_page_directory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_pdpt_self, setup, teardown),

@@ -93,9 +93,16 @@ u64 kmem_page_alloc_again(struct task *t, enum kmem_type type);
 void kmem_page_free(struct task *t, enum kmem_type type, u64 phys);
 void kmem_pages_free(struct task *t, enum kmem_type type, u64 phys, u32 n);
 
-/* The kpager supply of t (kernel/kfault.c): binds lent frame phys (the
- * lender's page lender_va of task number lender_task) to request req. */
+/* The kpager supply of t: binds lent frame phys (the lender's page
+ * lender_va of task number lender_task, lent already) to request req;
+ * -KM_ENOMEM (full) or -KM_EBUSY (req's kspace address supplied). */
 int kmem_supply_add(struct task *t, u64 req, u64 phys, u32 lender_task, u64 lender_va);
+/* A kpager's answer to a kernel page fault for t (kernel/kfault.c):
+ * lender's page va (a read-write mapping: mapdb_lend) lent to the kernel
+ * and bound to request req, traced (KPAGE_IMPORT), *got counted up.  false, and nothing
+ * changed, when t's supply has no room for req (full, or its kspace
+ * address supplied already) or the page cannot be lent. */
+bool kmem_supply_lend(struct task *t, u64 req, struct task *lender, u64 va, u32 *got);
 bool kmem_supplied(struct task *t, u64 ksaddr);
 /* Free slots in t's supply. */
 u32 kmem_supply_free(struct task *t);
