@@ -169,8 +169,8 @@ i64 kfault_raise(struct thread *self, struct thread *client, struct task *t, u64
     for (u32 i = 0; i < n; i++)
         x->fault[2 + i] = req[i];
     x->kmsg_tag = KM_TAG(KM_LABEL_KFAULT, 2 + n, 0);
-    x->kfault_task = task_id(t);
-    x->kfault_space = t;
+    x->kfault_task = t;
+    x->kfault_version = t->version;
     x->kfault_got = 0;
     self->flags |= TF_KMSG | TF_KFAULT_IPC;
     trace(KFAULT, req[0], n);
@@ -235,11 +235,11 @@ static __attribute__((noinline)) void accept_out(struct thread *kpager, struct t
 
 /* The task whose kspace self's kernel page fault fills, if it is still
  * the one asked for (the kernel lock was released meanwhile): carried by
- * pointer (task slots are never freed), checked against its id. */
+ * pointer (task slots are never freed), checked as task_lookup would. */
 static inline __attribute__((always_inline)) struct task *kfault_task(const struct thread_ext *x)
 {
-    struct task *t = x->kfault_space;
-    return t && task_id(t) == x->kfault_task && !(t->flags & TASK_F_DYING) ? t : NULL;
+    struct task *t = x->kfault_task;
+    return t && t->number && t->version == x->kfault_version && !(t->flags & TASK_F_DYING) ? t : NULL;
 }
 
 void kfault_accept(struct thread *kpager, struct thread *self, u64 word0, u64 word1)

@@ -760,6 +760,7 @@ static void test_wait_error(void **state)
 static struct task *gone_task;
 static void task_replaced(void) { gone_task->version++; }
 static void task_dying(void) { gone_task->flags |= TASK_F_DYING; }
+static void task_freed(void) { gone_task->number = 0; } /* (the version stays: task.c) */
 
 static void test_kfault_task_gone(void **state)
 {
@@ -770,9 +771,9 @@ static void test_kfault_task_gone(void **state)
     client->kpager = thread_id(kp);
     gone_task = t;
     u64 f = frame_alloc();
-    void (*change[2])(void) = {task_replaced, task_dying};
-    for (int i = 0; i < 2; i++) {
-        u32 version = t->version, flags = t->flags;
+    void (*change[3])(void) = {task_replaced, task_dying, task_freed};
+    for (int i = 0; i < 3; i++) {
+        u32 number = t->number, version = t->version, flags = t->flags;
         op_begin(t);
         assert_int_equal(mapdb_map_root(t, RG(3), f, RW, true), -KM_ENOMEM);
         kmem_op = NULL;
@@ -780,7 +781,7 @@ static void test_kfault_task_gone(void **state)
         reply.meanwhile = change[i];
         assert_int_equal(kfault_raise(self, client, t, op.missing, RG(3)), -KM_ENOMEM);
         reply.meanwhile = NULL;
-        t->version = version, t->flags = flags;
+        t->number = number, t->version = version, t->flags = flags;
         assert_int_equal(exts[1].kfault_got, 0);
         assert_int_equal(t->nsupply, 0);
         assert_int_equal(kmem_lent_frames, 0);

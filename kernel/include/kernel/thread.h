@@ -91,9 +91,9 @@ struct thread_ext {
     km_tid recv_spec;   /* TS_SENDING: the receive phase that follows (nil: none) */
     u64 kmsg_tag;       /* TF_KMSG: tag of the kernel-made message */
     u64 fault[10];      /* TF_KMSG: its words (page fault: address, ip, access) */
-    km_taskid kfault_task; /* TF_KFAULT_IPC: whose kspace the reply fills */
-    struct task *kfault_space; /* ... that task (valid while its id is kfault_task) */
+    struct task *kfault_task; /* TF_KFAULT_IPC: whose kspace the reply fills, */
     u32 kfault_got;     /* TF_KFAULT_IPC: pages the reply supplied */
+    u32 kfault_version; /* ... while kfault_task has this version (alive, not dying) */
     u64 waiting_for;    /* TS_WAITING: what for (kernel threads) */
     u64 canary;         /* THREAD_STACK_CANARY: the stack never reached here */
     /* the kernel stack fills the rest, growing down from the end */
