@@ -155,29 +155,30 @@ i64 kfault_raise(struct thread *self, struct thread *client, struct task *t, u64
         if (r < 0)
             return r; /* -KM_ERESTART: redo, the kpager is back */
     }
-    if (kmem_supply_free(t) == 0)
-        kmem_supply_release(t); /* pages of an earlier try nothing used */
-    u64 req[KM_KFAULT_MAX];
-    u32 n = requests(t, missing, va, req);
     u32 room = kmem_supply_free(t);
+    if (room == 0) {
+        kmem_supply_release(t); /* pages of an earlier try nothing used */
+        room = kmem_supply_free(t);
+    }
+    /* The requests straight into the message (fault[2..]). */
+    struct thread_ext *x = self->ext;
+    u32 n = requests(t, missing, va, &x->fault[2]);
     n = n < room ? n : room;
     if (n == 0)
         return -KM_ENOMEM;
-    struct thread_ext *x = self->ext;
+    u64 first = x->fault[2];
     x->fault[0] = task_id(t);
     x->fault[1] = n;
-    for (u32 i = 0; i < n; i++)
-        x->fault[2 + i] = req[i];
     x->kmsg_tag = KM_TAG(KM_LABEL_KFAULT, 2 + n, 0);
     x->kfault_task = t;
     x->kfault_version = t->version;
     x->kfault_got = 0;
     self->flags |= TF_KMSG | TF_KFAULT_IPC;
-    trace(KFAULT, req[0], n);
+    trace(KFAULT, first, n);
     i64 r = ipc_kfault_call(self, kp);
     self->flags &= ~(TF_KMSG | TF_KFAULT_IPC);
     x->kfault_task = 0;
-    trace(KFAULT_DONE, req[0], r < 0 ? r : (i64)x->kfault_got);
+    trace(KFAULT_DONE, first, r < 0 ? r : (i64)x->kfault_got);
     if (r < 0)
         return r;
     return x->kfault_got ? -KM_ERESTART : -KM_ENOMEM;

@@ -1410,7 +1410,8 @@ static i64 dest_tables(struct task *t, u64 dva)
 {
     struct mmu_slot s;
     i64 r = 0;
-    while (!walk_create(t, dva, &s) && kmem_op && kmem_op->missing_set && (r = kmem_op_wait()) == 0)
+    while (!(mmu_walk_make(t, dva, MMU_CREATE_ALL, &s) && (s.node || nodetable_restore(t, dva, &s))) &&
+           kmem_op && kmem_op->missing_set && (r = kmem_op_wait()) == 0)
         ;
     return r;
 }

@@ -109,6 +109,7 @@ static void slot_fill(struct mmu_slot *s, u64 *leaf, u64 nt, u64 va)
 static __attribute__((noinline)) bool walk_create(struct task *t, u64 va, enum mmu_walk_mode mode,
                                                   struct mmu_slot *s)
 {
+    assert(user_page(va));
     if (!t->as.pml4 && (mode == MMU_FIND || !pml4_create(t)))
         return false; /* no space (yet, or any more) */
     u64 *leaf = leaf_table(t->as.pml4, va, mode == MMU_FIND ? NULL : t);
@@ -156,6 +157,11 @@ bool mmu_walk(struct task *t, u64 va, enum mmu_walk_mode mode, struct mmu_slot *
         return mode != MMU_FIND && walk_create(t, va, mode, s);
     slot_fill(s, phys_to_virt(leaf), nt, va);
     return true;
+}
+
+bool mmu_walk_make(struct task *t, u64 va, enum mmu_walk_mode mode, struct mmu_slot *s)
+{
+    return mode != MMU_FIND && walk_create(t, va, mode, s);
 }
 
 /* Pages of the UTCB area are fixed pages (no node), never the mapping

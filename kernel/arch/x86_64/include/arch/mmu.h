@@ -109,6 +109,9 @@ enum mmu_walk_mode {
  * false: a table is missing (MMU_FIND) or memory is short.  A node table
  * that is out is not made again (in any mode): true, node NULL, nt_out. */
 bool mmu_walk(struct task *t, u64 va, enum mmu_walk_mode mode, struct mmu_slot *s);
+/* mmu_walk in a mode that makes, where a table is likely missing (just
+ * asked of a kpager): no first look that only finds. */
+bool mmu_walk_make(struct task *t, u64 va, enum mmu_walk_mode mode, struct mmu_slot *s);
 /* The first page >= va and < end whose node slot is set (a mapping-database
  * page), or end.  Skips absent tables whole, so sparse spaces are cheap.
  * Where a node table is out, the pages whose PTE is in use (present or
