@@ -124,10 +124,22 @@ void sched_dequeue(struct thread *t)
         unlink(c, t);
 }
 
-static void switch_to(struct sched_cpu *c, struct thread *next)
+/* After a switch back to a thread: dead predecessors to free, exports
+ * pending.  Inline: mostly there are none (two loads). */
+static inline __attribute__((always_inline)) void after_switch(void)
 {
-    struct thread *prev = sched_hot[cpu_of(c)].current;
-    sched_hot[cpu_of(c)].need_resched = false;
+    if (__builtin_expect(tcb_page_ready || here()->reap != NULL, 0))
+        sched_reap();
+}
+
+/* Inline in schedule() and sched_handoff(): the hand-off path pays for no
+ * calls but arch_switch.  c and h are this CPU's (passed, not recomputed
+ * from c: that is a division). */
+static inline __attribute__((always_inline)) void switch_to(struct sched_cpu *c, struct sched_hot *h,
+                                                            struct thread *next)
+{
+    struct thread *prev = h->current;
+    h->need_resched = false;
     if (next == prev)
         return;
     if (next != c->idle && queued(c, next))
@@ -138,13 +150,14 @@ static void switch_to(struct sched_cpu *c, struct thread *next)
      * of their priority. */
     if (!next->ticks_left)
         next->ticks_left = SCHED_SLICE_TICKS;
-    sched_hot[cpu_of(c)].current = next;
+    h->current = next;
     next->flags |= TF_ON_CPU;
     trace(SWITCH, next->number, next->prio);
     trace_set_thread(next->number);
     arch_switch(prev, next);
-    /* Back on prev's stack, maybe much later: free dead predecessors. */
-    sched_reap();
+    /* Back on prev's stack, maybe much later (maybe on another CPU: prev
+     * may have been moved meanwhile): free dead predecessors. */
+    after_switch();
 }
 
 void sched_reap(void)
@@ -173,8 +186,10 @@ static void leaving(struct sched_cpu *c, struct thread *prev)
 
 void schedule(void)
 {
-    struct sched_cpu *c = here();
-    struct thread *prev = sched_hot[cpu_of(c)].current;
+    u32 cpu = cpu_id();
+    struct sched_cpu *c = &cpus[cpu];
+    struct sched_hot *h = &sched_hot[cpu];
+    struct thread *prev = h->current;
     if (prev != c->idle && prev->state == TS_RUNNABLE)
         enqueue(c, prev); /* round robin: to the tail of its priority */
     struct thread *next = best(c);
@@ -185,11 +200,11 @@ void schedule(void)
             unlink(c, prev);
         /* a thread marked to go (kernel/tcb_page.c) keeps its CPU's need:
          * its return to user mode deletes it */
-        sched_hot[cpu_of(c)].need_resched = (prev->flags & TF_DROP) != 0;
+        h->need_resched = (prev->flags & TF_DROP) != 0;
         return;
     }
     leaving(c, prev);
-    switch_to(c, next);
+    switch_to(c, h, next);
 }
 
 void sched_handoff(struct thread *next)
@@ -198,11 +213,12 @@ void sched_handoff(struct thread *next)
         schedule(); /* it cannot run: just block */
         return;
     }
-    struct sched_cpu *c = here();
-    struct thread *prev = sched_hot[cpu_of(c)].current;
+    u32 cpu = cpu_id();
+    struct sched_cpu *c = &cpus[cpu];
+    struct sched_hot *h = &sched_hot[cpu];
     next->state = TS_RUNNABLE;
-    leaving(c, prev);
-    switch_to(c, next);
+    leaving(c, h->current);
+    switch_to(c, h, next);
 }
 
 void sched_tick(void)

@@ -124,13 +124,17 @@ void arch_uframe_set(struct thread *t, u64 ip, u64 sp)
 
 void arch_switch(struct thread *prev, struct thread *next)
 {
-    struct percpu *c = this_cpu();
     if (next->task) {
+        struct percpu *c = this_cpu();
         u64 top = thread_kstack_top(next);
         c->kstack_top = top; /* syscall entry stack */
         c->tss.rsp[0] = top; /* interrupt entry stack from user mode */
         wrmsr(MSR_FS_BASE, next->ext->utcb_uva);
-        aspace_activate(&next->task->as); /* records which CPU has it loaded */
+        /* Same tables loaded (an IPC partner in the same task): nothing to
+         * record, aspace_activate would return at once too. */
+        struct aspace *as = &next->task->as;
+        if (!as->pml4 || read_cr3() != as->pml4)
+            aspace_activate(as); /* records which CPU has it loaded */
     } else {
         /* Kernel threads run on the kernel's tables, so that no CPU keeps
          * a deleted task's tables loaded. */
