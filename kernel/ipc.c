@@ -16,6 +16,20 @@
 
 #define WHOLE_SPACE KM_FPAGE(0, KM_FPAGE_MAX_LOG2, KM_RWX)
 
+/* The direct paths record IPC_SEND and IPC_RECV as ipc_once does, behind
+ * one test of the mask for both. */
+#if CONFIG_TRACE
+#define IPC_TRACED() __builtin_expect((trace_mask & (1ull << KM_EV_IPC_SEND | 1ull << KM_EV_IPC_RECV)) != 0, 0)
+#else
+#define IPC_TRACED() 0
+#endif
+
+static __attribute__((noinline, cold)) void trace_send_recv(km_tid to, u64 tag, km_tid from, u64 rtag)
+{
+    trace(IPC_SEND, to, tag);
+    trace(IPC_RECV, from, rtag);
+}
+
 /* ---- send queues: threads blocked sending to `rcv`, FIFO ---- */
 static void sendq_add(struct thread *rcv, struct thread *s)
 {
@@ -360,6 +374,18 @@ static inline __attribute__((always_inline)) bool kmsg_direct(const struct threa
            dst->prio >= self->prio && !sendq_find(self, dst);
 }
 
+/* The end of a direct path whose receive failed (rr < 0), as ipc_once
+ * ends it: the error word says the receive phase unless something set it
+ * already; -KM_ERESTART redoes the whole IPC (ipc() loops so too).  Out of
+ * line: the fast paths test rr once. */
+static __attribute__((noinline)) i64 direct_failed(struct thread *self, i64 rr, km_tid to, km_tid from, u32 flags,
+                                                   u64 tag)
+{
+    if (self->task && !thread_utcb(self)->error)
+        thread_utcb(self)->error = KM_IPCERR_RECV;
+    return rr == -KM_ERESTART ? ipc(self, to, from, flags, tag) : rr;
+}
+
 /* ipc(self, dst, dst, 0, tag) for self's kernel-made message (its page
  * fault, its kernel page fault): a call.  Fast path for the case
  * kmsg_direct() names, step for step what ipc_once does there: the words
@@ -367,32 +393,31 @@ static inline __attribute__((always_inline)) bool kmsg_direct(const struct threa
  * with self receiving from it.  Anything else: ipc(). */
 static i64 kmsg_call(struct thread *self, struct thread *dst, u64 tag)
 {
-    km_tid to = thread_id(dst);
-    if (!kmsg_direct(self, dst, self->ext->kmsg_tag))
-        return ipc(self, to, to, 0, tag);
-    struct km_utcb *u = self->task ? thread_utcb(self) : NULL;
-    if (u)
-        u->error = 0;
-    trace(IPC_SEND, to, tag);
-    /* transfer(): the kernel's words of self, no items */
     u64 mtag = self->ext->kmsg_tag;
+    if (!kmsg_direct(self, dst, mtag))
+        return ipc(self, thread_id(dst), thread_id(dst), 0, tag);
+    if (self->task)
+        thread_utcb(self)->error = 0;
+    if (IPC_TRACED())
+        trace_send_recv(thread_id(dst), tag, thread_id(self), mtag);
+    /* transfer(): the kernel's words of self, no items */
     const u64 *src = self->ext->fault;
     struct km_utcb *ru = thread_utcb(dst);
-    trace(IPC_RECV, thread_id(self), mtag);
     for (u32 i = 0; i < KM_TAG_U(mtag); i++)
         ru->mr[i] = src[i];
     ru->sender = thread_id(self);
     ru->tag = mtag;
     /* complete(dst, 0, ...) and the hand-off */
+    km_tid to = thread_id(dst); /* (dst may be gone when we are back) */
     dst->ext->ipc_result = 0;
     dst->partner = NULL;
     self->state = TS_RECEIVING;
     self->partner = dst;
     sched_handoff(dst);
     i64 rr = self->ext->ipc_result;
-    if (rr < 0 && u && !u->error)
-        u->error = KM_IPCERR_RECV;
-    return rr == -KM_ERESTART ? ipc(self, to, to, 0, tag) : rr;
+    if (__builtin_expect(rr < 0, 0))
+        return direct_failed(self, rr, to, to, 0, tag);
+    return rr;
 }
 
 /* A kernel-made message (a page fault, an exception) from self to dst,
@@ -472,20 +497,20 @@ i64 ipc_kfault_reply(struct thread *self, struct thread *dst, km_tid to, km_tid 
         return ipc(self, to, from, flags, tag);
     struct km_utcb *u = thread_utcb(self);
     u->error = 0;
-    trace(IPC_SEND, to, tag);
-    trace(IPC_RECV, thread_id(self), tag);
-    u32 nu = KM_TAG_U(tag), nt = KM_TAG_T(tag);
-    for (u32 i = 0; i < nt; i += 2)
-        kfault_accept(self, dst, u->mr[nu + i], u->mr[nu + i + 1]);
+    if (IPC_TRACED())
+        trace_send_recv(to, tag, thread_id(self), tag);
+    const u64 *item = &u->mr[KM_TAG_U(tag)], *end = item + KM_TAG_T(tag);
+    for (; item < end; item += 2)
+        kfault_accept(self, dst, item[0], item[1]);
     dst->ext->ipc_result = 0;
     dst->partner = NULL;
     self->state = TS_RECEIVING;
     self->partner = NULL;
     sched_handoff(dst);
     i64 rr = self->ext->ipc_result;
-    if (rr < 0 && !u->error)
-        u->error = KM_IPCERR_RECV;
-    return rr == -KM_ERESTART ? ipc(self, to, from, flags, tag) : rr; /* (ipc() loops so too) */
+    if (__builtin_expect(rr < 0, 0))
+        return direct_failed(self, rr, to, from, flags, tag);
+    return rr;
 }
 
 i64 ipc_kfault_call(struct thread *self, struct thread *kpager) { return kmsg_call(self, kpager, self->ext->kmsg_tag); }

@@ -220,14 +220,10 @@ static bool tag_ok(u64 tag)
 }
 
 /* A message with typed items (map items: a pager's reply, a kpager's
- * answer), kept out of the short messages' path. */
-static __attribute__((noinline)) i64 sys_ipc_items(const u64 *a)
+ * answer), kept out of the short messages' path; a, checked. */
+static __attribute__((noinline)) i64 sys_ipc_items(struct thread *self, const u64 *a)
 {
-    if (a[2] & ~(u64)(KM_IPC_SEND_NOWAIT | KM_IPC_RECV_NOWAIT) || !tag_ok(a[3]))
-        return -KM_EINVAL;
-    if (a[0] == KM_ANYTHREAD) /* one can receive from anyone, not send to */
-        return -KM_EINVAL;
-    struct thread *self = sched_current(), *dst;
+    struct thread *dst;
     /* a kpager's answer to a kernel page fault (only with kmem=kpager) */
     if (opt.kmem == KMEM_MODE_KPAGER && (dst = thread_lookup(a[0])) && (dst->flags & TF_KFAULT_IPC))
         return ipc_kfault_reply(self, dst, a[0], a[1], (u32)a[2], a[3]);
@@ -236,15 +232,14 @@ static __attribute__((noinline)) i64 sys_ipc_items(const u64 *a)
 
 static i64 sys_ipc(const u64 *a)
 {
-    if (__builtin_expect(KM_TAG_T(a[3]) != 0, 0))
-        return sys_ipc_items(a);
     if (a[2] & ~(u64)(KM_IPC_SEND_NOWAIT | KM_IPC_RECV_NOWAIT) || !tag_ok(a[3]))
         return -KM_EINVAL;
     if (a[0] == KM_ANYTHREAD) /* one can receive from anyone, not send to */
         return -KM_EINVAL;
+    if (__builtin_expect(KM_TAG_T(a[3]) != 0, 0))
+        return sys_ipc_items(sched_current(), a);
     return ipc(sched_current(), a[0], a[1], (u32)a[2], a[3]);
 }
-
 
 /* A thread the caller may control: one of its own task's or of a task it
  * owns.  Sets *err to what to return when NULL. */
