@@ -485,20 +485,23 @@ static inline __attribute__((always_inline)) bool kfault_reply_direct(const stru
 }
 
 /* ipc(self, to, from, flags, tag) where dst, to's thread, waits in a
- * kernel page fault.  What ipc_once does in kfault_reply_direct's case,
- * step for step:
+ * kernel page fault; a = {to, from, flags, tag}, sys_ipc's checked
+ * arguments in self's syscall frame (there until self returns: read again
+ * after the hand-off instead of kept across it).  What ipc_once does in
+ * kfault_reply_direct's case, step for step:
  * transfer() copies no words (a fault reply's receiver gets none) and
  * gives each item to kfault_accept (pages for the kernel: transfer_kmem
  * takes none for either task); dst's receive is completed and the CPU
  * handed to it, self receiving from anyone. */
-i64 ipc_kfault_reply(struct thread *self, struct thread *dst, km_tid to, km_tid from, u32 flags, u64 tag)
+i64 ipc_kfault_reply(struct thread *self, struct thread *dst, const u64 *a)
 {
-    if (!kfault_reply_direct(self, dst, from, flags))
-        return ipc(self, to, from, flags, tag);
+    if (!kfault_reply_direct(self, dst, a[1], (u32)a[2]))
+        return ipc(self, a[0], a[1], (u32)a[2], a[3]);
+    u64 tag = a[3];
     struct km_utcb *u = thread_utcb(self);
     u->error = 0;
     if (IPC_TRACED())
-        trace_send_recv(to, tag, thread_id(self), tag);
+        trace_send_recv(a[0], tag, thread_id(self), tag);
     const u64 *item = &u->mr[KM_TAG_U(tag)], *end = item + KM_TAG_T(tag);
     for (; item < end; item += 2)
         kfault_accept(self, dst, item[0], item[1]);
@@ -509,7 +512,7 @@ i64 ipc_kfault_reply(struct thread *self, struct thread *dst, km_tid to, km_tid 
     sched_handoff(dst);
     i64 rr = self->ext->ipc_result;
     if (__builtin_expect(rr < 0, 0))
-        return direct_failed(self, rr, to, from, flags, tag);
+        return direct_failed(self, rr, a[0], a[1], (u32)a[2], a[3]);
     return rr;
 }
 

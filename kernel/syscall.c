@@ -226,7 +226,7 @@ static __attribute__((noinline)) i64 sys_ipc_items(struct thread *self, const u6
     struct thread *dst;
     /* a kpager's answer to a kernel page fault (only with kmem=kpager) */
     if (opt.kmem == KMEM_MODE_KPAGER && (dst = thread_lookup(a[0])) && (dst->flags & TF_KFAULT_IPC))
-        return ipc_kfault_reply(self, dst, a[0], a[1], (u32)a[2], a[3]);
+        return ipc_kfault_reply(self, dst, a);
     return ipc(self, a[0], a[1], (u32)a[2], a[3]);
 }
 
