@@ -242,22 +242,24 @@ static km_u64 answer_kfault(struct kpager *k, struct km_utcb *u)
     k->requested += n;
     k->last_n = (unsigned)n;
     unsigned fresh = n < k->batch ? (unsigned)n : k->batch, want = fresh + k->reserve;
-    if ((any & 0xf) || any >= KM_KS_TCB || k->quota || k->nfree < want) {
+    /* (held pages: a fresh node table's address may name a stale export,
+     * which answer_general forgets) */
+    if ((any & 0xf) || any >= KM_KS_TCB || k->quota || k->nheld || k->nfree < want) {
         unsigned kept = 0;
         for (unsigned i = 0; i < n; i++)
             kept |= req[i] >= KM_KS_TCB || KM_KREQ_REASON(req[i]) == KM_KREASON_RESTORE;
         return answer_general(k, u, task, req, (unsigned)n, (int)kept);
     }
     km_u64 *mr = u->mr;
+    unsigned nfree = k->nfree;
     for (unsigned i = 0; i < want; i++, mr += 2) {
-        unsigned p = k->free[--k->nfree];
+        unsigned p = k->free[--nfree];
         km_u64 ks = i < fresh ? KM_KREQ_ADDR(req[i]) : KM_KS_RESERVE;
-        if (k->nheld && nt_range(ks))
-            forget_kept_page(k, task, ks); /* its old export, if held, is stale now */
         k->page[p] = (struct kpage){.ksaddr = ks, .task = task, .state = KPAGE_LENT};
         mr[0] = ks; /* KM_MAPITEM(ks, 0): ks is page aligned */
-        mr[1] = KM_FPAGE(page_addr(k, p), 12, KM_R | KM_W);
+        mr[1] = page_addr(k, p) | KM_FPAGE(0, 12, KM_R | KM_W); /* (the pool is page aligned) */
     }
+    k->nfree = nfree;
     k->supplied += want;
     return KM_TAG(0, 0, 2 * want);
 }
