@@ -358,6 +358,68 @@ i64 ipc(struct thread *self, km_tid to, km_tid from, u32 flags, u64 tag)
     return r;
 }
 
+/* The end of a direct path whose receive failed (rr < 0), as ipc_once
+ * ends it: the error word says the receive phase unless something set it
+ * already; -KM_ERESTART redoes the whole IPC (ipc() loops so too).  Out of
+ * line: the fast paths test rr once. */
+static __attribute__((noinline)) i64 direct_failed(struct thread *self, i64 rr, km_tid to, km_tid from, u32 flags,
+                                                   u64 tag)
+{
+    if (self->task && !thread_utcb(self)->error)
+        thread_utcb(self)->error = KM_IPCERR_RECV;
+    return rr == -KM_ERESTART ? ipc(self, to, from, flags, tag) : rr;
+}
+
+/* Whether ipc(self, to, from, flags, tag) for a user thread's message
+ * without typed items takes ipc_once's direct path: dst (to's thread), a
+ * user thread in memory and not self, waits in a receive self's message
+ * completes (from anyone, or from self) and is in no fault IPC of its own
+ * (a fault reply's receiver gets no words); self then receives (from
+ * anyone, or from want, from's live thread) without a timeout, no thread
+ * it would receive from is queued to send to it (its receive blocks), and
+ * dst runs on self's CPU at self's priority or above. */
+static inline __attribute__((always_inline)) bool short_direct(const struct thread *self,
+                                                               const struct thread *dst,
+                                                               const struct thread *want, km_tid from,
+                                                               u32 flags)
+{
+    return dst && dst->state == TS_RECEIVING && (!dst->partner || dst->partner == self) && dst != self &&
+           dst->task && !(dst->flags & (TF_OUT | TF_FAULT_IPC | TF_KFAULT_IPC)) && self->task &&
+           !(self->flags & TF_KMSG) && from != KM_NILTHREAD && (from == KM_ANYTHREAD || want) &&
+           !(flags & KM_IPC_RECV_NOWAIT) && dst->cpu == self->cpu && dst->prio >= self->prio &&
+           !sendq_find(self, want);
+}
+
+i64 ipc_short(struct thread *self, const u64 *a)
+{
+    km_tid to = a[0], from = a[1];
+    struct thread *dst = thread_lookup(to);
+    struct thread *want = from == KM_ANYTHREAD ? NULL : from == to ? dst : thread_lookup(from);
+    if (!short_direct(self, dst, want, from, (u32)a[2]))
+        return ipc(self, to, from, (u32)a[2], a[3]);
+    u64 tag = a[3];
+    struct km_utcb *u = thread_utcb(self);
+    u->error = 0;
+    if (IPC_TRACED())
+        trace_send_recv(to, tag, thread_id(self), tag);
+    /* transfer(): word by word from UTCB to UTCB (each word read once) */
+    struct km_utcb *ru = thread_utcb(dst);
+    for (u32 i = 0; i < KM_TAG_U(tag); i++)
+        ru->mr[i] = u->mr[i];
+    ru->sender = thread_id(self);
+    ru->tag = tag;
+    /* complete(dst, 0, ...) and the hand-off */
+    dst->ext->ipc_result = 0;
+    dst->partner = NULL;
+    self->state = TS_RECEIVING;
+    self->partner = want;
+    sched_handoff(dst);
+    i64 rr = self->ext->ipc_result;
+    if (__builtin_expect(rr < 0, 0))
+        return direct_failed(self, rr, a[0], a[1], (u32)a[2], a[3]);
+    return rr;
+}
+
 /* Whether ipc(self, dst, dst, 0, tag) for a kernel-made message of self's
  * (TF_KMSG, no typed items) takes the direct path of ipc_once: dst, a
  * user thread in memory and not self, waits in a receive that self's
@@ -372,18 +434,6 @@ static inline __attribute__((always_inline)) bool kmsg_direct(const struct threa
            !(dst->flags & (TF_OUT | TF_FAULT_IPC | TF_KFAULT_IPC)) && !(self->flags & TF_OUT) &&
            KM_TAG_T(tag) == 0 && KM_TAG_U(tag) <= ARRAY_SIZE(self->ext->fault) && dst->cpu == self->cpu &&
            dst->prio >= self->prio && !sendq_find(self, dst);
-}
-
-/* The end of a direct path whose receive failed (rr < 0), as ipc_once
- * ends it: the error word says the receive phase unless something set it
- * already; -KM_ERESTART redoes the whole IPC (ipc() loops so too).  Out of
- * line: the fast paths test rr once. */
-static __attribute__((noinline)) i64 direct_failed(struct thread *self, i64 rr, km_tid to, km_tid from, u32 flags,
-                                                   u64 tag)
-{
-    if (self->task && !thread_utcb(self)->error)
-        thread_utcb(self)->error = KM_IPCERR_RECV;
-    return rr == -KM_ERESTART ? ipc(self, to, from, flags, tag) : rr;
 }
 
 /* ipc(self, dst, dst, 0, tag) for self's kernel-made message (its page

@@ -238,7 +238,7 @@ static i64 sys_ipc(const u64 *a)
         return -KM_EINVAL;
     if (__builtin_expect(KM_TAG_T(a[3]) != 0, 0))
         return sys_ipc_items(sched_current(), a);
-    return ipc(sched_current(), a[0], a[1], (u32)a[2], a[3]);
+    return ipc_short(sched_current(), a);
 }
 
 /* A thread the caller may control: one of its own task's or of a task it

@@ -15,6 +15,12 @@
 /* sys_ipc for the current thread; arguments already checked for form
  * (tag within bounds). */
 i64 ipc(struct thread *self, km_tid to, km_tid from, u32 flags, u64 tag);
+/* ipc(self, a[0], a[1], a[2], a[3]) for a message without typed items:
+ * a call or reply-and-wait to a waiting partner on this CPU goes straight
+ * to it (ipc_once's direct path, without its general checks); anything
+ * else is ipc().  a: sys_ipc's checked arguments, in self's syscall
+ * frame. */
+i64 ipc_short(struct thread *self, const u64 *a);
 /* ipc(self, a[0], a[1], a[2], a[3]) where dst, the thread named by a[0],
  * waits in a kernel page fault (TF_KFAULT_IPC; sys_ipc): its kpager's
  * reply takes a direct path.  a: sys_ipc's checked arguments, in self's
