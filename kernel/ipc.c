@@ -383,25 +383,23 @@ static inline __attribute__((always_inline)) bool short_direct(const struct thre
                                                                const struct thread *want, km_tid from,
                                                                u32 flags)
 {
-    return dst && dst->state == TS_RECEIVING && (!dst->partner || dst->partner == self) && dst != self &&
-           dst->task && !(dst->flags & (TF_OUT | TF_FAULT_IPC | TF_KFAULT_IPC)) && self->task &&
+    /* (the CPU first: a partner on another CPU costs ipc() little more) */
+    return dst && dst->cpu == self->cpu && dst->state == TS_RECEIVING && (!dst->partner || dst->partner == self) &&
+           dst != self && dst->task && !(dst->flags & (TF_OUT | TF_FAULT_IPC | TF_KFAULT_IPC)) && self->task &&
            !(self->flags & TF_KMSG) && from != KM_NILTHREAD && (from == KM_ANYTHREAD || want) &&
-           !(flags & KM_IPC_RECV_NOWAIT) && dst->cpu == self->cpu && dst->prio >= self->prio &&
-           !sendq_find(self, want);
+           !(flags & KM_IPC_RECV_NOWAIT) && dst->prio >= self->prio && !sendq_find(self, want);
 }
 
-i64 ipc_short(struct thread *self, const u64 *a)
+/* ipc_short's direct path (out of line: the test before it needs no
+ * saved registers, so the other cases reach ipc() at little cost). */
+static __attribute__((noinline)) i64 short_go(struct thread *self, struct thread *dst, struct thread *want,
+                                              const u64 *a)
 {
-    km_tid to = a[0], from = a[1];
-    struct thread *dst = thread_lookup(to);
-    struct thread *want = from == KM_ANYTHREAD ? NULL : from == to ? dst : thread_lookup(from);
-    if (!short_direct(self, dst, want, from, (u32)a[2]))
-        return ipc(self, to, from, (u32)a[2], a[3]);
     u64 tag = a[3];
     struct km_utcb *u = thread_utcb(self);
     u->error = 0;
     if (IPC_TRACED())
-        trace_send_recv(to, tag, thread_id(self), tag);
+        trace_send_recv(a[0], tag, thread_id(self), tag);
     /* transfer(): word by word from UTCB to UTCB (each word read once) */
     struct km_utcb *ru = thread_utcb(dst);
     for (u32 i = 0; i < KM_TAG_U(tag); i++)
@@ -418,6 +416,16 @@ i64 ipc_short(struct thread *self, const u64 *a)
     if (__builtin_expect(rr < 0, 0))
         return direct_failed(self, rr, a[0], a[1], (u32)a[2], a[3]);
     return rr;
+}
+
+i64 ipc_short(struct thread *self, const u64 *a)
+{
+    km_tid to = a[0], from = a[1];
+    struct thread *dst = thread_lookup(to);
+    struct thread *want = from == KM_ANYTHREAD ? NULL : from == to ? dst : thread_lookup(from);
+    if (!short_direct(self, dst, want, from, (u32)a[2]))
+        return ipc(self, to, from, (u32)a[2], a[3]);
+    return short_go(self, dst, want, a);
 }
 
 /* Whether ipc(self, dst, dst, 0, tag) for a kernel-made message of self's
