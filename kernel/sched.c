@@ -136,13 +136,13 @@ static inline __attribute__((always_inline)) void after_switch(void)
  * calls but arch_switch.  c and h are this CPU's (passed, not recomputed
  * from c: that is a division). */
 static inline __attribute__((always_inline)) void switch_to(struct sched_cpu *c, struct sched_hot *h,
-                                                            struct thread *next)
+                                                            struct thread *next, bool may_be_idle)
 {
     struct thread *prev = h->current;
     h->need_resched = false;
     if (next == prev)
         return;
-    if (next != c->idle && queued(c, next))
+    if ((!may_be_idle || next != c->idle) && queued(c, next))
         unlink(c, next);
     /* A fresh slice only once the last one is used up: a thread that
      * blocks and is woken (an IPC partner) goes on with what it had left,
@@ -204,7 +204,7 @@ void schedule(void)
         return;
     }
     leaving(c, prev);
-    switch_to(c, h, next);
+    switch_to(c, h, next, true);
 }
 
 void sched_handoff(struct thread *next)
@@ -218,7 +218,7 @@ void sched_handoff(struct thread *next)
     struct sched_hot *h = &sched_hot[cpu];
     next->state = TS_RUNNABLE;
     leaving(c, h->current);
-    switch_to(c, h, next);
+    switch_to(c, h, next, false); /* (an IPC partner: never the idle thread, which never receives) */
 }
 
 void sched_tick(void)

@@ -39,7 +39,8 @@ void sched_dequeue(struct thread *t);
  * tail of its priority's queue; the best runnable thread runs. */
 void schedule(void);
 /* IPC hand-off: the current thread has just blocked and `next`, on this
- * CPU and not on any queue, runs at once (made runnable here). */
+ * CPU and not on any queue (an IPC partner, never the idle thread), runs
+ * at once (made runnable here). */
 void sched_handoff(struct thread *next);
 /* Timer tick on this CPU (kernel lock held): ends slices. */
 void sched_tick(void);
