@@ -33,6 +33,7 @@ u32 sched_ncpus(void) { return ncpus; }
 u32 sched_ncpus_ready(void) { return __atomic_load_n(&ncpus, __ATOMIC_ACQUIRE); }
 
 struct sched_hot sched_hot[MAX_CPUS];
+u32 sched_reap_pending;
 
 static u32 cpu_of(const struct sched_cpu *c) { return (u32)(c - cpus); }
 static struct sched_cpu *here(void) { return &cpus[cpu_id()]; }
@@ -124,14 +125,6 @@ void sched_dequeue(struct thread *t)
         unlink(c, t);
 }
 
-/* After a switch back to a thread: dead predecessors to free, exports
- * pending.  Inline: mostly there are none (two loads). */
-static inline __attribute__((always_inline)) void after_switch(void)
-{
-    if (__builtin_expect(tcb_page_ready || here()->reap != NULL, 0))
-        sched_reap();
-}
-
 /* Inline in schedule() and sched_handoff(): the hand-off path pays for no
  * calls but arch_switch.  c and h are this CPU's (passed, not recomputed
  * from c: that is a division). */
@@ -154,10 +147,9 @@ static inline __attribute__((always_inline)) void switch_to(struct sched_cpu *c,
     next->flags |= TF_ON_CPU;
     trace(SWITCH, next->number, next->prio);
     trace_set_thread(next->number);
+    /* Last (a tail call): back on prev's stack, maybe much later, arch_switch
+     * itself frees dead predecessors (sched_reap_pending). */
     arch_switch(prev, next);
-    /* Back on prev's stack, maybe much later (maybe on another CPU: prev
-     * may have been moved meanwhile): free dead predecessors. */
-    after_switch();
 }
 
 void sched_reap(void)
@@ -168,6 +160,7 @@ void sched_reap(void)
         struct thread *dead = c->reap;
         c->reap = dead->q_next;
         dead->q_next = NULL;
+        sched_reap_pending--;
         thread_reap(dead);
     }
 }
@@ -181,6 +174,7 @@ static void leaving(struct sched_cpu *c, struct thread *prev)
     if (prev->state == TS_DEAD) {
         prev->q_next = c->reap;
         c->reap = prev;
+        sched_reap_pending++;
     }
 }
 

@@ -9,7 +9,8 @@
  * kstack_top, interrupts: TSS rsp0) and the FS base (its UTCB), its tables
  * through aspace_activate unless CR3 holds them already (a partner in the
  * same task: aspace_activate would do nothing either), a kernel thread the
- * kernel's tables; then prev's rsp saved and next's loaded. */
+ * kernel's tables; then prev's rsp saved and next's loaded, and on next's
+ * side sched_reap when there is work for it (arch/context.h). */
     .global arch_switch
 arch_switch:
     pushq %rbp
@@ -52,6 +53,16 @@ arch_switch:
     popq %r12
     popq %rbx
     popq %rbp
+    /* Back in a thread (next, now running): dead threads to free, TCBs to
+     * export?  Mostly not: two tests (kernel/sched.h). */
+    cmpb $0, tcb_page_ready(%rip)
+    jne 4f
+    cmpl $0, sched_reap_pending(%rip)
+    jne 4f
+    ret
+4:  sub $8, %rsp
+    call sched_reap
+    add $8, %rsp
     ret
 2:  add $SW_TASK_AS, %rdi           /* records which CPU has it loaded */
     sub $8, %rsp                    /* (16-byte aligned at the call) */
