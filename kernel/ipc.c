@@ -358,6 +358,20 @@ i64 ipc(struct thread *self, km_tid to, km_tid from, u32 flags, u64 tag)
     return r;
 }
 
+/* The direct paths' word copy: each word read once (as transfer() does),
+ * two a round. */
+static inline __attribute__((always_inline)) void copy_words(u64 *dst, const u64 *src, u32 n)
+{
+    u32 i = 0;
+    for (; i + 2 <= n; i += 2) {
+        u64 a = src[i], b = src[i + 1];
+        dst[i] = a;
+        dst[i + 1] = b;
+    }
+    if (i < n)
+        dst[i] = src[i];
+}
+
 /* The end of a direct path whose receive failed (rr < 0), as ipc_once
  * ends it: the error word says the receive phase unless something set it
  * already; -KM_ERESTART redoes the whole IPC (ipc() loops so too).  Out of
@@ -402,8 +416,7 @@ static __attribute__((noinline)) i64 short_go(struct thread *self, struct thread
         trace_send_recv(a[0], tag, thread_id(self), tag);
     /* transfer(): word by word from UTCB to UTCB (each word read once) */
     struct km_utcb *ru = thread_utcb(dst);
-    for (u32 i = 0; i < KM_TAG_U(tag); i++)
-        ru->mr[i] = u->mr[i];
+    copy_words(ru->mr, u->mr, KM_TAG_U(tag));
     ru->sender = thread_id(self);
     ru->tag = tag;
     /* complete(dst, 0, ...) and the hand-off */
