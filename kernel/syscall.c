@@ -213,11 +213,13 @@ static i64 sys_sysinfo(const u64 *a)
 
 /* ---- the L4 base ---- */
 
+/* Bit 7 clear, t even (bit 8 clear: one test for both), u + t words. */
 static bool tag_ok(u64 tag)
 {
     u32 u = KM_TAG_U(tag), t = KM_TAG_T(tag);
-    return (tag & 0x80) == 0 && (t & 1) == 0 && u + t <= KM_MR_COUNT;
+    return (tag & (0x80 | 1u << 8)) == 0 && u + t <= KM_MR_COUNT;
 }
+_Static_assert(KM_TAG_T(1u << 8) == 1, "tag_ok: bit 8 is t's lowest");
 
 /* A message with typed items (map items: a pager's reply, a kpager's
  * answer), kept out of the short messages' path; a, checked. */
