@@ -458,13 +458,13 @@ static inline __attribute__((always_inline)) bool kmsg_direct(const struct threa
 }
 
 /* ipc(self, dst, dst, 0, tag) for self's kernel-made message (its page
- * fault, its kernel page fault): a call.  Fast path for the case
- * kmsg_direct() names, step for step what ipc_once does there: the words
- * straight into dst's UTCB, dst's receive completed, the CPU handed to dst
- * with self receiving from it.  Anything else: ipc(). */
-static i64 kmsg_call(struct thread *self, struct thread *dst, u64 tag)
+ * fault, its kernel page fault; tag, its ext->kmsg_tag): a call.  Fast
+ * path for the case kmsg_direct() names, step for step what ipc_once does
+ * there: the words straight into dst's UTCB, dst's receive completed, the
+ * CPU handed to dst with self receiving from it.  Anything else: ipc(). */
+static i64 kmsg_call(struct thread *self, struct thread *dst)
 {
-    u64 mtag = self->ext->kmsg_tag;
+    u64 mtag = self->ext->kmsg_tag, tag = mtag;
     if (!kmsg_direct(self, dst, mtag))
         return ipc(self, thread_id(dst), thread_id(dst), 0, tag);
     if (self->task)
@@ -516,7 +516,7 @@ i64 ipc_pagefault(struct thread *self, struct thread *pager, u64 addr, u64 ip, u
     self->ext->kmsg_tag = KM_TAG(KM_LABEL_PAGEFAULT, 3, 0);
     self->flags |= TF_FAULT_IPC | TF_KMSG;
     trace(PAGEFAULT, addr, ip);
-    i64 r = kmsg_call(self, pager, KM_TAG(KM_LABEL_PAGEFAULT, 3, 0));
+    i64 r = kmsg_call(self, pager); /* (its kmsg_tag, set above) */
     self->flags &= ~(TF_FAULT_IPC | TF_KMSG);
     trace(FAULT_DONE, addr, r);
     return r;
@@ -587,7 +587,7 @@ i64 ipc_kfault_reply(struct thread *self, struct thread *dst, const u64 *a)
     return rr;
 }
 
-i64 ipc_kfault_call(struct thread *self, struct thread *kpager) { return kmsg_call(self, kpager, self->ext->kmsg_tag); }
+i64 ipc_kfault_call(struct thread *self, struct thread *kpager) { return kmsg_call(self, kpager); }
 
 void ipc_abort(struct thread *t)
 {
