@@ -232,15 +232,17 @@ static __attribute__((noinline)) i64 sys_ipc_items(struct thread *self, const u6
     return ipc(self, a[0], a[1], (u32)a[2], a[3]);
 }
 
-static i64 sys_ipc(const u64 *a)
+/* Called by syscall_dispatch directly (the hot system call: no table, the
+ * current thread passed), so not through handlers[]. */
+static inline __attribute__((always_inline)) i64 sys_ipc(struct thread *self, const u64 *a)
 {
     if (a[2] & ~(u64)(KM_IPC_SEND_NOWAIT | KM_IPC_RECV_NOWAIT) || !tag_ok(a[3]))
         return -KM_EINVAL;
     if (a[0] == KM_ANYTHREAD) /* one can receive from anyone, not send to */
         return -KM_EINVAL;
     if (__builtin_expect(KM_TAG_T(a[3]) != 0, 0))
-        return sys_ipc_items(sched_current(), a);
-    return ipc_short(sched_current(), a);
+        return sys_ipc_items(self, a);
+    return ipc_short(self, a);
 }
 
 /* A thread the caller may control: one of its own task's or of a task it
@@ -503,7 +505,7 @@ static const syscall_fn handlers[KM_SYS_COUNT] = {
     [KM_SYS_TRACE_PROBE] = sys_trace_probe,
     [KM_SYS_BENCH_SUBMIT] = sys_bench_submit,
     [KM_SYS_SYSINFO] = sys_sysinfo,
-    [KM_SYS_IPC] = sys_ipc,
+    [KM_SYS_IPC] = NULL, /* sys_ipc: syscall_dispatch calls it itself */
     [KM_SYS_THREAD_CREATE] = sys_thread_create,
     [KM_SYS_THREAD_DELETE] = sys_thread_delete,
     [KM_SYS_THREAD_CONTROL] = sys_thread_control,
@@ -529,6 +531,7 @@ i64 syscall_dispatch(struct syscall_frame *f)
     self->ext->uframe_kind = UF_SYSCALL;
     /* A thread deleted while it ran on another CPU does nothing more. */
     i64 r = self->state == TS_DEAD                     ? -KM_ECANCELED
+            : nr == KM_SYS_IPC                  ? sys_ipc(self, f->arg)
             : nr < KM_SYS_COUNT && handlers[nr] ? handlers[nr](f->arg)
                                                 : -KM_ENOSYS;
     if (self->state == TS_DEAD || sched_need_resched()) {
