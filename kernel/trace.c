@@ -16,7 +16,7 @@ void trace_ring_init(struct trace_ring *r, u32 cpu, struct km_trace_rec *mem, u6
     r->dropped = 0;
     r->mode = mode;
     r->cpu = cpu;
-    r->tag = (u64)cpu << 16;
+    r->tag = r->cpu_tag = (u64)cpu << 16;
     r->limit = mode == KM_TRACE_STOP ? cap : ~0ull;
 }
 

@@ -32,7 +32,9 @@ struct trace_ring {
     u64 dropped;               /* owner writes; read after trace_stop */
     u32 mode;                  /* enum km_trace_mode; constant after init */
     u32 cpu;
+    u64 cpu_tag;               /* cpu << 16, set at init: tag without the thread */
 } __attribute__((aligned(64)));
+_Static_assert(sizeof(struct trace_ring) == 64, "a trace ring's header fills one cache line");
 
 extern struct trace_ring trace_rings[MAX_CPUS];
 /* Runtime enable mask: bit n enables event n.  Written by sys_trace_ctl
@@ -51,7 +53,7 @@ static inline void trace_set_thread(u32 thread)
     struct trace_ring *r = cpu_trace_ring();
     cpu_set_thread(thread);
     if (r)
-        r->tag = (u64)r->cpu << 16 | (u64)thread << 32;
+        r->tag = r->cpu_tag | (u64)thread << 32;
 }
 
 /* Writes one record to this CPU's ring.  Call through trace(). */
