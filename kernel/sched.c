@@ -125,6 +125,16 @@ void sched_dequeue(struct thread *t)
         unlink(c, t);
 }
 
+/* Whether switch_to records SWITCH (sched_handoff's fast path does not). */
+static inline bool trace_on_switch(void)
+{
+#if CONFIG_TRACE
+    return (trace_mask & 1ull << KM_EV_SWITCH) != 0;
+#else
+    return false;
+#endif
+}
+
 /* Inline in schedule() and sched_handoff(): the hand-off path pays for no
  * calls but arch_switch.  c and h are this CPU's (passed, not recomputed
  * from c: that is a division). */
@@ -201,9 +211,11 @@ void schedule(void)
     switch_to(c, h, next, true);
 }
 
-void sched_handoff(struct thread *next)
+/* sched_handoff in general: next paged out, prev marked or dead, next
+ * on a run queue, the SWITCH event on (the path of before, unchanged). */
+static __attribute__((noinline)) void handoff_slow(struct thread *next)
 {
-    if (__builtin_expect(next->flags & TF_OUT, 0)) {
+    if (next->flags & TF_OUT) {
         schedule(); /* it cannot run: just block */
         return;
     }
@@ -213,6 +225,32 @@ void sched_handoff(struct thread *next)
     next->state = TS_RUNNABLE;
     leaving(c, h->current);
     switch_to(c, h, next, false); /* (an IPC partner: never the idle thread, which never receives) */
+}
+
+/* What leaving() and switch_to() do when none of handoff_slow's cases
+ * holds (nor next == prev, which an IPC partner never is), straight:
+ * nothing to call but arch_switch (a tail call), so no registers to save. */
+void sched_handoff(struct thread *next)
+{
+    u32 cpu = cpu_id();
+    struct sched_cpu *c = &cpus[cpu];
+    struct sched_hot *h = &sched_hot[cpu];
+    struct thread *prev = h->current;
+    if (__builtin_expect((next->flags & TF_OUT) || next == prev || (prev->flags & TF_REVOKE) || prev->state == TS_DEAD ||
+                             next->q_prev || c->head[next->prio] == next || trace_on_switch(),
+                         0)) {
+        handoff_slow(next);
+        return;
+    }
+    next->state = TS_RUNNABLE;
+    prev->flags &= ~TF_ON_CPU;
+    h->need_resched = false;
+    if (!next->ticks_left) /* (as switch_to) */
+        next->ticks_left = SCHED_SLICE_TICKS;
+    h->current = next;
+    next->flags |= TF_ON_CPU;
+    trace_set_thread(next->number);
+    arch_switch(prev, next);
 }
 
 void sched_tick(void)
