@@ -16,6 +16,20 @@
 
 #define WHOLE_SPACE KM_FPAGE(0, KM_FPAGE_MAX_LOG2, KM_RWX)
 
+/* The direct paths record IPC_SEND and IPC_RECV as ipc_once does, behind
+ * one test of the mask for both. */
+#if CONFIG_TRACE
+#define IPC_TRACED() __builtin_expect((trace_mask & (1ull << KM_EV_IPC_SEND | 1ull << KM_EV_IPC_RECV)) != 0, 0)
+#else
+#define IPC_TRACED() 0
+#endif
+
+static __attribute__((noinline, cold)) void trace_send_recv(km_tid to, u64 tag, km_tid from, u64 rtag)
+{
+    trace(IPC_SEND, to, tag);
+    trace(IPC_RECV, from, rtag);
+}
+
 /* ---- send queues: threads blocked sending to `rcv`, FIFO ---- */
 static void sendq_add(struct thread *rcv, struct thread *s)
 {
@@ -367,6 +381,89 @@ i64 ipc(struct thread *self, km_tid to, km_tid from, u32 flags, u64 tag)
     return r;
 }
 
+/* The direct paths' word copy: each word read once (as transfer() does),
+ * two a round. */
+static inline __attribute__((always_inline)) void copy_words(u64 *dst, const u64 *src, u32 n)
+{
+    u32 i = 0;
+    for (; i + 2 <= n; i += 2) {
+        u64 a = src[i], b = src[i + 1];
+        dst[i] = a;
+        dst[i + 1] = b;
+    }
+    if (i < n)
+        dst[i] = src[i];
+}
+
+/* The end of a direct path whose receive failed (rr < 0), as ipc_once
+ * ends it: the error word says the receive phase unless something set it
+ * already; -KM_ERESTART redoes the whole IPC (ipc() loops so too).  Out of
+ * line: the fast paths test rr once. */
+static __attribute__((noinline)) i64 direct_failed(struct thread *self, i64 rr, km_tid to, km_tid from, u32 flags,
+                                                   u64 tag)
+{
+    if (self->task && !thread_utcb(self)->error)
+        thread_utcb(self)->error = KM_IPCERR_RECV;
+    return rr == -KM_ERESTART ? ipc(self, to, from, flags, tag) : rr;
+}
+
+/* Whether ipc(self, to, from, flags, tag) for a user thread's message
+ * without typed items takes ipc_once's direct path: dst (to's thread), a
+ * user thread in memory and not self, waits in a receive self's message
+ * completes (from anyone, or from self) and is in no fault IPC of its own
+ * (a fault reply's receiver gets no words); self then receives (from
+ * anyone, or from want, from's live thread) without a timeout, no thread
+ * it would receive from is queued to send to it (its receive blocks), and
+ * dst runs on self's CPU at self's priority or above. */
+static inline __attribute__((always_inline)) bool short_direct(const struct thread *self,
+                                                               const struct thread *dst,
+                                                               const struct thread *want, km_tid from,
+                                                               u32 flags)
+{
+    /* (the CPU first: a partner on another CPU costs ipc() little more) */
+    return dst && dst->cpu == self->cpu && dst->state == TS_RECEIVING && (!dst->partner || dst->partner == self) &&
+           dst != self && dst->task && !(dst->flags & (TF_OUT | TF_FAULT_IPC | TF_KFAULT_IPC)) && self->task &&
+           !(self->flags & TF_KMSG) && from != KM_NILTHREAD && (from == KM_ANYTHREAD || want) &&
+           !(flags & KM_IPC_RECV_NOWAIT) && dst->prio >= self->prio && !sendq_find(self, want);
+}
+
+/* ipc_short's direct path (out of line: the test before it needs no
+ * saved registers, so the other cases reach ipc() at little cost). */
+static __attribute__((noinline)) i64 short_go(struct thread *self, struct thread *dst, struct thread *want,
+                                              const u64 *a)
+{
+    u64 tag = a[3];
+    struct km_utcb *u = thread_utcb(self);
+    u->error = 0;
+    if (IPC_TRACED())
+        trace_send_recv(a[0], tag, thread_id(self), tag);
+    /* transfer(): word by word from UTCB to UTCB (each word read once) */
+    struct km_utcb *ru = thread_utcb(dst);
+    copy_words(ru->mr, u->mr, KM_TAG_U(tag));
+    ru->sender = thread_id(self);
+    ru->tag = tag;
+    /* complete(dst, 0, ...) and the hand-off */
+    dst->ext->ipc_result = 0;
+    dst->partner = NULL;
+    self->state = TS_RECEIVING;
+    self->partner = want;
+    sched_handoff(dst);
+    i64 rr = self->ext->ipc_result;
+    if (__builtin_expect(rr < 0, 0))
+        return direct_failed(self, rr, a[0], a[1], (u32)a[2], a[3]);
+    return rr;
+}
+
+i64 ipc_short(struct thread *self, const u64 *a)
+{
+    km_tid to = a[0], from = a[1];
+    struct thread *dst = thread_lookup(to);
+    struct thread *want = from == KM_ANYTHREAD ? NULL : from == to ? dst : thread_lookup(from);
+    if (!short_direct(self, dst, want, from, (u32)a[2]))
+        return ipc(self, to, from, (u32)a[2], a[3]);
+    return short_go(self, dst, want, a);
+}
+
 /* Whether ipc(self, dst, dst, 0, tag) for a kernel-made message of self's
  * (TF_KMSG, no typed items) takes the direct path of ipc_once: dst, a
  * user thread in memory and not self, waits in a receive that self's
@@ -384,38 +481,37 @@ static inline __attribute__((always_inline)) bool kmsg_direct(const struct threa
 }
 
 /* ipc(self, dst, dst, 0, tag) for self's kernel-made message (its page
- * fault, its kernel page fault): a call.  Fast path for the case
- * kmsg_direct() names, step for step what ipc_once does there: the words
- * straight into dst's UTCB, dst's receive completed, the CPU handed to dst
- * with self receiving from it.  Anything else: ipc(). */
-static i64 kmsg_call(struct thread *self, struct thread *dst, u64 tag)
+ * fault, its kernel page fault; tag, its ext->kmsg_tag): a call.  Fast
+ * path for the case kmsg_direct() names, step for step what ipc_once does
+ * there: the words straight into dst's UTCB, dst's receive completed, the
+ * CPU handed to dst with self receiving from it.  Anything else: ipc(). */
+static i64 kmsg_call(struct thread *self, struct thread *dst)
 {
-    km_tid to = thread_id(dst);
-    if (!kmsg_direct(self, dst, self->ext->kmsg_tag))
-        return ipc(self, to, to, 0, tag);
-    struct km_utcb *u = self->task ? thread_utcb(self) : NULL;
-    if (u)
-        u->error = 0;
-    trace(IPC_SEND, to, tag);
+    u64 mtag = self->ext->kmsg_tag, tag = mtag;
+    if (!kmsg_direct(self, dst, mtag))
+        return ipc(self, thread_id(dst), thread_id(dst), 0, tag);
+    if (self->task)
+        thread_utcb(self)->error = 0;
+    if (IPC_TRACED())
+        trace_send_recv(thread_id(dst), tag, thread_id(self), mtag);
     /* transfer(): the kernel's words of self, no items */
-    u64 mtag = self->ext->kmsg_tag;
     const u64 *src = self->ext->fault;
     struct km_utcb *ru = thread_utcb(dst);
-    trace(IPC_RECV, thread_id(self), mtag);
     for (u32 i = 0; i < KM_TAG_U(mtag); i++)
         ru->mr[i] = src[i];
     ru->sender = thread_id(self);
     ru->tag = mtag;
     /* complete(dst, 0, ...) and the hand-off */
+    km_tid to = thread_id(dst); /* (dst may be gone when we are back) */
     dst->ext->ipc_result = 0;
     dst->partner = NULL;
     self->state = TS_RECEIVING;
     self->partner = dst;
     sched_handoff(dst);
     i64 rr = self->ext->ipc_result;
-    if (rr < 0 && u && !u->error)
-        u->error = KM_IPCERR_RECV;
-    return rr == -KM_ERESTART ? ipc(self, to, to, 0, tag) : rr;
+    if (__builtin_expect(rr < 0, 0))
+        return direct_failed(self, rr, to, to, 0, tag);
+    return rr;
 }
 
 /* A kernel-made message (a page fault, an exception) from self to dst,
@@ -443,7 +539,7 @@ i64 ipc_pagefault(struct thread *self, struct thread *pager, u64 addr, u64 ip, u
     self->ext->kmsg_tag = KM_TAG(KM_LABEL_PAGEFAULT, 3, 0);
     self->flags |= TF_FAULT_IPC | TF_KMSG;
     trace(PAGEFAULT, addr, ip);
-    i64 r = kmsg_call(self, pager, KM_TAG(KM_LABEL_PAGEFAULT, 3, 0));
+    i64 r = kmsg_call(self, pager); /* (its kmsg_tag, set above) */
     self->flags &= ~(TF_FAULT_IPC | TF_KMSG);
     trace(FAULT_DONE, addr, r);
     return r;
@@ -483,35 +579,38 @@ static inline __attribute__((always_inline)) bool kfault_reply_direct(const stru
 }
 
 /* ipc(self, to, from, flags, tag) where dst, to's thread, waits in a
- * kernel page fault.  What ipc_once does in kfault_reply_direct's case,
- * step for step:
+ * kernel page fault; a = {to, from, flags, tag}, sys_ipc's checked
+ * arguments in self's syscall frame (there until self returns: read again
+ * after the hand-off instead of kept across it).  What ipc_once does in
+ * kfault_reply_direct's case, step for step:
  * transfer() copies no words (a fault reply's receiver gets none) and
  * gives each item to kfault_accept (pages for the kernel: transfer_kmem
  * takes none for either task); dst's receive is completed and the CPU
  * handed to it, self receiving from anyone. */
-i64 ipc_kfault_reply(struct thread *self, struct thread *dst, km_tid to, km_tid from, u32 flags, u64 tag)
+i64 ipc_kfault_reply(struct thread *self, struct thread *dst, const u64 *a)
 {
-    if (!kfault_reply_direct(self, dst, from, flags))
-        return ipc(self, to, from, flags, tag);
+    if (!kfault_reply_direct(self, dst, a[1], (u32)a[2]))
+        return ipc(self, a[0], a[1], (u32)a[2], a[3]);
+    u64 tag = a[3];
     struct km_utcb *u = thread_utcb(self);
     u->error = 0;
-    trace(IPC_SEND, to, tag);
-    trace(IPC_RECV, thread_id(self), tag);
-    u32 nu = KM_TAG_U(tag), nt = KM_TAG_T(tag);
-    for (u32 i = 0; i < nt; i += 2)
-        kfault_accept(self, dst, u->mr[nu + i], u->mr[nu + i + 1]);
+    if (IPC_TRACED())
+        trace_send_recv(a[0], tag, thread_id(self), tag);
+    const u64 *item = &u->mr[KM_TAG_U(tag)], *end = item + KM_TAG_T(tag);
+    for (; item < end; item += 2)
+        kfault_accept(self, dst, item[0], item[1]);
     dst->ext->ipc_result = 0;
     dst->partner = NULL;
     self->state = TS_RECEIVING;
     self->partner = NULL;
     sched_handoff(dst);
     i64 rr = self->ext->ipc_result;
-    if (rr < 0 && !u->error)
-        u->error = KM_IPCERR_RECV;
-    return rr == -KM_ERESTART ? ipc(self, to, from, flags, tag) : rr; /* (ipc() loops so too) */
+    if (__builtin_expect(rr < 0, 0))
+        return direct_failed(self, rr, a[0], a[1], (u32)a[2], a[3]);
+    return rr;
 }
 
-i64 ipc_kfault_call(struct thread *self, struct thread *kpager) { return kmsg_call(self, kpager, self->ext->kmsg_tag); }
+i64 ipc_kfault_call(struct thread *self, struct thread *kpager) { return kmsg_call(self, kpager); }
 
 void ipc_abort(struct thread *t)
 {

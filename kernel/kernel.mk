@@ -13,6 +13,10 @@ K_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -mcmodel=kernel \
             -fno-asynchronous-unwind-tables -fno-omit-frame-pointer \
             -Wall -Wextra -Wshadow -Werror=implicit-function-declaration \
             -DCONFIG_TRACE=$(TRACE) $(K_INC) -MMD -MP
+# The IPC and switch paths without frame pointers: three instructions a
+# function on every crossing (nothing walks kernel frames).
+$(B)/kernel/ipc.o $(B)/kernel/sched.o $(B)/kernel/syscall.o $(B)/kernel/arch/x86_64/context.o: \
+    K_CFLAGS += -fomit-frame-pointer
 K_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 --no-warn-rwx-segments
 
 .PHONY: kernel

@@ -33,6 +33,7 @@ u32 sched_ncpus(void) { return ncpus; }
 u32 sched_ncpus_ready(void) { return __atomic_load_n(&ncpus, __ATOMIC_ACQUIRE); }
 
 struct sched_hot sched_hot[MAX_CPUS];
+u32 sched_reap_pending;
 
 static u32 cpu_of(const struct sched_cpu *c) { return (u32)(c - cpus); }
 static struct sched_cpu *here(void) { return &cpus[cpu_id()]; }
@@ -124,13 +125,27 @@ void sched_dequeue(struct thread *t)
         unlink(c, t);
 }
 
-static void switch_to(struct sched_cpu *c, struct thread *next)
+/* Whether switch_to records SWITCH (sched_handoff's fast path does not). */
+static inline bool trace_on_switch(void)
 {
-    struct thread *prev = sched_hot[cpu_of(c)].current;
-    sched_hot[cpu_of(c)].need_resched = false;
+#if CONFIG_TRACE
+    return (trace_mask & 1ull << KM_EV_SWITCH) != 0;
+#else
+    return false;
+#endif
+}
+
+/* Inline in schedule() and sched_handoff(): the hand-off path pays for no
+ * calls but arch_switch.  c and h are this CPU's (passed, not recomputed
+ * from c: that is a division). */
+static inline __attribute__((always_inline)) void switch_to(struct sched_cpu *c, struct sched_hot *h,
+                                                            struct thread *next, bool may_be_idle)
+{
+    struct thread *prev = h->current;
+    h->need_resched = false;
     if (next == prev)
         return;
-    if (next != c->idle && queued(c, next))
+    if ((!may_be_idle || next != c->idle) && queued(c, next))
         unlink(c, next);
     /* A fresh slice only once the last one is used up: a thread that
      * blocks and is woken (an IPC partner) goes on with what it had left,
@@ -138,13 +153,13 @@ static void switch_to(struct sched_cpu *c, struct thread *next)
      * of their priority. */
     if (!next->ticks_left)
         next->ticks_left = SCHED_SLICE_TICKS;
-    sched_hot[cpu_of(c)].current = next;
+    h->current = next;
     next->flags |= TF_ON_CPU;
     trace(SWITCH, next->number, next->prio);
     trace_set_thread(next->number);
+    /* Last (a tail call): back on prev's stack, maybe much later, arch_switch
+     * itself frees dead predecessors (sched_reap_pending). */
     arch_switch(prev, next);
-    /* Back on prev's stack, maybe much later: free dead predecessors. */
-    sched_reap();
 }
 
 void sched_reap(void)
@@ -155,6 +170,7 @@ void sched_reap(void)
         struct thread *dead = c->reap;
         c->reap = dead->q_next;
         dead->q_next = NULL;
+        sched_reap_pending--;
         thread_reap(dead);
     }
 }
@@ -168,13 +184,16 @@ static void leaving(struct sched_cpu *c, struct thread *prev)
     if (prev->state == TS_DEAD) {
         prev->q_next = c->reap;
         c->reap = prev;
+        sched_reap_pending++;
     }
 }
 
 void schedule(void)
 {
-    struct sched_cpu *c = here();
-    struct thread *prev = sched_hot[cpu_of(c)].current;
+    u32 cpu = cpu_id();
+    struct sched_cpu *c = &cpus[cpu];
+    struct sched_hot *h = &sched_hot[cpu];
+    struct thread *prev = h->current;
     if (prev != c->idle && prev->state == TS_RUNNABLE)
         enqueue(c, prev); /* round robin: to the tail of its priority */
     struct thread *next = best(c);
@@ -185,24 +204,53 @@ void schedule(void)
             unlink(c, prev);
         /* a thread marked to go (kernel/tcb_page.c) keeps its CPU's need:
          * its return to user mode deletes it */
-        sched_hot[cpu_of(c)].need_resched = (prev->flags & TF_DROP) != 0;
+        h->need_resched = (prev->flags & TF_DROP) != 0;
         return;
     }
     leaving(c, prev);
-    switch_to(c, next);
+    switch_to(c, h, next, true);
 }
 
-void sched_handoff(struct thread *next)
+/* sched_handoff in general: next paged out, prev marked or dead, next
+ * on a run queue, the SWITCH event on (the path of before, unchanged). */
+static __attribute__((noinline)) void handoff_slow(struct thread *next)
 {
-    if (__builtin_expect(next->flags & TF_OUT, 0)) {
+    if (next->flags & TF_OUT) {
         schedule(); /* it cannot run: just block */
         return;
     }
-    struct sched_cpu *c = here();
-    struct thread *prev = sched_hot[cpu_of(c)].current;
+    u32 cpu = cpu_id();
+    struct sched_cpu *c = &cpus[cpu];
+    struct sched_hot *h = &sched_hot[cpu];
     next->state = TS_RUNNABLE;
-    leaving(c, prev);
-    switch_to(c, next);
+    leaving(c, h->current);
+    switch_to(c, h, next, false); /* (an IPC partner: never the idle thread, which never receives) */
+}
+
+/* What leaving() and switch_to() do when none of handoff_slow's cases
+ * holds (nor next == prev, which an IPC partner never is), straight:
+ * nothing to call but arch_switch (a tail call), so no registers to save. */
+void sched_handoff(struct thread *next)
+{
+    u32 cpu = cpu_id();
+    struct sched_cpu *c = &cpus[cpu];
+    struct sched_hot *h = &sched_hot[cpu];
+    struct thread *prev = h->current;
+    if (__builtin_expect((next->flags & TF_OUT) || next == prev || (prev->flags & TF_REVOKE) || prev->state == TS_DEAD ||
+                             next->q_prev || c->head[next->prio] == next || trace_on_switch(),
+                         0)) {
+        handoff_slow(next);
+        return;
+    }
+    next->state = TS_RUNNABLE;
+    prev->flags &= ~TF_ON_CPU;
+    h->need_resched = false;
+    if (!next->ticks_left) /* (as switch_to) */
+        next->ticks_left = SCHED_SLICE_TICKS;
+    h->current = next;
+    next->flags |= TF_ON_CPU;
+    trace_set_thread(next->number);
+    arch_switch(prev, next);
 }
 
 void sched_tick(void)

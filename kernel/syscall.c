@@ -213,38 +213,37 @@ static i64 sys_sysinfo(const u64 *a)
 
 /* ---- the L4 base ---- */
 
+/* Bit 7 clear, t even (bit 8 clear: one test for both), u + t words. */
 static bool tag_ok(u64 tag)
 {
     u32 u = KM_TAG_U(tag), t = KM_TAG_T(tag);
-    return (tag & 0x80) == 0 && (t & 1) == 0 && u + t <= KM_MR_COUNT;
+    return (tag & (0x80 | 1u << 8)) == 0 && u + t <= KM_MR_COUNT;
 }
+_Static_assert(KM_TAG_T(1u << 8) == 1, "tag_ok: bit 8 is t's lowest");
 
 /* A message with typed items (map items: a pager's reply, a kpager's
- * answer), kept out of the short messages' path. */
-static __attribute__((noinline)) i64 sys_ipc_items(const u64 *a)
+ * answer), kept out of the short messages' path; a, checked. */
+static __attribute__((noinline)) i64 sys_ipc_items(struct thread *self, const u64 *a)
 {
-    if (a[2] & ~(u64)(KM_IPC_SEND_NOWAIT | KM_IPC_RECV_NOWAIT) || !tag_ok(a[3]))
-        return -KM_EINVAL;
-    if (a[0] == KM_ANYTHREAD) /* one can receive from anyone, not send to */
-        return -KM_EINVAL;
-    struct thread *self = sched_current(), *dst;
+    struct thread *dst;
     /* a kpager's answer to a kernel page fault (only with kmem=kpager) */
     if (opt.kmem == KMEM_MODE_KPAGER && (dst = thread_lookup(a[0])) && (dst->flags & TF_KFAULT_IPC))
-        return ipc_kfault_reply(self, dst, a[0], a[1], (u32)a[2], a[3]);
+        return ipc_kfault_reply(self, dst, a);
     return ipc(self, a[0], a[1], (u32)a[2], a[3]);
 }
 
-static i64 sys_ipc(const u64 *a)
+/* Called by syscall_dispatch directly (the hot system call: no table, the
+ * current thread passed), so not through handlers[]. */
+static inline __attribute__((always_inline)) i64 sys_ipc(struct thread *self, const u64 *a)
 {
-    if (__builtin_expect(KM_TAG_T(a[3]) != 0, 0))
-        return sys_ipc_items(a);
     if (a[2] & ~(u64)(KM_IPC_SEND_NOWAIT | KM_IPC_RECV_NOWAIT) || !tag_ok(a[3]))
         return -KM_EINVAL;
     if (a[0] == KM_ANYTHREAD) /* one can receive from anyone, not send to */
         return -KM_EINVAL;
-    return ipc(sched_current(), a[0], a[1], (u32)a[2], a[3]);
+    if (__builtin_expect(KM_TAG_T(a[3]) != 0, 0))
+        return sys_ipc_items(self, a);
+    return ipc_short(self, a);
 }
-
 
 /* A thread the caller may control: one of its own task's or of a task it
  * owns.  Sets *err to what to return when NULL. */
@@ -506,7 +505,7 @@ static const syscall_fn handlers[KM_SYS_COUNT] = {
     [KM_SYS_TRACE_PROBE] = sys_trace_probe,
     [KM_SYS_BENCH_SUBMIT] = sys_bench_submit,
     [KM_SYS_SYSINFO] = sys_sysinfo,
-    [KM_SYS_IPC] = sys_ipc,
+    [KM_SYS_IPC] = NULL, /* sys_ipc: syscall_dispatch calls it itself */
     [KM_SYS_THREAD_CREATE] = sys_thread_create,
     [KM_SYS_THREAD_DELETE] = sys_thread_delete,
     [KM_SYS_THREAD_CONTROL] = sys_thread_control,
@@ -532,6 +531,7 @@ i64 syscall_dispatch(struct syscall_frame *f)
     self->ext->uframe_kind = UF_SYSCALL;
     /* A thread deleted while it ran on another CPU does nothing more. */
     i64 r = self->state == TS_DEAD                     ? -KM_ECANCELED
+            : nr == KM_SYS_IPC                  ? sys_ipc(self, f->arg)
             : nr < KM_SYS_COUNT && handlers[nr] ? handlers[nr](f->arg)
                                                 : -KM_ENOSYS;
     if (self->state == TS_DEAD || sched_need_resched()) {

@@ -16,19 +16,11 @@ void trace_ring_init(struct trace_ring *r, u32 cpu, struct km_trace_rec *mem, u6
     r->dropped = 0;
     r->mode = mode;
     r->cpu = cpu;
-    r->tag = (u64)cpu << 16;
+    r->tag = r->cpu_tag = (u64)cpu << 16;
     r->limit = mode == KM_TRACE_STOP ? cap : ~0ull;
 }
 
 void trace_ring_attach(struct trace_ring *r) { cpu_set_trace_ring(r); }
-
-void trace_set_thread(u32 thread)
-{
-    struct trace_ring *r = cpu_trace_ring();
-    cpu_set_thread(thread);
-    if (r)
-        r->tag = (u64)r->cpu << 16 | (u64)thread << 32;
-}
 
 /* The hot path: about 30 instructions.  Interrupts are off from reading
  * head to publishing head + 1, so no trace point on this CPU can take the

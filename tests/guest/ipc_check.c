@@ -257,6 +257,57 @@ static void check_receive_any(void)
         l4_thread_join(&s[i]);
 }
 
+/* ---- reply-and-wait while callers are queued ----------------------------- */
+/* The direct path of a reply-and-wait (kernel/ipc.c, ipc_short) may hand
+ * the CPU to the caller only when the server's receive would block: with
+ * callers queued it must take the next one at once (else the server waits
+ * for good while they wait for it). */
+
+#define RWQ 4
+static volatile long rwq_r[RWQ];
+
+static void call_main(void *arg)
+{
+    unsigned long i = (unsigned long)arg;
+    l4_set_mr(0, 200 + i);
+    long r = l4_call(me, l4_tag(0x77, 1, 0));
+    rwq_r[i] = r < 0 ? r : l4_sender() == me && l4_mr(0) == 1200 + i ? 1 : -1000;
+}
+
+static void check_reply_wait_queued(void)
+{
+    struct l4_thread c[RWQ];
+    int started = 0;
+    for (unsigned long i = 0; i < RWQ; i++) {
+        rwq_r[i] = 0;
+        if (l4_thread_start(&c[i], 0, call_main, (void *)i) == 0)
+            started++;
+    }
+    if (!tap_ok(started == RWQ, "start %d callers of the main thread (%d)", RWQ, started))
+        return;
+    int all_sending = 1;
+    for (int i = 0; i < RWQ; i++)
+        all_sending &= l4_wait_state(c[i].tid, KM_TSTATE_SENDING, WAIT_YIELDS);
+    tap_ok(all_sending, "all %d are queued calling the main thread", RWQ);
+    long r = l4_receive_any();
+    int good = r == 0, k;
+    for (k = 0; good && k < RWQ; k++) {
+        km_tid from = l4_sender();
+        l4_set_mr(0, l4_mr(0) + 1000);
+        /* all but the last: reply and take the next caller, who is queued */
+        r = k < RWQ - 1 ? l4_reply_and_wait(from, l4_tag(0, 1, 0)) : l4_reply(from, l4_tag(0, 1, 0));
+        good = r == 0 && (k == RWQ - 1 || KM_TAG_LABEL(utcb()->tag) == 0x77);
+    }
+    tap_ok(good, "reply-and-wait with callers queued takes the next one at once (%d of %d, %s)", k, RWQ,
+           sys_errname(r));
+    for (int i = 0; i < RWQ; i++)
+        l4_thread_join(&c[i]);
+    int each = 1;
+    for (int i = 0; i < RWQ; i++)
+        each &= rwq_r[i] == 1;
+    tap_ok(each, "each caller got its own reply (%ld %ld %ld %ld)", rwq_r[0], rwq_r[1], rwq_r[2], rwq_r[3]);
+}
+
 /* ---- ids of deleted threads; deletion of a partner ----------------------- */
 
 static struct l4_thread victim;
@@ -619,6 +670,7 @@ int main(void)
     check_call();
     check_timeouts();
     check_receive_any();
+    check_reply_wait_queued();
     check_stale_ids();
     check_bad_args();
     check_inter_task();

@@ -180,28 +180,11 @@ static unsigned answer_kept(struct kpager *k, km_taskid task, const km_u64 *req,
     return mr;
 }
 
-/* The reply to the kernel page fault in UTCB u: map items of free pool
- * pages, one per request (at most batch), then `reserve` more; for a
- * thread's TCB and UTCB, and node tables, answer_kept; returns the tag (no item: the
- * kernel fails the operation with -KM_ENOMEM).  (u is read and written
- * directly: utcb() reads %fs each time, it cannot know the address stays.) */
-static km_u64 answer_kfault(struct kpager *k, struct km_utcb *u)
+/* answer_kfault's general case: a quota to respect, or requests for
+ * content it may hold (answer_kept).  Returns the tag. */
+static __attribute__((noinline)) km_u64 answer_general(struct kpager *k, struct km_utcb *u, km_taskid task,
+                                                       const km_u64 *req, unsigned n, int kept)
 {
-    km_taskid task = u->mr[0];
-    km_u64 n = u->mr[1];
-    if (n < 1 || n > KM_KFAULT_MAX || KM_TAG_U(u->tag) != 2 + n) {
-        k->bad++;
-        return KM_TAG(0, 0, 0);
-    }
-    km_u64 *req = k->last_req; /* (kept for tests: the last fault's requests) */
-    int kept = 0; /* a request for content it may hold (a request word compares as its address) */
-    for (unsigned i = 0; i < n; i++) {
-        req[i] = u->mr[2 + i];
-        kept |= req[i] >= KM_KS_TCB || KM_KREQ_REASON(req[i]) == KM_KREASON_RESTORE;
-    }
-    k->kfaults++;
-    k->requested += n;
-    k->last_n = (unsigned)n;
     unsigned room = ~0u; /* pages the quota lets the task have more */
     if (k->quota) { /* the task's kernel memory is what its kpager allows */
         unsigned lent = 0;
@@ -210,8 +193,8 @@ static km_u64 answer_kfault(struct kpager *k, struct km_utcb *u)
         room = lent >= k->quota ? 0 : k->quota - lent;
     }
     if (kept)
-        return KM_TAG(0, 0, answer_kept(k, task, req, (unsigned)n, room));
-    unsigned mr = 0, given = 0, want = (n < k->batch ? (unsigned)n : k->batch) + k->reserve;
+        return KM_TAG(0, 0, answer_kept(k, task, req, n, room));
+    unsigned mr = 0, given = 0, want = (n < k->batch ? n : k->batch) + k->reserve;
     int collected = 0;
     if (want > room) {
         want = room;
@@ -232,6 +215,53 @@ static km_u64 answer_kfault(struct kpager *k, struct km_utcb *u)
     }
     k->supplied += given;
     return KM_TAG(0, 0, mr);
+}
+
+/* The reply to the kernel page fault in UTCB u: map items of free pool
+ * pages, one per request (at most batch), then `reserve` more; for a
+ * thread's TCB and UTCB, and node tables, answer_kept; returns the tag (no item: the
+ * kernel fails the operation with -KM_ENOMEM).  (u is read and written
+ * directly: utcb() reads %fs each time, it cannot know the address stays.)
+ * The common case (fresh pages, no quota, the pool not dry) is answered
+ * here in a few instructions a page; anything else in answer_general. */
+static km_u64 answer_kfault(struct kpager *k, struct km_utcb *u)
+{
+    km_taskid task = u->mr[0];
+    km_u64 n = u->mr[1];
+    if (n < 1 || n > KM_KFAULT_MAX || KM_TAG_U(u->tag) != 2 + n) {
+        k->bad++;
+        return KM_TAG(0, 0, 0);
+    }
+    km_u64 *req = k->last_req; /* (kept for tests: the last fault's requests) */
+    /* All request words or-ed: reason bits all 0 (FRESH) and below
+     * KM_KS_TCB means no request is for content it may hold (kept). */
+    km_u64 any = 0;
+    for (unsigned i = 0; i < n; i++)
+        any |= req[i] = u->mr[2 + i];
+    k->kfaults++;
+    k->requested += n;
+    k->last_n = (unsigned)n;
+    unsigned fresh = n < k->batch ? (unsigned)n : k->batch, want = fresh + k->reserve;
+    /* (held pages: a fresh node table's address may name a stale export,
+     * which answer_general forgets) */
+    if ((any & 0xf) || any >= KM_KS_TCB || k->quota || k->nheld || k->nfree < want) {
+        unsigned kept = 0;
+        for (unsigned i = 0; i < n; i++)
+            kept |= req[i] >= KM_KS_TCB || KM_KREQ_REASON(req[i]) == KM_KREASON_RESTORE;
+        return answer_general(k, u, task, req, (unsigned)n, (int)kept);
+    }
+    km_u64 *mr = u->mr;
+    unsigned nfree = k->nfree;
+    for (unsigned i = 0; i < want; i++, mr += 2) {
+        unsigned p = k->free[--nfree];
+        km_u64 ks = i < fresh ? KM_KREQ_ADDR(req[i]) : KM_KS_RESERVE;
+        k->page[p] = (struct kpage){.ksaddr = ks, .task = task, .state = KPAGE_LENT};
+        mr[0] = ks; /* KM_MAPITEM(ks, 0): ks is page aligned */
+        mr[1] = page_addr(k, p) | KM_FPAGE(0, 12, KM_R | KM_W); /* (the pool is page aligned) */
+    }
+    k->nfree = nfree;
+    k->supplied += want;
+    return KM_TAG(0, 0, 2 * want);
 }
 
 /* Whether pool page i is all zero (a node table that names no node, or a

@@ -6,6 +6,7 @@
 #include <arch/lapic.h>
 #include <arch/mmu.h>
 #include <arch/percpu.h>
+#include <arch/switch_offsets.h>
 #include <arch/syscall.h>
 #include <arch/trap.h>
 #include <abi/kspace.h>
@@ -14,9 +15,8 @@
 #include <kernel/thread.h>
 
 extern char thread_start_user[], thread_start_kernel[], thread_resume_syscall[];
-void switch_context(u64 *save_ksp, u64 new_ksp);
 
-/* Below the user frame: the switch frame switch_context pops (r15, r14,
+/* Below the user frame: the switch frame arch_switch (switch.S) pops (r15, r14,
  * r13, r12, rbx, rbp, return address). */
 struct switch_frame {
     u64 r15, r14, r13, r12, rbx, rbp, ret;
@@ -122,22 +122,18 @@ void arch_uframe_set(struct thread *t, u64 ip, u64 sp)
     }
 }
 
-void arch_switch(struct thread *prev, struct thread *next)
-{
-    struct percpu *c = this_cpu();
-    if (next->task) {
-        u64 top = thread_kstack_top(next);
-        c->kstack_top = top; /* syscall entry stack */
-        c->tss.rsp[0] = top; /* interrupt entry stack from user mode */
-        wrmsr(MSR_FS_BASE, next->ext->utcb_uva);
-        aspace_activate(&next->task->as); /* records which CPU has it loaded */
-    } else {
-        /* Kernel threads run on the kernel's tables, so that no CPU keeps
-         * a deleted task's tables loaded. */
-        aspace_activate_kernel();
-    }
-    switch_context(&prev->ext->ksp, next->ext->ksp);
-}
+/* arch_switch is in switch.S: the offsets it uses. */
+_Static_assert(__builtin_offsetof(struct thread, flags) == SW_THREAD_FLAGS, "switch.S");
+_Static_assert(__builtin_offsetof(struct thread, task) == SW_THREAD_TASK, "switch.S");
+_Static_assert(__builtin_offsetof(struct thread, ext) == SW_THREAD_EXT, "switch.S");
+_Static_assert(__builtin_offsetof(struct thread_ext, ksp) == SW_EXT_KSP, "switch.S");
+_Static_assert(__builtin_offsetof(struct thread_ext, utcb_uva) == SW_EXT_UTCB_UVA, "switch.S");
+_Static_assert(__builtin_offsetof(struct task, as) == SW_TASK_AS, "switch.S");
+_Static_assert(__builtin_offsetof(struct task, as.pml4) == SW_TASK_PML4, "switch.S");
+_Static_assert(__builtin_offsetof(struct percpu, kstack_top) == SW_PERCPU_KSTACK, "switch.S");
+_Static_assert(__builtin_offsetof(struct percpu, tss.rsp[0]) == SW_PERCPU_RSP0, "switch.S");
+_Static_assert(TF_KERNEL == SW_TF_KERNEL && KTHREAD_EXT_PAGES == 2 && THREAD_EXT_PAGES == 1, "switch.S");
+_Static_assert(PAGE_SIZE == 1ull << SW_PAGE_SHIFT && MSR_FS_BASE == SW_MSR_FS_BASE, "switch.S");
 
 void arch_kick_cpu(u32 cpu)
 {

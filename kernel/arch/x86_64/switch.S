@@ -1,26 +1,80 @@
 /* Kernel context switch and the first steps of new threads. */
+#include <arch/switch_offsets.h>
 
     .text
-/* void switch_context(u64 *save_ksp, u64 new_ksp): saves the callee-saved
- * registers on this stack, stores rsp, loads the other stack, restores its
- * registers and returns into it. */
-    .global switch_context
-switch_context:
+/* void arch_switch(struct thread *prev, struct thread *next) (arch/context.h):
+ * what context.c's C version did with switch_context, in one frame: the
+ * callee-saved registers pushed once (the switch frame of
+ * context.c), for a user thread next the entry stacks (syscall: percpu
+ * kstack_top, interrupts: TSS rsp0) and the FS base (its UTCB), its tables
+ * through aspace_activate unless CR3 holds them already (a partner in the
+ * same task: aspace_activate would do nothing either), a kernel thread the
+ * kernel's tables; then prev's rsp saved and next's loaded, and on next's
+ * side sched_reap when there is work for it (arch/context.h). */
+    .global arch_switch
+arch_switch:
     pushq %rbp
     pushq %rbx
     pushq %r12
     pushq %r13
     pushq %r14
     pushq %r15
-    mov %rsp, (%rdi)
-    mov %rsi, %rsp
+    mov %rdi, %r12                  /* prev, next: kept across the calls */
+    mov %rsi, %rbx
+    mov SW_THREAD_TASK(%rsi), %rdi
+    test %rdi, %rdi
+    jz 3f
+    mov SW_THREAD_EXT(%rsi), %r8
+    mov SW_THREAD_FLAGS(%rsi), %eax /* thread_kstack_top(next) */
+    and $SW_TF_KERNEL, %eax
+    inc %eax
+    shl $SW_PAGE_SHIFT, %rax
+    add %r8, %rax
+    mov %rax, %gs:SW_PERCPU_KSTACK  /* syscall entry stack */
+    mov %rax, %gs:SW_PERCPU_RSP0    /* interrupt entry stack from user mode */
+    mov $SW_MSR_FS_BASE, %ecx
+    mov SW_EXT_UTCB_UVA(%r8), %rax
+    mov %rax, %rdx
+    shr $32, %rdx
+    wrmsr
+    mov SW_TASK_PML4(%rdi), %rax
+    test %rax, %rax
+    jz 2f
+    mov %cr3, %rdx
+    cmp %rdx, %rax
+    jne 2f
+1:  mov SW_THREAD_EXT(%r12), %rax
+    mov %rsp, SW_EXT_KSP(%rax)
+    mov SW_THREAD_EXT(%rbx), %rax
+    mov SW_EXT_KSP(%rax), %rsp
     popq %r15
     popq %r14
     popq %r13
     popq %r12
     popq %rbx
     popq %rbp
+    /* Back in a thread (next, now running): dead threads to free, TCBs to
+     * export?  Mostly not: two tests (kernel/sched.h). */
+    cmpb $0, tcb_page_ready(%rip)
+    jne 4f
+    cmpl $0, sched_reap_pending(%rip)
+    jne 4f
     ret
+4:  sub $8, %rsp
+    call sched_reap
+    add $8, %rsp
+    ret
+2:  add $SW_TASK_AS, %rdi           /* records which CPU has it loaded */
+    sub $8, %rsp                    /* (16-byte aligned at the call) */
+    call aspace_activate
+    add $8, %rsp
+    jmp 1b
+3:  sub $8, %rsp                    /* kernel threads run on the kernel's
+                                       tables, so that no CPU keeps a
+                                       deleted task's tables loaded */
+    call aspace_activate_kernel
+    add $8, %rsp
+    jmp 1b
 
 /* A new user thread's first switch returns here, with rsp at the user
  * register frame (struct trap_frame) at the top of its kernel stack. */

@@ -15,9 +15,17 @@
 /* sys_ipc for the current thread; arguments already checked for form
  * (tag within bounds). */
 i64 ipc(struct thread *self, km_tid to, km_tid from, u32 flags, u64 tag);
-/* ipc() where dst, the thread named by to, waits in a kernel page fault
- * (TF_KFAULT_IPC; sys_ipc): its kpager's reply takes a direct path. */
-i64 ipc_kfault_reply(struct thread *self, struct thread *dst, km_tid to, km_tid from, u32 flags, u64 tag);
+/* ipc(self, a[0], a[1], a[2], a[3]) for a message without typed items:
+ * a call or reply-and-wait to a waiting partner on this CPU goes straight
+ * to it (ipc_once's direct path, without its general checks); anything
+ * else is ipc().  a: sys_ipc's checked arguments, in self's syscall
+ * frame. */
+i64 ipc_short(struct thread *self, const u64 *a);
+/* ipc(self, a[0], a[1], a[2], a[3]) where dst, the thread named by a[0],
+ * waits in a kernel page fault (TF_KFAULT_IPC; sys_ipc): its kpager's
+ * reply takes a direct path.  a: sys_ipc's checked arguments, in self's
+ * syscall frame. */
+i64 ipc_kfault_reply(struct thread *self, struct thread *dst, const u64 *a);
 /* The current thread's page fault as a call to its pager; 0 once a reply
  * came (the access is retried), < 0 when the pager is gone. */
 i64 ipc_pagefault(struct thread *self, struct thread *pager, u64 addr, u64 ip, u32 access);

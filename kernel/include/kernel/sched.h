@@ -31,15 +31,21 @@ void sched_wake(struct thread *t);
 /* t, running on its CPU, must stop soon (it was deleted): that CPU
  * reschedules at its next kernel entry, which an IPI forces. */
 void sched_kick(struct thread *t);
-/* Frees the threads that died on this CPU and have switched away. */
+/* Frees the threads that died on this CPU and have switched away (and
+ * exports TCBs marked meanwhile: tcb_page_export_pending). */
 void sched_reap(void);
+/* Dead threads waiting on any CPU for sched_reap.  With tcb_page_ready,
+ * what arch_switch tests on the way back into a thread: sched_reap runs
+ * after a switch only when either is set. */
+extern u32 sched_reap_pending;
 /* Takes t off its run queue (it is about to block or die). */
 void sched_dequeue(struct thread *t);
 /* Gives up the CPU: the current thread, if still runnable, goes to the
  * tail of its priority's queue; the best runnable thread runs. */
 void schedule(void);
 /* IPC hand-off: the current thread has just blocked and `next`, on this
- * CPU and not on any queue, runs at once (made runnable here). */
+ * CPU and not on any queue (an IPC partner, never the idle thread), runs
+ * at once (made runnable here). */
 void sched_handoff(struct thread *next);
 /* Timer tick on this CPU (kernel lock held): ends slices. */
 void sched_tick(void);

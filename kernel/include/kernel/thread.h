@@ -99,7 +99,16 @@ struct thread_ext {
     /* the kernel stack fills the rest, growing down from the end */
 };
 
-static inline km_tid thread_id(const struct thread *t) { return KM_ID(t->number, t->version); }
+/* KM_ID(number, version): the two adjacent words read as one and rotated
+ * (little endian: number is the low half), two instructions on hot paths. */
+_Static_assert(__builtin_offsetof(struct thread, version) == __builtin_offsetof(struct thread, number) + 4,
+               "thread_id reads number and version as one word");
+static inline km_tid thread_id(const struct thread *t)
+{
+    u64 w;
+    __builtin_memcpy(&w, &t->number, sizeof w);
+    return w << 32 | w >> 32;
+}
 static inline u64 thread_ext_pages(const struct thread *t)
 {
     return t->flags & TF_KERNEL ? KTHREAD_EXT_PAGES : THREAD_EXT_PAGES;

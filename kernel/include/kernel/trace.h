@@ -16,6 +16,7 @@
 #define KERNEL_TRACE_H
 
 #include <abi/trace.h>
+#include <arch/current.h>
 #include <kernel/config.h>
 #include <kernel/types.h>
 
@@ -31,7 +32,9 @@ struct trace_ring {
     u64 dropped;               /* owner writes; read after trace_stop */
     u32 mode;                  /* enum km_trace_mode; constant after init */
     u32 cpu;
+    u64 cpu_tag;               /* cpu << 16, set at init: tag without the thread */
 } __attribute__((aligned(64)));
+_Static_assert(sizeof(struct trace_ring) == 64, "a trace ring's header fills one cache line");
 
 extern struct trace_ring trace_rings[MAX_CPUS];
 /* Runtime enable mask: bit n enables event n.  Written by sys_trace_ctl
@@ -43,8 +46,15 @@ void trace_ring_init(struct trace_ring *r, u32 cpu, struct km_trace_rec *mem, u6
                      u32 mode);
 /* On the owning CPU: make trace points on this CPU write to r. */
 void trace_ring_attach(struct trace_ring *r);
-/* On the owning CPU: the thread id stamped on later records. */
-void trace_set_thread(u32 thread);
+/* On the owning CPU: the thread id stamped on later records.  Inline:
+ * every context switch calls it. */
+static inline void trace_set_thread(u32 thread)
+{
+    struct trace_ring *r = cpu_trace_ring();
+    cpu_set_thread(thread);
+    if (r)
+        r->tag = r->cpu_tag | (u64)thread << 32;
+}
 
 /* Writes one record to this CPU's ring.  Call through trace(). */
 void trace_write(u32 ev, u64 a0, u64 a1);

@@ -26,7 +26,9 @@ void arch_thread_init_resume(struct thread *t, const struct km_tcb_export *e);
 u64 arch_user_rflags(u64 rflags);
 /* Switches from prev (the running thread) to next on this CPU: kernel
  * stack, address space, FS base (the UTCB), the stack for entries from
- * user mode.  Returns when prev is switched back to. */
+ * user mode.  Returns when prev is switched back to, after sched_reap()
+ * if tcb_page_ready or sched_reap_pending (kernel/sched.h) says there is
+ * work for it: the thread left may have died. */
 void arch_switch(struct thread *prev, struct thread *next);
 /* Sends a reschedule IPI to cpu. */
 void arch_kick_cpu(u32 cpu);
