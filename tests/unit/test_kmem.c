@@ -834,6 +834,32 @@ static void test_kfault_supply_full(void **state)
     kmem_supply_release(t);
 }
 
+/* sigma0 grants one of its pages, then maps it again: the grant maps (a
+ * frame has one tree), so lending the grantee's page suspends sigma0's and
+ * the other task's mappings too.  (Found by the session-6 review: with two
+ * trees, the frame stayed writable by user level while the kernel used it.) */
+static void test_sigma0_grant_maps(void **state)
+{
+    (void)state;
+    struct task *s0 = host_new_task(), *x = host_new_task(), *y = host_new_task(), *t = host_new_task();
+    u64 f = 0x200000; /* sigma0's range: va == phys (as test_sigma0_page_lent) */
+    assert_int_equal(mapdb_sigma0_add(s0, f, PAGE_SIZE), 0);
+    assert_int_equal(mapdb_transfer(s0, KM_MAPITEM(0, 0) | KM_ITEM_GRANT, KM_FPAGE(f, 12, RW), x,
+                                    KM_FPAGE(KV(0), 12, 0)),
+                     1);
+    assert_int_equal(held(s0, f, NULL), KM_RWX); /* sigma0 keeps it */
+    assert_int_equal(mapdb_transfer(s0, KM_MAPITEM(0, 0), KM_FPAGE(f, 12, RW), y, KM_FPAGE(KV(0), 12, 0)), 1);
+    host_check_all();
+    supply(t, x, KV(0), KM_KS_RESERVE);
+    u64 p;
+    assert_false(pte(y, KV(0), &p));
+    assert_false(pte(s0, f, &p));
+    kmem_supply_release(t);
+    host_check_all();
+    assert_true(mapdb_soft_fault_slow(y, KV(0))); /* given back: every mapping has it again at its next touch */
+    assert_int_equal(held(y, KV(0), NULL), RW);
+}
+
 /* ---- revocation ------------------------------------------------------------- */
 
 /* Client t with every table of region RG(0) (and its first node page) lent
@@ -2766,6 +2792,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_detached_record_rights, setup, teardown),
         cmocka_unit_test_setup_teardown(test_detached_detached_lender_in_own_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_in_place, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sigma0_grant_maps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_source_gone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_table_taken_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_error, setup, teardown),

@@ -116,10 +116,15 @@ static bool reloaded(u32 c, u64 g)
 
 /* The other CPUs' part of a shootdown of as: each that has it loaded
  * reloads CR3 before this returns. */
+/* Per asking CPU, the request each other CPU must reach (0 = none): off
+ * the kernel stack (512 bytes there), a row per CPU so that no lock is
+ * assumed. */
+static u64 want_of[MAX_CPUS][MAX_CPUS];
+
 static __attribute__((noinline)) void shootdown_others(struct aspace *as)
 {
     u32 me = cpu_id();
-    u64 want[MAX_CPUS]; /* the request each CPU must reach; 0 = none */
+    u64 *want = want_of[me];
     bool sent = false;
     for (u32 c = 0; c < ncpus_online; c++) {
         want[c] = 0;
@@ -166,7 +171,7 @@ others:
 void aspace_evict(struct aspace *as)
 {
     u32 me = cpu_id();
-    u64 want[MAX_CPUS];
+    u64 *want = want_of[me];
     if (read_cr3() == as->pml4)
         aspace_activate_kernel();
     for (u32 c = 0; c < ncpus_online; c++) {

@@ -67,8 +67,10 @@ extern struct kmem_op *kmem_op;
  * holds nothing the wait could corrupt (it restarts its step after, with
  * everything looked up again: the kernel lock is let go meanwhile).  0:
  * the kernel page fault was answered, restart the step; -KM_ENOMEM: no
- * wait here (return it: the operation is redone from its start); another
- * error: return it (-KM_ERESTART among them: the caller redoes all). */
+ * wait here (missing_set stays: the operation's caller raises the kernel
+ * page fault and redoes it from its start), or the kpager supplied
+ * nothing (missing_set cleared: the operation fails); another error:
+ * return it (-KM_ERESTART among them: the caller redoes all). */
 i64 kmem_op_wait(void);
 
 /* Frames lent to the kernel now (0 always with kmem=pool): paths that
