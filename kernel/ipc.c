@@ -136,10 +136,10 @@ struct xfer_kmem {
  * took the pages); else -KM_ERESTART (redo the IPC: the lock was let go,
  * and a receiver may have moved on to another receive, a blocked
  * sender's message may have changed) or the kernel page fault's error. */
-static i64 xfer_kfault(struct xfer_kmem *x)
+static i64 xfer_kfault(struct kmem_op *op)
 {
+    struct xfer_kmem *x = (struct xfer_kmem *)op; /* (op is its first member) */
     struct thread *cur = x->cur, *snd = x->snd, *rcv = x->rcv;
-    struct kmem_op *op = &x->op;
     struct task *mt = op->missing_src ? snd->task : rcv->task;
     bool restore = mt->as.nt_out && km_ks_type(op->missing) == KMEM_NODETABLE && mmu_nt_out(mt, op->va);
     u64 va = op->va;
@@ -161,8 +161,6 @@ static i64 xfer_kfault(struct xfer_kmem *x)
         return -KM_ERESTART;
     return 0;
 }
-
-static i64 xfer_wait(struct kmem_op *op) { return xfer_kfault((struct xfer_kmem *)op); }
 
 /* transfer() run by thread cur.  When the receiver's kernel pages come
  * from its kpager, a missing one stops the transfer and becomes a kernel
@@ -186,13 +184,13 @@ static __attribute__((noinline)) i64 transfer_kmem(struct thread *cur, struct th
     bool in_place = cur == snd && (rcv->flags & TF_FAULT_IPC);
     for (;;) {
         x.op = (struct kmem_op){.task = rk ? rcv->task : NULL, .src = sk ? snd->task : NULL,
-                                .wait = in_place ? xfer_wait : NULL};
+                                .wait = in_place ? xfer_kfault : NULL};
         kmem_op = &x.op;
         i64 r = transfer(snd, rcv, tag);
         kmem_op = NULL;
         if (r != -KM_ENOMEM || !x.op.missing_set)
             return r;
-        if ((r = xfer_kfault(&x)) != 0) /* (a step that could not wait) */
+        if ((r = xfer_kfault(&x.op)) != 0) /* (a step that could not wait) */
             return r;
     }
 }

@@ -1316,11 +1316,6 @@ static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mm
             return r == -KM_EBUSY ? 0 : r;
         sn = *ss->node;
     }
-    /* sigma0's own pages are mapped, never granted away: sigma0 would make
-     * a root again for a frame whose tree went with the grant, and a frame
-     * must have one tree (a lend suspends every mapping through it). */
-    if (grant && sigma0_page(from, sva))
-        grant = false;
     /* A mapping without access (lent, or a frame lent elsewhere) is not sent. */
     u32 given = sn && !node_lent(sn) && (!kmem_ever_lent || has_access(sn, ss)) ? rights & node_rights(sn) : 0;
     if (!(given & KM_R))
@@ -1427,6 +1422,11 @@ static i64 transfer_pages(struct task *from, u64 word0, u64 word1, struct task *
     int err = plan(word0, word1, acceptor, &x);
     if (err)
         return err;
+    /* sigma0 maps, never grants away: it would make a root again for a
+     * frame whose tree went with the grant, and a frame must have one tree
+     * (a lend suspends every mapping through it). */
+    if (from->flags & TASK_F_SIGMA0)
+        x.grant = false;
     i64 pages = 0, r;
     u64 end = x.src + x.len, va = x.src;
     /* Where a page is missing, the operation may wait for it here and go
