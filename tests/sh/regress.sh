@@ -61,12 +61,19 @@ flagged=$(grep -E '\| (REGRESSION|MISSING in run|UNIT changed|improved) \|$' "$T
 want="fault_complex/pool_1g/fault fault_complex/pool_2m/fault fault_simple/default/fault "
 if [ "$flagged" = "$want" ]; then ok "exactly the three fault latencies are flagged"; else
     not_ok "exactly the three fault latencies are flagged" "flagged: $flagged"; fi
+# (map_512 aside: whether its samples each make two kernel pages anew
+# depends on the run's history, which the slower faults change; it moves
+# by 1,174 or not depending on the amount of fault work, 100, 200 or 300
+# iterations, on the commit before the IPC hand-off to a syscall frame too.
+# So it is only held to the threshold.)
 for b in ipc_roundtrip null_syscall trace_overhead map_unmap kmem_usage; do
-    rows=$(grep -c "^| $b/" "$T/slow.out")
-    okrows=$(grep -cE "^\| $b/.*\| \+0\.00 \| ok \|$" "$T/slow.out")
+    rows=$(grep "^| $b/" "$T/slow.out" | grep -vc "^| map_unmap/map_512/")
+    okrows=$(grep -E "^\| $b/.*\| \+0\.00 \| ok \|$" "$T/slow.out" | grep -vc "^| map_unmap/map_512/")
     if [ "$rows" -gt 0 ] && [ "$rows" = "$okrows" ]; then ok "$b: all $rows metrics unchanged (+0.00, ok)"; else
         not_ok "$b: all metrics unchanged" "$okrows of $rows rows unchanged"; fi
 done
+if grep -qE "^\| map_unmap/map_512/map \|.*\| ok \|$" "$T/slow.out"; then ok "map_unmap/map_512: within the threshold"; else
+    not_ok "map_unmap/map_512: within the threshold" "$(grep "^| map_unmap/map_512/" "$T/slow.out")"; fi
 if grep -q 'fault_work=200' "$T/slow/meta"; then ok "the kernel option reached the run (meta cmdline_extra)"; else
     not_ok "the kernel option reached the run (meta cmdline_extra)"; fi
 # The same run passes with a threshold above the injected slowdown.
