@@ -18,11 +18,9 @@
     test %rdi, %rdi
     jz 3f
     mov SW_THREAD_EXT(%rsi), %r8
-    mov SW_THREAD_FLAGS(%rsi), %eax /* thread_kstack_top(next) */
-    and $SW_TF_KERNEL, %eax
-    inc %eax
-    shl $SW_PAGE_SHIFT, %rax
-    add %r8, %rax
+    /* thread_kstack_top(next): a thread with a task is never TF_KERNEL
+     * (only thread_create gives one a task), so its ext is one page */
+    lea (1 << SW_PAGE_SHIFT)(%r8), %rax
     mov %rax, %gs:SW_PERCPU_KSTACK  /* syscall entry stack */
     mov %rax, %gs:SW_PERCPU_RSP0    /* interrupt entry stack from user mode */
     mov $SW_MSR_FS_BASE, %ecx
