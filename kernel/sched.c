@@ -236,7 +236,10 @@ static inline __attribute__((always_inline)) void handoff(struct thread *next, b
     struct sched_cpu *c = &cpus[cpu];
     struct sched_hot *h = &sched_hot[cpu];
     struct thread *prev = h->current;
-    if (__builtin_expect((next->flags & TF_OUT) || next == prev || (prev->flags & TF_REVOKE) || prev->state == TS_DEAD ||
+    /* (user: next is in memory and not prev, as sched_handoff_user's
+     * callers say) */
+    if (__builtin_expect((!user && ((next->flags & TF_OUT) || next == prev)) || (prev->flags & TF_REVOKE) ||
+                             prev->state == TS_DEAD ||
                              next->q_prev || c->head[next->prio] == next || trace_on_switch(),
                          0)) {
         handoff_slow(next);

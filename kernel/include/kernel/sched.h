@@ -50,7 +50,8 @@ void sched_handoff(struct thread *next);
 /* sched_handoff where next is a user thread whose IPC system call has
  * ended with 0 in the receive it blocked in (a safe point, tcb_page.h):
  * next returns to user mode straight from its syscall frame
- * (arch_switch_user; ipc.h: ipc_resume_at_syscall says when). */
+ * (arch_switch_user; ipc.c: resumes_at_syscall says when; next is then
+ * in memory, and not the current thread). */
 void sched_handoff_user(struct thread *next);
 /* Timer tick on this CPU (kernel lock held): ends slices. */
 void sched_tick(void);
