@@ -4,6 +4,7 @@
 #include <kernel/ipc.h>
 #include <kernel/kfault.h>
 #include <kernel/nodetable.h>
+#include <kernel/klock.h>
 #include <kernel/kmem.h>
 #include <kernel/options.h>
 #include <kernel/mapdb.h>
@@ -379,6 +380,37 @@ i64 ipc(struct thread *self, km_tid to, km_tid from, u32 flags, u64 tag)
     return r;
 }
 
+/* Whether dst, a user thread in memory that waits in a receive which
+ * the caller's message completes with 0, may return from its system call
+ * straight from its syscall frame (sched_handoff_user): it waits where TCB
+ * paging could export it (tcb_page.c's safe_point: blocked in the receive
+ * of its IPC system call, no kernel-made IPC of its own), so nothing on its
+ * kernel stack is needed; after such a receive ends with 0, all that is
+ * left is what ipc_resume_user does.  Not when it is marked for an export
+ * or a drop (the paths of before see to those). */
+static inline __attribute__((always_inline)) bool resumes_at_syscall(const struct thread *dst)
+{
+    return dst->ext->uframe_kind == UF_SYSCALL &&
+           !(dst->flags & (TF_KERNEL | TF_KMSG | TF_FAULT_IPC | TF_KFAULT_IPC | TF_OUT | TF_REVOKE | TF_DROP));
+}
+
+i64 ipc_resume_user(void)
+{
+    if (tcb_page_ready || sched_reap_pending)
+        sched_reap(); /* (what arch_switch does on the way back) */
+    struct thread *self = sched_current();
+    i64 r = self->ext->ipc_result; /* 0 (resumes_at_syscall) */
+    /* syscall_dispatch's end */
+    if (self->state == TS_DEAD || sched_need_resched()) {
+        if (__builtin_expect(self->flags & TF_DROP, 0) && self->state != TS_DEAD)
+            tcb_page_drop_current(self);
+        schedule(); /* a dead thread never comes back from here */
+    }
+    klock_release();
+    trace(SYSCALL_EXIT, KM_SYS_IPC, r);
+    return r;
+}
+
 /* The direct paths' word copy: each word read once (as transfer() does),
  * two a round. */
 static inline __attribute__((always_inline)) void copy_words(u64 *dst, const u64 *src, u32 n)
@@ -445,7 +477,10 @@ static __attribute__((noinline)) i64 short_go(struct thread *self, struct thread
     dst->partner = NULL;
     self->state = TS_RECEIVING;
     self->partner = want;
-    sched_handoff(dst);
+    if (resumes_at_syscall(dst))
+        sched_handoff_user(dst);
+    else
+        sched_handoff(dst);
     i64 rr = self->ext->ipc_result;
     if (__builtin_expect(rr < 0, 0))
         return direct_failed(self, rr, a[0], a[1], (u32)a[2], a[3]);
@@ -505,7 +540,10 @@ static i64 kmsg_call(struct thread *self, struct thread *dst)
     dst->partner = NULL;
     self->state = TS_RECEIVING;
     self->partner = dst;
-    sched_handoff(dst);
+    if (resumes_at_syscall(dst))
+        sched_handoff_user(dst);
+    else
+        sched_handoff(dst);
     i64 rr = self->ext->ipc_result;
     if (__builtin_expect(rr < 0, 0))
         return direct_failed(self, rr, to, to, 0, tag);

@@ -230,13 +230,16 @@ static __attribute__((noinline)) void handoff_slow(struct thread *next)
 /* What leaving() and switch_to() do when none of handoff_slow's cases
  * holds (nor next == prev, which an IPC partner never is), straight:
  * nothing to call but arch_switch (a tail call), so no registers to save. */
-void sched_handoff(struct thread *next)
+static inline __attribute__((always_inline)) void handoff(struct thread *next, bool user)
 {
     u32 cpu = cpu_id();
     struct sched_cpu *c = &cpus[cpu];
     struct sched_hot *h = &sched_hot[cpu];
     struct thread *prev = h->current;
-    if (__builtin_expect((next->flags & TF_OUT) || next == prev || (prev->flags & TF_REVOKE) || prev->state == TS_DEAD ||
+    /* (user: next is in memory and not prev, as sched_handoff_user's
+     * callers say) */
+    if (__builtin_expect((!user && ((next->flags & TF_OUT) || next == prev)) || (prev->flags & TF_REVOKE) ||
+                             prev->state == TS_DEAD ||
                              next->q_prev || c->head[next->prio] == next || trace_on_switch(),
                          0)) {
         handoff_slow(next);
@@ -250,8 +253,17 @@ void sched_handoff(struct thread *next)
     h->current = next;
     next->flags |= TF_ON_CPU;
     trace_set_thread(next->number);
-    arch_switch(prev, next);
+    if (user)
+        arch_switch_user(prev, next);
+    else
+        arch_switch(prev, next);
 }
+
+void sched_handoff(struct thread *next) { handoff(next, false); }
+
+/* (On handoff_slow's path, next goes back through its C frames: its
+ * stack is left as it was, so that is right too.) */
+void sched_handoff_user(struct thread *next) { handoff(next, true); }
 
 void sched_tick(void)
 {

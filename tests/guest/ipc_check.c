@@ -150,6 +150,112 @@ static void check_call(void)
     tap_ok(srv.err == 0, "the server's reply-and-wait never failed (%s)", sys_errname(srv.err));
 }
 
+/* ---- registers across a call and a reply-and-wait ---------------------- */
+
+/* long regs_ipc(const km_u64 in[10], km_u64 out[12]): sys_ipc(in[0],
+ * in[1], in[2], in[3]) with rbx rbp r12 r13 r14 r15 = in[4..9], r8 = 0 and
+ * r9 = REGS_R9; out: those six, then rdi rsi rdx r10 r8 r9, as the system
+ * call left them (the ABI: all kept but rax, rcx, r11). */
+#define REGS_R9 0x5a5a0009ul
+#define REGS_SYS_IPC 8
+KM_STATIC_ASSERT(REGS_SYS_IPC == KM_SYS_IPC, "regs_ipc: the IPC system call's number");
+#define REGS_STR2(x) #x
+#define REGS_STR(x) REGS_STR2(x)
+long regs_ipc(const km_u64 *in, km_u64 *out);
+__asm__(".text\n"
+        ".global regs_ipc\n"
+        "regs_ipc:\n"
+        "    push %rbx\n    push %rbp\n    push %r12\n    push %r13\n    push %r14\n    push %r15\n"
+        "    push %rsi\n"
+        "    mov 32(%rdi), %rbx\n    mov 40(%rdi), %rbp\n    mov 48(%rdi), %r12\n"
+        "    mov 56(%rdi), %r13\n    mov 64(%rdi), %r14\n    mov 72(%rdi), %r15\n"
+        "    mov 24(%rdi), %r10\n    mov 16(%rdi), %rdx\n    mov 8(%rdi), %rsi\n    mov (%rdi), %rdi\n"
+        "    xor %r8d, %r8d\n    mov $" REGS_STR(REGS_R9) ", %r9\n"
+        "    mov $" REGS_STR(REGS_SYS_IPC) ", %eax\n"
+        "    syscall\n"
+        "    mov (%rsp), %rcx\n"
+        "    mov %rbx, 0(%rcx)\n    mov %rbp, 8(%rcx)\n    mov %r12, 16(%rcx)\n"
+        "    mov %r13, 24(%rcx)\n    mov %r14, 32(%rcx)\n    mov %r15, 40(%rcx)\n"
+        "    mov %rdi, 48(%rcx)\n    mov %rsi, 56(%rcx)\n    mov %rdx, 64(%rcx)\n"
+        "    mov %r10, 72(%rcx)\n    mov %r8, 80(%rcx)\n    mov %r9, 88(%rcx)\n"
+        "    add $8, %rsp\n"
+        "    pop %r15\n    pop %r14\n    pop %r13\n    pop %r12\n    pop %rbp\n    pop %rbx\n"
+        "    ret\n");
+
+/* Whether out is what regs_ipc(in, out) should leave. */
+static int regs_kept(const km_u64 *in, const km_u64 *out)
+{
+    for (unsigned k = 0; k < 6; k++)
+        if (out[k] != in[4 + k])
+            return 0;
+    return out[6] == in[0] && out[7] == in[1] && out[8] == in[2] && out[9] == in[3] && out[10] == 0 &&
+           out[11] == REGS_R9;
+}
+
+#define REGS_ROUNDS 50
+static struct l4_thread regs_thr;
+static volatile unsigned long regs_server_good, regs_server_bad;
+
+/* Receives, then answers each call with reply-and-wait (both through
+ * regs_ipc, other values each time) until LABEL_QUIT. */
+static void regs_server(void *arg)
+{
+    (void)arg;
+    km_u64 in[10] = {KM_NILTHREAD, KM_ANYTHREAD, 0, 0}, out[12];
+    for (unsigned i = 0;; i++) {
+        for (unsigned k = 0; k < 6; k++)
+            in[4 + k] = 0x5e0000000000ul + i * 0x100 + k;
+        long r = regs_ipc(in, out);
+        if (r == 0 && regs_kept(in, out))
+            regs_server_good++;
+        else
+            regs_server_bad++;
+        km_tid client = utcb()->sender;
+        if (r < 0 || KM_TAG_LABEL(utcb()->tag) == LABEL_QUIT) {
+            l4_reply(client, l4_tag(LABEL_QUIT, 0, 0));
+            return;
+        }
+        utcb()->mr[0] += 1;
+        in[0] = client;
+        in[3] = l4_tag(LABEL_ECHO, 1, 0);
+    }
+}
+
+/* Every register a call and a reply-and-wait keep is kept on both sides:
+ * each blocks in its receive and gets the other's message, which may end
+ * its system call straight from its syscall frame (ipc.c:
+ * resumes_at_syscall). */
+static void check_call_registers(void)
+{
+    regs_server_good = regs_server_bad = 0;
+    long r = l4_thread_start(&regs_thr, 0, regs_server, 0);
+    if (!tap_ok(r == 0, "start a server for the register check (%s)", sys_errname(r)))
+        return;
+    unsigned long good = 0;
+    km_u64 in[10] = {regs_thr.tid, regs_thr.tid, 0, l4_tag(0x77, 1, 0)}, out[12];
+    for (unsigned i = 0; i < REGS_ROUNDS; i++) {
+        for (unsigned k = 0; k < 6; k++)
+            in[4 + k] = 0xc10000000000ul + i * 0x100 + k;
+        utcb()->mr[0] = 1000 + i;
+        r = regs_ipc(in, out);
+        int ok = r == 0 && regs_kept(in, out) && utcb()->mr[0] == 1001 + i;
+        if (ok)
+            good++;
+        else if (good + 3 > i)
+            tap_diag("call %u: r=%ld rbx=%lx r15=%lx rdi=%lx r9=%lx mr0=%lu", i, r, out[0], out[5], out[6],
+                     out[11], utcb()->mr[0]);
+    }
+    tap_ok(good == REGS_ROUNDS, "%d calls: rbx rbp r12-r15 rdi rsi rdx r10 r8 r9 kept by each (%lu)",
+           REGS_ROUNDS, good);
+    r = l4_call(regs_thr.tid, l4_tag(LABEL_QUIT, 0, 0));
+    if (r == 0)
+        l4_thread_join(&regs_thr);
+    tap_ok(r == 0, "the register server stops on request (%s)", sys_errname(r));
+    tap_ok(regs_server_good == REGS_ROUNDS + 1 && regs_server_bad == 0,
+           "and its receive and reply-and-waits kept them too (%lu good, %lu bad)", regs_server_good,
+           regs_server_bad);
+}
+
 /* ---- zero timeouts -------------------------------------------------------- */
 
 static volatile int idle_stop;
@@ -668,6 +774,7 @@ int main(void)
 
     check_send_receive();
     check_call();
+    check_call_registers();
     check_timeouts();
     check_receive_any();
     check_reply_wait_queued();

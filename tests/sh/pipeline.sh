@@ -60,4 +60,17 @@ if [ "$(head -c 4 "$out/timeline.png" | tail -c 3)" = PNG ]; then ok "timeline.p
 if grep -q "| null_syscall" "$out/report.md" && grep -q "icount" "$out/report.md"; then
     ok "report.md has the results table and the run mode"
 else not_ok "report.md has the results table and the run mode"; fi
+# With the system call events on, every IPC system call records its exit
+# however it returns (a hand-off may end a blocked thread's system call
+# straight from its syscall frame: kernel/ipc.c, resumes_at_syscall): per
+# thread, as many exits as entries, or one fewer (still blocked at the end).
+SMP=1 CMDLINE="trace.mask=0x18" boot pipeline_ipc "$U/ipc_roundtrip.elf"
+"$KMTRACE" print "$BOOT_OUT/dump.bin" >"$BOOT_OUT/events.txt" 2>"$BOOT_OUT/print.err"
+counts=$(awk '($8 == "syscall_enter" || $8 == "syscall_exit") && $10 == "nr=8" { c[$9 " " $8]++; t[$9] = 1 }
+    END { for (x in t) printf "%s %d %d\n", x, c[x " syscall_enter"], c[x " syscall_exit"] }' "$BOOT_OUT/events.txt")
+bad=$(awk '{ d = $2 - $3; if (d != 0 && d != 1) print }' <<<"$counts")
+total=$(awk '{ n += $3 } END { print n + 0 }' <<<"$counts")
+if [ "$BOOT_RC" = 0 ] && [ -z "$bad" ] && [ "$total" -gt 20000 ]; then
+    ok "IPC system calls traced: every thread's exits match its entries ($total exits)"
+else not_ok "IPC system calls traced: every thread's exits match its entries" "rc $BOOT_RC, total $total, off: $bad"; fi
 finish

@@ -2,17 +2,10 @@
 #include <arch/switch_offsets.h>
 
     .text
-/* void arch_switch(struct thread *prev, struct thread *next) (arch/context.h):
- * what context.c's C version did with switch_context, in one frame: the
- * callee-saved registers pushed once (the switch frame of
- * context.c), for a user thread next the entry stacks (syscall: percpu
- * kstack_top, interrupts: TSS rsp0) and the FS base (its UTCB), its tables
- * through aspace_activate unless CR3 holds them already (a partner in the
- * same task: aspace_activate would do nothing either), a kernel thread the
- * kernel's tables; then prev's rsp saved and next's loaded, and on next's
- * side sched_reap when there is work for it (arch/context.h). */
-    .global arch_switch
-arch_switch:
+/* The first half of arch_switch and arch_switch_user: prev's callee-saved
+ * registers pushed, next's entry stacks, FS base and tables set up, prev's
+ * rsp saved; rax is next's ext. */
+.macro SWITCH_OUT
     pushq %rbp
     pushq %rbx
     pushq %r12
@@ -25,11 +18,9 @@ arch_switch:
     test %rdi, %rdi
     jz 3f
     mov SW_THREAD_EXT(%rsi), %r8
-    mov SW_THREAD_FLAGS(%rsi), %eax /* thread_kstack_top(next) */
-    and $SW_TF_KERNEL, %eax
-    inc %eax
-    shl $SW_PAGE_SHIFT, %rax
-    add %r8, %rax
+    /* thread_kstack_top(next): a thread with a task is never TF_KERNEL
+     * (only thread_create gives one a task), so its ext is one page */
+    lea (1 << SW_PAGE_SHIFT)(%r8), %rax
     mov %rax, %gs:SW_PERCPU_KSTACK  /* syscall entry stack */
     mov %rax, %gs:SW_PERCPU_RSP0    /* interrupt entry stack from user mode */
     mov $SW_MSR_FS_BASE, %ecx
@@ -46,6 +37,35 @@ arch_switch:
 1:  mov SW_THREAD_EXT(%r12), %rax
     mov %rsp, SW_EXT_KSP(%rax)
     mov SW_THREAD_EXT(%rbx), %rax
+.endm
+
+/* The out-of-line ends of SWITCH_OUT (labels 2 and 3; back to 1). */
+.macro SWITCH_OUT_TAIL
+2:  add $SW_TASK_AS, %rdi           /* records which CPU has it loaded */
+    sub $8, %rsp                    /* (16-byte aligned at the call) */
+    call aspace_activate
+    add $8, %rsp
+    jmp 1b
+3:  sub $8, %rsp                    /* kernel threads run on the kernel's
+                                       tables, so that no CPU keeps a
+                                       deleted task's tables loaded */
+    call aspace_activate_kernel
+    add $8, %rsp
+    jmp 1b
+.endm
+
+/* void arch_switch(struct thread *prev, struct thread *next) (arch/context.h):
+ * what context.c's C version did with switch_context, in one frame: the
+ * callee-saved registers pushed once (the switch frame of
+ * context.c), for a user thread next the entry stacks (syscall: percpu
+ * kstack_top, interrupts: TSS rsp0) and the FS base (its UTCB), its tables
+ * through aspace_activate unless CR3 holds them already (a partner in the
+ * same task: aspace_activate would do nothing either), a kernel thread the
+ * kernel's tables; then prev's rsp saved and next's loaded, and on next's
+ * side sched_reap when there is work for it (arch/context.h). */
+    .global arch_switch
+arch_switch:
+    SWITCH_OUT
     mov SW_EXT_KSP(%rax), %rsp
     popq %r15
     popq %r14
@@ -64,17 +84,40 @@ arch_switch:
     call sched_reap
     add $8, %rsp
     ret
-2:  add $SW_TASK_AS, %rdi           /* records which CPU has it loaded */
-    sub $8, %rsp                    /* (16-byte aligned at the call) */
-    call aspace_activate
-    add $8, %rsp
-    jmp 1b
-3:  sub $8, %rsp                    /* kernel threads run on the kernel's
-                                       tables, so that no CPU keeps a
-                                       deleted task's tables loaded */
-    call aspace_activate_kernel
-    add $8, %rsp
-    jmp 1b
+    SWITCH_OUT_TAIL
+
+/* void arch_switch_user(struct thread *prev, struct thread *next)
+ * (arch/context.h): arch_switch to a user thread blocked in the receive
+ * of its IPC system call (a safe point, kernel/tcb_page.h), which returns
+ * from the system call at once: its kernel stack is thrown away, as TCB
+ * paging would, and it leaves from its syscall frame (ipc_resume_user:
+ * what sched_reap, sys_ipc's and syscall_dispatch's ends would do, the
+ * kernel lock released, rax its IPC's result), the user's callee-saved
+ * registers from the frame too (syscall_resume).  prev is switched away
+ * from as by arch_switch. */
+    .global arch_switch_user
+arch_switch_user:
+    SWITCH_OUT
+    mov SW_EXT_UFRAME(%rax), %rsp   /* next's syscall frame (16-byte aligned) */
+    /* ipc_resume_user, mostly not needed: sched_handoff_user has just
+     * made next runnable (not dead) and cleared need_resched, and with
+     * the kernel lock held and interrupts off nothing changed either; so
+     * unless sched_reap has work or SYSCALL_EXIT is traced, all that is
+     * left is the result and the lock. */
+    cmpb $0, tcb_page_ready(%rip)
+    jne 5f
+    cmpl $0, sched_reap_pending(%rip)
+    jne 5f
+#if CONFIG_TRACE
+    testb $SW_TRACE_SYSCALL_EXIT_BIT, trace_mask+SW_TRACE_SYSCALL_EXIT_BYTE(%rip)
+    jne 5f
+#endif
+    mov SW_EXT_IPC_RESULT(%rax), %rax
+    addl $1, klock+SW_KLOCK_SERVING(%rip) /* klock_release (only the holder writes it) */
+    jmp syscall_resume
+5:  call ipc_resume_user
+    jmp syscall_resume
+    SWITCH_OUT_TAIL
 
 /* A new user thread's first switch returns here, with rsp at the user
  * register frame (struct trap_frame) at the top of its kernel stack. */

@@ -21,6 +21,12 @@ i64 ipc(struct thread *self, km_tid to, km_tid from, u32 flags, u64 tag);
  * else is ipc().  a: sys_ipc's checked arguments, in self's syscall
  * frame. */
 i64 ipc_short(struct thread *self, const u64 *a);
+/* The way back to user mode of a thread whose IPC system call ended while
+ * it waited in its receive (arch_switch_user, on its syscall frame, just
+ * switched to, the kernel lock held): sched_reap when arch_switch would
+ * call it, then what syscall_dispatch does at its end; returns the IPC's
+ * result (for rax), the lock released. */
+i64 ipc_resume_user(void);
 /* ipc(self, a[0], a[1], a[2], a[3]) where dst, the thread named by a[0],
  * waits in a kernel page fault (TF_KFAULT_IPC; sys_ipc): its kpager's
  * reply takes a direct path.  a: sys_ipc's checked arguments, in self's

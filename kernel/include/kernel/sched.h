@@ -47,6 +47,12 @@ void schedule(void);
  * CPU and not on any queue (an IPC partner, never the idle thread), runs
  * at once (made runnable here). */
 void sched_handoff(struct thread *next);
+/* sched_handoff where next is a user thread whose IPC system call has
+ * ended with 0 in the receive it blocked in (a safe point, tcb_page.h):
+ * next returns to user mode straight from its syscall frame
+ * (arch_switch_user; ipc.c: resumes_at_syscall says when; next is then
+ * in memory, and not the current thread). */
+void sched_handoff_user(struct thread *next);
 /* Timer tick on this CPU (kernel lock held): ends slices. */
 void sched_tick(void);
 /* true when a higher-priority thread became runnable on this CPU. */

@@ -10,6 +10,9 @@
  *             CPU: its user registers are all in its syscall frame and the
  *             rest of the wait (partner, send queue links) is in the pinned
  *             part, so IPC keeps its exact semantics while it is out.
+ *             (IPC's hand-offs use the same fact: a thread woken there
+ *             with result 0 may return to user mode from its syscall frame
+ *             without its stack's C frames: ipc.c, resumes_at_syscall.)
  * A revocation that finds the thread elsewhere (running, runnable, sending,
  * in a kernel-made IPC) is deferred: the thread is marked TF_REVOKE and
  * exported after the next switch that leaves it at a safe point; the
