@@ -8,6 +8,7 @@
 #include <arch/layout.h>
 #include <kernel/frame.h>
 #include <kernel/kmem.h>
+#include <kernel/kmem_supply.h>
 #include <kernel/mapdb.h>
 #include <kernel/nodetable.h>
 #include <kernel/options.h>
@@ -27,19 +28,6 @@ bool kmem_ever_lent;
 #define LEND_KEPT (1ull << 61) /* orphan still in use (a TCB): its freeing ends it */
 #define LEND_NEXT 0x000ffffffffff000ull
 static u64 pool_used; /* pages taken from the pool (its size: opt.kmem_pool) */
-
-static struct kmem_account *account_of(struct task *t)
-{
-    return t ? &t->kmem : &kmem_kernel_account;
-}
-
-static void charge(struct task *t, enum kmem_type type, i64 n)
-{
-    struct kmem_account *a = account_of(t);
-    a->pages[type] = (u64)((i64)a->pages[type] + n);
-    if (a->pages[type] > a->peak[type])
-        a->peak[type] = a->pages[type];
-}
 
 /* ---- the pool ----------------------------------------------------------- */
 
@@ -100,64 +88,16 @@ static bool restore_page(const struct kmem_supply *s)
     return KM_KREQ_REASON(s->req) == KM_KREASON_RESTORE;
 }
 
-/* t's supply is packed: entries [0, t->nsupply) are in use. */
-static struct kmem_supply *supply_find(struct task *t, u64 ksaddr)
-{
-    for (u32 i = 0; i < t->nsupply; i++)
-        if (KM_KREQ_ADDR(t->supply[i].req) == ksaddr)
-            return &t->supply[i];
-    return NULL;
-}
-
-bool kmem_supplied(struct task *t, u64 ksaddr) { return supply_find(t, ksaddr) != NULL; }
+bool kmem_supplied(struct task *t, u64 ksaddr) { return kmem_supply_find(t, ksaddr) != NULL; }
 
 u32 kmem_supply_free(struct task *t) { return KMEM_SUPPLY - t->nsupply; }
 
-/* Whether t's supply takes a page for req: a free entry, and none for
- * its kspace address yet (lent ahead: any number). */
-static inline __attribute__((always_inline)) int supply_room(struct task *t, u64 req)
-{
-    if (t->nsupply == KMEM_SUPPLY)
-        return -KM_ENOMEM;
-    if (t->nsupply && KM_KREQ_ADDR(req) != KM_KS_RESERVE && supply_find(t, KM_KREQ_ADDR(req)))
-        return -KM_EBUSY;
-    return 0;
-}
-
-/* Binds lent frame phys to req in t's supply (supply_room said yes);
- * lender: the lender's page address | its task number. */
-static inline __attribute__((always_inline)) void supply_put(struct task *t, u64 req, u64 phys, u64 lender)
-{
-    u32 n = t->nsupply;
-    *frame_lend(phys) = (struct frame_lend){lender, KM_KREQ_ADDR(req) | t->number};
-    kmem_lent_frames++;
-    kmem_ever_lent = true;
-    t->supply[n] = (struct kmem_supply){req, phys};
-    t->nsupply = n + 1;
-    charge(t, (enum kmem_type)KM_KREQ_TYPE(req), 1);
-}
-
 int kmem_supply_add(struct task *t, u64 req, u64 phys, u32 lender_task, u64 lender_va)
 {
-    int r = supply_room(t, req);
+    int r = kmem_supply_room(t, req);
     if (r == 0)
-        supply_put(t, req, phys, lender_va | lender_task);
+        kmem_supply_put(t, req, phys, frame_lend(phys), lender_va | lender_task);
     return r;
-}
-
-bool kmem_supply_lend(struct task *t, u64 req, struct task *lender, u64 va, u32 *got)
-{
-    /* The supply is looked at first: a page is never lent only to be
-     * given back. */
-    if (supply_room(t, req) < 0)
-        return false;
-    u64 phys, t0 = rdtsc(), loan = va | lender->number; /* (fewer values kept across the call) */
-    if (mapdb_lend(lender, va, &phys) < 0)
-        return false;
-    supply_put(t, req, phys, loan);
-    trace(KPAGE_IMPORT, KM_KREQ_ADDR(req) | t->number, rdtsc() - t0);
-    ++*got;
-    return true;
 }
 
 /* Takes entry s out of the supply; uncharge: its page is no longer held
@@ -165,7 +105,7 @@ bool kmem_supply_lend(struct task *t, u64 req, struct task *lender, u64 va, u32 
 static void supply_remove(struct task *t, struct kmem_supply *s, bool uncharge)
 {
     if (uncharge)
-        charge(t, (enum kmem_type)KM_KREQ_TYPE(s->req), -1);
+        kmem_charge(t, (enum kmem_type)KM_KREQ_TYPE(s->req), -1);
     *s = t->supply[--t->nsupply];
     t->supply[t->nsupply] = (struct kmem_supply){0, 0};
 }
@@ -182,10 +122,10 @@ void kmem_supply_release(struct task *t)
 
 u64 kmem_supply_take(struct task *t, u64 ksaddr)
 {
-    struct kmem_supply *s = supply_find(t, ksaddr);
-    if (!s && ksaddr < KM_KS_TCB && (s = supply_find(t, KM_KS_RESERVE))) { /* lent ahead: it is this now */
-        charge(t, KMEM_RESERVE, -1);
-        charge(t, (enum kmem_type)km_ks_type(ksaddr), 1);
+    struct kmem_supply *s = kmem_supply_find(t, ksaddr);
+    if (!s && ksaddr < KM_KS_TCB && (s = kmem_supply_find(t, KM_KS_RESERVE))) { /* lent ahead: it is this now */
+        kmem_charge(t, KMEM_RESERVE, -1);
+        kmem_charge(t, (enum kmem_type)km_ks_type(ksaddr), 1);
         frame_lend(s->phys)->kobj = ksaddr | t->number;
     }
     if (!s)
@@ -221,7 +161,7 @@ bool kmem_op_available(struct task *t, const u64 *ksaddr, u32 n)
     for (u32 i = 0; i < t->nsupply; i++)
         reserve += KM_KREQ_ADDR(t->supply[i].req) == KM_KS_RESERVE;
     for (u32 i = 0; i < n; i++) {
-        if (supply_find(t, ksaddr[i]) || (ksaddr[i] < KM_KS_TCB && ++need <= reserve))
+        if (kmem_supply_find(t, ksaddr[i]) || (ksaddr[i] < KM_KS_TCB && ++need <= reserve))
             continue;
         kmem_op_missing(ksaddr[i]);
         return false;
@@ -242,10 +182,10 @@ u64 kmem_page_alloc(struct task *t, enum kmem_type type, u64 ksaddr)
          * for the edges of what it maps). */
         /* A TCB or UTCB page only as itself: its export is content its
          * kpager must keep, so the kpager must know what the page holds. */
-        struct kmem_supply *s = supply_find(t, ksaddr);
-        if (!s && ksaddr < KM_KS_TCB && (s = supply_find(t, KM_KS_RESERVE))) { /* lent ahead: it is this now */
-            charge(t, KMEM_RESERVE, -1);
-            charge(t, type, 1);
+        struct kmem_supply *s = kmem_supply_find(t, ksaddr);
+        if (!s && ksaddr < KM_KS_TCB && (s = kmem_supply_find(t, KM_KS_RESERVE))) { /* lent ahead: it is this now */
+            kmem_charge(t, KMEM_RESERVE, -1);
+            kmem_charge(t, type, 1);
             frame_lend(s->phys)->kobj = ksaddr | t->number;
         }
         if (!s) {
@@ -281,8 +221,8 @@ static u64 pages_alloc(struct task *t, enum kmem_type type, u32 n, bool capped)
     if (!p)
         return 0;
     memset(phys_to_virt(p), 0, n * PAGE_SIZE);
-    charge(t, type, n);
-    account_of(t)->pool += n;
+    kmem_charge(t, type, n);
+    kmem_account_of(t)->pool += n;
     return p;
 }
 
@@ -292,7 +232,7 @@ u64 kmem_page_alloc_again(struct task *t, enum kmem_type type) { return pages_al
 
 void kmem_pages_free(struct task *t, enum kmem_type type, u64 phys, u32 n)
 {
-    charge(t, type, -(i64)n);
+    kmem_charge(t, type, -(i64)n);
     if (n == 1 && (frame_lend(phys)->lender & LEND_KEPT))
         orphan_end(phys, frame_lend(phys)->lender); /* the loop passed it by */
     else if (n == 1 && (frame_lend(phys)->lender & LEND_ORPHAN))
@@ -300,7 +240,7 @@ void kmem_pages_free(struct task *t, enum kmem_type type, u64 phys, u32 n)
     else if (n == 1 && lent(phys))
         give_back(phys);
     else {
-        account_of(t)->pool -= n;
+        kmem_account_of(t)->pool -= n;
         pool_free(phys, n);
     }
 }
@@ -344,7 +284,7 @@ static enum kmem_let let_go(u64 phys, bool orphan)
     if (type == KMEM_NODETABLE) { /* localised: its mappings stay */
         if (!nodetable_export(t, ksaddr, phys))
             panic("kmem: task %u holds no node table %lx at kspace %lx", t->number, phys, ksaddr);
-        charge(t, KMEM_NODETABLE, -1);
+        kmem_charge(t, KMEM_NODETABLE, -1);
         return KMEM_LET_EXPORTED;
     }
     u64 va, end;
@@ -355,7 +295,7 @@ static enum kmem_let let_go(u64 phys, bool orphan)
         depth--;
         if (r < 0)
             panic("kmem: task %u holds no node page %lx at kspace %lx", t->number, phys, ksaddr);
-        charge(t, KMEM_MAPNODE, -1);
+        kmem_charge(t, KMEM_MAPNODE, -1);
         return r ? KMEM_LET_EXPORTED : KMEM_LET_DONE; /* a node page: localised, its mappings stay */
     } else {
         done = mmu_kobj_region(ksaddr, &va, &end);
@@ -367,7 +307,7 @@ static enum kmem_let let_go(u64 phys, bool orphan)
     depth--;
     if (!done)
         panic("kmem: task %u holds no %lx at kspace %lx", t->number, phys, ksaddr);
-    charge(t, (enum kmem_type)type, -1);
+    kmem_charge(t, (enum kmem_type)type, -1);
     return KMEM_LET_DONE;
 }
 
@@ -392,12 +332,12 @@ bool kmem_reclaim(u64 phys)
 
 void kmem_export_give_back(struct task *t, enum kmem_type type, u64 phys, u64 t0)
 {
-    charge(t, type, -1);
+    kmem_charge(t, type, -1);
     trace(KPAGE_EXPORT, frame_lend(phys)->kobj, rdtsc() - t0);
     give_back_as(phys, false);
 }
 
-void kmem_export_uncharge(struct task *t, enum kmem_type type) { charge(t, type, -1); }
+void kmem_export_uncharge(struct task *t, enum kmem_type type) { kmem_charge(t, type, -1); }
 
 bool kmem_is_orphan(u64 phys) { return (frame_lend(phys)->lender & LEND_ORPHAN) != 0; }
 

@@ -80,12 +80,14 @@
 #include <arch/mmu.h>
 #include <kernel/frame.h>
 #include <kernel/kmem.h>
+#include <kernel/kmem_supply.h>
 #include <kernel/mapdb.h>
 #include <kernel/mnode.h>
 #include <kernel/nodetable.h>
 #include <kernel/printk.h>
 #include <kernel/string.h>
 #include <kernel/task.h>
+#include <kernel/trace.h>
 
 #define UTCB_END (KM_UTCB_AREA + KM_UTCB_AREA_SIZE)
 #define SIGMA0_RANGES 64
@@ -1668,11 +1670,10 @@ static void unlend_out(struct task *t, u64 va, struct mmu_slot *s, u64 phys)
 /* Takes access to n's frame away from every other mapping of it: the
  * tree's (a frame has one tree), its ancestors' included, so that no user
  * thread can read or write a page the kernel uses.  They get it back on
- * their next touch once the frame is back (mapdb_soft_fault). */
-static void suspend_others(struct mnode *n)
+ * their next touch once the frame is back (mapdb_soft_fault).  n has a
+ * parent or children (a root alone has no other mapping). */
+static __attribute__((noinline)) void suspend_others(struct mnode *n)
 {
-    if (!n->up)
-        return; /* a root with no children (mapdb_lend removed them): alone */
     struct mnode *root = n;
     while (node_parent(root))
         root = node_parent(root);
@@ -1691,21 +1692,108 @@ bool mapdb_has_free_node(struct task *t)
     return pg && pg->free;
 }
 
-int mapdb_lend(struct task *t, u64 va, u64 *phys)
+/* A frame with a loan record (frame_lend's checks, as one compare): the
+ * frame of a user mapping outside RAM is never lent. */
+static inline __attribute__((always_inline)) bool lendable_frame(u64 phys)
+{
+    return (phys >> PAGE_SHIFT) - 1 < frame_aux_frames - 1;
+}
+
+/* lend_page past its first checks (n: t's read-write mapping of va, slot
+ * s): a mapping that is not present (access to get back first, or none),
+ * with children or a parent, or parts of the database out. */
+static __attribute__((noinline)) bool lend_slow(struct task *t, u64 va, struct mnode *n, struct mmu_slot *s,
+                                                u64 *phys)
+{
+    /* (Present: not lent, nor is any mapping of the frame.) */
+    if (!(mmu_present(s) || has_access(n, s)) || !lendable_frame(mmu_phys(s)))
+        return false; /* also: lent, or another mapping of the frame is */
+    if (parts_out() && !tree_in(n)) /* (suspend_others goes over every mapping of the frame) */
+        return false;
+    remove_descendants(n); /* nobody reaches the frame through this mapping... */
+    *phys = mmu_phys(s);
+    n->word |= MN_LENT;
+    mmu_suspend(t, va, s);
+    if (n->up)
+        suspend_others(n); /* ...nor through any other */
+    return true;
+}
+
+/* mapdb_lend's work: true and *phys, or false and nothing changed. */
+static bool lend_page(struct task *t, u64 va, u64 *phys)
 {
     struct mmu_slot s;
-    struct mnode *n = va < USER_TOP && !reserved(va) ? node_at(t, va, &s) : NULL;
-    /* (Present: not lent, nor is any mapping of the frame.) */
-    if (!n || (node_rights(n) & (KM_R | KM_W)) != (KM_R | KM_W) || !(mmu_present(&s) || has_access(n, &s)))
-        return -KM_EINVAL; /* also: lent, or another mapping of the frame is */
-    if (__builtin_expect(parts_out(), 0) && !tree_in(n)) /* (suspend_others goes over every mapping of the frame) */
-        return -KM_EINVAL;
-    remove_descendants(n); /* nobody reaches the frame through this mapping... */
-    *phys = mmu_phys(&s);
+    struct mnode *n = !reserved(va) ? node_at(t, va, &s) : NULL;
+    if (!n || (node_rights(n) & (KM_R | KM_W)) != (KM_R | KM_W))
+        return false;
+    return lend_slow(t, va, n, &s, phys);
+}
+
+int mapdb_lend(struct task *t, u64 va, u64 *phys)
+{
+    return lend_page(t, va, phys) ? 0 : -KM_EINVAL;
+}
+
+/* The common lend in line: t's page va (page aligned) is a present
+ * read-write mapping alone (a root with no children: no other mapping of
+ * its frame), its tables and node table there and every part of the
+ * database in.  Its node, and its PTE at *pte; else NULL (lend_page). */
+static inline __attribute__((always_inline)) struct mnode *lend_alone(struct task *t, u64 va, u64 **pte)
+{
+    struct mmu_slot s;
+    if (reserved(va) || !mmu_find_in(&t->as, va, &s))
+        return NULL;
+    struct mnode *n = *s.node;
+    if (!n || mn_is_out(n))
+        return NULL;
+    u64 e = *s.pte;
+    if ((node_rights(n) & (KM_R | KM_W)) != (KM_R | KM_W) || !(e & MMU_PTE_P) || n->up || n->child ||
+        (n->word & MN_KIDS_OUT) || parts_out() || !lendable_frame(e & MMU_PTE_ADDR))
+        return NULL;
+    *pte = s.pte;
+    return n;
+}
+
+/* The page bound in t's supply (lent already, frame phys) and charged,
+ * the import traced (from t0, a TSC read, when not 0); *got counted up. */
+static inline __attribute__((always_inline)) void supply_lent(struct task *t, u64 req, u64 phys, u64 loan, u64 t0,
+                                                              u32 *got)
+{
+    kmem_supply_put(t, req, phys, &frame_lend_records[phys >> PAGE_SHIFT], loan); /* (lendable_frame) */
+    if (__builtin_expect(t0 != 0, 0))
+        trace_write_since(KM_EV_KPAGE_IMPORT, KM_KREQ_ADDR(req) | t->number, t0);
+    ++*got;
+}
+
+/* kmem_supply_lend for a page that is not alone, or not found in line. */
+static __attribute__((noinline)) void supply_lend_slow(struct task *t, u64 req, struct task *lender, u64 va,
+                                                       u32 *got, u64 t0)
+{
+    u64 phys;
+    if (lend_page(lender, va, &phys))
+        supply_lent(t, req, phys, va | lender->number, t0, got);
+}
+
+/* kmem_supply_lend (kernel/kmem.h), here so that the lend is in line:
+ * the supply looked at first (a page is never lent only to be given
+ * back), then the page lent, bound in the supply and charged; last the
+ * TLB shootdown: the page's user access is gone on every CPU before this
+ * returns, and the kernel uses it only after (kernel lock held).  The
+ * trace's cost: from one TSC read here to the record's own (the
+ * shootdown, after it, not counted). */
+void kmem_supply_lend(struct task *t, u64 req, struct task *lender, u64 va, u32 *got)
+{
+    if (kmem_supply_room(t, req) < 0)
+        return;
+    u64 t0 = trace_on(KPAGE_IMPORT) ? rdtsc_raw() | 1 : 0, *pte;
+    struct mnode *n = lend_alone(lender, va, &pte);
+    if (__builtin_expect(!n, 0))
+        return supply_lend_slow(t, req, lender, va, got, t0);
+    u64 e = *pte;
     n->word |= MN_LENT;
-    mmu_suspend(t, va, &s);
-    suspend_others(n); /* ...nor through any other */
-    return 0;
+    *pte = e & ~MMU_PTE_P; /* mmu_suspend: the frame stays in the entry (mmu_phys) */
+    supply_lent(t, req, e & MMU_PTE_ADDR, va | lender->number, t0, got);
+    arch_tlb_shootdown(&lender->as, va, 1);
 }
 
 void mapdb_unlend(u32 task_number, u64 va, u64 phys)

@@ -45,6 +45,28 @@ void trace_write(u32 ev, u64 a0, u64 a1)
     irq_restore(flags);
 }
 
+/* trace_write with a1 the TSC ticks since t0 (rdtsc_raw earlier): the
+ * record's own TSC read ends the measured span (one read fewer). */
+void trace_write_since(u32 ev, u64 a0, u64 t0)
+{
+    u64 flags = irq_save();
+    struct trace_ring *r = cpu_trace_ring();
+    u64 h = r->head;
+    if (__builtin_expect(h < r->limit, 1)) {
+        struct km_trace_rec *rec = &r->recs[h & r->mask];
+        u64 now = rdtsc_raw();
+        rec->tsc = now;
+        u64 word = r->tag | ev;
+        __builtin_memcpy(&rec->event, &word, sizeof word);
+        rec->a0 = a0;
+        rec->a1 = now - t0;
+        __atomic_store_n(&r->head, h + 1, __ATOMIC_RELEASE);
+    } else if (r->limit) {
+        r->dropped++;
+    }
+    irq_restore(flags);
+}
+
 void trace_stop_local(void)
 {
     struct trace_ring *r = cpu_trace_ring();

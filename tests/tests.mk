@@ -84,7 +84,7 @@ $(FUZZ_B)/kstring.o: kernel/lib/string.c
 
 # The harness learns what revocation removed by wrapping the calls kmem.c
 # and kfault.c make into mapdb.c (tests/fuzz/fuzz_kmem.c: the shadow).
-FUZZ_WRAP := -Wl,--wrap=mapdb_lend,--wrap=mapdb_drop_region,--wrap=mapdb_reclaim_node_page
+FUZZ_WRAP := -Wl,--wrap=mapdb_lend,--wrap=kmem_supply_lend,--wrap=mapdb_drop_region,--wrap=mapdb_reclaim_node_page
 $(FUZZ_B)/fuzz_kmem: $(FUZZ_OBJ)
 	@echo "  LD(fuzz) $@"
 	@$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_WRAP) -o $@ $^

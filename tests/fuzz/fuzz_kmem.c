@@ -328,6 +328,19 @@ int __wrap_mapdb_lend(struct task *t, u64 va, u64 *phys)
     return r;
 }
 
+/* kfault_accept's lend (kernel/mapdb.c, the lend in line there): lent
+ * when *got went up. */
+void __real_kmem_supply_lend(struct task *t, u64 req, struct task *lender, u64 va, u32 *got);
+void __wrap_kmem_supply_lend(struct task *t, u64 req, struct task *lender, u64 va, u32 *got)
+{
+    bool out = mapdb_nodes_out != 0;
+    u32 before = *got;
+    __real_kmem_supply_lend(t, req, lender, va, got);
+    st.lend_out += out && *got != before;
+    if (*got != before)
+        ev_add(EV_DESC, key_of((int)lender->number - 1, va), 0, 0, 0);
+}
+
 void __real_mapdb_drop_region(struct task *t, u64 va, u64 end);
 void __wrap_mapdb_drop_region(struct task *t, u64 va, u64 end)
 {

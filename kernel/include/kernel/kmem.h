@@ -101,10 +101,11 @@ void kmem_pages_free(struct task *t, enum kmem_type type, u64 phys, u32 n);
 int kmem_supply_add(struct task *t, u64 req, u64 phys, u32 lender_task, u64 lender_va);
 /* A kpager's answer to a kernel page fault for t (kernel/kfault.c):
  * lender's page va (a read-write mapping: mapdb_lend) lent to the kernel
- * and bound to request req, traced (KPAGE_IMPORT), *got counted up.  false, and nothing
- * changed, when t's supply has no room for req (full, or its kspace
- * address supplied already) or the page cannot be lent. */
-bool kmem_supply_lend(struct task *t, u64 req, struct task *lender, u64 va, u32 *got);
+ * and bound to request req, traced (KPAGE_IMPORT), *got counted up.  Nothing
+ * changes (*got neither) when t's supply has no room for req (full, or its
+ * kspace address supplied already) or the page cannot be lent.  In
+ * kernel/mapdb.c (the lend in line). */
+void kmem_supply_lend(struct task *t, u64 req, struct task *lender, u64 va, u32 *got);
 bool kmem_supplied(struct task *t, u64 ksaddr);
 /* Free slots in t's supply. */
 u32 kmem_supply_free(struct task *t);

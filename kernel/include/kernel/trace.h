@@ -58,6 +58,9 @@ static inline void trace_set_thread(u32 thread)
 
 /* Writes one record to this CPU's ring.  Call through trace(). */
 void trace_write(u32 ev, u64 a0, u64 a1);
+/* trace_write whose a1 is the TSC ticks since t0 (a rdtsc_raw earlier): the
+ * record's own TSC read closes the span. */
+void trace_write_since(u32 ev, u64 a0, u64 t0);
 
 /* Stops this CPU's ring (owner only): later writes are ignored.  Records a
  * final TRACE_STOP event first. */
@@ -82,7 +85,21 @@ void trace_ring_counts(const struct trace_ring *r, u64 *count, u64 *first_seq, u
         if (__builtin_expect(trace_mask & (1ull << KM_EV_##EV), 0))           \
             trace_write(KM_EV_##EV, (u64)(a0), (u64)(a1));                    \
     } while (0)
+/* Whether EV is traced now (a span's start read only then). */
+#define trace_on(EV) __builtin_expect((trace_mask & (1ull << KM_EV_##EV)) != 0, 0)
+/* trace(EV, a0, ticks since t0): t0 from rdtsc_raw, when trace_on(EV). */
+#define trace_since(EV, a0, t0)                                               \
+    do {                                                                      \
+        if (trace_on(EV))                                                     \
+            trace_write_since(KM_EV_##EV, (u64)(a0), (u64)(t0));              \
+    } while (0)
 #else
+#define trace_on(EV) 0
+#define trace_since(EV, a0, t0)                                               \
+    do {                                                                      \
+        (void)sizeof(a0);                                                     \
+        (void)sizeof(t0);                                                     \
+    } while (0)
 #define trace(EV, a0, a1)                                                     \
     do {                                                                      \
         (void)sizeof(a0);                                                     \

@@ -23,6 +23,7 @@
 #define ARCH_MMU_H
 
 #include <arch/current.h>
+#include <arch/layout.h>
 #include <kernel/types.h>
 
 struct task;
@@ -126,6 +127,32 @@ static inline bool mmu_present(const struct mmu_slot *s) { return *s->pte & MMU_
 bool mmu_used(const struct mmu_slot *s);
 /* The frame, present or suspended. */
 static inline u64 mmu_phys(const struct mmu_slot *s) { return *s->pte & MMU_PTE_ADDR; }
+/* mmu_walk(t, va, MMU_FIND, s) in line for the lend of a kpager's page
+ * (kernel/mapdb.c), only where every table and the node table are there
+ * and in: then true, s->pte and s->node (not NULL) set; else false, and
+ * the caller takes mmu_walk.  va: a page-aligned user address.  The leaf
+ * table's aux word read as mmu_walk does (the frame is one of as's
+ * tables). */
+extern u32 *frame_aux_words;
+static inline __attribute__((always_inline)) bool mmu_find_in(const struct aspace *as, u64 va, struct mmu_slot *s)
+{
+    u64 tb = as->pml4;
+    if (__builtin_expect(!tb, 0))
+        return false;
+#pragma GCC unroll 3
+    for (int shift = 39; shift >= 21; shift -= 9) {
+        u64 e = ((const u64 *)phys_to_virt(tb))[(va >> shift) & 511];
+        if (__builtin_expect(!(e & MMU_PTE_P), 0))
+            return false;
+        tb = e & MMU_PTE_ADDR;
+    }
+    u64 nt = (u64)frame_aux_words[tb >> 12] << 12;
+    if (__builtin_expect(!nt || nt == MMU_NT_OUT, 0))
+        return false;
+    s->pte = (u64 *)phys_to_virt(tb) + ((va >> 12) & 511);
+    s->node = (void **)phys_to_virt(nt) + ((va >> 12) & 511);
+    return true;
+}
 /* The rights the PTE grants (KM_R always; KM_X also without NX). */
 u32 mmu_rights(const struct mmu_slot *s);
 /* Sets the PTE of page va of t (slot s) to phys with rights (KM_R implied);
