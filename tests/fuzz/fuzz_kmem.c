@@ -174,7 +174,8 @@ static u64 op_count[16];
 /* (kernel/mapdb.h) */
 static struct {
     u64 revoke_kind[4], checks, checks_out, checks_nt_out, unmap_partial_out, unmap_out, destroy_out, xfer_out,
-        lend_out, prefix, dry_ops, grant_up_done, checks_detached;
+        lend_out, prefix, dry_ops, grant_up_done, checks_detached, waits, waits_meddled, meddles[8],
+        waits_ended;
 } st;
 
 static HOT int key_of(int ti, u64 va)
@@ -402,7 +403,8 @@ static void task_gone(int i)
 }
 
 /* Threads: 1 the kpager (task 1), 2 the one the kernel works for, 3..5
- * clients, one per task, with the kpager. */
+ * clients, one per task, with the kpager; 6 (NESTED_SELF) below. */
+#define NESTED_SELF (3 + NT)
 static void threads(void)
 {
     memset(thread_table, 0, sizeof thread_table);
@@ -416,6 +418,16 @@ static void threads(void)
         th->kpager = n >= 3 ? KM_ID(1, 1) : KM_NILTHREAD;
         th->ext = n == 2 ? &exts[0] : NULL;
     }
+    /* 6: another thread the kernel works for (task 2's), whose kernel
+     * page faults are raised while thread 2's waits (a transfer waiting in
+     * place: others run meanwhile) */
+    struct thread *th = &thread_table[NESTED_SELF];
+    th->number = NESTED_SELF;
+    th->version = 1;
+    th->state = TS_RUNNABLE;
+    th->task = &tasks[1];
+    th->kpager = KM_NILTHREAD;
+    th->ext = &exts[1];
 }
 
 /* ---- frames the harness holds (the pool run dry) ------------------------------ */
@@ -815,6 +827,10 @@ static HOT u64 kp_page(u8 b)
     return page_va(byte());
 }
 
+static bool in_meddle;      /* others run while a transfer waits */
+static int meddles_pending; /* their number, when its kernel page fault is raised */
+static void meddle_now(void);
+
 i64 ipc(struct thread *self, km_tid to, km_tid from, u32 flags, u64 tag)
 {
     (void)from, (void)flags, (void)tag;
@@ -823,6 +839,10 @@ i64 ipc(struct thread *self, km_tid to, km_tid from, u32 flags, u64 tag)
     u32 n = (u32)x->fault[1];
     if (!kp || n < 1 || n > KM_KFAULT_MAX || !(self->flags & TF_KFAULT_IPC))
         FAIL("kernel page fault IPC malformed");
+    for (u32 i = 0; tracing && i < n; i++)
+        TR("        request %lx\n", (unsigned long)x->fault[2 + i]);
+    if (meddles_pending && !in_meddle)
+        meddle_now(); /* (the kernel page fault raised: others run while the kpager works) */
     for (u32 i = 0; i < n; i++) { /* hierarchy order, never the same twice */
         u64 a = KM_KREQ_ADDR(x->fault[2 + i]);
         if (km_ks_type(a) != (int)KM_KREQ_TYPE(x->fault[2 + i]) || (i && a <= KM_KREQ_ADDR(x->fault[1 + i]) &&
@@ -882,13 +902,14 @@ i64 ipc_kfault_call(struct thread *self, struct thread *kpager)
     return ipc(self, thread_id(kpager), thread_id(kpager), 0, self->ext->kmsg_tag);
 }
 
-static struct thread *self_thread(void) { return &thread_table[2]; }
+static struct thread *self_thread(void) { return &thread_table[in_meddle ? NESTED_SELF : 2]; }
 
 /* A kernel page fault for task ti (its client thread's kpager asked),
  * checked: its lends removed what derived from the pages lent. */
 static i64 kfault_for(int ti, u64 missing, u64 va)
 {
     snap();
+    TR("      kernel page fault of task %d for %lx (page %lx)\n", ti + 1, (unsigned long)missing, (unsigned long)va);
     i64 k = kfault_raise(self_thread(), &thread_table[3 + ti], &tasks[ti], missing, va);
     check("kernel page fault");
     return k;
@@ -902,6 +923,8 @@ struct xfer_m {
     u32 rights;
     bool grant;
     i64 count;
+    int from;   /* pages before it in the shadow already (a wait in place) */
+    i64 count0; /* of count, theirs */
 };
 
 /* mapdb.c's plan(): the regions an item and window make; false: -KM_EINVAL. */
@@ -928,9 +951,11 @@ static bool plan_m(u64 word0, u64 word1, u64 acc, struct xfer_m *x)
 static HOT void xfer_model(void *arg, int upto)
 {
     struct xfer_m *x = arg;
-    x->count = 0;
+    x->count = x->count0;
     int i = 0;
     for (u64 va = x->src; va < x->src + x->len && i < upto; va += PAGE_SIZE, i++) {
+        if (i < x->from)
+            continue; /* (done before a wait in place: in the shadow) */
         int sg = key_of(x->a, va);
         u64 dva = x->dst + (va - x->src);
         int dg = key_of(x->b, dva);
@@ -1081,20 +1106,51 @@ static void root_at(int ti, u64 va, u32 rights, bool last)
  * the kpager's own task takes the pool's pages), redone after a kernel
  * page fault, a node table its kpager did not give back made again. */
 static i64 last_xfer;
-static void xfer(int a, int b, u64 word0, u64 word1, u64 acc)
+static i64 xfer_wait_hook(struct kmem_op *o);
+static void meddle(struct xfer_m *x);
+
+/* A transfer that waits in place (kernel/ipc.c xfer_wait: a fault reply's
+ * transfer blocks in the kernel page fault where it stopped, the lock let
+ * go, and goes on with the same page): the hook below stands in for
+ * xfer_kfault.  While it "waits", the input picks operations of others
+ * (meddle), each one checked as a step is; the shadow takes the pages the
+ * transfer did before the wait first, and after it models the rest. */
+static struct {
+    struct xfer_m *x; /* the transfer waiting, or NULL */
+    u64 word0, word1, acc;
+    int from;   /* pages before it: in the shadow */
+    bool ended; /* a partner destroyed: the wait ends the transfer */
+} wx;
+static struct shn wsaved[NG];
+
+static void xfer_how(int a, int b, u64 word0, u64 word1, u64 acc, bool wait);
+static void xfer(int a, int b, u64 word0, u64 word1, u64 acc) { xfer_how(a, b, word0, word1, acc, false); }
+static void xfer_how(int a, int b, u64 word0, u64 word1, u64 acc, bool wait)
 {
     struct xfer_m x = {.a = a, .b = b};
+    struct kmem_op xo; /* (its own: operations while it waits have theirs) */
     bool ok = plan_m(word0, word1, acc, &x);
     bool rk = b != KP, sk = a != KP && a != b;
     st.xfer_out += mapdb_nodes_out != 0;
     TR("    %s task %d %lx (%lu pages, %s) -> task %d %lx\n", word0 & KM_ITEM_GRANT ? "grant" : "map", a + 1,
        (unsigned long)x.src, (unsigned long)(x.len / PAGE_SIZE), r_name(x.rights), b + 1, (unsigned long)x.dst);
+    wait = wait && (rk || sk) && ok && !wx.x;
     for (int attempt = 0; attempt < 8; attempt++) {
         snap();
-        op = (struct kmem_op){.task = rk ? &tasks[b] : NULL, .src = sk ? &tasks[a] : NULL};
-        kmem_op = rk || sk ? &op : NULL;
+        xo = (struct kmem_op){.task = rk ? &tasks[b] : NULL, .src = sk ? &tasks[a] : NULL,
+                              .wait = wait ? xfer_wait_hook : NULL};
+        x.from = 0;
+        x.count0 = 0;
+        if (wait)
+            wx = (typeof(wx)){.x = &x, .word0 = word0, .word1 = word1, .acc = acc};
+        kmem_op = rk || sk ? &xo : NULL;
         i64 r = mapdb_transfer(&tasks[a], word0, word1, &tasks[b], acc);
         kmem_op = NULL;
+        bool ended = wait && wx.ended;
+        if (wait)
+            wx.x = NULL;
+        if (ended && r != -KM_ERESTART)
+            FAIL("transfer: a partner destroyed while it waited, %ld", (long)r);
         TR("      -> %ld\n", (long)r);
         last_xfer = r;
         if (r == -KM_EINVAL) {
@@ -1117,11 +1173,13 @@ static void xfer(int a, int b, u64 word0, u64 word1, u64 acc)
             settle_prefix(x.grant ? "grant" : "map", (int)(x.len / PAGE_SIZE), xfer_model, &x);
         }
         check(x.grant ? "grant" : "map");
-        if (r != -KM_ENOMEM || !op.missing_set)
+        if (r != -KM_ENOMEM || !xo.missing_set)
             return;
-        int mt = op.missing_src ? a : b;
-        bool restore = tasks[mt].as.nt_out && km_ks_type(op.missing) == KMEM_NODETABLE && mmu_nt_out(&tasks[mt], op.va);
-        i64 k = kfault_for(mt, op.missing, op.va ? op.va : x.dst);
+        if (wait)
+            FAIL("transfer: -KM_ENOMEM, a page missing, where it waits");
+        int mt = xo.missing_src ? a : b;
+        bool restore = tasks[mt].as.nt_out && km_ks_type(xo.missing) == KMEM_NODETABLE && mmu_nt_out(&tasks[mt], xo.va);
+        i64 k = kfault_for(mt, xo.missing, xo.va ? xo.va : x.dst);
         if (k != -KM_ERESTART && restore) {
             snap();
             bool re = nodetable_rebuild(&tasks[mt], op.va, op.va + PAGE_SIZE);
@@ -1131,6 +1189,158 @@ static void xfer(int a, int b, u64 word0, u64 word1, u64 acc)
         }
         if (k != -KM_ERESTART)
             return;
+    }
+}
+
+/* xfer_kfault's stand-in (the kmem_op's wait): the transfer stopped at a
+ * page it changed nothing of yet.  The shadow takes the pages before it
+ * (the page kmem_op->va names, if that prefix is what the kernel did; else
+ * the first prefix that is, and no meddling), the input's operations of
+ * others run, then the kernel page fault is raised as xfer_kfault raises
+ * it.  0: the transfer goes on (the pages came); else its error. */
+static i64 xfer_wait_hook(struct kmem_op *o)
+{
+    struct xfer_m *x = wx.x;
+    if (kmem_op)
+        FAIL("wait: the kmem_op still set while the transfer waits");
+    if (!x || !o->missing_set)
+        FAIL("wait: no transfer waits, or nothing missing");
+    st.waits++;
+    int np = (int)(x->len / PAGE_SIZE), p = -1;
+    bool exact = false;
+    observe();
+    memcpy(wsaved, sh, sizeof sh);
+    x->from = wx.from;
+    if (o->va >= x->dst && o->va < x->dst + x->len && (int)((o->va - x->dst) / PAGE_SIZE) >= wx.from) {
+        p = (int)((o->va - x->dst) / PAGE_SIZE);
+        xfer_model(x, p);
+        apply_events_keep();
+        exact = matches();
+    }
+    for (int i = wx.from; !exact && i <= np; i++) {
+        memcpy(sh, wsaved, sizeof sh);
+        xfer_model(x, i);
+        apply_events_keep();
+        if (matches()) {
+            p = i;
+            break;
+        }
+        p = -1;
+    }
+    if (p < 0)
+        FAIL("wait: no prefix of the transfer is what the kernel did (%s)", why);
+    nev = 0;
+    wx.from = p;
+    x->count0 = x->count;
+    TR("      wait at page %d for %lx (%s)%s\n", p, (unsigned long)o->missing, o->missing_src ? "sender" : "receiver",
+       exact ? "" : ", the page not known: no meddling");
+    check("the transfer stopped to wait");
+    int a = x->a, b = x->b;
+    meddles_pending = exact ? byte() % 4 : 0;
+    st.waits_meddled += meddles_pending != 0;
+    int mt = o->missing_src ? a : b;
+    bool restore = tasks[mt].as.nt_out && km_ks_type(o->missing) == KMEM_NODETABLE && mmu_nt_out(&tasks[mt], o->va);
+    i64 k = kfault_for(mt, o->missing, o->va ? o->va : x->dst); /* (meddle_now: from its IPC) */
+    meddles_pending = 0;
+    if (wx.ended) { /* (xfer_kfault: a partner changed, -KM_ERESTART) */
+        st.waits_ended++;
+        snap();
+        return -KM_ERESTART;
+    }
+    if (k != -KM_ERESTART && restore) {
+        snap();
+        bool re = nodetable_rebuild(&tasks[mt], o->va, o->va + PAGE_SIZE);
+        check("node table rebuilt");
+        if (re)
+            k = -KM_ERESTART;
+    }
+    snap(); /* the rest of the transfer: lends as they are now */
+    return k == -KM_ERESTART ? 0 : k;
+}
+
+/* The operations of others while the waiting transfer's kernel page
+ * fault is with the kpager (kfault_raise's IPC), each checked. */
+static void meddle_now(void)
+{
+    int n = meddles_pending;
+    meddles_pending = 0;
+    in_meddle = true;
+    for (int i = 0; i < n && !wx.ended; i++)
+        meddle(wx.x);
+    in_meddle = false;
+}
+
+/* One operation of others while a transfer waits (x: it), from the input:
+ * the kpager takes back a page it lent (of a kind: node page, edge page,
+ * node table, page table, supply: the ones just lent among them); the
+ * source page unmapped, granted away or lent (a kernel page fault whose
+ * kpager answers with any of its pages); a mapping landing at the
+ * destination, or the destination unmapped; a partner destroyed. */
+static void revoke_kind(u8 kind, u8 i, u8 m);
+static void unmap(int ti, u64 fpage, bool self);
+static int pick(int ti, u8 i, bool derived);
+static const u32 unmap_rights[8];
+static void meddle(struct xfer_m *x)
+{
+    u8 what = byte() % 8, c = byte();
+    int a = x->a, b = x->b, other = c % NT;
+    u64 sva = x->src + (u64)wx.from * PAGE_SIZE, dva = x->dst + (u64)wx.from * PAGE_SIZE;
+    if (c & 0x80) { /* a page further on */
+        sva += (u64)(c & 7) * PAGE_SIZE;
+        dva += (u64)(c & 7) * PAGE_SIZE;
+        if (sva >= x->src + x->len) {
+            sva = x->src;
+            dva = x->dst;
+        }
+    }
+    st.meddles[what]++;
+    TR("      meddle %d:\n", what);
+    switch (what) {
+    case 0:
+    case 1: { /* the kpager takes back a page it lent */
+        u8 kind = byte(), i = byte(), m = byte();
+        revoke_kind(kind, i, m);
+        break;
+    }
+    case 2: { /* the source unmapped (rights of the input's) */
+        u8 m = byte();
+        int log2 = 12 + m % 3;
+        unmap(a, KM_FPAGE(ALIGN_DOWN(sva, 1ull << log2), log2, unmap_rights[(m >> 3) & 7]), m & 0x80);
+        break;
+    }
+    case 3: /* the source granted (or mapped) away */
+        xfer(a, other, KM_MAPITEM(0, c & 1 ? 0 : 1), KM_FPAGE(sva, 12, KM_RWX), KM_FPAGE(page_va(byte()), 12, 0));
+        break;
+    case 4: { /* pages lent: a kernel page fault for a task (the kpager's answer: the source among them maybe) */
+        int t = 1 + c % (NT - 1);
+        kfault_for(t, KM_KS_MN_OF(tasks[t].mn_next), page_va(byte()));
+        break;
+    }
+    case 5: { /* a mapping lands at the destination */
+        int g = pick(other, byte(), false);
+        xfer(other, b, KM_MAPITEM(0, c & 1), KM_FPAGE(g >= 0 ? va_of(g) : page_va(c), 12, KM_RWX), KM_FPAGE(dva, 12, 0));
+        break;
+    }
+    case 6: { /* the destination unmapped */
+        u8 m = byte();
+        int log2 = 12 + m % 3;
+        unmap(b, KM_FPAGE(ALIGN_DOWN(dva, 1ull << log2), log2, unmap_rights[(m >> 3) & 7]), m & 0x80);
+        break;
+    }
+    case 7: { /* a partner destroyed: the wait ends the transfer (xfer_kfault) */
+        int d = c & 1 ? a : b;
+        TR("    destroy task %d (while a transfer waits)\n", d + 1);
+        snap();
+        task_gone(d);
+        for (int g = d * NKEY; g < (d + 1) * NKEY; g++)
+            sh_remove_tree(g, g);
+        check("destroy while a transfer waits");
+        task_new(d);
+        snap();
+        check("recreate");
+        wx.ended = true;
+        break;
+    }
     }
 }
 
@@ -1243,7 +1453,47 @@ static void stats_print(void)
             (unsigned long)st.xfer_out, (unsigned long)st.destroy_out, (unsigned long)st.lend_out,
             (unsigned long)st.dry_ops, (unsigned long)st.prefix, (unsigned long)st.grant_up_done,
             (unsigned long)st.checks_detached);
+    fprintf(stderr,
+            "transfer waits in place %lu (meddled with %lu, ended by a partner destroyed %lu); meddles: revoke %lu, "
+            "source unmapped %lu, source given away %lu, pages lent %lu, mapping at the destination %lu, "
+            "destination unmapped %lu, partner destroyed %lu\n",
+            (unsigned long)st.waits, (unsigned long)st.waits_meddled, (unsigned long)st.waits_ended,
+            (unsigned long)(st.meddles[0] + st.meddles[1]), (unsigned long)st.meddles[2],
+            (unsigned long)st.meddles[3], (unsigned long)st.meddles[4], (unsigned long)st.meddles[5],
+            (unsigned long)st.meddles[6], (unsigned long)st.meddles[7]);
 }
+
+/* The kpager takes back a page it lent, of a kind (kind % 5: node page,
+ * edge page, node table, other, any). */
+static void revoke_kind(u8 kind, u8 i, u8 m)
+{
+    snap();
+    int c[NKEY], n = 0;
+    for (int pass = 0; pass < 2 && !n; pass++)
+        for (int j = 0; j < nlent; j++) {
+            u64 ks = lent_kobj[j] & ~0xfffull;
+            int k = ks >= KM_KS_MN && ks < KM_KS_ME ? 0 : ks >= KM_KS_ME && ks < KM_KS_TCB ? 1
+                                                   : ks >= KM_KS_NT && ks < KM_KS_MN    ? 2
+                                                                                         : 3;
+            if (pass || k == kind % 5)
+                c[n++] = j;
+        }
+    if (!n || !tasks[KP].number)
+        return;
+    int j = c[i % n];
+    {
+        u64 ks = lent_kobj[j] & ~0xfffull;
+        st.revoke_kind[ks >= KM_KS_MN && ks < KM_KS_ME ? 0 : ks >= KM_KS_ME && ks < KM_KS_TCB ? 1
+                      : ks >= KM_KS_NT && ks < KM_KS_MN                                    ? 2
+                                                                                           : 3]++;
+    }
+    TR("    revoke %lx (kspace %lx)\n", (unsigned long)lent_va[j], (unsigned long)lent_kobj[j]);
+    int log2 = m & 0x40 ? 12 + m % 4 : 12;
+    unmap(KP, KM_FPAGE(ALIGN_DOWN(lent_va[j], 1ull << log2), log2, m & 0x20 ? KM_W : KM_RWX), m & 0x80);
+}
+
+/* A transfer waits in place (a fault reply's): the op byte's top bits all set. */
+#define WAITS(o) (((o) & 0xe0) == 0xe0)
 
 static void step(void)
 {
@@ -1279,7 +1529,7 @@ static void step(void)
         u64 dst = ALIGN_DOWN(page_va(d), 1ull << wlog2);
         u32 rights = m & 0x80 ? (m >> 4) & 7 : KM_RWX;
         u64 hot = w & 0x80 ? (u64)(w & 0x3f) << 12 : 0;
-        xfer(a, b, KM_MAPITEM(hot, m & 0x8), KM_FPAGE(src, log2, rights), KM_FPAGE(dst, wlog2, 0));
+        xfer_how(a, b, KM_MAPITEM(hot, m & 0x8), KM_FPAGE(src, log2, rights), KM_FPAGE(dst, wlog2, 0), WAITS(o));
         break;
     }
     case OP_GRANT_UP: { /* a derived mapping granted back onto an ancestor */
@@ -1290,8 +1540,8 @@ static void step(void)
         int anc = sh[g].parent;
         for (int i = up % 4; i > 0 && sh[anc].parent >= 0; i--)
             anc = sh[anc].parent;
-        xfer(task_of(g), task_of(anc), KM_MAPITEM(0, 1), KM_FPAGE(va_of(g), 12, up & 0x80 ? KM_R : KM_RWX),
-             KM_FPAGE(va_of(anc), 12, 0));
+        xfer_how(task_of(g), task_of(anc), KM_MAPITEM(0, 1), KM_FPAGE(va_of(g), 12, up & 0x80 ? KM_R : KM_RWX),
+                 KM_FPAGE(va_of(anc), 12, 0), WAITS(o));
         st.grant_up_done += last_xfer > 0;
         break;
     }
@@ -1313,29 +1563,7 @@ static void step(void)
     }
     case OP_REVOKE: { /* the kpager takes back a page it lent, of a kind */
         u8 kind = byte(), i = byte(), m = byte();
-        snap();
-        int c[NKEY], n = 0;
-        for (int pass = 0; pass < 2 && !n; pass++)
-            for (int j = 0; j < nlent; j++) {
-                u64 ks = lent_kobj[j] & ~0xfffull;
-                int k = ks >= KM_KS_MN && ks < KM_KS_ME ? 0 : ks >= KM_KS_ME && ks < KM_KS_TCB ? 1
-                                                       : ks >= KM_KS_NT && ks < KM_KS_MN    ? 2
-                                                                                             : 3;
-                if (pass || k == kind % 5)
-                    c[n++] = j;
-            }
-        if (!n || !tasks[KP].number)
-            break;
-        int j = c[i % n];
-        {
-            u64 ks = lent_kobj[j] & ~0xfffull;
-            st.revoke_kind[ks >= KM_KS_MN && ks < KM_KS_ME ? 0 : ks >= KM_KS_ME && ks < KM_KS_TCB ? 1
-                          : ks >= KM_KS_NT && ks < KM_KS_MN                                    ? 2
-                                                                                               : 3]++;
-        }
-        TR("    revoke %lx (kspace %lx)\n", (unsigned long)lent_va[j], (unsigned long)lent_kobj[j]);
-        int log2 = m & 0x40 ? 12 + m % 4 : 12;
-        unmap(KP, KM_FPAGE(ALIGN_DOWN(lent_va[j], 1ull << log2), log2, m & 0x20 ? KM_W : KM_RWX), m & 0x80);
+        revoke_kind(kind, i, m);
         break;
     }
     case OP_REVOKE_RAND: {
