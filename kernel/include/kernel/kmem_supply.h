@@ -11,13 +11,13 @@
 
 extern struct kmem_account kmem_kernel_account;
 
-static inline __attribute__((always_inline)) struct kmem_account *kmem_account_of(struct task *t)
+static inline struct kmem_account *kmem_account_of(struct task *t)
 {
     return t ? &t->kmem : &kmem_kernel_account;
 }
 
 /* n pages of type more (or fewer) held for t; the peak follows. */
-static inline __attribute__((always_inline)) void kmem_charge(struct task *t, enum kmem_type type, i64 n)
+static inline void kmem_charge(struct task *t, enum kmem_type type, i64 n)
 {
     struct kmem_account *a = kmem_account_of(t);
     a->pages[type] = (u64)((i64)a->pages[type] + n);
