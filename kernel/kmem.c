@@ -102,7 +102,7 @@ int kmem_supply_add(struct task *t, u64 req, u64 phys, u32 lender_task, u64 lend
 
 /* Takes entry s out of the supply; uncharge: its page is no longer held
  * as a supply page (it is the kernel's object's now, or going back). */
-static void supply_remove(struct task *t, struct kmem_supply *s, bool uncharge)
+static inline __attribute__((always_inline)) void supply_remove(struct task *t, struct kmem_supply *s, bool uncharge)
 {
     if (uncharge)
         kmem_charge(t, (enum kmem_type)KM_KREQ_TYPE(s->req), -1);

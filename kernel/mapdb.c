@@ -1702,8 +1702,8 @@ static inline __attribute__((always_inline)) bool lendable_frame(u64 phys)
 /* lend_page past its first checks (n: t's read-write mapping of va, slot
  * s): a mapping that is not present (access to get back first, or none),
  * with children or a parent, or parts of the database out. */
-static __attribute__((noinline)) bool lend_slow(struct task *t, u64 va, struct mnode *n, struct mmu_slot *s,
-                                                u64 *phys)
+static inline __attribute__((always_inline)) bool lend_slow(struct task *t, u64 va, struct mnode *n,
+                                                            struct mmu_slot *s, u64 *phys)
 {
     /* (Present: not lent, nor is any mapping of the frame.) */
     if (!(mmu_present(s) || has_access(n, s)) || !lendable_frame(mmu_phys(s)))
@@ -1734,26 +1734,6 @@ int mapdb_lend(struct task *t, u64 va, u64 *phys)
     return lend_page(t, va, phys) ? 0 : -KM_EINVAL;
 }
 
-/* The common lend in line: t's page va (page aligned) is a present
- * read-write mapping alone (a root with no children: no other mapping of
- * its frame), its tables and node table there and every part of the
- * database in.  Its node, and its PTE at *pte; else NULL (lend_page). */
-static inline __attribute__((always_inline)) struct mnode *lend_alone(struct task *t, u64 va, u64 **pte)
-{
-    struct mmu_slot s;
-    if (reserved(va) || !mmu_find_in(&t->as, va, &s))
-        return NULL;
-    struct mnode *n = *s.node;
-    if (!n || mn_is_out(n))
-        return NULL;
-    u64 e = *s.pte;
-    if ((node_rights(n) & (KM_R | KM_W)) != (KM_R | KM_W) || !(e & MMU_PTE_P) || n->up || n->child ||
-        (n->word & MN_KIDS_OUT) || parts_out() || !lendable_frame(e & MMU_PTE_ADDR))
-        return NULL;
-    *pte = s.pte;
-    return n;
-}
-
 /* The page bound in t's supply (lent already, frame phys) and charged,
  * the import traced (from t0, a TSC read, when not 0); *got counted up. */
 static inline __attribute__((always_inline)) void supply_lent(struct task *t, u64 req, u64 phys, u64 loan, u64 t0,
@@ -1765,7 +1745,8 @@ static inline __attribute__((always_inline)) void supply_lent(struct task *t, u6
     ++*got;
 }
 
-/* kmem_supply_lend for a page that is not alone, or not found in line. */
+/* kmem_supply_lend for a page not found in line (no node table there, or
+ * it is out; a node that is out): the whole look-up. */
 static __attribute__((noinline)) void supply_lend_slow(struct task *t, u64 req, struct task *lender, u64 va,
                                                        u32 *got, u64 t0)
 {
@@ -1774,24 +1755,48 @@ static __attribute__((noinline)) void supply_lend_slow(struct task *t, u64 req, 
         supply_lent(t, req, phys, va | lender->number, t0, got);
 }
 
+/* kmem_supply_lend for lender's read-write mapping n of va (its PTE pte,
+ * its node slot node) that is not alone, not present, or with parts of
+ * the database out.  (The slot's parts, not a pointer to it: the in-line
+ * path keeps them in registers.) */
+static __attribute__((noinline)) void supply_lend_shared(struct task *t, u64 req, struct task *lender, u64 va,
+                                                         u64 *pte, void **node, u32 *got, u64 t0)
+{
+    struct mmu_slot s = {.pte = pte, .node = node};
+    u64 phys;
+    if (lend_slow(lender, va, *node, &s, &phys))
+        supply_lent(t, req, phys, va | lender->number, t0, got);
+}
+
 /* kmem_supply_lend (kernel/kmem.h), here so that the lend is in line:
  * the supply looked at first (a page is never lent only to be given
- * back), then the page lent, bound in the supply and charged; last the
- * TLB shootdown: the page's user access is gone on every CPU before this
- * returns, and the kernel uses it only after (kernel lock held).  The
+ * back), then the page lent, bound in the supply and charged.  In line:
+ * the lender's page found (mmu_find_in: its tables and node table there
+ * and in) and, when it is a present mapping alone (a root with no
+ * children: no other mapping of its frame) and every part of the
+ * database in, lent here: its PTE's present bit cleared and, last, the
+ * TLB shootdown (the page's user access is gone on every CPU before this
+ * returns; the kernel uses it only after, under the kernel lock).  The
  * trace's cost: from one TSC read here to the record's own (the
- * shootdown, after it, not counted). */
+ * shootdown after it not counted). */
 void kmem_supply_lend(struct task *t, u64 req, struct task *lender, u64 va, u32 *got)
 {
     if (kmem_supply_room(t, req) < 0)
         return;
-    u64 t0 = trace_on(KPAGE_IMPORT) ? rdtsc_raw() | 1 : 0, *pte;
-    struct mnode *n = lend_alone(lender, va, &pte);
-    if (__builtin_expect(!n, 0))
+    u64 t0 = trace_on(KPAGE_IMPORT) ? rdtsc_raw() | 1 : 0;
+    struct mmu_slot s;
+    struct mnode *n;
+    if (__builtin_expect(reserved(va) || !mmu_find_in(&lender->as, va, &s) || !(n = *s.node) || mn_is_out(n), 0))
         return supply_lend_slow(t, req, lender, va, got, t0);
-    u64 e = *pte;
+    if ((node_rights(n) & (KM_R | KM_W)) != (KM_R | KM_W))
+        return;
+    u64 e = *s.pte;
+    if (__builtin_expect(!(e & MMU_PTE_P) || n->up || n->child || (n->word & MN_KIDS_OUT) || parts_out() ||
+                             !lendable_frame(e & MMU_PTE_ADDR),
+                         0))
+        return supply_lend_shared(t, req, lender, va, s.pte, s.node, got, t0);
     n->word |= MN_LENT;
-    *pte = e & ~MMU_PTE_P; /* mmu_suspend: the frame stays in the entry (mmu_phys) */
+    *s.pte = e & ~MMU_PTE_P; /* mmu_suspend: the frame stays in the entry (mmu_phys) */
     supply_lent(t, req, e & MMU_PTE_ADDR, va | lender->number, t0, got);
     arch_tlb_shootdown(&lender->as, va, 1);
 }
