@@ -1699,11 +1699,12 @@ static inline __attribute__((always_inline)) bool lendable_frame(u64 phys)
     return (phys >> PAGE_SHIFT) - 1 < frame_aux_frames - 1;
 }
 
-/* lend_page past its first checks (n: t's read-write mapping of va, slot
- * s): a mapping that is not present (access to get back first, or none),
- * with children or a parent, or parts of the database out. */
-static inline __attribute__((always_inline)) bool lend_slow(struct task *t, u64 va, struct mnode *n,
-                                                            struct mmu_slot *s, u64 *phys)
+/* The lend of n, t's read-write mapping of va (slot s), in any case: not
+ * present (access to get back first, or none), with children or a
+ * parent, parts of the database out.  true and *phys; false, nothing
+ * changed. */
+static inline __attribute__((always_inline)) bool lend_mapping(struct task *t, u64 va, struct mnode *n,
+                                                               struct mmu_slot *s, u64 *phys)
 {
     /* (Present: not lent, nor is any mapping of the frame.) */
     if (!(mmu_present(s) || has_access(n, s)) || !lendable_frame(mmu_phys(s)))
@@ -1726,7 +1727,7 @@ static bool lend_page(struct task *t, u64 va, u64 *phys)
     struct mnode *n = !reserved(va) ? node_at(t, va, &s) : NULL;
     if (!n || (node_rights(n) & (KM_R | KM_W)) != (KM_R | KM_W))
         return false;
-    return lend_slow(t, va, n, &s, phys);
+    return lend_mapping(t, va, n, &s, phys);
 }
 
 int mapdb_lend(struct task *t, u64 va, u64 *phys)
@@ -1764,7 +1765,7 @@ static __attribute__((noinline)) void supply_lend_shared(struct task *t, u64 req
 {
     struct mmu_slot s = {.pte = pte, .node = node};
     u64 phys;
-    if (lend_slow(lender, va, *node, &s, &phys))
+    if (lend_mapping(lender, va, *node, &s, &phys))
         supply_lent(t, req, phys, va | lender->number, t0, got);
 }
 
