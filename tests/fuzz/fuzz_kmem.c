@@ -175,7 +175,7 @@ static u64 op_count[16];
 static struct {
     u64 revoke_kind[4], checks, checks_out, checks_nt_out, unmap_partial_out, unmap_out, destroy_out, xfer_out,
         lend_out, prefix, dry_ops, grant_up_done, checks_detached, waits, waits_meddled, meddles[8],
-        waits_ended;
+        waits_ended, back_sent;
 } st;
 
 static HOT int key_of(int ti, u64 va)
@@ -187,7 +187,18 @@ static HOT int key_of(int ti, u64 va)
 }
 static int task_of(int g) { return g / NKEY; }
 static HOT u64 va_of(int g) { return region[g % NKEY / PPR] + (u64)(g % PPR) * PAGE_SIZE; }
-static bool frame_was_lent(u64 phys) { return lender_at[phys / PAGE_SIZE] != 0; }
+/* A frame lent at the step's start that the operation gave back on its
+ * way (an edge page or node page emptied by what it removed) is sent from
+ * then on by the pages after that point: back_sendable, the model's
+ * second try (the harness cannot see where the page came back), takes
+ * such frames as not lent.  (This harness found the model wrong there:
+ * seed kmem-back-mid-transfer.) */
+static bool back_sendable;
+static bool frame_was_lent(u64 phys)
+{
+    u64 f = phys / PAGE_SIZE;
+    return lender_at[f] != 0 && !(back_sendable && !frame_lend_records[f].lender);
+}
 /* Whether the mapping g lent its frame to the kernel (at the step's start). */
 static bool was_lender(int g)
 {
@@ -746,16 +757,20 @@ static void settle_prefix(const char *what, int npages, void (*model)(void *, in
 {
     observe();
     memcpy(saved, sh, sizeof sh);
-    for (int i = 0; i <= npages; i++) {
-        memcpy(sh, saved, sizeof sh);
-        model(arg, i);
-        apply_events_keep(); /* (what the operation's end removed) */
-        if (matches()) {
-            nev = 0;
-            st.prefix++;
-            return;
+    for (int back = 0; back < 2; back++)
+        for (int i = 0; i <= npages; i++) {
+            memcpy(sh, saved, sizeof sh);
+            back_sendable = back;
+            model(arg, i);
+            back_sendable = false;
+            apply_events_keep(); /* (what the operation's end removed) */
+            if (matches()) {
+                nev = 0;
+                st.prefix++;
+                st.back_sent += back;
+                return;
+            }
         }
-    }
     memcpy(sh, saved, sizeof sh);
     model(arg, npages);
     apply_events_keep();
@@ -1162,8 +1177,19 @@ static void xfer_how(int a, int b, u64 word0, u64 word1, u64 acc, bool wait)
         if (!ok)
             FAIL("transfer: %ld for an item the harness did not expect to be valid", (long)r);
         if (r >= 0) {
+            observe();
+            memcpy(saved, sh, sizeof sh);
             xfer_model(&x, (int)(x.len / PAGE_SIZE));
-            apply_events();
+            apply_events_keep();
+            if (x.count != r || !matches()) { /* a frame given back on the way, sent after */
+                memcpy(sh, saved, sizeof sh);
+                back_sendable = true;
+                xfer_model(&x, (int)(x.len / PAGE_SIZE));
+                back_sendable = false;
+                apply_events_keep();
+                st.back_sent++;
+            }
+            nev = 0;
             if (x.count != r) {
                 observe();
                 matches();
@@ -1216,17 +1242,21 @@ static i64 xfer_wait_hook(struct kmem_op *o)
         xfer_model(x, p);
         apply_events_keep();
         exact = matches();
+        if (!exact)
+            p = -1;
     }
-    for (int i = wx.from; !exact && i <= np; i++) {
-        memcpy(sh, wsaved, sizeof sh);
-        xfer_model(x, i);
-        apply_events_keep();
-        if (matches()) {
-            p = i;
-            break;
+    for (int back = 0; back < 2 && !exact && p < 0; back++)
+        for (int i = wx.from; i <= np; i++) {
+            memcpy(sh, wsaved, sizeof sh);
+            back_sendable = back;
+            xfer_model(x, i);
+            back_sendable = false;
+            apply_events_keep();
+            if (matches()) {
+                p = i;
+                break;
+            }
         }
-        p = -1;
-    }
     if (p < 0)
         FAIL("wait: no prefix of the transfer is what the kernel did (%s)", why);
     nev = 0;
@@ -1456,11 +1486,12 @@ static void stats_print(void)
     fprintf(stderr,
             "transfer waits in place %lu (meddled with %lu, ended by a partner destroyed %lu); meddles: revoke %lu, "
             "source unmapped %lu, source given away %lu, pages lent %lu, mapping at the destination %lu, "
-            "destination unmapped %lu, partner destroyed %lu\n",
+            "destination unmapped %lu, partner destroyed %lu; frames given back and sent in one transfer "
+            "(the model's second try) %lu\n",
             (unsigned long)st.waits, (unsigned long)st.waits_meddled, (unsigned long)st.waits_ended,
             (unsigned long)(st.meddles[0] + st.meddles[1]), (unsigned long)st.meddles[2],
             (unsigned long)st.meddles[3], (unsigned long)st.meddles[4], (unsigned long)st.meddles[5],
-            (unsigned long)st.meddles[6], (unsigned long)st.meddles[7]);
+            (unsigned long)st.meddles[6], (unsigned long)st.meddles[7], (unsigned long)st.back_sent);
 }
 
 /* The kpager takes back a page it lent, of a kind (kind % 5: node page,
