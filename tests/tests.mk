@@ -84,7 +84,8 @@ $(FUZZ_B)/kstring.o: kernel/lib/string.c
 
 # The harness learns what revocation removed by wrapping the calls kmem.c
 # and kfault.c make into mapdb.c (tests/fuzz/fuzz_kmem.c: the shadow).
-FUZZ_WRAP := -Wl,--wrap=mapdb_lend,--wrap=kmem_supply_lend,--wrap=mapdb_drop_region,--wrap=mapdb_reclaim_node_page
+FUZZ_WRAP := -Wl,--wrap=mapdb_lend,--wrap=kmem_supply_lend,--wrap=mapdb_drop_region,--wrap=mapdb_reclaim_node_page \
+             -Wl,--wrap=kmem_op_wait
 $(FUZZ_B)/fuzz_kmem: $(FUZZ_OBJ)
 	@echo "  LD(fuzz) $@"
 	@$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $(FUZZ_WRAP) -o $@ $^
@@ -107,6 +108,41 @@ $(FUZZ_B)/fuzz_nodetable: $(FUZZ_NT_OBJ)
 	@echo "  LD(fuzz) $@"
 	@$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^
 
+# A source-based coverage build of fuzz_kmem (no sanitizers) that runs a
+# corpus once and shows what of the kernel it reached:
+#   make fuzz-cov [FUZZ_COV_CORPUS=dir] [FUZZ_COV_FILES='kernel/mapdb.c ...']
+# (report in build/fuzz-cov/report.txt; default corpus: make fuzz's).
+FUZZ_COV_B := $(B)/fuzz-cov
+FUZZ_COV_CORPUS ?= $(FUZZ_B)/corpus
+FUZZ_COV_FILES ?= kernel/mapdb.c kernel/kmem.c
+FUZZ_COV_OBJ := $(FUZZ_KSRC:%.c=$(FUZZ_COV_B)/%.o) $(FUZZ_COV_B)/kstring.o
+FUZZ_COV_CFLAGS := $(filter-out $(FUZZ_SAN) -fsanitize=fuzzer-no-link,$(FUZZ_CFLAGS)) \
+                   -fsanitize=fuzzer-no-link -fprofile-instr-generate -fcoverage-mapping
+
+$(FUZZ_COV_B)/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC(fuzz-cov) $<"
+	@$(FUZZ_CC) $(FUZZ_COV_CFLAGS) -c $< -o $@
+
+$(FUZZ_COV_B)/kstring.o: kernel/lib/string.c
+	@mkdir -p $(@D)
+	@$(FUZZ_CC) $(FUZZ_COV_CFLAGS) -fno-builtin -Dmemcpy=kmemcpy -Dmemmove=kmemmove \
+	  -Dmemset=kmemset -Dmemcmp=kmemcmp -Dstrlen=kstrlen -Dstrnlen=kstrnlen \
+	  -Dstrcmp=kstrcmp -Dstrncmp=kstrncmp -Dstrlcpy=kstrlcpy -c $< -o $@
+
+$(FUZZ_COV_B)/fuzz_kmem: $(FUZZ_COV_OBJ)
+	@echo "  LD(fuzz-cov) $@"
+	@$(FUZZ_CC) -fsanitize=fuzzer -fprofile-instr-generate $(FUZZ_WRAP) -o $@ $^
+
+.PHONY: fuzz-cov
+fuzz-cov: $(FUZZ_COV_B)/fuzz_kmem
+	@rm -f $(FUZZ_COV_B)/*.profraw
+	@LLVM_PROFILE_FILE=$(FUZZ_COV_B)/run.profraw $(FUZZ_COV_B)/fuzz_kmem -runs=0 $(FUZZ_COV_CORPUS) >$(FUZZ_COV_B)/run.log 2>&1
+	@llvm-profdata merge -o $(FUZZ_COV_B)/run.profdata $(FUZZ_COV_B)/run.profraw
+	@llvm-cov show $(FUZZ_COV_B)/fuzz_kmem -instr-profile=$(FUZZ_COV_B)/run.profdata $(FUZZ_COV_FILES) >$(FUZZ_COV_B)/report.txt
+	@llvm-cov report $(FUZZ_COV_B)/fuzz_kmem -instr-profile=$(FUZZ_COV_B)/run.profdata $(FUZZ_COV_FILES)
+	@echo "  line counts: $(FUZZ_COV_B)/report.txt"
+
 .PHONY: fuzz fuzz-build fuzz-tcb fuzz-nodetable
 fuzz-build: $(FUZZ_B)/fuzz_kmem $(FUZZ_B)/fuzz_tcb $(FUZZ_B)/fuzz_nodetable
 fuzz: deps $(FUZZ_B)/fuzz_kmem
@@ -119,4 +155,4 @@ fuzz-tcb: deps $(FUZZ_B)/fuzz_tcb
 	@mkdir -p $(FUZZ_B)/corpus-tcb
 	@cd $(FUZZ_B) && ./fuzz_tcb -max_total_time=$(FUZZ_TIME) -max_len=256 -print_final_stats=1 corpus-tcb
 
--include $(FUZZ_OBJ:.o=.d) $(FUZZ_TCB_OBJ:.o=.d) $(FUZZ_NT_OBJ:.o=.d)
+-include $(FUZZ_OBJ:.o=.d) $(FUZZ_TCB_OBJ:.o=.d) $(FUZZ_NT_OBJ:.o=.d) $(FUZZ_COV_OBJ:.o=.d)

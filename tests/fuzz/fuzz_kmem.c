@@ -39,7 +39,11 @@
  * The kpager's answers pick its pages mostly among those it has mapped
  * (with or without derived mappings), pages that came back holding an
  * export (a node table given back as it was exported: its import path),
- * or any page; items may be malformed (odd bits, raw words).
+ * or any page; items may be malformed (odd bits, raw words).  Or it
+ * answers as the benchmark's cold kpager does: one page of its that is
+ * good to lend, for the first request only (the one page asked), so that
+ * a fresh region's tables come one by one (a transfer waiting in place
+ * then waits again in dest_tables, kernel/mapdb.c, for each).
  *
  * THE CHECKS, after every step and every kernel page fault:
  *   - mapdb_check() is NULL for every task (every invariant, out nodes too);
@@ -73,7 +77,12 @@
  *
  * Build: make fuzz (FUZZ_TIME=seconds); a brief deterministic run is part
  * of make test (tests/sh/fuzz_kmem.sh).  FUZZ_TRACE=1 in the environment
- * prints each step (to decode a crash input). */
+ * prints each step (to decode a crash input); FUZZ_STATS=1 prints what the
+ * runs reached at exit (kmem_op_wait's waits by their call site in
+ * mapdb.c, and its early -KM_ENOMEM, among them); FUZZ_FIND=LINE:KIND or
+ * early:K stops the run at the first such wait (see __wrap_kmem_op_wait):
+ * how to find an input for a seed.  make fuzz-cov shows what a corpus
+ * reached of the kernel's lines. */
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -170,12 +179,13 @@ static int killed_by[NG];     /* this step's unmap removed it: the key unmapped,
 static u8 revoked[NG];        /* rights this step's unmap took from it */
 static u64 lender_at[NFRAMES]; /* frame_lend()->lender at the step's start */
 static bool auto_kp;           /* the prelude: the kpager answers by itself */
+static bool stats_on;          /* FUZZ_STATS */
 static u64 op_count[16];
 /* (kernel/mapdb.h) */
 static struct {
     u64 revoke_kind[4], checks, checks_out, checks_nt_out, unmap_partial_out, unmap_out, destroy_out, xfer_out,
         lend_out, prefix, dry_ops, grant_up_done, checks_detached, waits, waits_meddled, meddles[8],
-        waits_ended, back_sent;
+        waits_ended, back_sent, wait_early[3], cold;
 } st;
 
 static HOT int key_of(int ti, u64 va)
@@ -387,6 +397,65 @@ int __wrap_mapdb_reclaim_node_page(struct task *t, u64 phys)
                 ev_add(EV_TREE, key_of((int)t->number - 1, node_va(&n[i])), 0, 0, 0);
     }
     return __real_mapdb_reclaim_node_page(t, phys);
+}
+
+/* kmem_op_wait (kernel/kmem.c), called by mapdb.c's transfer: its waits
+ * counted by where they are called from (mapdb.c's line, found once per
+ * call site by symbolizing the return address: transfer_pages' `again:`,
+ * after a page stopped, dest_tables' repeated wait) and its early
+ * -KM_ENOMEM (no op, an op without .wait, nothing missing) by which: what
+ * FUZZ_STATS prints. */
+void __sanitizer_symbolize_pc(void *pc, const char *fmt, char *out, size_t size) __attribute__((weak));
+static struct {
+    void *pc;
+    int line; /* mapdb.c's, 0: not known */
+    u64 n[4]; /* what was missing: the source's node table, the destination's, a node page, other */
+} wait_pcs[8];
+static int nwait_pcs;
+/* FUZZ_FIND=LINE:KIND (a wait from mapdb.c:LINE for KIND, 0..3 as
+ * below) or FUZZ_FIND=early:K (kmem_op_wait's early -KM_ENOMEM, K as
+ * st.wait_early): the run stops (abort) the first time it happens, its
+ * input saved by libFuzzer: how the seeds for these were found. */
+static int find_line = 0, find_kind = -1;
+static void found(const char *what)
+{
+    fprintf(stderr, FUZZ_NAME ": FUZZ_FIND: reached %s\n", what);
+    abort();
+}
+static void wait_site_of(void *pc, const struct kmem_op *o)
+{
+    int t = km_ks_type(o->missing);
+    int k = t == KMEM_NODETABLE ? (o->missing_src ? 0 : 1) : t == KMEM_MAPNODE ? 2 : 3;
+    for (int i = 0; i < nwait_pcs; i++)
+        if (wait_pcs[i].pc == pc) {
+            wait_pcs[i].n[k]++;
+            if (find_line > 0 && wait_pcs[i].line == find_line && k == find_kind)
+                found("the wait");
+            return;
+        }
+    char buf[256] = "";
+    if (!(stats_on || find_line) || !__sanitizer_symbolize_pc)
+        return;
+    __sanitizer_symbolize_pc((char *)pc - 1, "%L", buf, sizeof buf); /* (the call's line) */
+    const char *m = strstr(buf, "mapdb.c:");
+    if (nwait_pcs < 8) {
+        wait_pcs[nwait_pcs] = (typeof(wait_pcs[0])){pc, m ? atoi(m + 8) : 0, {0}};
+        wait_pcs[nwait_pcs++].n[k]++;
+        if (find_line > 0 && wait_pcs[nwait_pcs - 1].line == find_line && k == find_kind)
+            found("the wait");
+    }
+}
+i64 __real_kmem_op_wait(void);
+i64 __wrap_kmem_op_wait(void)
+{
+    int e = !kmem_op ? 0 : !kmem_op->wait ? 1 : !kmem_op->missing_set ? 2 : -1;
+    if (e >= 0) {
+        st.wait_early[e]++;
+        if (find_line < 0 && find_kind == e)
+            found("the early -KM_ENOMEM");
+    } else
+        wait_site_of(__builtin_return_address(0), kmem_op);
+    return __real_kmem_op_wait();
 }
 
 /* ---- tasks ------------------------------------------------------------------ */
@@ -864,21 +933,30 @@ i64 ipc(struct thread *self, km_tid to, km_tid from, u32 flags, u64 tag)
                                                                    a < KM_KS_MN))
             FAIL("request %u: %lx", i, (unsigned long)x->fault[2 + i]);
     }
-    if (auto_kp) { /* the prelude's kpager: each request, a page of its with nothing derived */
+    u8 ib = auto_kp ? 0 : byte();
+    if (auto_kp || ib >= 250) {
+        /* the prelude's kpager: each request, a page of its with nothing
+         * derived; a cold kpager (the benchmark's): the first request
+         * only, the one page asked (a region's tables then come one by
+         * one: dest_tables' repeated wait) */
         bool has[NKEY] = {0};
         for (int g = 0; g < NG; g++)
             if (sh[g].on && sh[g].parent >= 0 && sh[g].parent < NKEY)
                 has[sh[g].parent] = true;
-        u32 i = 0;
-        for (int g = 0; g < NKEY && i < n; g++)
+        u32 i = 0, want = auto_kp ? n : 1;
+        int skip = auto_kp ? 0 : ib - 250; /* (which of the good pages) */
+        st.cold += !auto_kp;
+        for (int g = 0; g < NKEY && i < want; g++)
             if (sh[g].on && (sh[g].rights & (KM_R | KM_W)) == (KM_R | KM_W) && !has[g] &&
-                !frame_lend(sh[g].frame)->lender) {
+                !frame_lend(sh[g].frame)->lender && skip-- <= 0) {
+                if (!auto_kp)
+                    TR("        item (cold) %lx %lx\n", (unsigned long)x->fault[2 + i], (unsigned long)va_of(g));
                 kfault_accept(kp, self, KM_MAPITEM(KM_KREQ_ADDR(x->fault[2 + i]), 0), KM_FPAGE(va_of(g), 12, KM_R | KM_W));
                 i++;
             }
         return 0;
     }
-    int items = byte() % 6;
+    int items = ib % 6;
     TR("      kfault task %lu, %u requests (first %lx): %d items\n", (unsigned long)KM_ID_NUMBER(x->fault[0]), n,
        (unsigned long)x->fault[2], items);
     for (int i = 0; i < items; i++) {
@@ -1208,7 +1286,7 @@ static void xfer_how(int a, int b, u64 word0, u64 word1, u64 acc, bool wait)
         i64 k = kfault_for(mt, xo.missing, xo.va ? xo.va : x.dst);
         if (k != -KM_ERESTART && restore) {
             snap();
-            bool re = nodetable_rebuild(&tasks[mt], op.va, op.va + PAGE_SIZE);
+            bool re = nodetable_rebuild(&tasks[mt], xo.va, xo.va + PAGE_SIZE); /* (xfer_kfault: op->va) */
             check("node table rebuilt");
             if (re)
                 k = -KM_ERESTART;
@@ -1492,6 +1570,17 @@ static void stats_print(void)
             (unsigned long)(st.meddles[0] + st.meddles[1]), (unsigned long)st.meddles[2],
             (unsigned long)st.meddles[3], (unsigned long)st.meddles[4], (unsigned long)st.meddles[5],
             (unsigned long)st.meddles[6], (unsigned long)st.meddles[7], (unsigned long)st.back_sent);
+    fprintf(stderr,
+            "kmem_op_wait: early -KM_ENOMEM with no op %lu, an op without .wait %lu, nothing missing %lu; "
+            "cold kpager answers (the first request only) %lu\n",
+            (unsigned long)st.wait_early[0], (unsigned long)st.wait_early[1], (unsigned long)st.wait_early[2],
+            (unsigned long)st.cold);
+    for (int i = 0; i < nwait_pcs; i++)
+        fprintf(stderr,
+                "kmem_op_wait: waits called from mapdb.c:%d: for the source's node table %lu, the destination's "
+                "node table %lu, a node page %lu, another page %lu\n",
+                wait_pcs[i].line, (unsigned long)wait_pcs[i].n[0], (unsigned long)wait_pcs[i].n[1],
+                (unsigned long)wait_pcs[i].n[2], (unsigned long)wait_pcs[i].n[3]);
 }
 
 /* The kpager takes back a page it lent, of a kind (kind % 5: node page,
@@ -1694,7 +1783,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         opt.kmem = KMEM_MODE_KPAGER;
         opt.kmem_pool = 0;
         tracing = getenv("FUZZ_TRACE") != NULL;
-        if (getenv("FUZZ_STATS"))
+        stats_on = getenv("FUZZ_STATS") != NULL;
+        const char *f = getenv("FUZZ_FIND");
+        if (f && !strncmp(f, "early:", 6))
+            find_line = -1, find_kind = atoi(f + 6);
+        else if (f && strchr(f, ':'))
+            find_line = atoi(f), find_kind = atoi(strchr(f, ':') + 1);
+        if (stats_on)
             atexit(stats_print);
     }
     memset(host_phys_base, 0, ARENA);
