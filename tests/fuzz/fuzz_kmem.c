@@ -1338,7 +1338,11 @@ static i64 xfer_wait_hook(struct kmem_op *o)
     if (p < 0)
         FAIL("wait: no prefix of the transfer is what the kernel did (%s)", why);
     nev = 0;
-    wx.from = p;
+    /* the rest is modelled from p: the pages before are in the shadow
+     * (the model went on from the wait before, counting those again: a
+     * map after a wait past its first page "sent" them twice; this
+     * harness found it, seed kmem-wait-model-from) */
+    wx.from = x->from = p;
     x->count0 = x->count;
     TR("      wait at page %d for %lx (%s)%s\n", p, (unsigned long)o->missing, o->missing_src ? "sender" : "receiver",
        exact ? "" : ", the page not known: no meddling");
