@@ -26,11 +26,11 @@ $(UNIT_B)/%.o: %.c
 	@$(HOST_CC) $(UNIT_CFLAGS) -c $< -o $@
 
 # The kernel's string functions, renamed so they do not replace libc's.
+KSTRING_RENAME := -fno-builtin -Dmemcpy=kmemcpy -Dmemmove=kmemmove -Dmemset=kmemset -Dmemcmp=kmemcmp \
+                  -Dstrlen=kstrlen -Dstrnlen=kstrnlen -Dstrcmp=kstrcmp -Dstrncmp=kstrncmp -Dstrlcpy=kstrlcpy
 $(UNIT_B)/kstring.o: kernel/lib/string.c
 	@mkdir -p $(@D)
-	@$(HOST_CC) $(UNIT_CFLAGS) -fno-builtin -Dmemcpy=kmemcpy -Dmemmove=kmemmove \
-	  -Dmemset=kmemset -Dmemcmp=kmemcmp -Dstrlen=kstrlen -Dstrnlen=kstrnlen \
-	  -Dstrcmp=kstrcmp -Dstrncmp=kstrncmp -Dstrlcpy=kstrlcpy -c $< -o $@
+	@$(HOST_CC) $(UNIT_CFLAGS) $(KSTRING_RENAME) -c $< -o $@
 
 $(UNIT_B)/host_support.o: tests/unit/host_support.c
 	@mkdir -p $(@D)
@@ -78,9 +78,7 @@ $(FUZZ_B)/%.o: %.c
 
 $(FUZZ_B)/kstring.o: kernel/lib/string.c
 	@mkdir -p $(@D)
-	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fno-builtin -Dmemcpy=kmemcpy -Dmemmove=kmemmove \
-	  -Dmemset=kmemset -Dmemcmp=kmemcmp -Dstrlen=kstrlen -Dstrnlen=kstrnlen \
-	  -Dstrcmp=kstrcmp -Dstrncmp=kstrncmp -Dstrlcpy=kstrlcpy -c $< -o $@
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(KSTRING_RENAME) -c $< -o $@
 
 # The harness learns what revocation removed by wrapping the calls kmem.c
 # and kfault.c make into mapdb.c (tests/fuzz/fuzz_kmem.c: the shadow).
@@ -126,9 +124,7 @@ $(FUZZ_COV_B)/%.o: %.c
 
 $(FUZZ_COV_B)/kstring.o: kernel/lib/string.c
 	@mkdir -p $(@D)
-	@$(FUZZ_CC) $(FUZZ_COV_CFLAGS) -fno-builtin -Dmemcpy=kmemcpy -Dmemmove=kmemmove \
-	  -Dmemset=kmemset -Dmemcmp=kmemcmp -Dstrlen=kstrlen -Dstrnlen=kstrnlen \
-	  -Dstrcmp=kstrcmp -Dstrncmp=kstrncmp -Dstrlcpy=kstrlcpy -c $< -o $@
+	@$(FUZZ_CC) $(FUZZ_COV_CFLAGS) $(KSTRING_RENAME) -c $< -o $@
 
 $(FUZZ_COV_B)/fuzz_kmem: $(FUZZ_COV_OBJ)
 	@echo "  LD(fuzz-cov) $@"
