@@ -1303,9 +1303,13 @@ static bool sigma0_page(const struct task *t, u64 va)
     return (t->flags & TASK_F_SIGMA0) && sigma0_owns(t, va);
 }
 
+/* transfer_page waited for the destination's tables: the page again. */
+#define PAGE_AGAIN 2
+
 /* One page: 1 mapped, 0 skipped (nothing to send, or a fixed page at the
- * destination), or -KM_ENOMEM.  sn is from's node at sva (its slot in *ss)
- * or NULL when sva has none; sva and dva are not reserved. */
+ * destination), PAGE_AGAIN, -KM_ENOMEM or a wait's error.  sn is from's
+ * node at sva (its slot in *ss) or NULL when sva has none; sva and dva are
+ * not reserved. */
 static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mmu_slot *ss,
                          struct task *to, u64 dva, u32 rights, bool grant)
 {
@@ -1324,7 +1328,14 @@ static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mm
         return 0;
     if (from == to && sva == dva)
         return 1; /* onto itself: it is there already */
-    if (!walk_create(to, dva, &ds))
+    /* The destination's tables first: until they are there, nothing has
+     * changed, so a missing one may be waited for here (in place, when the
+     * operation allows it: a kernel page fault for each, the walk going on
+     * from the table it stopped at); after a wait, sn is stale. */
+    i64 w;
+    if (!mmu_walk_wait(to, dva, &ds, &w))
+        return w > 0 ? PAGE_AGAIN : w < 0 ? (int)w : -KM_ENOMEM;
+    if (!ds.node && !nodetable_restore(to, dva, &ds))
         return -KM_ENOMEM;
     struct mnode *dn = *ds.node;
     if (mmu_present(&ds) && !dn)
@@ -1403,21 +1414,6 @@ static u64 next_source(struct task *from, u64 va, u64 end)
     return (from->flags & TASK_F_SIGMA0) ? sigma0_next(from, va, n) : n;
 }
 
-/* After a wait in transfer_page: the rest of dva's tables in t, each one
- * still missing waited for here, before the sender's page is looked up
- * again (which a wait would make stale: a kernel page fault for each table
- * of a fresh region, one by one, then costs one look-up, not one each).
- * 0, or what kmem_op_wait returned. */
-static i64 dest_tables(struct task *t, u64 dva)
-{
-    struct mmu_slot s;
-    i64 r = 0;
-    while (!(mmu_walk_make(t, dva, MMU_CREATE_ALL, &s) && (s.node || nodetable_restore(t, dva, &s))) &&
-           kmem_op && kmem_op->missing_set && (r = kmem_op_wait()) == 0)
-        ;
-    return r;
-}
-
 static i64 transfer_pages(struct task *from, u64 word0, u64 word1, struct task *to, u64 acceptor)
 {
     struct xfer x;
@@ -1458,7 +1454,7 @@ again:
         u64 dva = x.dst + (va - x.src);
         if (!reserved(dva)) {
             r = transfer_page(from, va, sn, &ss, to, dva, x.rights, x.grant);
-            if (r == -KM_ENOMEM && (r = kmem_op_wait()) == 0 && (r = dest_tables(to, dva)) == 0)
+            if (r == PAGE_AGAIN || (r == -KM_ENOMEM && (r = kmem_op_wait()) == 0))
                 goto again; /* (this page again: it changed nothing) */
             if (r < 0)
                 return r;

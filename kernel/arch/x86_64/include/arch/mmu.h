@@ -34,6 +34,8 @@ struct aspace {
                    new space, or one whose table a kpager took back);
                    false once the space is destroyed */
     u32 nt_out; /* leaf tables whose node table is out (MMU_NT_OUT) */
+    u32 gen;    /* bumped whenever a table goes (detached, destroyed): a
+                   walk that waited in place may go on only if unchanged */
 };
 
 /* Direct map of [4 GiB, max_phys) (the boot tables map the first 4 GiB). */
@@ -110,9 +112,13 @@ enum mmu_walk_mode {
  * false: a table is missing (MMU_FIND) or memory is short.  A node table
  * that is out is not made again (in any mode): true, node NULL, nt_out. */
 bool mmu_walk(struct task *t, u64 va, enum mmu_walk_mode mode, struct mmu_slot *s);
-/* mmu_walk in a mode that makes, where a table is likely missing (just
- * asked of a kpager): no first look that only finds. */
-bool mmu_walk_make(struct task *t, u64 va, enum mmu_walk_mode mode, struct mmu_slot *s);
+/* mmu_walk(MMU_CREATE_ALL) in an operation that holds nothing
+ * (kmem_op_wait): a page still missing is waited for in place, and the
+ * walk goes on from the table it stopped at.  true: found, no wait.
+ * false: *wait is 0 (not there, nothing waited for: a page missing where
+ * no wait is possible, or no space), 1 (a wait let the kernel lock go:
+ * what the caller found before is stale, look again) or a wait's error. */
+bool mmu_walk_wait(struct task *t, u64 va, struct mmu_slot *s, i64 *wait);
 /* The first page >= va and < end whose node slot is set (a mapping-database
  * page), or end.  Skips absent tables whole, so sparse spaces are cheap.
  * Where a node table is out, the pages whose PTE is in use (present or
