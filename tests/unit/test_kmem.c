@@ -732,6 +732,37 @@ static void test_wait_table_taken_back(void **state)
     assert_true(pte(waiter.k, KV(9), &p));   /* the PD is its own again */
 }
 
+/* While the walk waits for the leaf table, another operation of t's (with
+ * pages from elsewhere) makes that table, its node table and a node page:
+ * the walk goes on with them, not over them (both pages stay mapped), and
+ * asks for nothing more. */
+static void map_beside(int call)
+{
+    if (call == 2) /* (asked: PT) */
+        assert_int_equal(mapdb_map_root(waiter.t, RG(5) + PAGE_SIZE, frame_alloc(), RW, true), 0);
+}
+
+static void test_wait_table_made_meanwhile(void **state)
+{
+    (void)state;
+    wait_world();
+    waiter.meddle = map_beside;
+    assert_int_equal(wait_map(1), 1);
+    assert_int_equal(waiter.asked[2], KM_KS_PT_OF(RG(5)));
+    assert_int_equal(waiter.calls, 3); /* (not the node table, nor a node page) */
+    assert_int_equal(held(waiter.t, RG(5), NULL), RW);
+    assert_int_equal(held(waiter.t, RG(5) + PAGE_SIZE, NULL), RW);
+    /* tables: its top-level table, the PDPT and PD lent, the other's PT;
+     * the PT lent meanwhile stays in the supply, unused, until released */
+    assert_int_equal(waiter.t->nsupply, 1);
+    assert_int_equal(counts(waiter.t, KMEM_PAGETABLE), 5);
+    u64 p;
+    assert_false(pte(waiter.k, KV(10), &p));
+    kmem_supply_release(waiter.t);
+    assert_int_equal(counts(waiter.t, KMEM_PAGETABLE), 4);
+    assert_true(pte(waiter.k, KV(10), &p)); /* the kpager's own again */
+}
+
 /* The receiver is destroyed while the transfer waits: the wait says so
  * (xfer_kfault: -KM_ERESTART), and the transfer ends there. */
 static void test_wait_error(void **state)
@@ -2795,6 +2826,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sigma0_grant_maps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_source_gone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_table_taken_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_table_made_meanwhile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_error, setup, teardown),
         cmocka_unit_test(test_kspace_names),
     };
