@@ -123,7 +123,8 @@ static u32 requests(struct task *t, u64 missing, u64 va, u64 *req)
      * then it is not among those, and may be out */
     bool out = false;
     if (!listed) {
-        out = km_ks_type(missing) == KMEM_NODETABLE && mmu_nt_out(t, ((missing - KM_KS_NT) >> 12) << 21);
+        out = t->as.nt_out && km_ks_type(missing) == KMEM_NODETABLE &&
+              mmu_nt_out(t, ((missing - KM_KS_NT) >> 12) << 21);
         add_request(req, &n, t, missing, out ? KM_KREASON_RESTORE : KM_KREASON_FRESH);
     }
     if (!out && !mapdb_has_free_node(t)) /* (a table brought back needs no node) */
@@ -131,11 +132,11 @@ static u32 requests(struct task *t, u64 missing, u64 va, u64 *req)
     return n;
 }
 
-i64 kfault_raise(struct thread *self, struct thread *client, struct task *t, u64 missing, u64 va)
+/* kfault_raise's checks of kpager kp beyond the common case (kp waits in
+ * an open receive, in memory; self is in no kernel message): 0 to go on,
+ * or the kernel page fault's result. */
+static __attribute__((noinline)) i64 kpager_ready(struct thread *self, struct thread *kp)
 {
-    struct thread *kp = thread_lookup(client->kpager);
-    if (!kp || !kp->task)
-        return -KM_ENOMEM; /* its kpager is gone */
     if ((self->flags & TF_KMSG) || waits_for(kp, self)) {
         /* never a kernel page fault inside one; never wait for oneself */
         trace(KDEADLOCK, thread_id(kp), thread_id(self));
@@ -155,10 +156,25 @@ i64 kfault_raise(struct thread *self, struct thread *client, struct task *t, u64
         if (r < 0)
             return r; /* -KM_ERESTART: redo, the kpager is back */
     }
-    u32 room = kmem_supply_free(t);
+    return 0;
+}
+
+i64 kfault_raise(struct thread *self, struct thread *client, struct task *t, u64 missing, u64 va)
+{
+    struct thread *kp = thread_lookup(client->kpager);
+    if (!kp || !kp->task)
+        return -KM_ENOMEM; /* its kpager is gone */
+    /* (kp in an open receive waits for no one: waits_for is false.) */
+    i64 r;
+    if (__builtin_expect((self->flags & TF_KMSG) || kp->state != TS_RECEIVING || kp->partner ||
+                             (kp->flags & TF_OUT),
+                         0) &&
+        (r = kpager_ready(self, kp)) != 0)
+        return r;
+    u32 room = KMEM_SUPPLY - t->nsupply;
     if (room == 0) {
         kmem_supply_release(t); /* pages of an earlier try nothing used */
-        room = kmem_supply_free(t);
+        room = KMEM_SUPPLY - t->nsupply;
     }
     /* The requests straight into the message (fault[2..]). */
     struct thread_ext *x = self->ext;
@@ -175,7 +191,7 @@ i64 kfault_raise(struct thread *self, struct thread *client, struct task *t, u64
     x->kfault_got = 0;
     self->flags |= TF_KMSG | TF_KFAULT_IPC;
     trace(KFAULT, first, n);
-    i64 r = ipc_kfault_call(self, kp);
+    r = ipc_kfault_call(self, kp);
     self->flags &= ~(TF_KMSG | TF_KFAULT_IPC);
     x->kfault_task = 0;
     trace(KFAULT_DONE, first, r < 0 ? r : (i64)x->kfault_got);

@@ -124,7 +124,9 @@ static inline struct km_utcb *thread_utcb(const struct thread *t);
 static inline struct thread *thread_lookup(km_tid id)
 {
     u32 n = KM_ID_NUMBER(id), v = KM_ID_VERSION(id);
-    if (n == 0 || n >= THREAD_MAX || v == 0)
+    /* n 0 or past the table: one unsigned compare.  Version 0 needs no
+     * test: a slot with version 0 was never used, so it is TS_FREE. */
+    if (n - 1 >= THREAD_MAX - 1)
         return NULL;
     struct thread *t = &thread_table[n];
     if (t->version != v || t->state == TS_FREE || t->state == TS_DEAD)
