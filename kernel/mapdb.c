@@ -1303,13 +1303,38 @@ static bool sigma0_page(const struct task *t, u64 va)
     return (t->flags & TASK_F_SIGMA0) && sigma0_owns(t, va);
 }
 
-/* transfer_page waited for the destination's tables: the page again. */
+/* Rights that a send with rights gives of from's mapping sn (slot ss):
+ * none for a mapping without access (lent, or a frame lent elsewhere). */
+static inline __attribute__((always_inline)) u32 given_of(struct mnode *sn, struct mmu_slot *ss, u32 rights)
+{
+    return sn && !node_lent(sn) && (!kmem_ever_lent || has_access(sn, ss)) ? rights & node_rights(sn) : 0;
+}
+
+/* From's node in slot ss again after the destination's walk waited with
+ * every table kept (MMU_WAITED_KEPT), read from the slot instead of a
+ * walk; NULL when the slot's node table is not its own any more, or the
+ * node is gone or out (the page is then looked at again from the start). */
+static struct mnode *source_again(struct mmu_slot *ss)
+{
+    if (!mmu_slot_kept(ss))
+        return NULL;
+    struct mnode *n = *ss->node;
+    return n && !mn_is_out(n) ? n : NULL;
+}
+
+static int transfer_to(struct task *from, u64 sva, struct mnode *sn, struct mmu_slot *ss, struct task *to,
+                       u64 dva, struct mmu_slot *ds, u32 given, bool grant);
+
+/* transfer_page's results besides 1, 0 and errors: the page again from the
+ * start (a wait made what it looked at stale), or done (PAGE_WAITED | 1 or
+ * 0) after a wait (the rest of the range is looked at again). */
 #define PAGE_AGAIN 2
+#define PAGE_WAITED 4
 
 /* One page: 1 mapped, 0 skipped (nothing to send, or a fixed page at the
- * destination), PAGE_AGAIN, -KM_ENOMEM or a wait's error.  sn is from's
- * node at sva (its slot in *ss) or NULL when sva has none; sva and dva are
- * not reserved. */
+ * destination), PAGE_AGAIN, PAGE_WAITED, -KM_ENOMEM or a wait's error.  sn
+ * is from's node at sva (its slot in *ss) or NULL when sva has none; sva
+ * and dva are not reserved. */
 static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mmu_slot *ss,
                          struct task *to, u64 dva, u32 rights, bool grant)
 {
@@ -1322,8 +1347,7 @@ static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mm
             return r == -KM_EBUSY ? 0 : r;
         sn = *ss->node;
     }
-    /* A mapping without access (lent, or a frame lent elsewhere) is not sent. */
-    u32 given = sn && !node_lent(sn) && (!kmem_ever_lent || has_access(sn, ss)) ? rights & node_rights(sn) : 0;
+    u32 given = given_of(sn, ss, rights);
     if (!(given & KM_R))
         return 0;
     if (from == to && sva == dva)
@@ -1331,19 +1355,35 @@ static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mm
     /* The destination's tables first: until they are there, nothing has
      * changed, so a missing one may be waited for here (in place, when the
      * operation allows it: a kernel page fault for each, the walk going on
-     * from the table it stopped at); after a wait, sn is stale. */
+     * from the table it stopped at).  After a wait sn is read again from
+     * its slot if every table stayed, else the page is looked at again. */
     i64 w;
-    if (!mmu_walk_wait(to, dva, &ds, &w))
-        return w > 0 ? PAGE_AGAIN : w < 0 ? (int)w : -KM_ENOMEM;
-    if (!ds.node && !nodetable_restore(to, dva, &ds))
+    int waited = 0;
+    if (!mmu_walk_wait(to, dva, &ds, &w)) {
+        if (w != MMU_WAITED_KEPT || !(sn = source_again(ss)))
+            return w > 0 ? PAGE_AGAIN : w < 0 ? (int)w : -KM_ENOMEM;
+        if (!((given = given_of(sn, ss, rights)) & KM_R))
+            return PAGE_WAITED;
+        waited = PAGE_WAITED;
+    }
+    int r = transfer_to(from, sva, sn, ss, to, dva, &ds, given, grant);
+    return r < 0 ? r : r | waited;
+}
+
+/* transfer_page once the destination's tables are there (slot ds). */
+static inline __attribute__((always_inline)) int transfer_to(struct task *from, u64 sva, struct mnode *sn,
+                                                             struct mmu_slot *ss, struct task *to, u64 dva,
+                                                             struct mmu_slot *ds, u32 given, bool grant)
+{
+    if (!ds->node && !nodetable_restore(to, dva, ds))
         return -KM_ENOMEM;
-    struct mnode *dn = *ds.node;
-    if (mmu_present(&ds) && !dn)
+    struct mnode *dn = *ds->node;
+    if (mmu_present(ds) && !dn)
         return 0;
     if (__builtin_expect(parts_out(), 0) &&
-        (dn = transfer_nodes_in(sn, ss, dn, to, dva, &ds, grant, given)) == NODES_SHORT)
+        (dn = transfer_nodes_in(sn, ss, dn, to, dva, ds, grant, given)) == NODES_SHORT)
         return -KM_ENOMEM;
-    if (dn && mmu_phys(&ds) == mmu_phys(ss) && !mn_is_out(dn) && !node_lent(dn)) {
+    if (dn && mmu_phys(ds) == mmu_phys(ss) && !mn_is_out(dn) && !node_lent(dn)) {
         if (!grant) {
             grow_rights(dn, given);
             return 1;
@@ -1372,7 +1412,7 @@ static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mm
         return -KM_ENOMEM;
     }
     if (dn) { /* a different mapping (not sn's ancestor): it goes (by name if its node is out) */
-        if (__builtin_expect(mn_is_out(dn), 0) ? mmu_kept(&ds) & MN_LENT : node_lent(dn)) {
+        if (__builtin_expect(mn_is_out(dn), 0) ? mmu_kept(ds) & MN_LENT : node_lent(dn)) {
             /* unless lent to the kernel: it stays, as a fixed page stays,
              * until its lender unmaps it.  (Exporting it here could take
              * the node page nn is in, or sn, with it.) */
@@ -1381,17 +1421,17 @@ static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mm
             return 0;
         }
         if (__builtin_expect(mn_is_out(dn), 0))
-            remove_out(to, dva, &ds, true);
+            remove_out(to, dva, ds, true);
         else
             remove_tree(dn); /* (maybe one of sn's children: adopt_children frees its edge) */
     }
     if (grant) {
-        move_node(sn, ss, nn, dva, &ds, given, e);
+        move_node(sn, ss, nn, dva, ds, given, e);
     } else {
         nn->word = dva | given;
         link_child(sn, nn, e);
-        *ds.node = nn;
-        mmu_set(to, dva, &ds, mmu_phys(ss), given); /* the source has access: the frame is not lent */
+        *ds->node = nn;
+        mmu_set(to, dva, ds, mmu_phys(ss), given); /* the source has access: the frame is not lent */
     }
     return 1;
 }
@@ -1454,10 +1494,15 @@ again:
         u64 dva = x.dst + (va - x.src);
         if (!reserved(dva)) {
             r = transfer_page(from, va, sn, &ss, to, dva, x.rights, x.grant);
-            if (r == PAGE_AGAIN || (r == -KM_ENOMEM && (r = kmem_op_wait()) == 0))
-                goto again; /* (this page again: it changed nothing) */
-            if (r < 0)
-                return r;
+            if (__builtin_expect((u64)r > 1, 0)) { /* (one test for what is not 0 or 1) */
+                if (r == PAGE_AGAIN || (r == -KM_ENOMEM && (r = kmem_op_wait()) == 0))
+                    goto again; /* (this page again: it changed nothing) */
+                if (r < 0)
+                    return r;
+                pages += r & 1; /* PAGE_WAITED: the rest looked at again */
+                va += PAGE_SIZE;
+                goto again;
+            }
             pages += r;
         }
         va += PAGE_SIZE;

@@ -763,6 +763,68 @@ static void test_wait_table_made_meanwhile(void **state)
     assert_true(pte(waiter.k, KV(10), &p)); /* the kpager's own again */
 }
 
+/* While the walk waits, the sender's page is replaced (another frame at
+ * the same address): no table went, so the sender's node is read again
+ * from its slot, and the new frame is what is sent. */
+static u64 replaced_frame;
+static void replace_source(int call)
+{
+    if (call == 1) { /* (the walk's last wait: for the node table) */
+        assert_true(mapdb_unmap(waiter.s, KM_FPAGE(KV(0), 12, KM_RWX), true) >= 0);
+        root(waiter.s, KV(5), RW); /* (takes the old node's place in its page) */
+        replaced_frame = root(waiter.s, KV(0), RW);
+    }
+}
+
+static void test_wait_source_replaced(void **state)
+{
+    (void)state;
+    wait_world();
+    root(waiter.t, RG(7), RW); /* (t has a free node: no wait after the walk's) */
+    waiter.meddle = replace_source;
+    assert_int_equal(wait_map(1), 1);
+    assert_int_equal(waiter.asked[0], KM_KS_PT_OF(RG(5))); /* (its PDPT and PD are there) */
+    assert_int_equal(waiter.asked[1], KM_KS_NT_OF(RG(5)));
+    assert_int_equal(waiter.calls, 2);
+    u64 phys = 0;
+    assert_int_equal(held(waiter.t, RG(5), &phys), RW);
+    assert_int_equal(phys, replaced_frame);
+    /* derived from the new mapping, not from the one in the old node's place */
+    assert_true(mapdb_unmap(waiter.s, KM_FPAGE(KV(5), 12, KM_RWX), true) >= 0);
+    assert_int_equal(held(waiter.t, RG(5), NULL), RW);
+    assert_true(mapdb_unmap(waiter.s, KM_FPAGE(KV(0), 12, KM_RWX), false) >= 0);
+    assert_int_equal(held(waiter.t, RG(5), NULL), 0);
+}
+
+/* While the walk waits, the sender's node table goes out: its slot is not
+ * read again (the page is looked at from the start, the table made again
+ * from the sender's nodes), and the page is sent. */
+static u64 source_nt;
+static void source_table_out(int call)
+{
+    if (call == 2) {
+        struct mmu_slot s;
+        assert_true(mmu_walk(waiter.s, KV(0), MMU_FIND, &s) && s.node);
+        source_nt = virt_to_phys(s.node) & ~(u64)(PAGE_SIZE - 1);
+        assert_true(nodetable_export(waiter.s, KM_KS_NT_OF(KV(0)), source_nt));
+        kmem_page_free(waiter.s, KMEM_NODETABLE, source_nt); /* (a pool page: back to the pool) */
+    }
+}
+
+static void test_wait_source_table_out(void **state)
+{
+    (void)state;
+    wait_world();
+    u64 src = 0;
+    assert_int_equal(held(waiter.s, KV(0), &src), RW);
+    waiter.meddle = source_table_out;
+    assert_int_equal(wait_map(1), 1);
+    u64 phys = 0;
+    assert_int_equal(held(waiter.t, RG(5), &phys), RW);
+    assert_int_equal(phys, src);
+    assert_int_equal(held(waiter.s, KV(0), NULL), RW);
+}
+
 /* The receiver is destroyed while the transfer waits: the wait says so
  * (xfer_kfault: -KM_ERESTART), and the transfer ends there. */
 static void test_wait_error(void **state)
@@ -2827,6 +2889,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wait_source_gone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_table_taken_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_table_made_meanwhile, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_source_replaced, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_source_table_out, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_error, setup, teardown),
         cmocka_unit_test(test_kspace_names),
     };

@@ -68,20 +68,27 @@ static u64 ks_table(u64 va, int shift)
     return shift == 39 ? KM_KS_PDPT_OF(va) : shift == 30 ? KM_KS_PD_OF(va) : KM_KS_PT_OF(va);
 }
 
+/* Bumped whenever a table of any space goes (detached, destroyed): slots
+ * taken before a wait are still good after it if it is unchanged (one
+ * counter for all: a detach is rare, and a walk's source task is covered
+ * too). */
+static u64 tables_gen;
+
 /* After a table's page was missing in a walk that may wait: waits for
- * it in place (kmem_op_wait).  *wait: 1 once a wait was answered, else a
- * wait's error (no wait possible here: -KM_ENOMEM).  true: answered, and
- * no table of t went meanwhile (t->as.gen, bumped by every detach; t is
- * the same task), so the entries the walk holds are still t's: it goes on
- * from where it stopped.  false: the walk ends. */
-static bool waited(struct task *t, i64 *wait)
+ * it in place (kmem_op_wait).  *wait: MMU_WAITED_KEPT when the wait was
+ * answered and no table went meanwhile, else MMU_WAITED (answered, and a
+ * table went) or the wait's error (no wait possible here: -KM_ENOMEM).
+ * true: answered, and no table went, so the entries the walk holds are
+ * still its task's: it goes on from where it stopped. */
+static bool waited(i64 *wait)
 {
     if (!kmem_op || !kmem_op->missing_set)
         return false;
-    u32 gen = t->as.gen, version = t->version; /* (a task made again starts at gen 0) */
+    u64 gen = tables_gen;
     i64 r = kmem_op_wait();
-    *wait = r ? r : 1;
-    return r == 0 && t->as.gen == gen && t->version == version;
+    bool kept = r == 0 && tables_gen == gen;
+    *wait = r ? r : kept ? MMU_WAITED_KEPT : MMU_WAITED;
+    return kept;
 }
 
 static inline __attribute__((always_inline)) void table_set(u64 *e, u64 f, int shift)
@@ -98,7 +105,7 @@ static inline __attribute__((always_inline)) bool table_waited(struct task *t, u
                                                                i64 *wait)
 {
     for (;;) {
-        if (!waited(t, wait))
+        if (!waited(wait))
             return false;
         if (*e & PTE_P)
             return true;
@@ -114,7 +121,7 @@ static inline __attribute__((always_inline)) bool table_waited(struct task *t, u
 static inline __attribute__((always_inline)) u64 nt_waited(struct task *t, u64 leaf_phys, u64 va, i64 *wait)
 {
     for (;;) {
-        if (!waited(t, wait))
+        if (!waited(wait))
             return 0;
         u64 nt = frame_aux_get(leaf_phys);
         if (nt)
@@ -196,10 +203,13 @@ static __attribute__((noinline)) bool walk_create(struct task *t, u64 va, enum m
     return walk_in(t, va, mode, s, NULL);
 }
 
-/* (false after a wait, found or not: what the caller holds is stale.) */
+/* (false after a wait, found or not: see mmu_walk_wait.) */
 static __attribute__((noinline)) bool walk_waiting(struct task *t, u64 va, struct mmu_slot *s, i64 *wait)
 {
-    return walk_in(t, va, MMU_CREATE_ALL, s, wait) && !*wait;
+    bool found = walk_in(t, va, MMU_CREATE_ALL, s, wait);
+    if (!found && *wait == MMU_WAITED_KEPT)
+        *wait = MMU_WAITED;
+    return found && !*wait;
 }
 
 /* The frame of va's leaf table under top-level table pml4, 0 when a table
@@ -242,6 +252,12 @@ static inline __attribute__((always_inline)) bool walk(struct task *t, u64 va, e
 bool mmu_walk(struct task *t, u64 va, enum mmu_walk_mode mode, struct mmu_slot *s)
 {
     return walk(t, va, mode, s, NULL);
+}
+
+bool mmu_slot_kept(const struct mmu_slot *s)
+{
+    u64 leaf = virt_to_phys(s->pte) & ~(u64)(PAGE_SIZE - 1);
+    return s->node && frame_aux_get(leaf) == (virt_to_phys(s->node) & ~(u64)(PAGE_SIZE - 1));
 }
 
 bool mmu_walk_wait(struct task *t, u64 va, struct mmu_slot *s, i64 *wait)
@@ -489,7 +505,7 @@ void aspace_destroy(struct task *t)
     if (!t->as.pml4)
         return;
     mmu_release(&t->as);
-    t->as.gen++;
+    tables_gen++;
     free_tables(t, t->as.pml4, 39);
     t->as.pml4 = 0;
 }
@@ -642,7 +658,7 @@ static bool pml4_detach(struct task *t, u64 phys)
     if (t->as.pml4 != phys)
         return false;
     aspace_evict(&t->as);
-    t->as.gen++;
+    tables_gen++;
     u64 *tb = phys_to_virt(phys);
     for (int i = 0; i < 256; i++)
         if (tb[i] & PTE_P)
@@ -668,7 +684,7 @@ bool mmu_detach(struct task *t, u64 ksaddr, u64 phys)
     /* Unlinked and flushed from every CPU first: only then may the tables
      * below go back (to a kpager, who may write them at once). */
     *e = 0;
-    t->as.gen++;
+    tables_gen++;
     arch_tlb_shootdown(&t->as, va, (1ull << shift) >> 12);
     free_below(t, phys, shift - 9);
     return true;

@@ -34,8 +34,6 @@ struct aspace {
                    new space, or one whose table a kpager took back);
                    false once the space is destroyed */
     u32 nt_out; /* leaf tables whose node table is out (MMU_NT_OUT) */
-    u32 gen;    /* bumped whenever a table goes (detached, destroyed): a
-                   walk that waited in place may go on only if unchanged */
 };
 
 /* Direct map of [4 GiB, max_phys) (the boot tables map the first 4 GiB). */
@@ -116,9 +114,19 @@ bool mmu_walk(struct task *t, u64 va, enum mmu_walk_mode mode, struct mmu_slot *
  * (kmem_op_wait): a page still missing is waited for in place, and the
  * walk goes on from the table it stopped at.  true: found, no wait.
  * false: *wait is 0 (not there, nothing waited for: a page missing where
- * no wait is possible, or no space), 1 (a wait let the kernel lock go:
- * what the caller found before is stale, look again) or a wait's error. */
+ * no wait is possible, or no space), a wait's error, MMU_WAITED (a wait
+ * let the kernel lock go: what the caller found before is stale, look
+ * again), or MMU_WAITED_KEPT: found (*s), and no table of any space went
+ * since before the first wait, so slots the caller took before it are
+ * still in their tables (mmu_slot_kept says whether a slot's node table
+ * is still its own). */
+#define MMU_WAITED 1
+#define MMU_WAITED_KEPT 2
 bool mmu_walk_wait(struct task *t, u64 va, struct mmu_slot *s, i64 *wait);
+/* Whether slot s (with its node table in: s->node), taken before a wait
+ * that mmu_walk_wait reported MMU_WAITED_KEPT, still has that node table
+ * (not gone out, or come back in another page, meanwhile). */
+bool mmu_slot_kept(const struct mmu_slot *s);
 /* The first page >= va and < end whose node slot is set (a mapping-database
  * page), or end.  Skips absent tables whole, so sparse spaces are cheap.
  * Where a node table is out, the pages whose PTE is in use (present or
