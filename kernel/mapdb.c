@@ -1779,7 +1779,8 @@ static __attribute__((noinline)) void supply_lend_shared(struct task *t, u64 req
  * TLB shootdown (the page's user access is gone on every CPU before this
  * returns; the kernel uses it only after, under the kernel lock).  The
  * trace's cost: from one TSC read here to the record's own (the
- * shootdown after it not counted). */
+ * shootdown after it not counted), the record written in line.  No call
+ * but the last (a jump): no register is saved on the way. */
 void kmem_supply_lend(struct task *t, u64 req, struct task *lender, u64 va, u32 *got)
 {
     if (kmem_supply_room(t, req) < 0)
@@ -1798,7 +1799,11 @@ void kmem_supply_lend(struct task *t, u64 req, struct task *lender, u64 va, u32 
         return supply_lend_shared(t, req, lender, va, s.pte, s.node, got, t0);
     n->word |= MN_LENT;
     *s.pte = e & ~MMU_PTE_P; /* mmu_suspend: the frame stays in the entry (mmu_phys) */
-    supply_lent(t, req, e & MMU_PTE_ADDR, va | lender->number, t0, got);
+    u64 phys = e & MMU_PTE_ADDR;
+    kmem_supply_put(t, req, phys, &frame_lend_records[phys >> PAGE_SHIFT], va | lender->number); /* (lendable_frame) */
+    ++*got;
+    if (__builtin_expect(t0 != 0, 0))
+        trace_ring_put(KM_EV_KPAGE_IMPORT, KM_KREQ_ADDR(req) | t->number, t0, true);
     arch_tlb_shootdown(&lender->as, va, 1);
 }
 

@@ -66,6 +66,39 @@ static inline void trace_set_thread(u32 thread)
         r->tag = r->cpu_tag | (u64)thread << 32;
 }
 
+/* Writes one record (event ev, a0, a1) to this CPU's ring: trace_write's
+ * body, in line for a hot trace point (kmem_supply_lend's import).  No
+ * interrupt flag touched (the contract above), so no trace point on this
+ * CPU can take the same slot between reading head and publishing
+ * head + 1; no other CPU ever writes this ring.  The record's words are
+ * stored before the TSC read, which clobbers rdx (a1's register).  With
+ * since, a1 is a TSC value read earlier and the record holds the ticks
+ * from it to the record's own TSC read (one read fewer for a measured
+ * span). */
+static inline __attribute__((always_inline)) void trace_ring_put(u64 ev, u64 a0, u64 a1, bool since)
+{
+    struct trace_ring *r = cpu_trace_ring();
+    u64 h = r->head;
+    if (__builtin_expect(h < r->limit, 1)) {
+        struct km_trace_rec *rec = &r->recs[h & r->mask];
+        u64 word = r->tag | ev; /* event, cpu, thread: one 8-byte store */
+        __builtin_memcpy(&rec->event, &word, sizeof word);
+        rec->a0 = a0;
+        if (since) {
+            u64 now = rdtsc_raw();
+            rec->tsc = now;
+            rec->a1 = now - a1;
+        } else {
+            rec->a1 = a1;
+            tsc_store(&rec->tsc);
+        }
+        /* Publish: the record's stores happen before head moves. */
+        __atomic_store_n(&r->head, h + 1, __ATOMIC_RELEASE);
+    } else if (r->limit) {
+        r->dropped++; /* stop mode, ring full */
+    }
+}
+
 /* Writes one record to this CPU's ring; interrupts off (the contract
  * above).  Call through trace(). */
 void trace_write(u64 ev, u64 a0, u64 a1);
