@@ -140,18 +140,28 @@ static __attribute__((noinline)) void shootdown_others(struct aspace *as)
             cpu_relax();
 }
 
-void arch_tlb_shootdown(struct aspace *as, u64 va, u64 npages)
+/* arch_tlb_shootdown of more than one page (or none). */
+static __attribute__((noinline)) void shootdown_pages(struct aspace *as, u64 va, u64 npages)
 {
-    u64 pml4 = as->pml4;
-    if (read_cr3() == pml4) {
-        if (__builtin_expect(npages == 1, 1)) /* (mostly: one PTE changed) */
-            invlpg(va);
-        else if (npages > INVLPG_MAX)
+    if (read_cr3() == as->pml4) {
+        if (npages > INVLPG_MAX)
             reload_cr3();
         else
             for (u64 i = 0; i < npages; i++)
                 invlpg(va + i * PAGE_SIZE);
     }
+    shootdown_others(as);
+}
+
+/* Mostly one page (one PTE changed), the case in line: no call but by a
+ * jump, so no frame. */
+void arch_tlb_shootdown(struct aspace *as, u64 va, u64 npages)
+{
+    if (__builtin_expect(npages != 1, 0))
+        return shootdown_pages(as, va, npages);
+    u64 pml4 = as->pml4;
+    if (read_cr3() == pml4)
+        invlpg(va);
     /* Mostly no other CPU has as loaded (a space's threads run on one
      * CPU): one look at each other one (those below this one, then those
      * above), the requests only when one has.  A CPU switches spaces only
