@@ -1788,7 +1788,9 @@ void kmem_supply_lend(struct task *t, u64 req, struct task *lender, u64 va, u32 
     u64 t0 = trace_on(KPAGE_IMPORT) ? rdtsc_raw() | 1 : 0;
     struct mmu_slot s;
     struct mnode *n;
-    if (__builtin_expect(reserved(va) || !mmu_find_in(&lender->as, va, &s) || !(n = *s.node) || mn_is_out(n), 0))
+    /* (Of reserved(va), only the user space's end: a page of the UTCB
+     * area has no node, map refuses it, so n excludes it here.) */
+    if (__builtin_expect(va >= USER_TOP || !mmu_find_in(&lender->as, va, &s) || !(n = *s.node) || mn_is_out(n), 0))
         return supply_lend_slow(t, req, lender, va, got, t0);
     if ((node_rights(n) & (KM_R | KM_W)) != (KM_R | KM_W))
         return;
