@@ -1792,7 +1792,7 @@ void kmem_supply_lend(struct task *t, u64 req, struct task *lender, u64 va, u32 
      * area has no node, map refuses it, so n excludes it here.) */
     if (__builtin_expect(va >= USER_TOP || !mmu_find_in(&lender->as, va, &s) || !(n = *s.node) || mn_is_out(n), 0))
         return supply_lend_slow(t, req, lender, va, got, t0);
-    if ((node_rights(n) & (KM_R | KM_W)) != (KM_R | KM_W))
+    if (~node_rights(n) & (KM_R | KM_W)) /* (not read-write) */
         return;
     u64 e = *s.pte;
     if (__builtin_expect(!(e & MMU_PTE_P) || n->up || n->child || (n->word & MN_KIDS_OUT) || parts_out() ||
