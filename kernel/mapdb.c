@@ -1735,6 +1735,14 @@ int mapdb_lend(struct task *t, u64 va, u64 *phys)
     return lend_page(t, va, phys) ? 0 : -KM_EINVAL;
 }
 
+/* Whether n is a root with no children (none detached either) and every
+ * part of the database is in (parts_out): the frame has no other mapping
+ * to take access from, or to look for.  One or-chain, one branch. */
+static inline __attribute__((always_inline)) bool alone_all_in(const struct mnode *n)
+{
+    return !((uptr)n->up | (uptr)n->child | (n->word & MN_KIDS_OUT) | mapdb_nodes_out | mapdb_detached);
+}
+
 /* The page bound in t's supply (lent already, frame phys) and charged,
  * the import traced (from t0, a TSC read, when not 0); *got counted up. */
 static inline __attribute__((always_inline)) void supply_lent(struct task *t, u64 req, u64 phys, u64 loan, u64 t0,
@@ -1795,9 +1803,7 @@ void kmem_supply_lend(struct task *t, u64 req, struct task *lender, u64 va, u32 
     if (~node_rights(n) & (KM_R | KM_W)) /* (not read-write) */
         return;
     u64 e = *s.pte;
-    if (__builtin_expect(!(e & MMU_PTE_P) || n->up || n->child || (n->word & MN_KIDS_OUT) || parts_out() ||
-                             !lendable_frame(e & MMU_PTE_ADDR),
-                         0))
+    if (__builtin_expect(!(e & MMU_PTE_P) || !alone_all_in(n) || !lendable_frame(e & MMU_PTE_ADDR), 0))
         return supply_lend_shared(t, req, lender, va, s.pte, s.node, got, t0);
     n->word |= MN_LENT;
     *s.pte = e & ~MMU_PTE_P; /* mmu_suspend: the frame stays in the entry (mmu_phys) */
