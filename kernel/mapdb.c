@@ -1696,7 +1696,7 @@ bool mapdb_has_free_node(struct task *t)
  * frame of a user mapping outside RAM is never lent. */
 static inline __attribute__((always_inline)) bool lendable_frame(u64 phys)
 {
-    return (phys >> PAGE_SHIFT) - 1 < frame_aux_frames - 1;
+    return phys - PAGE_SIZE < (frame_aux_frames - 1) << PAGE_SHIFT; /* (phys: a PTE's frame, page-aligned) */
 }
 
 /* The lend of n, t's read-write mapping of va (slot s), in any case: not
@@ -1803,11 +1803,11 @@ void kmem_supply_lend(struct task *t, u64 req, struct task *lender, u64 va, u32 
     if (~node_rights(n) & (KM_R | KM_W)) /* (not read-write) */
         return;
     u64 e = *s.pte;
-    if (__builtin_expect(!(e & MMU_PTE_P) || !alone_all_in(n) || !lendable_frame(e & MMU_PTE_ADDR), 0))
+    u64 phys = e & MMU_PTE_ADDR;
+    if (__builtin_expect(!(e & MMU_PTE_P) || !alone_all_in(n) || !lendable_frame(phys), 0))
         return supply_lend_shared(t, req, lender, va, s.pte, s.node, got, t0);
     n->word |= MN_LENT;
     *s.pte = e & ~MMU_PTE_P; /* mmu_suspend: the frame stays in the entry (mmu_phys) */
-    u64 phys = e & MMU_PTE_ADDR;
     kmem_supply_put(t, req, phys, &frame_lend_records[phys >> PAGE_SHIFT], va | lender->number); /* (lendable_frame) */
     ++*got;
     if (__builtin_expect(t0 != 0, 0))
