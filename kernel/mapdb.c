@@ -1787,8 +1787,8 @@ static __attribute__((noinline)) void supply_lend_shared(struct task *t, u64 req
  * TLB shootdown (the page's user access is gone on every CPU before this
  * returns; the kernel uses it only after, under the kernel lock).  The
  * trace's cost: from one TSC read here to the record's own (the
- * shootdown after it not counted), the record written in line.  No call
- * but the last (a jump): no register is saved on the way. */
+ * shootdown after it not counted), the record written in line (no call
+ * for it). */
 void kmem_supply_lend(struct task *t, u64 req, struct task *lender, u64 va, u32 *got)
 {
     if (kmem_supply_room(t, req) < 0)
