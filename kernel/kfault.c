@@ -192,9 +192,16 @@ static inline __attribute__((always_inline)) bool request_of(const u64 *asked_fo
         *req = KM_KREQ(ksaddr, KM_KMEM_RESERVE, 0);
         return true;
     }
-    /* (A request word may be 0: the top-level table, fresh.) */
-    u64 n = asked_for[1] < KM_KFAULT_MAX ? asked_for[1] : KM_KFAULT_MAX;
-    for (u64 i = 0; i < n; i++)
+    /* (A request word may be 0: the top-level table, fresh.)  The first
+     * request looked at first: a kpager answers them in order, mostly
+     * with one page. */
+    u64 n = asked_for[1];
+    if (__builtin_expect(n != 0 && KM_KREQ_ADDR(asked_for[2]) == ksaddr, 1)) {
+        *req = asked_for[2];
+        return true;
+    }
+    n = n < KM_KFAULT_MAX ? n : KM_KFAULT_MAX;
+    for (u64 i = 1; i < n; i++)
         if (KM_KREQ_ADDR(asked_for[2 + i]) == ksaddr) {
             *req = asked_for[2 + i];
             return true;
