@@ -208,9 +208,16 @@ static inline __attribute__((always_inline)) bool request_of(const u64 *asked_fo
         *req = KM_KREQ(ksaddr, KM_KMEM_RESERVE, 0);
         return true;
     }
-    /* (A request word may be 0: the top-level table, fresh.) */
-    u64 n = asked_for[1] < KM_KFAULT_MAX ? asked_for[1] : KM_KFAULT_MAX;
-    for (u64 i = 0; i < n; i++)
+    /* (A request word may be 0: the top-level table, fresh.)  The first
+     * request looked at first: a kpager answers them in order, mostly
+     * with one page. */
+    u64 n = asked_for[1];
+    if (__builtin_expect(n != 0 && KM_KREQ_ADDR(asked_for[2]) == ksaddr, 1)) {
+        *req = asked_for[2];
+        return true;
+    }
+    n = n < KM_KFAULT_MAX ? n : KM_KFAULT_MAX;
+    for (u64 i = 1; i < n; i++)
         if (KM_KREQ_ADDR(asked_for[2 + i]) == ksaddr) {
             *req = asked_for[2 + i];
             return true;
@@ -226,6 +233,13 @@ _Static_assert(KM_FPAGE_LOG2(FPAGE_4K_RW) == 12 && KM_FPAGE_RIGHTS(FPAGE_4K_RW) 
                    KM_FPAGE_LOG2(FPAGE_SIZE_RW) == 0x3f && (FPAGE_SIZE_RW & ~0xfc0ull) == (KM_R | KM_W),
                "the fpage word: size in bits 6..11, rights in 0..2");
 
+/* Whether map item (word0, word1) can answer a request: one page, read-
+ * write, not a grant. */
+static inline __attribute__((always_inline)) bool accept_fits(u64 word0, u64 word1)
+{
+    return (word1 & FPAGE_SIZE_RW) == FPAGE_4K_RW && !(word0 & KM_ITEM_GRANT);
+}
+
 /* Lends the lender's page that item (word0, word1) names to the kernel as
  * t's page for a request in asked_for (*got counted up); ignored (nothing
  * changes) when it does not fit. */
@@ -233,8 +247,7 @@ static inline __attribute__((always_inline)) void accept(struct task *lender, st
                                                          u64 word0, u64 word1, u32 *got)
 {
     u64 req;
-    if (!t || !lender || (word1 & FPAGE_SIZE_RW) != FPAGE_4K_RW || (word0 & KM_ITEM_GRANT) ||
-        !request_of(asked_for, word0 & ~0xfffull, &req))
+    if (!t || !lender || !accept_fits(word0, word1) || !request_of(asked_for, word0 & ~0xfffull, &req))
         return;
     kmem_supply_lend(t, req, lender, KM_FPAGE_BASE(word1), got);
 }
@@ -267,4 +280,13 @@ void kfault_accept(struct thread *kpager, struct thread *self, u64 word0, u64 wo
     }
     struct thread_ext *x = self->ext;
     accept(kpager->task, kfault_task(x), x->fault, word0, word1, &x->kfault_got);
+}
+
+void kfault_accept_in(struct thread *kpager, struct thread *self, u64 word0, u64 word1)
+{
+    struct thread_ext *x = self->ext;
+    struct task *t = kfault_task(x);
+    u64 req;
+    if (t && accept_fits(word0, word1) && request_of(x->fault, word0 & ~0xfffull, &req))
+        kmem_supply_lend(t, req, kpager->task, KM_FPAGE_BASE(word1), &x->kfault_got);
 }

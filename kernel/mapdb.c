@@ -1737,7 +1737,7 @@ bool mapdb_has_free_node(struct task *t)
  * frame of a user mapping outside RAM is never lent. */
 static inline __attribute__((always_inline)) bool lendable_frame(u64 phys)
 {
-    return (phys >> PAGE_SHIFT) - 1 < frame_aux_frames - 1;
+    return phys - PAGE_SIZE < (frame_aux_frames - 1) << PAGE_SHIFT; /* (phys: a PTE's frame, page-aligned) */
 }
 
 /* The lend of n, t's read-write mapping of va (slot s), in any case: not
@@ -1774,6 +1774,14 @@ static bool lend_page(struct task *t, u64 va, u64 *phys)
 int mapdb_lend(struct task *t, u64 va, u64 *phys)
 {
     return lend_page(t, va, phys) ? 0 : -KM_EINVAL;
+}
+
+/* Whether n is a root with no children (none detached either) and every
+ * part of the database is in (parts_out): the frame has no other mapping
+ * to take access from, or to look for.  One or-chain, one branch. */
+static inline __attribute__((always_inline)) bool alone_all_in(const struct mnode *n)
+{
+    return !((uptr)n->up | (uptr)n->child | (n->word & MN_KIDS_OUT) | mapdb_nodes_out | mapdb_detached);
 }
 
 /* The page bound in t's supply (lent already, frame phys) and charged,
@@ -1820,7 +1828,8 @@ static __attribute__((noinline)) void supply_lend_shared(struct task *t, u64 req
  * TLB shootdown (the page's user access is gone on every CPU before this
  * returns; the kernel uses it only after, under the kernel lock).  The
  * trace's cost: from one TSC read here to the record's own (the
- * shootdown after it not counted). */
+ * shootdown after it not counted), the record written in line (no call
+ * for it). */
 void kmem_supply_lend(struct task *t, u64 req, struct task *lender, u64 va, u32 *got)
 {
     if (kmem_supply_room(t, req) < 0)
@@ -1828,18 +1837,22 @@ void kmem_supply_lend(struct task *t, u64 req, struct task *lender, u64 va, u32 
     u64 t0 = trace_on(KPAGE_IMPORT) ? rdtsc_raw() | 1 : 0;
     struct mmu_slot s;
     struct mnode *n;
-    if (__builtin_expect(reserved(va) || !mmu_find_in(&lender->as, va, &s) || !(n = *s.node) || mn_is_out(n), 0))
+    /* (Of reserved(va), only the user space's end: a page of the UTCB
+     * area has no node, map refuses it, so n excludes it here.) */
+    if (__builtin_expect(va >= USER_TOP || !mmu_find_in(&lender->as, va, &s) || !(n = *s.node) || mn_is_out(n), 0))
         return supply_lend_slow(t, req, lender, va, got, t0);
-    if ((node_rights(n) & (KM_R | KM_W)) != (KM_R | KM_W))
+    if (~node_rights(n) & (KM_R | KM_W)) /* (not read-write) */
         return;
     u64 e = *s.pte;
-    if (__builtin_expect(!(e & MMU_PTE_P) || n->up || n->child || (n->word & MN_KIDS_OUT) || parts_out() ||
-                             !lendable_frame(e & MMU_PTE_ADDR),
-                         0))
+    u64 phys = e & MMU_PTE_ADDR;
+    if (__builtin_expect(!(e & MMU_PTE_P) || !alone_all_in(n) || !lendable_frame(phys), 0))
         return supply_lend_shared(t, req, lender, va, s.pte, s.node, got, t0);
     n->word |= MN_LENT;
     *s.pte = e & ~MMU_PTE_P; /* mmu_suspend: the frame stays in the entry (mmu_phys) */
-    supply_lent(t, req, e & MMU_PTE_ADDR, va | lender->number, t0, got);
+    kmem_supply_put(t, req, phys, &frame_lend_records[phys >> PAGE_SHIFT], va | lender->number); /* (lendable_frame) */
+    ++*got;
+    if (__builtin_expect(t0 != 0, 0))
+        trace_ring_put(KM_EV_KPAGE_IMPORT, KM_KREQ_ADDR(req) | t->number, t0, true);
     arch_tlb_shootdown(&lender->as, va, 1);
 }
 

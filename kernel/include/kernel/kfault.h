@@ -42,5 +42,9 @@ i64 kfault_raise(struct thread *self, struct thread *client, struct task *t, u64
 /* Applies one map item of a kpager's reply to self's kernel page fault
  * (called by IPC transfer); ignores items that do not fit. */
 void kfault_accept(struct thread *kpager, struct thread *self, u64 word0, u64 word1);
+/* kfault_accept where the caller has checked that self is in memory
+ * (not TF_OUT) and kpager has a task (ipc_kfault_reply's direct case):
+ * the same without those two tests. */
+void kfault_accept_in(struct thread *kpager, struct thread *self, u64 word0, u64 word1);
 
 #endif

@@ -100,6 +100,7 @@ struct mmu_slot {
  * the node table's content is with its kpager, in localised form
  * (kernel/nodetable.c); the page tables and their PTEs stay. */
 #define MMU_NT_OUT 0xffffffff000ull /* (frame number 2^32 - 1: never RAM) */
+_Static_assert(MMU_NT_OUT >> 12 == 0xffffffffull, "mmu_find_in: the largest aux word");
 
 enum mmu_walk_mode {
     MMU_FIND,       /* only look */
@@ -160,11 +161,13 @@ static inline __attribute__((always_inline)) bool mmu_find_in(const struct aspac
             return false;
         tb = e & MMU_PTE_ADDR;
     }
-    u64 nt = (u64)frame_aux_words[tb >> 12] << 12;
-    if (__builtin_expect(!nt || nt == MMU_NT_OUT, 0))
+    /* No node table (aux 0) or out (MMU_NT_OUT's frame, 2^32 - 1): one
+     * compare of the aux word less one. */
+    u32 aux = frame_aux_words[tb >> 12];
+    if (__builtin_expect(aux - 1 >= (u32)(MMU_NT_OUT >> 12) - 1, 0))
         return false;
     s->pte = (u64 *)phys_to_virt(tb) + ((va >> 12) & 511);
-    s->node = (void **)phys_to_virt(nt) + ((va >> 12) & 511);
+    s->node = (void **)phys_to_virt((u64)aux << 12) + ((va >> 12) & 511);
     return true;
 }
 /* The rights the PTE grants (KM_R always; KM_X also without NX). */
