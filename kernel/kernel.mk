@@ -10,13 +10,11 @@ K_INC := -Ikernel/include -Ikernel/arch/x86_64/include -Ikernel/abi/include -Ike
          -I$(B)/kernel
 K_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -mcmodel=kernel \
             -mno-red-zone -mgeneral-regs-only -fno-stack-protector \
-            -fno-asynchronous-unwind-tables -fno-omit-frame-pointer \
+            -fno-asynchronous-unwind-tables -fomit-frame-pointer \
             -Wall -Wextra -Wshadow -Werror=implicit-function-declaration \
             -DCONFIG_TRACE=$(TRACE) $(K_INC) -MMD -MP
-# The IPC and switch paths without frame pointers: three instructions a
-# function on every crossing (nothing walks kernel frames).
-$(B)/kernel/ipc.o $(B)/kernel/sched.o $(B)/kernel/syscall.o $(B)/kernel/arch/x86_64/context.o: \
-    K_CFLAGS += -fomit-frame-pointer
+# No frame pointers: nothing walks kernel frames (gdb and fault_profile.sh
+# use -g's DWARF), and they cost three instructions a function on every path.
 K_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 --no-warn-rwx-segments
 
 .PHONY: kernel
