@@ -1849,6 +1849,7 @@ void kmem_supply_lend(struct task *t, u64 req, struct task *lender, u64 va, u32 
         return supply_lend_shared(t, req, lender, va, s.pte, s.node, got, t0);
     n->word |= MN_LENT;
     *s.pte = e & ~MMU_PTE_P; /* mmu_suspend: the frame stays in the entry (mmu_phys) */
+    lender->as.suspended = true;
     kmem_supply_put(t, req, phys, &frame_lend_records[phys >> PAGE_SHIFT], va | lender->number); /* (lendable_frame) */
     ++*got;
     if (__builtin_expect(t0 != 0, 0))

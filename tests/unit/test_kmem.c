@@ -896,6 +896,35 @@ static void test_kfault_task_gone(void **state)
     frame_free(f);
 }
 
+/* A kpager's page lent in line (alone, present) loses its access, and has
+ * it again once returned (at once, or at its next touch: a soft fault).
+ * Only a space that ever held a suspended entry has its page faults tried
+ * as soft ones: the lender's; not the client's, nor the faulting thread's. */
+static void test_kfault_lend_soft_fault(void **state)
+{
+    (void)state;
+    struct task *k = host_new_task(), *t = host_new_task(), *u = host_new_task();
+    root(k, KV(0), RW);
+    struct thread *kp = mk_thread(1, k, 0), *self = mk_thread(2, u, 1), *client = mk_thread(3, t, 2);
+    client->kpager = thread_id(kp);
+    u64 f = frame_alloc();
+    assert_false(k->as.suspended);
+    op_begin(t);
+    assert_int_equal(mapdb_map_root(t, RG(3), f, RW, true), -KM_ENOMEM);
+    kmem_op = NULL;
+    answer(KM_MAPITEM(op.missing, 0), KM_FPAGE(KV(0), 12, RW));
+    assert_int_equal(kfault_raise(self, client, t, op.missing, RG(3)), -KM_ERESTART);
+    u64 p;
+    assert_false(pte(k, KV(0), &p));
+    assert_false(mapdb_soft_fault(k, KV(0))); /* not while it is lent */
+    assert_true(k->as.suspended);
+    assert_false(t->as.suspended || u->as.suspended);
+    kmem_supply_release(t); /* nothing used it: back */
+    assert_true(pte(k, KV(0), &p) || (mapdb_soft_fault(k, KV(0)) && pte(k, KV(0), &p)));
+    host_check_all();
+    frame_free(f);
+}
+
 /* An answer the supply has no room for is refused before the page is
  * lent: what derives from the kpager's page stays. */
 static void test_kfault_supply_full(void **state)
@@ -949,7 +978,7 @@ static void test_sigma0_grant_maps(void **state)
     assert_false(pte(s0, f, &p));
     kmem_supply_release(t);
     host_check_all();
-    assert_true(mapdb_soft_fault_slow(y, KV(0))); /* given back: every mapping has it again at its next touch */
+    assert_true(mapdb_soft_fault(y, KV(0))); /* given back: every mapping has it again at its next touch */
     assert_int_equal(held(y, KV(0), NULL), RW);
 }
 
@@ -2205,7 +2234,7 @@ static void test_revoke_from_parent(void **state)
     struct mmu_slot ps;
     assert_true(mmu_walk(p, KV(0), MMU_FIND, &ps));
     assert_false(mmu_present(&ps));
-    assert_true(mapdb_soft_fault_slow(p, KV(0)));
+    assert_true(mapdb_soft_fault(p, KV(0)));
     assert_int_equal(held(p, KV(0), NULL), RW);
 }
 
@@ -2349,12 +2378,12 @@ static void test_ancestor_loses_access(void **state)
     u64 p;
     assert_int_equal(table_entry(t, RG(0), 21) & PTE_ADDR, f);
     assert_int_equal(held(t, KV(0), &p), 0);
-    assert_false(mapdb_soft_fault_slow(t, KV(0))); /* not while it is lent */
+    assert_false(mapdb_soft_fault(t, KV(0))); /* not while it is lent */
     host_check_all();
     /* k takes it back: the table goes vacant, t's access comes back */
     assert_int_equal(mapdb_unmap(k, KM_FPAGE(KV(2), 12, KM_RWX), false), 1);
     assert_true(all_zero(f));
-    assert_true(mapdb_soft_fault_slow(t, KV(0)));
+    assert_true(mapdb_soft_fault(t, KV(0)));
     assert_int_equal(held(t, KV(0), &p), RW);
     host_check_all();
 }
@@ -2831,6 +2860,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_supply_reserve, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kfault, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kfault_task_gone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kfault_lend_soft_fault, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kfault_supply_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_leaf_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_page_directory, setup, teardown),

@@ -42,6 +42,7 @@ bool aspace_create(struct task *t)
     t->as.pml4 = 0;
     t->as.lazy = true;
     t->as.nt_out = 0;
+    t->as.suspended = false;
     return true;
 }
 
@@ -404,6 +405,7 @@ void mmu_set_suspended(struct task *t, u64 va, struct mmu_slot *s, u64 phys)
 {
     u64 old = *s->pte;
     *s->pte = phys | PTE_U; /* not present: mmu_phys gives the frame */
+    t->as.suspended = true;
     if (old & PTE_P)
         arch_tlb_shootdown(&t->as, va, 1);
 }
@@ -412,6 +414,7 @@ void mmu_suspend(struct task *t, u64 va, struct mmu_slot *s)
 {
     u64 old = *s->pte;
     *s->pte = old & ~PTE_P; /* the frame stays in the entry: mmu_phys */
+    t->as.suspended = true;
     if (old & PTE_P)
         arch_tlb_shootdown(&t->as, va, 1);
 }

@@ -34,6 +34,8 @@ struct aspace {
                    new space, or one whose table a kpager took back);
                    false once the space is destroyed */
     u32 nt_out; /* leaf tables whose node table is out (MMU_NT_OUT) */
+    bool suspended; /* a PTE was ever suspended (no access, frame kept):
+                       only then may a page fault be a soft one */
 };
 
 /* Direct map of [4 GiB, max_phys) (the boot tables map the first 4 GiB). */
