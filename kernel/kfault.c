@@ -49,15 +49,17 @@ static inline __attribute__((always_inline)) bool add_request(u64 *req, u32 *n, 
 
 /* The common case of requests(): missing is one of the page tables of
  * va's region (a walk stops at the first table that is not there, top
- * down) and t holds no supplied page.  A table that is not there has none
- * below it, and a leaf table that is not there no node table (so none
- * out): all of them are asked for, fresh, with no walk.  0: not that
- * case (missing is another region's, or va is in the UTCB area, whose
- * pages have no nodes). */
+ * down), or its node table while none of t's is out, and t holds no
+ * supplied page.  A table that is not there has none below it, and a leaf
+ * table that is not there no node table (so none out): all of them are
+ * asked for, fresh, with no walk.  0: not that case (missing is another
+ * region's, or va is in the UTCB area, whose pages have no nodes). */
 static u32 region_chain(struct task *t, u64 missing, u64 va, u64 *req)
 {
-    int level; /* missing's: 0 top-level table .. 3 leaf table */
-    if (missing == KM_KS_PT_OF(va))
+    int level; /* missing's: 0 top-level table .. 3 leaf table, 4 node table */
+    if (missing == KM_KS_NT_OF(va) && !t->as.nt_out)
+        level = 4; /* (with none of t's out, a node table missing is fresh) */
+    else if (missing == KM_KS_PT_OF(va))
         level = 3;
     else if (missing == KM_KS_PD_OF(va))
         level = 2;
@@ -80,8 +82,11 @@ static u32 region_chain(struct task *t, u64 missing, u64 va, u64 *req)
     case 2:
         req[n++] = KM_KREQ(KM_KS_PD_OF(va), KM_KMEM_PAGETABLE, KM_KREASON_FRESH);
         /* fall through */
-    default:
+    case 3:
         req[n++] = KM_KREQ(KM_KS_PT_OF(va), KM_KMEM_PAGETABLE, KM_KREASON_FRESH);
+        break;
+    default:
+        break;
     }
     req[n++] = KM_KREQ(KM_KS_NT_OF(va), KM_KMEM_NODETABLE, KM_KREASON_FRESH);
     return n;
@@ -105,7 +110,7 @@ static u32 requests(struct task *t, u64 missing, u64 va, u64 *req)
         return n;
     }
     bool listed = false; /* missing is among va's, asked for */
-    if (missing < KM_KS_NT && (n = region_chain(t, missing, va, req)) > 0) {
+    if (missing < KM_KS_MN && (n = region_chain(t, missing, va, req)) > 0) {
         listed = true;
     } else if (missing < KM_KS_MN && missing != KM_KS_NT_OF(va)) { /* (that one alone: below) */
         /* A node table that is out comes back (RESTORE): it holds what

@@ -129,7 +129,8 @@ static inline struct thread *thread_lookup(km_tid id)
     if (n - 1 >= THREAD_MAX - 1)
         return NULL;
     struct thread *t = &thread_table[n];
-    if (t->version != v || t->state == TS_FREE || t->state == TS_DEAD)
+    /* (free or dead: one bit test) */
+    if (t->version != v || ((1u << t->state) & (1u << TS_FREE | 1u << TS_DEAD)))
         return NULL;
     return t;
 }
