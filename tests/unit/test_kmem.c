@@ -825,6 +825,131 @@ static void test_wait_source_table_out(void **state)
     assert_int_equal(held(waiter.s, KV(0), NULL), RW);
 }
 
+/* A space whose top-level table its kpager took back (lazy again): while
+ * the walk waits for the page directory, the kpager takes back the
+ * top-level table it lent just before: the walk does not go on in the
+ * tables that went with it, but starts again and asks for them again. */
+static void revoke_top(int call)
+{
+    if (call == 2) /* (asked: PD; lent: KV(8) top-level table, KV(9) PDPT) */
+        assert_int_equal(mapdb_unmap(waiter.k, KM_FPAGE(KV(8), 12, KM_RWX), false), 1);
+}
+
+static void test_wait_top_taken_back(void **state)
+{
+    (void)state;
+    wait_world();
+    struct task *t = waiter.t;
+    kmem_page_free(t, KMEM_PAGETABLE, t->as.pml4); /* (as a kpager's taking it back leaves it) */
+    t->as.pml4 = 0;
+    t->as.lazy = true;
+    waiter.meddle = revoke_top;
+    assert_int_equal(wait_map(1), 1);
+    assert_int_equal(waiter.asked[0], KM_KS_PML4);
+    assert_int_equal(waiter.asked[2], KM_KS_PD_OF(RG(5)));
+    assert_int_equal(waiter.asked[3], KM_KS_PML4); /* again, and what was below it */
+    assert_int_equal(waiter.asked[4], KM_KS_PDPT_OF(RG(5)));
+    assert_int_equal(held(t, RG(5), NULL), RW);
+    u64 p;
+    assert_true(pte(waiter.k, KV(8), &p)); /* the kpager's own again */
+}
+
+/* While the walk waits for the node table, another operation of t's
+ * makes it (and a node page): the walk takes that one, not a second. */
+static void map_beside_nt(int call)
+{
+    if (call == 3) /* (asked: the node table) */
+        assert_int_equal(mapdb_map_root(waiter.t, RG(5) + PAGE_SIZE, frame_alloc(), RW, true), 0);
+}
+
+static void test_wait_node_table_made_meanwhile(void **state)
+{
+    (void)state;
+    wait_world();
+    waiter.meddle = map_beside_nt;
+    assert_int_equal(wait_map(1), 1);
+    assert_int_equal(waiter.asked[3], KM_KS_NT_OF(RG(5)));
+    assert_int_equal(waiter.calls, 4); /* (no node page: the other's has room) */
+    assert_int_equal(held(waiter.t, RG(5), NULL), RW);
+    assert_int_equal(held(waiter.t, RG(5) + PAGE_SIZE, NULL), RW);
+    assert_int_equal(counts(waiter.t, KMEM_NODETABLE), 2); /* the other's, and the one lent meanwhile (unused) */
+    kmem_supply_release(waiter.t);
+    assert_int_equal(counts(waiter.t, KMEM_NODETABLE), 1);
+}
+
+/* While the walk waits, the sender's page is lent to the kernel (for
+ * another task): read again from its slot, it has no access now, and
+ * nothing is sent (a lent frame never reaches user level). */
+static struct task *lent_to;
+static void lend_source(int call)
+{
+    if (call == 3)
+        supply(lent_to, waiter.s, KV(0), KM_KS_RESERVE);
+}
+
+static void test_wait_source_lent(void **state)
+{
+    (void)state;
+    wait_world();
+    lent_to = host_new_task();
+    waiter.meddle = lend_source;
+    assert_int_equal(wait_map(1), 0);
+    assert_int_equal(held(waiter.t, RG(5), NULL), 0);
+    assert_int_equal(held(waiter.s, KV(0), NULL), 0);
+    kmem_supply_release(lent_to);
+    host_check_all();
+}
+
+/* While the walk waits, the sender's node page goes out (exported in
+ * place, as a kpager's taking it back does): its node is not read from
+ * the slot (it is out), the page is looked at again, the node brought in,
+ * and the page sent. */
+static void source_node_out(int call)
+{
+    if (call == 3) {
+        struct mmu_slot s;
+        assert_true(mmu_walk(waiter.s, KV(0), MMU_FIND, &s) && s.node && *s.node);
+        u64 pg = virt_to_phys(*s.node) & ~(u64)(PAGE_SIZE - 1);
+        assert_int_equal(mapdb_reclaim_node_page(waiter.s, pg), 1);
+        assert_true(mmu_walk(waiter.s, KV(0), MMU_FIND, &s) && s.node && mn_is_out(*s.node));
+        kmem_page_free(waiter.s, KMEM_MAPNODE, pg); /* (a pool page: back to the pool) */
+    }
+}
+
+static void test_wait_source_node_out(void **state)
+{
+    (void)state;
+    wait_world();
+    u64 src = 0;
+    assert_int_equal(held(waiter.s, KV(0), &src), RW);
+    waiter.meddle = source_node_out;
+    assert_int_equal(wait_map(1), 1);
+    u64 phys = 0;
+    assert_int_equal(held(waiter.t, RG(5), &phys), RW);
+    assert_int_equal(phys, src);
+}
+
+/* Suspending an entry marks its space: only such a space's page faults
+ * are tried as soft ones (mapdb_soft_fault), which give access back once
+ * the frame is not lent. */
+static void test_suspend_marks_space(void **state)
+{
+    (void)state;
+    struct task *t = host_new_task(), *u = host_new_task();
+    u64 f = root(t, KV(0), RW), g = root(u, KV(0), RW), p;
+    struct mmu_slot s;
+    assert_false(t->as.suspended || u->as.suspended);
+    assert_true(mmu_walk(t, KV(0), MMU_FIND, &s));
+    mmu_set_suspended(t, KV(0), &s, f);
+    assert_true(mmu_walk(u, KV(0), MMU_FIND, &s));
+    mmu_suspend(u, KV(0), &s);
+    assert_true(t->as.suspended && u->as.suspended);
+    assert_false(pte(t, KV(0), &p) || pte(u, KV(0), &p));
+    assert_true(mapdb_soft_fault(t, KV(0)) && mapdb_soft_fault(u, KV(0)));
+    assert_true(pte(t, KV(0), &p) && p == f);
+    assert_true(pte(u, KV(0), &p) && p == g);
+}
+
 /* The receiver is destroyed while the transfer waits: the wait says so
  * (xfer_kfault: -KM_ERESTART), and the transfer ends there. */
 static void test_wait_error(void **state)
@@ -897,7 +1022,7 @@ static void test_kfault_task_gone(void **state)
 }
 
 /* A kpager's page lent in line (alone, present) loses its access, and has
- * it again once returned (at once, or at its next touch: a soft fault).
+ * it again once returned.
  * Only a space that ever held a suspended entry has its page faults tried
  * as soft ones: the lender's; not the client's, nor the faulting thread's. */
 static void test_kfault_lend_soft_fault(void **state)
@@ -919,8 +1044,8 @@ static void test_kfault_lend_soft_fault(void **state)
     assert_false(mapdb_soft_fault(k, KV(0))); /* not while it is lent */
     assert_true(k->as.suspended);
     assert_false(t->as.suspended || u->as.suspended);
-    kmem_supply_release(t); /* nothing used it: back */
-    assert_true(pte(k, KV(0), &p) || (mapdb_soft_fault(k, KV(0)) && pte(k, KV(0), &p)));
+    kmem_supply_release(t); /* nothing used it: back, its own entry at once */
+    assert_true(pte(k, KV(0), &p));
     host_check_all();
     frame_free(f);
 }
@@ -1724,6 +1849,11 @@ static void test_sigma0_page_lent(void **state)
     host_check_all();
     kmem_supply_release(t);
     host_check_all();
+    /* back: sigma0's mapping, made again without access, gets it at its
+     * next touch (its space is marked as holding a suspended entry) */
+    assert_true(s0->as.suspended);
+    assert_true(mapdb_soft_fault(s0, P));
+    assert_true(pte(s0, P, &p));
 }
 
 /* The import takes the kpager's entries only where each page in use is
@@ -2921,6 +3051,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wait_table_made_meanwhile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_source_replaced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_source_table_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_top_taken_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_node_table_made_meanwhile, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_source_lent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_source_node_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_suspend_marks_space, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_error, setup, teardown),
         cmocka_unit_test(test_kspace_names),
     };

@@ -12,8 +12,13 @@
  * before it stops for a page but whole pages it has done (map is
  * idempotent), redoing it is safe.  An operation may instead wait where
  * it stopped (kmem_op_wait, kmem.h) when it holds nothing there and looks
- * everything up again after: a fault reply's transfer does (kernel/ipc.c),
- * going on with the page it stopped at.
+ * everything up again after, or holds only what it can check is still
+ * good: a fault reply's transfer does (kernel/ipc.c).  Its destination's
+ * walk waits for each missing table and goes on from the table it stopped
+ * at when no table of any space went meanwhile (mmu_walk_wait); the
+ * sender's page is then read again from the slot found before the wait
+ * if that slot's node table is still its own (mapdb.c source_again), and
+ * otherwise the page is looked at again from the start.
  *
  * Locking: the kernel lock (released while the kpager runs).
  */

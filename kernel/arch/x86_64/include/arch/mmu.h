@@ -7,7 +7,10 @@
  *    page's mapping node (only mapdb.c writes these);
  *  - fixed pages (UTCBs): a PTE and no node, made by mmu_map_fixed.
  * Page-table pages are charged to the task as KMEM_PAGETABLE, node tables
- * as KMEM_NODETABLE.  Tables are freed only with the space (aspace_destroy).
+ * as KMEM_NODETABLE.  Tables are freed with the space (aspace_destroy) and
+ * when a kpager takes one back (mmu_detach): each time a counter moves,
+ * so that a walk that waited for a kpager knows whether what it holds is
+ * still there (mmu_walk_wait).
  * A leaf table finds its node table through the frame allocator's aux word
  * (frame_aux_get(leaf table) = node table, 0 = none yet); node tables exist
  * only beside leaf tables that hold (or held) mapping-database pages.
@@ -33,9 +36,9 @@ struct aspace {
     bool lazy;  /* pml4 0: made by the first walk that creates tables (a
                    new space, or one whose table a kpager took back);
                    false once the space is destroyed */
-    u32 nt_out; /* leaf tables whose node table is out (MMU_NT_OUT) */
     bool suspended; /* a PTE was ever suspended (no access, frame kept):
                        only then may a page fault be a soft one */
+    u32 nt_out; /* leaf tables whose node table is out (MMU_NT_OUT) */
 };
 
 /* Direct map of [4 GiB, max_phys) (the boot tables map the first 4 GiB). */
