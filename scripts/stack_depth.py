@@ -4,8 +4,8 @@ GCC's per-object call graphs (-fcallgraph-info=su: build/kernel/**/*.ci, each
 function's frame in bytes as -fstack-usage reports it, its return address
 included) and the tables below for what GCC cannot see.
 
-Usage: scripts/stack_depth.py [--objdir DIR] [--elf FILE] [--check BYTES]
-                              [--top N] [--tables] [--config FILE.json]
+Usage: scripts/stack_depth.py [--objdir DIR] [--elf FILE] [--src DIR]
+                              [--check BYTES] [--top N] [--tables] [--config FILE.json]
   --objdir DIR   where the .ci files are (default build/kernel, searched
                  recursively; kernel/kernel.mk has GCC write them)
   --elf FILE     the linked kernel (build/kernel.elf): every direct call or
@@ -14,6 +14,9 @@ Usage: scripts/stack_depth.py [--objdir DIR] [--elf FILE] [--check BYTES]
                  or the asm table's; a call GCC made only as a tail call
                  (jmp) does not count the caller's frame (it is gone then).
                  Without it every call counts the caller's whole frame.
+  --src DIR      the source tree (default: this script's repository): the
+                 indirect table's "sources" patterns are checked there (every
+                 function named where a pointer is set must be a target)
   --check BYTES  exit 1 when the worst case exceeds BYTES
   --top N        how many of the deepest distinct paths to print (default 5)
   --tables       print the tables (JSON) and exit
@@ -24,7 +27,8 @@ Exit status: 0 fine; 1 the worst case exceeds --check; 2 the graph cannot be
 bounded (an indirect call not in the table, a recursion without a bound, a
 dynamic frame without a bound, a call to a function with no frame and no
 assembly entry, a call in the binary the graph lacks, a function the tables'
-reasoning needs gone) or bad input.  Errors and warnings go to stderr.
+reasoning needs gone, a pointer set in the code to a function the indirect
+table does not list) or bad input.  Errors and warnings go to stderr.
 
 How the depth is counted.  A path starts at an entry: the bytes already on
 the thread's kernel stack when the entry's assembly calls C (with each entry
@@ -71,17 +75,20 @@ TABLES = {
     # the stack (from its top) when the assembly at label "asm" calls the C
     # functions listed ("calls"); "why" says where the bytes come from.  With
     # --elf every call from assembly to C must be an entry's or the asm
-    # table's, or the assembly be in asm_elsewhere.
+    # table's, or the assembly be in asm_elsewhere; and where "pushes" is
+    # given, the label's instructions up to the call must push that many
+    # words (push, pop, sub/add of rsp, in address order), so that a change
+    # of entry.S or switch.S shows here.
     "entries": {
         "syscall": {
-            "asm": "syscall_entry", "base": 128, "calls": ["syscall_dispatch"],
+            "pushes": 16, "asm": "syscall_entry", "base": 128, "calls": ["syscall_dispatch"],
             "why": "entry.S syscall_entry: rsp = percpu.kstack_top (the thread's stack top, "
                    "switch.S SWITCH_OUT), 16 pushes (struct syscall_frame) = 128"},
         "syscall_bad_rip": {
             "asm": "syscall_bad_rip", "base": 80, "calls": ["syscall_bad_return"],
             "why": "entry.S syscall_bad_rip: the syscall frame less rbx..r15 (add $48) = 80"},
         "trap_from_user": {
-            "asm": "isr_common", "base": 176, "calls": ["trap_dispatch"],
+            "pushes": 15, "asm": "isr_common", "base": 176, "calls": ["trap_dispatch"],
             "why": "entry.S isr_common from user mode: TSS rsp0 = the stack top; CPU 5 words "
                    "(ss rsp rflags cs rip) + error code + vector + 15 registers = 176 "
                    "(struct trap_frame)"},
@@ -91,14 +98,14 @@ TABLES = {
                    "its trap frame (context.c arch_thread_init_user); after the 6 pops rsp is "
                    "at the return slot (176 + 8), sub $8, call sched_reap = 192"},
         "thread_start_user": {
-            "asm": "thread_start_user", "base": 176, "calls": ["thread_first_run"],
+            "pushes": 0, "asm": "thread_start_user", "base": 176, "calls": ["thread_first_run"],
             "why": "switch.S thread_start_user: rsp at the trap frame (176) at the stack top"},
         "resume_switch_in": {
             "asm": "arch_switch", "base": 144, "calls": ["sched_reap"],
             "why": "switch.S arch_switch into a restored thread: switch frame below its syscall "
                    "frame (context.c arch_thread_init_resume): 128 + 8 + sub $8 = 144"},
         "thread_resume_syscall": {
-            "asm": "thread_resume_syscall", "base": 128, "calls": ["tcb_page_resume_ipc"],
+            "pushes": 0, "asm": "thread_resume_syscall", "base": 128, "calls": ["tcb_page_resume_ipc"],
             "why": "switch.S thread_resume_syscall: rsp at the syscall frame (128)"},
         "switch_user_resume": {
             "asm": "arch_switch_user", "base": 128, "calls": ["ipc_resume_user"],
@@ -153,36 +160,49 @@ TABLES = {
     },
     # Indirect calls: the calling function (its name, without the file and
     # GCC's clone suffixes) -> every function its indirect calls can reach.
+    # "sources": where in the code the pointers are set (file globs and a
+    # regular expression); every function the matches name must be among
+    # the targets, and a pattern that finds nothing is an error, so that a
+    # new system call handler or sink cannot go uncounted.
     "indirect": {
         "syscall_dispatch": {
             "targets": ["sys_null", "sys_exit", "sys_puts", "sys_trace_marker", "sys_trace_ctl",
                         "sys_trace_probe", "sys_bench_submit", "sys_sysinfo", "sys_thread_create",
                         "sys_thread_delete", "sys_thread_control", "sys_task_create", "sys_task_delete",
                         "sys_unmap", "sys_exregs", "sys_yield", "sys_myself", "sys_kmem_info"],
-            "why": "kernel/syscall.c handlers[] (sys_ipc is called directly)"},
+            "why": "kernel/syscall.c handlers[] (sys_ipc is called directly)",
+            "sources": [{"files": ["kernel/syscall.c"], "pattern": r"\[KM_SYS_\w+\]\s*=\s*(\w+)"}]},
         "kmem_op_wait": {
             "targets": ["kernel/ipc.c:xfer_kfault"],
             "why": "kernel/kmem.c op->wait: struct kmem_op's wait is set only in kernel/ipc.c "
-                   "transfer_kmem (.wait = in_place ? xfer_kfault : NULL)"},
+                   "transfer_kmem (.wait = in_place ? xfer_kfault : NULL)",
+            "sources": [{"files": ["kernel/*.c", "kernel/lib/*.c", "kernel/arch/x86_64/*.c"], "pattern": r"\bwait\s*=\s*([^;,}]*)"}]},
         "kvformat": {
             "targets": ["kernel/lib/format.c:buf_put"],
-            "why": "kernel/lib/format.c: the sink; kvsnprintf (buf_put) is its only caller"},
+            "why": "kernel/lib/format.c: the sink; kvsnprintf (buf_put) is its only caller",
+            "sources": [{"files": ["kernel/*.c", "kernel/lib/*.c", "kernel/arch/x86_64/*.c"], "pattern": r"\bkvformat\(\s*(\w+)"}]},
         "put_num": {
             "targets": ["kernel/lib/format.c:buf_put"],
-            "why": "kernel/lib/format.c: kvformat's sink, passed on"},
+            "why": "kernel/lib/format.c: kvformat's sink, passed on",
+            "sources": [{"files": ["kernel/*.c", "kernel/lib/*.c", "kernel/arch/x86_64/*.c"], "pattern": r"\bkvformat\(\s*(\w+)"}]},
         "cmdline_parse": {
             "targets": ["kernel/options.c:report"],
-            "why": "kernel/cmdline.c report(): options_parse's report is the only one (boot)"},
+            "why": "kernel/cmdline.c report(): options_parse's report is the only one (boot)",
+            "sources": [{"files": ["kernel/*.c", "kernel/lib/*.c", "kernel/arch/x86_64/*.c"], "pattern": r"\bcmdline_parse\([^;]*,\s*(\w+)\s*\)"}]},
         "dump_write_frame": {
             "targets": ["arch_dump_write", "kernel/dump.c:text_put"],
             "why": "kernel/lib/dump_frame.c w->sink: main.c's arch_dump_write, or dump.c's "
-                   "text_put (dump=com1) (end of run, the main kernel thread)"},
+                   "text_put (dump=com1) (end of run, the main kernel thread)",
+            "sources": [{"files": ["kernel/*.c", "kernel/lib/*.c", "kernel/arch/x86_64/*.c"], "pattern": r"\bdump_writer_init\([^,]*,\s*(\w+)"},
+                        {"files": ["kernel/*.c", "kernel/lib/*.c", "kernel/arch/x86_64/*.c"], "pattern": r"\bsink\s*=\s*(\w+)"}]},
         "text_flush": {
             "targets": ["arch_dump_write"],
-            "why": "kernel/dump.c t->out: the sink text_put replaced (arch_dump_write)"},
+            "why": "kernel/dump.c t->out: the sink text_put replaced (arch_dump_write)",
+            "sources": [{"files": ["kernel/*.c", "kernel/lib/*.c", "kernel/arch/x86_64/*.c"], "pattern": r"\bdump_writer_init\([^,]*,\s*(\w+)"}]},
         "dump_run": {
             "targets": ["arch_dump_write"],
-            "why": "kernel/dump.c t->out (text_flush inlined): arch_dump_write"},
+            "why": "kernel/dump.c t->out (text_flush inlined): arch_dump_write",
+            "sources": [{"files": ["kernel/*.c", "kernel/lib/*.c", "kernel/arch/x86_64/*.c"], "pattern": r"\bdump_writer_init\([^,]*,\s*(\w+)"}]},
     },
     # Recursion: function -> the most activations of it on one stack.  Every
     # cycle of the call graph must go through one of these.
@@ -350,8 +370,9 @@ def read_graph(objdir):
 
 
 class Analysis:
-    def __init__(self, tables, objdir, elf=None):
+    def __init__(self, tables, objdir, elf=None, srcdir="."):
         self.t = tables
+        self.srcdir = srcdir
         self.tail = set()
         self.elf_checked = None
         self.files, self.frame, self.where, self.qual, raw = read_graph(objdir)
@@ -411,6 +432,7 @@ class Analysis:
                     if d not in seen:
                         seen.add(d)
                         self.succ[src].append(d)
+        self.check_sources()
         for k in self.t["indirect"]:
             if k not in used_ind:
                 self.warnings.append(f"indirect table: no indirect call in {k} any more")
@@ -473,6 +495,31 @@ class Analysis:
         f = (flags - self.flag_clear.get(bw, set())) | self.flag_set.get(bw, set()) | \
             self.flag_set_edge.get((bv, bw), set())
         return frozenset(f), c
+
+    def check_sources(self):
+        """The indirect table against the code that sets the pointers."""
+        for caller, ent in self.t["indirect"].items():
+            targets = set(ent["targets"]) | {t.rsplit(":", 1)[-1] for t in ent["targets"]}
+            for src in ent.get("sources", []):
+                files = sorted({f for g in src["files"] for f in glob.glob(os.path.join(self.srcdir, g))})
+                if not files:
+                    self.errors.append(f"indirect table ({caller}): no file {src['files']} under {self.srcdir}")
+                    continue
+                found = 0
+                for f in files:
+                    with open(f, encoding="utf-8", errors="replace") as fh:
+                        text = fh.read()
+                    for m in re.finditer(src["pattern"], text):
+                        found += 1
+                        for g in m.groups():
+                            for name in re.findall(r"[A-Za-z_]\w*", g or ""):
+                                if name in self.by_base and name not in targets:
+                                    self.errors.append(
+                                        f"indirect table ({caller}): {os.path.relpath(f, self.srcdir)} names "
+                                        f"{name} ({m.group(0).strip()[:60]}), which is not among its targets")
+                if not found:
+                    self.errors.append(f"indirect table ({caller}): the pattern {src['pattern']} finds nothing "
+                                       f"in {src['files']}: look at the table again")
 
     def resolve(self, name, what):
         if name in self.frame:
@@ -624,13 +671,16 @@ class Analysis:
                 nodes_of.setdefault(n.rsplit(":", 1)[-1], []).append(n)
         fn_re = re.compile(r"^[0-9a-f]+ <([^>]+)>:$")
         ins_re = re.compile(r"\t(call|jmp|j[a-z]+)\s+[0-9a-f]+ <([^>+]+)>$")
-        cur, kinds, syms = None, {}, set()
+        cur, kinds, syms, insns = None, {}, set(), {}
         for line in dis.splitlines():
             m = fn_re.match(line)
             if m:
                 cur = re.sub(r"\.cold$", "", m.group(1))  # a cold part runs in its function's frame
                 syms.add(cur)
                 continue
+            parts = line.split("\t")
+            if cur is not None and len(parts) >= 2 and parts[0].strip().endswith(":"):
+                insns.setdefault(cur, []).append(parts[1].strip())
             m = ins_re.search(line)
             if not m or cur is None:
                 continue
@@ -642,6 +692,27 @@ class Analysis:
         if stale:
             self.errors.append(f"{len(stale)} functions of the call graph are not in {elf} (.ci files of "
                                f"sources gone, or not the objects linked: make clean): {', '.join(stale[:5])}")
+        for name, e in self.t["entries"].items():
+            if "pushes" not in e:
+                continue
+            words, seen_call = 0, False
+            for ins in insns.get(e.get("asm"), []):
+                op = ins.split()[0]
+                if op.startswith("call"):
+                    seen_call = ins.endswith(f"<{e['calls'][0]}>")
+                    break
+                m = re.match(r"(sub|add)\s+\$0x([0-9a-f]+),%rsp$", ins)
+                if op.startswith("push"):
+                    words += 1
+                elif op.startswith("pop"):
+                    words -= 1
+                elif m:
+                    words += (1 if m.group(1) == "sub" else -1) * int(m.group(2), 16) // 8
+            if not seen_call or words != e["pushes"]:
+                self.errors.append(f"entry {name}: {e.get('asm')} in {elf} pushes {words} words before "
+                                   f"calling {e['calls'][0]}, the table says {e['pushes']} "
+                                   f"({'the call found' if seen_call else 'no such call first'}): "
+                                   f"entry.S or switch.S changed, look at the entry again")
         self.tail = set()
         checked = 0
         covered = {(lab, c) for lab, a in self.t["asm"].items() for c in a["calls"]}
@@ -785,6 +856,9 @@ def main():
     ap.add_argument("--elf", metavar="FILE",
                     help="the linked kernel (build/kernel.elf): its direct calls are checked against the "
                          "graph, and calls made only as tail calls (jmp) do not count the caller's frame")
+    ap.add_argument("--src", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                    help="the source tree the indirect table's \"sources\" are looked up in (default: the "
+                         "repository this script is in)")
     ap.add_argument("--top", type=int, default=5, metavar="N", help="deepest distinct paths to print (default 5)")
     ap.add_argument("--tables", action="store_true", help="print the tables (JSON) and exit")
     ap.add_argument("--config", metavar="FILE", help="JSON tables replacing the built-in ones")
@@ -808,7 +882,7 @@ def main():
         print()
         return 0
     try:
-        an = Analysis(tables, a.objdir, a.elf)
+        an = Analysis(tables, a.objdir, a.elf, a.src)
         if not an.errors:
             worst, tops, ktrap = an.run(a.top)
     except Fail as e:

@@ -17,6 +17,7 @@
 # exception panics (the tool reports the panic paths apart, not checked).
 #
 # Then the tool itself: it fails with a budget one byte under its figure,
+# and when a system call handler is added without its indirect table entry,
 # and on small hand-made call graphs it refuses a recursion without a
 # bound, an unresolved indirect call, a dynamic frame and an unknown
 # callee, and counts bounded recursion, resolved indirect calls, tail calls
@@ -73,6 +74,15 @@ if [ -n "$worst" ]; then
         ok "a budget of $((worst - 1)) bytes fails (exit 1: $(head -1 "$OUT/small.err" | cut -c1-80))"
     else not_ok "a budget one byte under the worst case fails with exit 1" "exit $rc" "$(cat "$OUT/small.err")"; fi
 fi
+# The indirect table is checked against the code that sets the pointers: a
+# system call handler added to handlers[] without its table entry is an error.
+mkdir -p "$OUT/src" && cp -r kernel "$OUT/src/" &&
+    echo 'static const syscall_fn more[] = {[KM_SYS_NULL] = sys_ipc_items};' >>"$OUT/src/kernel/syscall.c"
+python3 "$TOOL" --src "$OUT/src" >/dev/null 2>"$OUT/src.err"
+rc=$?
+[ "$rc" = 2 ] && grep -q 'syscall.c names sys_ipc_items' "$OUT/src.err" &&
+    ok "a system call handler missing from the indirect table is an error (exit 2)" ||
+    not_ok "a system call handler missing from the indirect table is an error (exit 2)" "exit $rc" "$(cat "$OUT/src.err")"
 check "stack_depth.py --help" python3 "$TOOL" --help
 check "stack_depth.py --tables prints JSON" bash -c "python3 $TOOL --tables | python3 -c 'import json,sys; json.load(sys.stdin)'"
 
