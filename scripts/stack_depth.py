@@ -242,14 +242,21 @@ TABLES = {
             "why": "kernel/arch/x86_64/pgtable.c: as next_node (39, 30, 21)"},
     },
     # What the current thread's flags rule out (context the call graph does
-    # not have): a flag is set on entering a function of "set", cleared on
-    # entering one of "clear", and while it is set the calls of "forbids"
-    # ("caller->callee") are not taken.
+    # not have): a flag is set on entering a function of "set" (or taking a
+    # call "caller->callee" listed there), cleared on entering one of
+    # "clear"; while it is set the calls of "forbids" are not taken, and the
+    # calls of "allows" are taken only while it is set.  "requires": functions
+    # that must stay out of line for the reasoning to hold; "callers": the
+    # only callers a function may have for it to hold (both checked: a
+    # change elsewhere in the kernel makes the tool stop, not go wrong).
     "flags": {
         "TF_KMSG": {
             "set": ["ipc_pagefault", "ipc_notify_pager", "ipc_kfault_call"],
             "clear": ["tcb_page_restore"],
             "forbids": ["kfault_raise->ipc_kfault_call", "kpager_ready->tcb_page_restore"],
+            "callers": {"kfault_raise": ["xfer_kfault", "sys_thread_create", "unmap_restoring",
+                                         "tcb_page_restore", "thread_utcb_fault"],
+                        "tcb_page_restore": ["ipc", "kpager_ready", "sys_exregs"]},
             "why": "kernel/kfault.c kfault_raise: a thread in a kernel-made message (TF_KMSG: "
                    "ipc.c ipc_pagefault, ipc_notify_pager; kfault_raise itself) goes to "
                    "kpager_ready, which returns -KM_EDEADLK first thing (\"never a kernel page "
@@ -267,6 +274,7 @@ TABLES = {
             "set": ["ipc_short", "ipc_pagefault", "ipc_notify_pager", "ipc_kfault_call"],
             "clear": ["receive_from_blocked", "sys_ipc_items", "ipc_kfault_reply"],
             "forbids": ["ipc->transfer_kmem"],
+            "callers": {"ipc_short": ["syscall_dispatch"]},
             "requires": ["kernel/ipc.c:receive_from_blocked", "kernel/ipc.c:transfer_kmem"],
             "why": "kernel/ipc.c: ipc's own call of transfer_kmem is its send phase (ipc_once, "
                    "transfer_op), which goes to transfer_kmem only for a message with typed "
@@ -280,6 +288,7 @@ TABLES = {
             "set": ["ipc->transfer_kmem"],
             "clear": ["xfer_kfault", "receive_from_blocked"],
             "allows": ["kmem_op_wait->xfer_kfault"],
+            "callers": {"transfer_kmem": ["ipc", "receive_from_blocked"]},
             "requires": ["kernel/ipc.c:receive_from_blocked", "kernel/ipc.c:transfer_kmem"],
             "why": "kernel/kmem.c kmem_op_wait calls op->wait only for a kmem_op with a wait: "
                    "kernel/ipc.c transfer_kmem's, in place only (cur == snd: ipc's own send, "
@@ -288,7 +297,7 @@ TABLES = {
                    "clears), and receive_from_blocked's transfers have cur != snd (clears)"},
     },
     # Call chains that cannot happen (consecutive calls, names without the
-    # file), each with its reason.
+    # file), each with its reason ("callers" as for flags).
     "excluded": [
         {"chain": ["request", "import_supplied", "import", "thread_delete"],
          "why": "kernel/tcb_page.c: request calls import_supplied(th, true); import deletes "
@@ -307,12 +316,15 @@ TABLES = {
         {"chain": ["tcb_page_request_done", "import_supplied", "import", "thread_delete"],
          "why": "kernel/tcb_page.c: tcb_page_request_done calls import_supplied(th, true)"},
         {"chain": ["ipc_post_kmsg", "receive_from_blocked", "mapdb_transfer"],
+         "callers": {"ipc_post_kmsg": ["request"]},
          "why": "kernel/ipc.c: ipc_post_kmsg's sender is a kernel-made message (TF_KMSG, "
                 "tcb_page.c request), which carries no typed items (transfer_op), so transfer() "
                 "applies none"},
         {"chain": ["ipc_post_kmsg", "receive_from_blocked", "kfault_accept"],
+         "callers": {"ipc_post_kmsg": ["request"]},
          "why": "as above: no items"},
         {"chain": ["ipc_post_kmsg", "receive_from_blocked", "transfer_kmem"],
+         "callers": {"ipc_post_kmsg": ["request"]},
          "why": "kernel/tcb_page.c request sets TF_KMSG on th before ipc_post_kmsg(th, kp) "
                 "(its only caller); receive_from_blocked(kp, th)'s transfer_op takes transfer() "
                 "for a TF_KMSG sender (kernel/ipc.c), never transfer_kmem"},
@@ -460,6 +472,15 @@ class Analysis:
         self.prefixes = {c[:i] for c in self.excluded for i in range(1, len(c))}
         self.fatal = set(self.t.get("fatal", {}))
         for e in list(self.t.get("flags", {}).values()) + list(self.t.get("excluded", [])):
+            for f, allowed in e.get("callers", {}).items():
+                targets = self.by_base.get(f, [f] if f in self.frame else [])
+                if not targets:
+                    self.errors.append(f"tables name {f} (callers), which is no function of the kernel")
+                for t in targets:
+                    extra = sorted(v for v in self.succ if t in self.succ[v] and base_name(v) not in allowed)
+                    if extra:
+                        self.errors.append(f"{t} has callers the tables' reasoning does not know: "
+                                           f"{', '.join(extra)} ({e['why'][:70]}...): look at the table again")
             for f in e.get("requires", []):
                 if f not in self.frame:
                     self.errors.append(f"{f} is not an out-of-line function any more, which the "

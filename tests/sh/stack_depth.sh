@@ -187,4 +187,9 @@ run_tool ctx "{$ENTRY, \"excluded\": [{\"chain\": [\"top\", \"a\", \"deep\"], \"
 [ "$RC" = 0 ] && [ "$(worst_of ctx)" = 156 ] &&
     ok "hand-made graph: an excluded chain and a flag's forbidden call are not counted (156)" ||
     not_ok "hand-made graph: excluded chains and flags" "exit $RC, worst $(worst_of ctx)" "$E"
+run_tool ctx "{$ENTRY, \"excluded\": [{\"chain\": [\"top\", \"a\", \"deep\"], \"why\": \"test\",
+    \"callers\": {\"deep\": [\"a\"]}}]}"
+[ "$RC" = 2 ] && grep -q 'deep has callers the tables. reasoning does not know: b' <<<"$E" &&
+    ok "hand-made graph: a caller an exclusion's reasoning does not know is an error" ||
+    not_ok "hand-made graph: a caller an exclusion's reasoning does not know is an error" "exit $RC" "$E"
 finish
