@@ -15,6 +15,12 @@ K_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -mcmodel=kernel \
             -DCONFIG_TRACE=$(TRACE) $(K_INC) -MMD -MP
 # No frame pointers: nothing walks kernel frames (gdb and fault_profile.sh
 # use -g's DWARF), and they cost three instructions a function on every path.
+# Per-function stack frames and call graphs for scripts/stack_depth.py (the
+# worst-case kernel stack check in make test): GCC writes build/kernel/**/X.su
+# (-fstack-usage) and X.ci (-fcallgraph-info=su) beside each object.  They
+# only write those files; the code is the same with and without them (.text
+# compared byte for byte).
+K_STACKFLAGS := -fstack-usage -fcallgraph-info=su
 K_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 --no-warn-rwx-segments
 
 .PHONY: kernel
@@ -29,7 +35,7 @@ $(B)/kernel.elf: $(K_OBJ) kernel/arch/x86_64/linker.ld
 $(B)/kernel/%.o: kernel/%.c | $(B)/kernel/gitrev.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@gcc $(K_CFLAGS) -c $< -o $@
+	@gcc $(K_CFLAGS) $(K_STACKFLAGS) -c $< -o $@
 
 $(B)/kernel/%.o: kernel/%.S
 	@mkdir -p $(dir $@)
