@@ -32,12 +32,14 @@ $(B)/kernel.bin: $(B)/kernel.elf
 $(B)/kernel.elf: $(K_OBJ) kernel/arch/x86_64/linker.ld
 	ld $(K_LDFLAGS) -T kernel/arch/x86_64/linker.ld -o $@ $(K_OBJ)
 
-$(B)/kernel/%.o: kernel/%.c | $(B)/kernel/gitrev.h
+# (kernel.mk too: a change of flags rebuilds every object, and the call
+# graphs stack_depth.py reads are never a mix of old and new.)
+$(B)/kernel/%.o: kernel/%.c kernel/kernel.mk | $(B)/kernel/gitrev.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@gcc $(K_CFLAGS) $(K_STACKFLAGS) -c $< -o $@
 
-$(B)/kernel/%.o: kernel/%.S
+$(B)/kernel/%.o: kernel/%.S kernel/kernel.mk
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
 	@gcc $(K_CFLAGS) -D__ASSEMBLER__ -c $< -o $@
