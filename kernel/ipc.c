@@ -646,7 +646,55 @@ i64 ipc_kfault_reply(struct thread *self, struct thread *dst, const u64 *a)
     return rr;
 }
 
-i64 ipc_kfault_call(struct thread *self, struct thread *kpager) { return kmsg_call(self, kpager); }
+/* kmsg_direct's case for kfault_raise's call, less what kfault_raise has
+ * made sure of (ipc.h): dst, the kpager, is a user thread (it has a
+ * task) and not self (self does not wait for it); self runs (it is in
+ * memory); its message has no items and fits its fault words. */
+static inline __attribute__((always_inline)) bool kfault_call_direct(const struct thread *self,
+                                                                     const struct thread *dst)
+{
+    return dst->state == TS_RECEIVING && (!dst->partner || dst->partner == self) &&
+           !(dst->flags & (TF_OUT | TF_FAULT_IPC | TF_KFAULT_IPC)) && dst->cpu == self->cpu &&
+           dst->prio >= self->prio && !sendq_find(self, dst);
+}
+_Static_assert(2 + KM_KFAULT_MAX <= ARRAY_SIZE(((struct thread_ext *)0)->fault), "a kernel page fault's words fit");
+
+/* kmsg_call for a kernel page fault, whose message kfault_raise made
+ * (words fault[0 .. 2 + n), tag KM_TAG(KM_LABEL_KFAULT, 2 + n, 0)): the
+ * same steps, with kfault_call_direct's shorter test. */
+i64 ipc_kfault_call(struct thread *self, struct thread *dst)
+{
+    u64 tag = self->ext->kmsg_tag;
+    if (!kfault_call_direct(self, dst))
+        return ipc(self, thread_id(dst), thread_id(dst), 0, tag);
+    if (self->task)
+        thread_utcb(self)->error = 0;
+    if (IPC_TRACED())
+        trace_send_recv(thread_id(dst), tag, thread_id(self), tag);
+    /* task and n, then the n requests (each word read once) */
+    struct km_utcb *ru = thread_utcb(dst);
+    const u64 *src = self->ext->fault;
+    u32 u = KM_TAG_U(tag);
+    ru->mr[0] = src[0];
+    ru->mr[1] = src[1];
+    for (u32 i = 2; i < u; i++)
+        ru->mr[i] = src[i];
+    ru->sender = thread_id(self);
+    ru->tag = tag;
+    km_tid to = thread_id(dst); /* (dst may be gone when we are back) */
+    dst->ext->ipc_result = 0;
+    dst->partner = NULL;
+    self->state = TS_RECEIVING;
+    self->partner = dst;
+    if (resumes_at_syscall(dst))
+        sched_handoff_user(dst);
+    else
+        sched_handoff(dst);
+    i64 rr = self->ext->ipc_result;
+    if (__builtin_expect(rr < 0, 0))
+        return direct_failed(self, rr, to, to, 0, tag);
+    return rr;
+}
 
 void ipc_abort(struct thread *t)
 {
