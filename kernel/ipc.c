@@ -597,36 +597,43 @@ i64 ipc_notify_pager(struct thread *self, u64 tag, const u64 *words, u32 n)
     return r;
 }
 
-/* Whether ipc(self, to, from, flags, tag), a message with items, is a
- * kpager's reply to dst's kernel page fault that ipc_once completes and
- * hands off directly: dst, a user thread in memory and not self, waits in
- * its kernel page fault for self on self's CPU at self's priority or
- * above; self (a user thread, not in a kernel message of its own) then
- * receives from anyone without a timeout, and no thread waits to send to
- * it (its receive blocks). */
-static inline __attribute__((always_inline)) bool kfault_reply_direct(const struct thread *self,
-                                                                      const struct thread *dst, km_tid from,
-                                                                      u32 flags)
+/* The thread a message with items goes to when that is a kpager's reply
+ * that ipc_once completes and hands off directly (kfault_reply_direct),
+ * else NULL: to's thread, waiting in its kernel page fault (TS_RECEIVING,
+ * which also says its slot is live: neither free nor dead, and not self,
+ * which runs) for self, a user thread in memory on self's CPU at self's
+ * priority or above; self then receives from anyone without a timeout,
+ * and no thread waits to send to it (its receive blocks).  self, in its
+ * IPC system call, is a user thread (it has a task) in no kernel-made
+ * message of its own (TF_KMSG) but for a bug: tested all the same. */
+static inline __attribute__((always_inline)) struct thread *kfault_reply_direct(const struct thread *self,
+                                                                                km_tid to, km_tid from,
+                                                                                u32 flags)
 {
-    return dst && dst != self && dst->task && self->task && dst->state == TS_RECEIVING && dst->partner == self &&
-           (dst->flags & (TF_KFAULT_IPC | TF_OUT)) == TF_KFAULT_IPC && !(self->flags & TF_KMSG) &&
-           from == KM_ANYTHREAD && !(flags & KM_IPC_RECV_NOWAIT) && !self->send_head && dst->cpu == self->cpu &&
-           dst->prio >= self->prio;
+    u32 n = KM_ID_NUMBER(to);
+    if (n - 1 >= THREAD_MAX - 1) /* (n == 0 too: slot 0 names no thread) */
+        return NULL;
+    struct thread *dst = &thread_table[n];
+    /* (the flags first: a pager's reply to a page fault fails there) */
+    if ((dst->flags & (TF_KFAULT_IPC | TF_OUT)) == TF_KFAULT_IPC && dst->version == KM_ID_VERSION(to) &&
+        dst->state == TS_RECEIVING && dst->partner == self && dst->task && from == KM_ANYTHREAD &&
+        !((flags & KM_IPC_RECV_NOWAIT) | (self->flags & TF_KMSG)) && !self->send_head && dst->cpu == self->cpu &&
+        dst->prio >= self->prio)
+        return dst;
+    return NULL;
 }
 
-/* ipc(self, to, from, flags, tag) where dst, to's thread, waits in a
- * kernel page fault; a = {to, from, flags, tag}, sys_ipc's checked
- * arguments in self's syscall frame (there until self returns: read again
- * after the hand-off instead of kept across it).  What ipc_once does in
- * kfault_reply_direct's case, step for step:
- * transfer() copies no words (a fault reply's receiver gets none) and
- * gives each item to kfault_accept (pages for the kernel: transfer_kmem
- * takes none for either task); dst's receive is completed and the CPU
- * handed to it, self receiving from anyone. */
-i64 ipc_kfault_reply(struct thread *self, struct thread *dst, const u64 *a)
+/* ipc_items's direct path: ipc(self, a[0], a[1], a[2], a[3]) for a message with items; a =
+ * {to, from, flags, tag}, sys_ipc's checked arguments in self's syscall
+ * frame (there until self returns: read again after the hand-off instead
+ * of kept across it).  A kpager's reply to the kernel page fault of dst,
+ * to's thread, in kfault_reply_direct's case, is what ipc_once does
+ * there, step for step: transfer() copies no words (a fault reply's
+ * receiver gets none) and gives each item to kfault_accept (pages for
+ * the kernel: transfer_kmem takes none for either task); dst's receive
+ * is completed and the CPU handed to it, self receiving from anyone. */
+static __attribute__((noinline)) i64 kfault_reply_go(struct thread *self, struct thread *dst, const u64 *a)
 {
-    if (!kfault_reply_direct(self, dst, a[1], (u32)a[2]))
-        return ipc(self, a[0], a[1], (u32)a[2], a[3]);
     u64 tag = a[3];
     struct km_utcb *u = thread_utcb(self);
     u->error = 0;
@@ -644,6 +651,17 @@ i64 ipc_kfault_reply(struct thread *self, struct thread *dst, const u64 *a)
     if (__builtin_expect(rr < 0, 0))
         return direct_failed(self, rr, a[0], a[1], (u32)a[2], a[3]);
     return rr;
+}
+
+/* (The test inline, the direct path out of line: pagers' replies, the
+ * other messages with items, reach ipc() at little cost; with
+ * kmem=pool no thread waits in a kernel page fault.) */
+i64 ipc_items(struct thread *self, const u64 *a)
+{
+    struct thread *dst;
+    if (opt.kmem != KMEM_MODE_KPAGER || !(dst = kfault_reply_direct(self, a[0], a[1], (u32)a[2])))
+        return ipc(self, a[0], a[1], (u32)a[2], a[3]);
+    return kfault_reply_go(self, dst, a);
 }
 
 /* kmsg_direct's case for kfault_raise's call, less what kfault_raise has

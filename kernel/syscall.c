@@ -221,17 +221,6 @@ static bool tag_ok(u64 tag)
 }
 _Static_assert(KM_TAG_T(1u << 8) == 1, "tag_ok: bit 8 is t's lowest");
 
-/* A message with typed items (map items: a pager's reply, a kpager's
- * answer), kept out of the short messages' path; a, checked. */
-static __attribute__((noinline)) i64 sys_ipc_items(struct thread *self, const u64 *a)
-{
-    struct thread *dst;
-    /* a kpager's answer to a kernel page fault (only with kmem=kpager) */
-    if (opt.kmem == KMEM_MODE_KPAGER && (dst = thread_lookup(a[0])) && (dst->flags & TF_KFAULT_IPC))
-        return ipc_kfault_reply(self, dst, a);
-    return ipc(self, a[0], a[1], (u32)a[2], a[3]);
-}
-
 /* Called by syscall_dispatch directly (the hot system call: no table, the
  * current thread passed), so not through handlers[]. */
 static inline __attribute__((always_inline)) i64 sys_ipc(struct thread *self, const u64 *a)
@@ -241,7 +230,7 @@ static inline __attribute__((always_inline)) i64 sys_ipc(struct thread *self, co
     if (a[0] == KM_ANYTHREAD) /* one can receive from anyone, not send to */
         return -KM_EINVAL;
     if (__builtin_expect(KM_TAG_T(a[3]) != 0, 0))
-        return sys_ipc_items(self, a);
+        return ipc_items(self, a); /* (a pager's reply, a kpager's answer) */
     return ipc_short(self, a);
 }
 
