@@ -334,7 +334,14 @@ static inline __attribute__((always_inline)) i64 ipc_once(struct thread *self, k
                 dst->cpu == self->cpu && dst->prio >= self->prio) {
                 self->state = TS_RECEIVING;
                 self->partner = want;
-                sched_handoff(dst); /* a safe point too, like block() */
+                /* (a safe point too, like block()) dst still in memory and in
+                 * its receive, as complete() leaves one that was: the direct
+                 * hand-off's case; else (complete_out ended its restore) the
+                 * general one */
+                if (dst->state == TS_RECEIVING && !(dst->flags & TF_OUT))
+                    sched_handoff_direct(dst);
+                else
+                    sched_handoff(dst);
                 i64 rr = self->ext->ipc_result;
                 if (rr < 0 && u && !u->error)
                     u->error = KM_IPCERR_RECV;
@@ -480,7 +487,7 @@ static __attribute__((noinline)) i64 short_go(struct thread *self, struct thread
     if (resumes_at_syscall(dst))
         sched_handoff_user(dst);
     else
-        sched_handoff(dst);
+        sched_handoff_direct(dst);
     i64 rr = self->ext->ipc_result;
     if (__builtin_expect(rr < 0, 0))
         return direct_failed(self, rr, a[0], a[1], (u32)a[2], a[3]);
@@ -543,7 +550,7 @@ static i64 kmsg_call(struct thread *self, struct thread *dst)
     if (resumes_at_syscall(dst))
         sched_handoff_user(dst);
     else
-        sched_handoff(dst);
+        sched_handoff_direct(dst);
     i64 rr = self->ext->ipc_result;
     if (__builtin_expect(rr < 0, 0))
         return direct_failed(self, rr, to, to, 0, tag);
@@ -600,8 +607,8 @@ i64 ipc_notify_pager(struct thread *self, u64 tag, const u64 *words, u32 n)
 /* The thread a message with items goes to when that is a kpager's reply
  * that ipc_once completes and hands off directly (kfault_reply_direct),
  * else NULL: to's thread, waiting in its kernel page fault (TS_RECEIVING,
- * which also says its slot is live: neither free nor dead, and not self,
- * which runs) for self, a user thread in memory on self's CPU at self's
+ * which also says its slot is live: neither free nor dead) for self, a
+ * user thread in memory other than self on self's CPU at self's
  * priority or above; self then receives from anyone without a timeout,
  * and no thread waits to send to it (its receive blocks).  self, in its
  * IPC system call, is a user thread (it has a task) in no kernel-made
@@ -616,7 +623,7 @@ static inline __attribute__((always_inline)) struct thread *kfault_reply_direct(
     struct thread *dst = &thread_table[n];
     /* (the flags first: a pager's reply to a page fault fails there) */
     if ((dst->flags & (TF_KFAULT_IPC | TF_OUT)) == TF_KFAULT_IPC && dst->version == KM_ID_VERSION(to) &&
-        dst->state == TS_RECEIVING && dst->partner == self && dst->task && from == KM_ANYTHREAD &&
+        dst->state == TS_RECEIVING && dst->partner == self && dst != self && dst->task && from == KM_ANYTHREAD &&
         !((flags & KM_IPC_RECV_NOWAIT) | (self->flags & TF_KMSG)) && !self->send_head && dst->cpu == self->cpu &&
         dst->prio >= self->prio)
         return dst;
@@ -646,7 +653,7 @@ static __attribute__((noinline)) i64 kfault_reply_go(struct thread *self, struct
     dst->partner = NULL;
     self->state = TS_RECEIVING;
     self->partner = NULL;
-    sched_handoff(dst);
+    sched_handoff_direct(dst);
     i64 rr = self->ext->ipc_result;
     if (__builtin_expect(rr < 0, 0))
         return direct_failed(self, rr, a[0], a[1], (u32)a[2], a[3]);
@@ -707,7 +714,7 @@ i64 ipc_kfault_call(struct thread *self, struct thread *dst)
     if (resumes_at_syscall(dst))
         sched_handoff_user(dst);
     else
-        sched_handoff(dst);
+        sched_handoff_direct(dst);
     i64 rr = self->ext->ipc_result;
     if (__builtin_expect(rr < 0, 0))
         return direct_failed(self, rr, to, to, 0, tag);

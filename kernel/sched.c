@@ -228,19 +228,23 @@ static __attribute__((noinline)) void handoff_slow(struct thread *next)
 }
 
 /* What leaving() and switch_to() do when none of handoff_slow's cases
- * holds, straight: nothing to call but arch_switch (a tail call), so no
- * registers to save.  The callers' contract (sched.h) spares the tests
- * of the general path: next is not prev, and it waits in a receive
- * (TS_RECEIVING), so it is on no run queue (only a TS_RUNNABLE thread
- * is: queued()); prev, the current thread, has just set itself
- * TS_RECEIVING, so it is not dead. */
-static inline __attribute__((always_inline)) void handoff(struct thread *next, bool user)
+ * holds (nor next == prev, which an IPC partner never is), straight:
+ * nothing to call but arch_switch (a tail call), so no registers to save.
+ * direct: the callers' contract (sched.h) spares the tests of the
+ * general path: next is in memory and waits in a receive (TS_RECEIVING),
+ * so it is on no run queue (only a TS_RUNNABLE thread is: queued());
+ * prev, the current thread, has just set itself TS_RECEIVING, so it is
+ * not dead.  user (direct too): next leaves from its syscall frame. */
+static inline __attribute__((always_inline)) void handoff(struct thread *next, bool direct, bool user)
 {
     u32 cpu = cpu_id();
+    struct sched_cpu *c = &cpus[cpu];
     struct sched_hot *h = &sched_hot[cpu];
     struct thread *prev = h->current;
-    /* (user: next is in memory too, as sched_handoff_user's callers say) */
-    if (__builtin_expect((!user && (next->flags & TF_OUT)) || (prev->flags & TF_REVOKE) || trace_on_switch(), 0)) {
+    if (__builtin_expect((!direct && ((next->flags & TF_OUT) || next == prev || prev->state == TS_DEAD ||
+                                      next->q_prev || c->head[next->prio] == next)) ||
+                             (prev->flags & TF_REVOKE) || trace_on_switch(),
+                         0)) {
         handoff_slow(next);
         return;
     }
@@ -258,11 +262,13 @@ static inline __attribute__((always_inline)) void handoff(struct thread *next, b
         arch_switch(prev, next);
 }
 
-void sched_handoff(struct thread *next) { handoff(next, false); }
+void sched_handoff(struct thread *next) { handoff(next, false, false); }
+
+void sched_handoff_direct(struct thread *next) { handoff(next, true, false); }
 
 /* (On handoff_slow's path, next goes back through its C frames: its
  * stack is left as it was, so that is right too.) */
-void sched_handoff_user(struct thread *next) { handoff(next, true); }
+void sched_handoff_user(struct thread *next) { handoff(next, true, true); }
 
 void sched_tick(void)
 {

@@ -43,16 +43,19 @@ void sched_dequeue(struct thread *t);
 /* Gives up the CPU: the current thread, if still runnable, goes to the
  * tail of its priority's queue; the best runnable thread runs. */
 void schedule(void);
-/* IPC hand-off: the current thread has just blocked in a receive (set
- * itself TS_RECEIVING) and `next`, not the current thread, on this CPU
- * and waiting in a receive itself (TS_RECEIVING: on no run queue; an IPC
- * partner, never the idle thread), runs at once (made runnable here). */
+/* IPC hand-off: the current thread has just blocked and `next`, on this
+ * CPU and not on any queue (an IPC partner, never the idle thread), runs
+ * at once (made runnable here). */
 void sched_handoff(struct thread *next);
-/* sched_handoff where next is a user thread whose IPC system call has
- * ended with 0 in the receive it blocked in (a safe point, tcb_page.h):
- * next returns to user mode straight from its syscall frame
- * (arch_switch_user; ipc.c: resumes_at_syscall says when; next is then
- * in memory, and not the current thread). */
+/* sched_handoff where, besides, next is in memory (not TF_OUT) and still
+ * waits in its receive (TS_RECEIVING: on no run queue; not the current
+ * thread), and the current thread has just set itself TS_RECEIVING (so it
+ * is not dead): the direct IPC paths, which tested all of that. */
+void sched_handoff_direct(struct thread *next);
+/* sched_handoff_direct where next is a user thread whose IPC system call
+ * has ended with 0 in the receive it blocked in (a safe point,
+ * tcb_page.h): next returns to user mode straight from its syscall frame
+ * (arch_switch_user; ipc.c: resumes_at_syscall says when). */
 void sched_handoff_user(struct thread *next);
 /* Timer tick on this CPU (kernel lock held): ends slices. */
 void sched_tick(void);
