@@ -98,12 +98,37 @@ isr_table:
  * still on the user stack with the user's GS.  The frame built here is
  * struct syscall_frame (arch/syscall.h): rbx rbp r12-r15 rdi rsi rdx r10
  * r8 r9 nr rflags rip rsp, lowest address first.  The handler runs with interrupts off. */
+/* The return to user mode from a syscall frame whose callee-saved
+ * registers are restored already (rsp at its rdi), rax the result. */
+.macro SYSCALL_EXIT_ARGS
+    /* sysret to a non-canonical rip would fault in ring 0 on Intel CPUs;
+     * user space ends below USER_TOP, so this only catches kernel bugs.
+     * rdi is free until it is restored below. */
+    mov 64(%rsp), %rdi              /* frame rip */
+    sar $47, %rdi
+    jnz syscall_bad_rip
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %r10
+    popq %r8
+    popq %r9
+    add $8, %rsp                    /* nr */
+    popq %r11
+    popq %rcx
+    popq %rsp                       /* user stack; IF still 0 */
+    swapgs
+    sysretq
+.endm
+
     .text
     .global syscall_entry
 syscall_entry:
     swapgs
     mov %rsp, %gs:16                /* percpu.user_rsp */
-    mov %gs:8, %rsp                 /* percpu.kstack_top */
+    mov %gs:140, %rsp               /* percpu.tss.rsp[0]: the running
+                                       thread's kernel stack top, as for
+                                       interrupts (switch.S sets it) */
     pushq %gs:16
     pushq %rcx
     pushq %r11
@@ -124,27 +149,11 @@ syscall_entry:
     call syscall_dispatch           /* rax = result */
     add $48, %rsp                   /* rbx..r15: the C code kept them */
 syscall_exit_args:
-    /* sysret to a non-canonical rip would fault in ring 0 on Intel CPUs;
-     * user space ends below USER_TOP, so this only catches kernel bugs.
-     * rdi is free until it is restored below. */
-    mov 64(%rsp), %rdi              /* frame rip */
-    sar $47, %rdi
-    jnz syscall_bad_rip
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %r10
-    popq %r8
-    popq %r9
-    add $8, %rsp                    /* nr */
-    popq %r11
-    popq %rcx
-    popq %rsp                       /* user stack; IF still 0 */
-    swapgs
-    sysretq
+    SYSCALL_EXIT_ARGS
 /* A thread resumed from a continuation (kernel/tcb_page.c) returns from
  * its system call here: rsp = its syscall frame on a fresh kernel stack,
- * rax = the result. */
+ * rax = the result.  (The exit repeated: no jump on the IPC hand-off's
+ * way out, switch.S.) */
     .global syscall_resume
 syscall_resume:
     popq %rbx
@@ -153,7 +162,7 @@ syscall_resume:
     popq %r13
     popq %r14
     popq %r15
-    jmp syscall_exit_args
+    SYSCALL_EXIT_ARGS
 syscall_bad_rip:
     mov 64(%rsp), %rdi
     call syscall_bad_return         /* kills the program; does not return */

@@ -3,8 +3,9 @@
 
     .text
 /* The first half of arch_switch and arch_switch_user: prev's callee-saved
- * registers pushed, next's entry stacks, FS base and tables set up, prev's
- * rsp saved; rax is next's ext. */
+ * registers pushed and its rsp saved, next's entry stack, FS base and
+ * tables set up; r8 is next's ext.  (The out-of-line ends, which call C,
+ * keep next in rbx, pushed already; the rsp saved is the same after.) */
 .macro SWITCH_OUT
     pushq %rbp
     pushq %rbx
@@ -12,53 +13,56 @@
     pushq %r13
     pushq %r14
     pushq %r15
-    mov %rdi, %r12                  /* prev, next: kept across the calls */
-    mov %rsi, %rbx
-    mov SW_THREAD_TASK(%rsi), %rdi
-    test %rdi, %rdi
+    mov SW_THREAD_EXT(%rdi), %rax
+    mov %rsp, SW_EXT_KSP(%rax)
+    mov SW_THREAD_TASK(%rsi), %r9
+    test %r9, %r9
     jz 3f
     mov SW_THREAD_EXT(%rsi), %r8
     /* thread_kstack_top(next): a thread with a task is never TF_KERNEL
-     * (only thread_create gives one a task), so its ext is one page */
+     * (only thread_create gives one a task), so its ext is one page; the
+     * entry stack of interrupts from user mode (TSS rsp0) and of the
+     * syscall entry (which reads it there too) */
     lea (1 << SW_PAGE_SHIFT)(%r8), %rax
-    mov %rax, %gs:SW_PERCPU_KSTACK  /* syscall entry stack */
-    mov %rax, %gs:SW_PERCPU_RSP0    /* interrupt entry stack from user mode */
+    mov %rax, %gs:SW_PERCPU_RSP0
     mov $SW_MSR_FS_BASE, %ecx
     mov SW_EXT_UTCB_UVA(%r8), %rax
     mov %rax, %rdx
     shr $32, %rdx
     wrmsr
-    mov SW_TASK_PML4(%rdi), %rax
-    test %rax, %rax
-    jz 2f
+    /* its tables, unless CR3 holds them (a task without a top-level
+     * table yet has 0 there, never in CR3: aspace_activate sees to it) */
     mov %cr3, %rdx
-    cmp %rdx, %rax
+    cmp SW_TASK_PML4(%r9), %rdx
     jne 2f
-1:  mov SW_THREAD_EXT(%r12), %rax
-    mov %rsp, SW_EXT_KSP(%rax)
-    mov SW_THREAD_EXT(%rbx), %rax
+1:
 .endm
 
-/* The out-of-line ends of SWITCH_OUT (labels 2 and 3; back to 1). */
+/* The out-of-line ends of SWITCH_OUT (labels 2 and 3; back to 1 with r8
+ * next's ext). */
 .macro SWITCH_OUT_TAIL
-2:  add $SW_TASK_AS, %rdi           /* records which CPU has it loaded */
+2:  mov %rsi, %rbx
+    lea SW_TASK_AS(%r9), %rdi       /* records which CPU has it loaded */
     sub $8, %rsp                    /* (16-byte aligned at the call) */
     call aspace_activate
     add $8, %rsp
+    mov SW_THREAD_EXT(%rbx), %r8
     jmp 1b
-3:  sub $8, %rsp                    /* kernel threads run on the kernel's
+3:  mov %rsi, %rbx
+    sub $8, %rsp                    /* kernel threads run on the kernel's
                                        tables, so that no CPU keeps a
                                        deleted task's tables loaded */
     call aspace_activate_kernel
     add $8, %rsp
+    mov SW_THREAD_EXT(%rbx), %r8
     jmp 1b
 .endm
 
 /* void arch_switch(struct thread *prev, struct thread *next) (arch/context.h):
  * what context.c's C version did with switch_context, in one frame: the
  * callee-saved registers pushed once (the switch frame of
- * context.c), for a user thread next the entry stacks (syscall: percpu
- * kstack_top, interrupts: TSS rsp0) and the FS base (its UTCB), its tables
+ * context.c), for a user thread next the entry stack (TSS rsp0: for
+ * interrupts and syscalls) and the FS base (its UTCB), its tables
  * through aspace_activate unless CR3 holds them already (a partner in the
  * same task: aspace_activate would do nothing either), a kernel thread the
  * kernel's tables; then prev's rsp saved and next's loaded, and on next's
@@ -66,7 +70,7 @@
     .global arch_switch
 arch_switch:
     SWITCH_OUT
-    mov SW_EXT_KSP(%rax), %rsp
+    mov SW_EXT_KSP(%r8), %rsp
     popq %r15
     popq %r14
     popq %r13
@@ -98,7 +102,7 @@ arch_switch:
     .global arch_switch_user
 arch_switch_user:
     SWITCH_OUT
-    mov SW_EXT_UFRAME(%rax), %rsp   /* next's syscall frame (16-byte aligned) */
+    mov SW_EXT_UFRAME(%r8), %rsp    /* next's syscall frame (16-byte aligned) */
     /* ipc_resume_user, mostly not needed: sched_handoff_user has just
      * made next runnable (not dead) and cleared need_resched, and with
      * the kernel lock held and interrupts off nothing changed either; so
@@ -112,7 +116,7 @@ arch_switch_user:
     testb $SW_TRACE_SYSCALL_EXIT_BIT, trace_mask+SW_TRACE_SYSCALL_EXIT_BYTE(%rip)
     jne 5f
 #endif
-    mov SW_EXT_IPC_RESULT(%rax), %rax
+    mov SW_EXT_IPC_RESULT(%r8), %rax
     addl $1, klock+SW_KLOCK_SERVING(%rip) /* klock_release (only the holder writes it) */
     jmp syscall_resume
 5:  call ipc_resume_user
