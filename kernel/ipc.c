@@ -521,7 +521,7 @@ static inline __attribute__((always_inline)) bool kmsg_direct(const struct threa
 }
 
 /* ipc(self, dst, dst, 0, tag) for self's kernel-made message (its page
- * fault, its kernel page fault; tag, its ext->kmsg_tag): a call.  Fast
+ * fault: ipc_kfault_call has its own; tag, its ext->kmsg_tag): a call.  Fast
  * path for the case kmsg_direct() names, step for step what ipc_once does
  * there: the words straight into dst's UTCB, dst's receive completed, the
  * CPU handed to dst with self receiving from it.  Anything else: ipc(). */
@@ -542,19 +542,20 @@ static i64 kmsg_call(struct thread *self, struct thread *dst)
     ru->sender = thread_id(self);
     ru->tag = mtag;
     /* complete(dst, 0, ...) and the hand-off */
-    km_tid to = thread_id(dst); /* (dst may be gone when we are back) */
     dst->ext->ipc_result = 0;
     dst->partner = NULL;
     self->state = TS_RECEIVING;
     self->partner = dst;
+    /* The hand-off returns self's result (a tail call: nothing to keep).
+     * A failure needs nothing of direct_failed: self, receiving in a
+     * kernel-made message (never exported: tcb_page.c's safe points), is
+     * only ever completed by complete() in memory, which sets the error
+     * word for a result < 0 (KM_IPCERR_RECV, as direct_failed would), and
+     * never with -KM_ERESTART (ipc_once and receive_from_blocked return
+     * that before completing anyone). */
     if (resumes_at_syscall(dst))
-        sched_handoff_user(dst);
-    else
-        sched_handoff_direct(dst);
-    i64 rr = self->ext->ipc_result;
-    if (__builtin_expect(rr < 0, 0))
-        return direct_failed(self, rr, to, to, 0, tag);
-    return rr;
+        return sched_handoff_user(dst);
+    return sched_handoff_direct(dst);
 }
 
 /* A kernel-made message (a page fault, an exception) from self to dst,
@@ -706,19 +707,20 @@ i64 ipc_kfault_call(struct thread *self, struct thread *dst)
         ru->mr[i] = src[i];
     ru->sender = thread_id(self);
     ru->tag = tag;
-    km_tid to = thread_id(dst); /* (dst may be gone when we are back) */
     dst->ext->ipc_result = 0;
     dst->partner = NULL;
     self->state = TS_RECEIVING;
     self->partner = dst;
+    /* The hand-off returns self's result (a tail call: nothing to keep).
+     * A failure needs nothing of direct_failed: self, receiving in a
+     * kernel-made message (never exported: tcb_page.c's safe points), is
+     * only ever completed by complete() in memory, which sets the error
+     * word for a result < 0 (KM_IPCERR_RECV, as direct_failed would), and
+     * never with -KM_ERESTART (ipc_once and receive_from_blocked return
+     * that before completing anyone). */
     if (resumes_at_syscall(dst))
-        sched_handoff_user(dst);
-    else
-        sched_handoff_direct(dst);
-    i64 rr = self->ext->ipc_result;
-    if (__builtin_expect(rr < 0, 0))
-        return direct_failed(self, rr, to, to, 0, tag);
-    return rr;
+        return sched_handoff_user(dst);
+    return sched_handoff_direct(dst);
 }
 
 void ipc_abort(struct thread *t)

@@ -213,18 +213,19 @@ void schedule(void)
 
 /* sched_handoff in general: next paged out, prev marked or dead, next
  * on a run queue, the SWITCH event on (the path of before, unchanged). */
-static __attribute__((noinline)) void handoff_slow(struct thread *next)
+static __attribute__((noinline)) i64 handoff_slow(struct thread *next)
 {
     if (next->flags & TF_OUT) {
         schedule(); /* it cannot run: just block */
-        return;
+    } else {
+        u32 cpu = cpu_id();
+        struct sched_cpu *c = &cpus[cpu];
+        struct sched_hot *h = &sched_hot[cpu];
+        next->state = TS_RUNNABLE;
+        leaving(c, h->current);
+        switch_to(c, h, next, false); /* (an IPC partner: never the idle thread, which never receives) */
     }
-    u32 cpu = cpu_id();
-    struct sched_cpu *c = &cpus[cpu];
-    struct sched_hot *h = &sched_hot[cpu];
-    next->state = TS_RUNNABLE;
-    leaving(c, h->current);
-    switch_to(c, h, next, false); /* (an IPC partner: never the idle thread, which never receives) */
+    return sched_current()->ext->ipc_result; /* (as arch_switch's) */
 }
 
 /* What leaving() and switch_to() do when none of handoff_slow's cases
@@ -235,7 +236,7 @@ static __attribute__((noinline)) void handoff_slow(struct thread *next)
  * so it is on no run queue (only a TS_RUNNABLE thread is: queued());
  * prev, the current thread, has just set itself TS_RECEIVING, so it is
  * not dead.  user (direct too): next leaves from its syscall frame. */
-static inline __attribute__((always_inline)) void handoff(struct thread *next, bool direct, bool user)
+static inline __attribute__((always_inline)) i64 handoff(struct thread *next, bool direct, bool user)
 {
     u32 cpu = cpu_id();
     struct sched_cpu *c = &cpus[cpu];
@@ -244,10 +245,8 @@ static inline __attribute__((always_inline)) void handoff(struct thread *next, b
     if (__builtin_expect((!direct && ((next->flags & TF_OUT) || next == prev || prev->state == TS_DEAD ||
                                       next->q_prev || c->head[next->prio] == next)) ||
                              (prev->flags & TF_REVOKE) || trace_on_switch(),
-                         0)) {
-        handoff_slow(next);
-        return;
-    }
+                         0))
+        return handoff_slow(next);
     next->state = TS_RUNNABLE;
     prev->flags &= ~TF_ON_CPU;
     h->need_resched = false;
@@ -257,18 +256,17 @@ static inline __attribute__((always_inline)) void handoff(struct thread *next, b
     next->flags |= TF_ON_CPU;
     trace_set_thread(next->number);
     if (user)
-        arch_switch_user(prev, next);
-    else
-        arch_switch(prev, next);
+        return arch_switch_user(prev, next);
+    return arch_switch(prev, next);
 }
 
-void sched_handoff(struct thread *next) { handoff(next, false, false); }
+i64 sched_handoff(struct thread *next) { return handoff(next, false, false); }
 
-void sched_handoff_direct(struct thread *next) { handoff(next, true, false); }
+i64 sched_handoff_direct(struct thread *next) { return handoff(next, true, false); }
 
 /* (On handoff_slow's path, next goes back through its C frames: its
  * stack is left as it was, so that is right too.) */
-void sched_handoff_user(struct thread *next) { handoff(next, true, true); }
+i64 sched_handoff_user(struct thread *next) { return handoff(next, true, true); }
 
 void sched_tick(void)
 {

@@ -78,15 +78,18 @@ arch_switch:
     popq %rbx
     popq %rbp
     /* Back in a thread (next, now running): dead threads to free, TCBs to
-     * export?  Mostly not: two tests (kernel/sched.h). */
+     * export?  Mostly not: two tests (kernel/sched.h).  rax: its IPC's
+     * result (arch/context.h; r8 is still its ext). */
     cmpb $0, tcb_page_ready(%rip)
     jne 4f
     cmpl $0, sched_reap_pending(%rip)
     jne 4f
+    mov SW_EXT_IPC_RESULT(%r8), %rax
     ret
-4:  sub $8, %rsp
+4:  pushq %r8                       /* (16-byte aligned at the call) */
     call sched_reap
-    add $8, %rsp
+    popq %r8
+    mov SW_EXT_IPC_RESULT(%r8), %rax
     ret
     SWITCH_OUT_TAIL
 

@@ -45,18 +45,19 @@ void sched_dequeue(struct thread *t);
 void schedule(void);
 /* IPC hand-off: the current thread has just blocked and `next`, on this
  * CPU and not on any queue (an IPC partner, never the idle thread), runs
- * at once (made runnable here). */
-void sched_handoff(struct thread *next);
+ * at once (made runnable here).  Returns once the current thread runs
+ * again, with its ext->ipc_result (its IPC's result) as it is then. */
+i64 sched_handoff(struct thread *next);
 /* sched_handoff where, besides, next is in memory (not TF_OUT) and still
  * waits in its receive (TS_RECEIVING: on no run queue; not the current
  * thread), and the current thread has just set itself TS_RECEIVING (so it
  * is not dead): the direct IPC paths, which tested all of that. */
-void sched_handoff_direct(struct thread *next);
+i64 sched_handoff_direct(struct thread *next);
 /* sched_handoff_direct where next is a user thread whose IPC system call
  * has ended with 0 in the receive it blocked in (a safe point,
  * tcb_page.h): next returns to user mode straight from its syscall frame
  * (arch_switch_user; ipc.c: resumes_at_syscall says when). */
-void sched_handoff_user(struct thread *next);
+i64 sched_handoff_user(struct thread *next);
 /* Timer tick on this CPU (kernel lock held): ends slices. */
 void sched_tick(void);
 /* true when a higher-priority thread became runnable on this CPU. */
