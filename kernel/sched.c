@@ -238,7 +238,7 @@ static __attribute__((noinline)) i64 handoff_slow(struct thread *next)
  * not dead.  user (direct too): next leaves from its syscall frame. */
 static inline __attribute__((always_inline)) i64 handoff(struct thread *next, bool direct, bool user)
 {
-    u32 cpu = cpu_id();
+    u64 cpu = cpu_index();
     struct sched_cpu *c = &cpus[cpu];
     struct sched_hot *h = &sched_hot[cpu];
     struct thread *prev = h->current;
@@ -247,13 +247,13 @@ static inline __attribute__((always_inline)) i64 handoff(struct thread *next, bo
                              (prev->flags & TF_REVOKE) || trace_on_switch(),
                          0))
         return handoff_slow(next);
-    next->state = TS_RUNNABLE;
-    prev->flags &= ~TF_ON_CPU;
+    h->current = next;
     h->need_resched = false;
+    prev->flags &= ~TF_ON_CPU;
+    next->state = TS_RUNNABLE;
+    next->flags |= TF_ON_CPU;
     if (!next->ticks_left) /* (as switch_to) */
         next->ticks_left = SCHED_SLICE_TICKS;
-    h->current = next;
-    next->flags |= TF_ON_CPU;
     trace_set_thread(next->number);
     if (user)
         return arch_switch_user(prev, next);

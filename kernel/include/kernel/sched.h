@@ -22,7 +22,7 @@ struct sched_hot {
 extern struct sched_hot sched_hot[MAX_CPUS];
 
 /* The thread running on this CPU. */
-static inline struct thread *sched_current(void) { return sched_hot[cpu_id()].current; }
+static inline struct thread *sched_current(void) { return sched_hot[cpu_index()].current; }
 /* Starts scheduling on this CPU: `running` is the context running now,
  * `idle` the thread to run when nothing else can (they may be the same). */
 void sched_init_cpu(struct thread *running, struct thread *idle);
@@ -61,7 +61,7 @@ i64 sched_handoff_user(struct thread *next);
 /* Timer tick on this CPU (kernel lock held): ends slices. */
 void sched_tick(void);
 /* true when a higher-priority thread became runnable on this CPU. */
-static inline bool sched_need_resched(void) { return sched_hot[cpu_id()].need_resched; }
+static inline bool sched_need_resched(void) { return sched_hot[cpu_index()].need_resched; }
 /* Idle loop of this CPU: runs when nothing else is runnable. */
 __attribute__((noreturn)) void sched_idle_loop(void);
 

@@ -52,9 +52,10 @@ static inline void trace_set_thread(u32 thread)
 {
     struct trace_ring *r = cpu_trace_ring();
     cpu_set_thread(thread);
-    if (r)
-        r->tag = r->cpu_tag | (u64)thread << 32;
+    if (r) /* tag = cpu_tag | thread << 32: its upper half (little endian) */
+        __builtin_memcpy((char *)&r->tag + 4, &thread, 4);
 }
+_Static_assert(((u64)MAX_CPUS << 16) <= 1ull << 32, "trace_set_thread: cpu_tag (cpu << 16) is below bit 32");
 
 /* Writes one record to this CPU's ring.  Call through trace(). */
 void trace_write(u32 ev, u64 a0, u64 a1);

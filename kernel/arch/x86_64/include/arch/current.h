@@ -17,6 +17,15 @@ static inline u32 cpu_id(void)
     return v;
 }
 
+/* cpu_id() as an array index: the 32-bit load zero-extends, and the
+ * compiler, told so, adds no instruction to widen it. */
+static inline u64 cpu_index(void)
+{
+    u64 v;
+    __asm__ volatile("movl %%gs:32, %k0" : "=r"(v));
+    return v;
+}
+
 /* Id of the user program this CPU runs for, 0 for the kernel itself. */
 static inline u32 cpu_thread(void)
 {
