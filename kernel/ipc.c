@@ -661,6 +661,13 @@ static __attribute__((noinline)) i64 kfault_reply_go(struct thread *self, struct
     return rr;
 }
 
+/* ipc() with sys_ipc's arguments a (ipc_items's other messages: out of
+ * line, so that the test loads only what it reads). */
+static __attribute__((noinline)) i64 ipc_a(struct thread *self, const u64 *a)
+{
+    return ipc(self, a[0], a[1], (u32)a[2], a[3]);
+}
+
 /* (The test inline, the direct path out of line: pagers' replies, the
  * other messages with items, reach ipc() at little cost; with
  * kmem=pool no thread waits in a kernel page fault.) */
@@ -668,7 +675,7 @@ i64 ipc_items(struct thread *self, const u64 *a)
 {
     struct thread *dst;
     if (opt.kmem != KMEM_MODE_KPAGER || !(dst = kfault_reply_direct(self, a[0], a[1], (u32)a[2])))
-        return ipc(self, a[0], a[1], (u32)a[2], a[3]);
+        return ipc_a(self, a);
     return kfault_reply_go(self, dst, a);
 }
 

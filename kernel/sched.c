@@ -159,7 +159,7 @@ static inline __attribute__((always_inline)) void switch_to(struct sched_cpu *c,
     trace_set_thread(next->number);
     /* Last (a tail call): back on prev's stack, maybe much later, arch_switch
      * itself frees dead predecessors (sched_reap_pending). */
-    arch_switch(prev, next);
+    arch_switch(next, prev);
 }
 
 void sched_reap(void)
@@ -256,8 +256,8 @@ static inline __attribute__((always_inline)) i64 handoff(struct thread *next, bo
         next->ticks_left = SCHED_SLICE_TICKS;
     trace_set_thread(next->number);
     if (user)
-        return arch_switch_user(prev, next);
-    return arch_switch(prev, next);
+        return arch_switch_user(next, prev);
+    return arch_switch(next, prev);
 }
 
 i64 sched_handoff(struct thread *next) { return handoff(next, false, false); }

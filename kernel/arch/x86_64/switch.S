@@ -13,12 +13,12 @@
     pushq %r13
     pushq %r14
     pushq %r15
-    mov SW_THREAD_EXT(%rdi), %rax
+    mov SW_THREAD_EXT(%rsi), %rax
     mov %rsp, SW_EXT_KSP(%rax)
-    mov SW_THREAD_TASK(%rsi), %r9
+    mov SW_THREAD_TASK(%rdi), %r9
     test %r9, %r9
     jz 3f
-    mov SW_THREAD_EXT(%rsi), %r8
+    mov SW_THREAD_EXT(%rdi), %r8
     /* thread_kstack_top(next): a thread with a task is never TF_KERNEL
      * (only thread_create gives one a task), so its ext is one page; the
      * entry stack of interrupts from user mode (TSS rsp0) and of the
@@ -41,14 +41,14 @@
 /* The out-of-line ends of SWITCH_OUT (labels 2 and 3; back to 1 with r8
  * next's ext). */
 .macro SWITCH_OUT_TAIL
-2:  mov %rsi, %rbx
+2:  mov %rdi, %rbx
     lea SW_TASK_AS(%r9), %rdi       /* records which CPU has it loaded */
     sub $8, %rsp                    /* (16-byte aligned at the call) */
     call aspace_activate
     add $8, %rsp
     mov SW_THREAD_EXT(%rbx), %r8
     jmp 1b
-3:  mov %rsi, %rbx
+3:  mov %rdi, %rbx
     sub $8, %rsp                    /* kernel threads run on the kernel's
                                        tables, so that no CPU keeps a
                                        deleted task's tables loaded */
@@ -58,7 +58,7 @@
     jmp 1b
 .endm
 
-/* void arch_switch(struct thread *prev, struct thread *next) (arch/context.h):
+/* i64 arch_switch(struct thread *next, struct thread *prev) (arch/context.h):
  * what context.c's C version did with switch_context, in one frame: the
  * callee-saved registers pushed once (the switch frame of
  * context.c), for a user thread next the entry stack (TSS rsp0: for
@@ -93,7 +93,7 @@ arch_switch:
     ret
     SWITCH_OUT_TAIL
 
-/* void arch_switch_user(struct thread *prev, struct thread *next)
+/* i64 arch_switch_user(struct thread *next, struct thread *prev)
  * (arch/context.h): arch_switch to a user thread blocked in the receive
  * of its IPC system call (a safe point, kernel/tcb_page.h), which returns
  * from the system call at once: its kernel stack is thrown away, as TCB

@@ -24,21 +24,22 @@ void arch_tcb_regs_save(const struct thread *t, struct km_tcb_export *e);
 void arch_thread_init_resume(struct thread *t, const struct km_tcb_export *e);
 /* rflags as user code could have set them itself. */
 u64 arch_user_rflags(u64 rflags);
-/* Switches from prev (the running thread) to next on this CPU: kernel
+/* Switches from prev (the running thread) to next on this CPU (next
+ * first: a hand-off has it in the first argument's register already): kernel
  * stack, address space, FS base (the UTCB), the stack for entries from
  * user mode.  Returns when prev is switched back to, after sched_reap()
  * if tcb_page_ready or sched_reap_pending (kernel/sched.h) says there is
  * work for it: the thread left may have died.  Returns prev's
  * ext->ipc_result as it is then: what an IPC prev blocked in ended with
  * (meaningless for other blocks), read on the way back at no cost. */
-i64 arch_switch(struct thread *prev, struct thread *next);
+i64 arch_switch(struct thread *next, struct thread *prev);
 /* arch_switch to next, a user thread blocked in the receive phase of its
  * IPC system call (a safe point: kernel/tcb_page.h) whose IPC has ended:
  * next does not go back through the C frames of its kernel stack, which
  * are thrown away, but returns from its system call straight from its
  * syscall frame (ipc_resume_user, kernel/ipc.h).  prev comes back as
  * from arch_switch (its return value too). */
-i64 arch_switch_user(struct thread *prev, struct thread *next);
+i64 arch_switch_user(struct thread *next, struct thread *prev);
 /* Sends a reschedule IPI to cpu. */
 void arch_kick_cpu(u32 cpu);
 
