@@ -520,42 +520,67 @@ static inline __attribute__((always_inline)) bool kmsg_direct(const struct threa
            dst->prio >= self->prio && !sendq_find(self, dst);
 }
 
-/* ipc(self, dst, dst, 0, tag) for self's kernel-made message (its page
- * fault: ipc_kfault_call has its own; tag, its ext->kmsg_tag): a call.  Fast
- * path for the case kmsg_direct() names, step for step what ipc_once does
- * there: the words straight into dst's UTCB, dst's receive completed, the
- * CPU handed to dst with self receiving from it.  Anything else: ipc(). */
-static i64 kmsg_call(struct thread *self, struct thread *dst)
+/* The direct path of self's kernel-made call to dst (kmsg_call,
+ * ipc_kfault_call) once its test passed: step for step what ipc_once
+ * does there: the words straight into dst's UTCB (kfault: task and n,
+ * then the requests), dst's receive completed, the CPU handed to dst
+ * with self receiving from it.  Inline: nothing but the hand-off is
+ * called, as the last step, so the callers keep nothing in registers.
+ * The hand-off returns self's result.  A failure needs nothing of
+ * direct_failed: self, receiving in a kernel-made message (never
+ * exported: tcb_page.c's safe points), is only ever completed by
+ * complete() in memory, which sets the error word for a result < 0
+ * (KM_IPCERR_RECV, as direct_failed would), and never with -KM_ERESTART
+ * (ipc_once and receive_from_blocked return that before completing
+ * anyone). */
+static inline __attribute__((always_inline)) i64 kmsg_go(struct thread *self, struct thread *dst, u64 tag,
+                                                          bool kfault)
 {
-    u64 mtag = self->ext->kmsg_tag, tag = mtag;
-    if (!kmsg_direct(self, dst, mtag))
-        return ipc(self, thread_id(dst), thread_id(dst), 0, tag);
     if (self->task)
         thread_utcb(self)->error = 0;
-    if (IPC_TRACED())
-        trace_send_recv(thread_id(dst), tag, thread_id(self), mtag);
-    /* transfer(): the kernel's words of self, no items */
-    const u64 *src = self->ext->fault;
+    /* transfer(): the kernel's words of self, no items (each read once) */
     struct km_utcb *ru = thread_utcb(dst);
-    for (u32 i = 0; i < KM_TAG_U(mtag); i++)
+    const u64 *src = self->ext->fault;
+    u32 u = KM_TAG_U(tag), i = 0;
+    if (kfault) {
+        ru->mr[0] = src[0];
+        ru->mr[1] = src[1];
+        i = 2;
+    }
+    for (; i < u; i++)
         ru->mr[i] = src[i];
     ru->sender = thread_id(self);
-    ru->tag = mtag;
+    ru->tag = tag;
     /* complete(dst, 0, ...) and the hand-off */
     dst->ext->ipc_result = 0;
     dst->partner = NULL;
     self->state = TS_RECEIVING;
     self->partner = dst;
-    /* The hand-off returns self's result (a tail call: nothing to keep).
-     * A failure needs nothing of direct_failed: self, receiving in a
-     * kernel-made message (never exported: tcb_page.c's safe points), is
-     * only ever completed by complete() in memory, which sets the error
-     * word for a result < 0 (KM_IPCERR_RECV, as direct_failed would), and
-     * never with -KM_ERESTART (ipc_once and receive_from_blocked return
-     * that before completing anyone). */
     if (resumes_at_syscall(dst))
         return sched_handoff_user(dst);
     return sched_handoff_direct(dst);
+}
+
+/* kmsg_go with IPC_SEND and IPC_RECV recorded first (as ipc_once does). */
+static __attribute__((noinline, cold)) i64 kmsg_go_traced(struct thread *self, struct thread *dst, u64 tag,
+                                                          bool kfault)
+{
+    trace_send_recv(thread_id(dst), tag, thread_id(self), tag);
+    return kmsg_go(self, dst, tag, kfault);
+}
+
+/* ipc(self, dst, dst, 0, tag) for self's kernel-made message (its page
+ * fault: ipc_kfault_call has its own; tag, its ext->kmsg_tag): a call.
+ * Fast path for the case kmsg_direct() names (kmsg_go); anything else:
+ * ipc(). */
+static i64 kmsg_call(struct thread *self, struct thread *dst)
+{
+    u64 tag = self->ext->kmsg_tag;
+    if (!kmsg_direct(self, dst, tag))
+        return ipc(self, thread_id(dst), thread_id(dst), 0, tag);
+    if (IPC_TRACED())
+        return kmsg_go_traced(self, dst, tag, false);
+    return kmsg_go(self, dst, tag, false);
 }
 
 /* A kernel-made message (a page fault, an exception) from self to dst,
@@ -700,34 +725,9 @@ i64 ipc_kfault_call(struct thread *self, struct thread *dst)
     u64 tag = self->ext->kmsg_tag;
     if (!kfault_call_direct(self, dst))
         return ipc(self, thread_id(dst), thread_id(dst), 0, tag);
-    if (self->task)
-        thread_utcb(self)->error = 0;
     if (IPC_TRACED())
-        trace_send_recv(thread_id(dst), tag, thread_id(self), tag);
-    /* task and n, then the n requests (each word read once) */
-    struct km_utcb *ru = thread_utcb(dst);
-    const u64 *src = self->ext->fault;
-    u32 u = KM_TAG_U(tag);
-    ru->mr[0] = src[0];
-    ru->mr[1] = src[1];
-    for (u32 i = 2; i < u; i++)
-        ru->mr[i] = src[i];
-    ru->sender = thread_id(self);
-    ru->tag = tag;
-    dst->ext->ipc_result = 0;
-    dst->partner = NULL;
-    self->state = TS_RECEIVING;
-    self->partner = dst;
-    /* The hand-off returns self's result (a tail call: nothing to keep).
-     * A failure needs nothing of direct_failed: self, receiving in a
-     * kernel-made message (never exported: tcb_page.c's safe points), is
-     * only ever completed by complete() in memory, which sets the error
-     * word for a result < 0 (KM_IPCERR_RECV, as direct_failed would), and
-     * never with -KM_ERESTART (ipc_once and receive_from_blocked return
-     * that before completing anyone). */
-    if (resumes_at_syscall(dst))
-        return sched_handoff_user(dst);
-    return sched_handoff_direct(dst);
+        return kmsg_go_traced(self, dst, tag, true);
+    return kmsg_go(self, dst, tag, true);
 }
 
 void ipc_abort(struct thread *t)
