@@ -250,17 +250,19 @@ static km_u64 answer_kfault(struct kpager *k, struct km_utcb *u)
             kept |= req[i] >= KM_KS_TCB || KM_KREQ_REASON(req[i]) == KM_KREASON_RESTORE;
         return answer_general(k, u, task, req, (unsigned)n, (int)kept);
     }
-    km_u64 *mr = u->mr;
-    unsigned nfree = k->nfree;
-    for (unsigned i = 0; i < want; i++, mr += 2) {
-        unsigned p = k->free[--nfree];
-        km_u64 ks = i < fresh ? KM_KREQ_ADDR(req[i]) : KM_KS_RESERVE;
-        k->page[p] = (struct kpage){.ksaddr = ks, .task = task, .state = KPAGE_LENT};
-        mr[0] = ks; /* KM_MAPITEM(ks, 0): ks is page aligned */
-        mr[1] = page_addr(k, p) | KM_FPAGE(0, 12, KM_R | KM_W); /* (the pool is page aligned) */
-    }
+    /* the pool's top `want` free pages, the last first (as take_page) */
+    unsigned nfree = k->nfree - want;
+    const unsigned short *fp = &k->free[nfree + want];
+    km_u64 base = k->pool | KM_FPAGE(0, 12, KM_R | KM_W); /* (the pool is page aligned) */
     k->nfree = nfree;
     k->supplied += want;
+    for (unsigned i = 0; i < want; i++) {
+        unsigned p = *--fp;
+        km_u64 ks = i < fresh ? KM_KREQ_ADDR(req[i]) : KM_KS_RESERVE;
+        k->page[p] = (struct kpage){.ksaddr = ks, .task = task, .state = KPAGE_LENT};
+        u->mr[2 * i] = ks; /* KM_MAPITEM(ks, 0): ks is page aligned */
+        u->mr[2 * i + 1] = base + ((km_u64)p << 12);
+    }
     return KM_TAG(0, 0, 2 * want);
 }
 
