@@ -26,9 +26,8 @@
     lea (1 << SW_PAGE_SHIFT)(%r8), %rax
     mov %rax, %gs:SW_PERCPU_RSP0
     mov $SW_MSR_FS_BASE, %ecx
-    mov SW_EXT_UTCB_UVA(%r8), %rax
-    mov %rax, %rdx
-    shr $32, %rdx
+    mov SW_EXT_UTCB_UVA(%r8), %eax  /* its two halves (little endian) */
+    mov SW_EXT_UTCB_UVA+4(%r8), %edx
     wrmsr
     /* its tables, unless CR3 holds them (a task without a top-level
      * table yet has 0 there, never in CR3: aspace_activate sees to it) */
