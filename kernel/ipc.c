@@ -17,13 +17,21 @@
 
 #define WHOLE_SPACE KM_FPAGE(0, KM_FPAGE_MAX_LOG2, KM_RWX)
 
-/* The direct paths record IPC_SEND and IPC_RECV as ipc_once does, behind
- * one test of the mask for both. */
+/* The direct paths record IPC_SEND and IPC_RECV as ipc_once does, and
+ * SWITCH as the hand-off does, behind one test of the mask for all three:
+ * when any is on they take their traced copy, which records the first
+ * two and hands off with sched_handoff (which records SWITCH); else
+ * sched_handoff_direct and _user, which do not test it again. */
 #if CONFIG_TRACE
-#define IPC_TRACED() __builtin_expect((trace_mask & (1ull << KM_EV_IPC_SEND | 1ull << KM_EV_IPC_RECV)) != 0, 0)
+#define DIRECT_TRACED()                                                                                          \
+    __builtin_expect(                                                                                            \
+        (trace_mask & (1ull << KM_EV_IPC_SEND | 1ull << KM_EV_IPC_RECV | 1ull << KM_EV_SWITCH)) != 0, 0)
+#define SWITCH_TRACED() __builtin_expect((trace_mask & 1ull << KM_EV_SWITCH) != 0, 0)
 #else
-#define IPC_TRACED() 0
+#define DIRECT_TRACED() 0
+#define SWITCH_TRACED() 0
 #endif
+
 
 static __attribute__((noinline, cold)) void trace_send_recv(km_tid to, u64 tag, km_tid from, u64 rtag)
 {
@@ -338,7 +346,7 @@ static inline __attribute__((always_inline)) i64 ipc_once(struct thread *self, k
                  * its receive, as complete() leaves one that was: the direct
                  * hand-off's case; else (complete_out ended its restore) the
                  * general one */
-                if (dst->state == TS_RECEIVING && !(dst->flags & TF_OUT))
+                if (dst->state == TS_RECEIVING && !(dst->flags & TF_OUT) && !SWITCH_TRACED())
                     sched_handoff_direct(dst);
                 else
                     sched_handoff(dst);
@@ -399,6 +407,17 @@ static inline __attribute__((always_inline)) bool resumes_at_syscall(const struc
 {
     return dst->ext->uframe_kind == UF_SYSCALL &&
            !(dst->flags & (TF_KERNEL | TF_KMSG | TF_FAULT_IPC | TF_KFAULT_IPC | TF_OUT | TF_REVOKE | TF_DROP));
+}
+
+/* The direct paths' hand-off to dst (see DIRECT_TRACED; user: dst may
+ * resume straight at its syscall frame); returns self's result. */
+static inline __attribute__((always_inline)) i64 direct_handoff(struct thread *dst, bool traced, bool user)
+{
+    if (traced)
+        return sched_handoff(dst);
+    if (user && resumes_at_syscall(dst))
+        return sched_handoff_user(dst);
+    return sched_handoff_direct(dst);
 }
 
 i64 ipc_resume_user(void)
@@ -464,15 +483,16 @@ static inline __attribute__((always_inline)) bool short_direct(const struct thre
            !(flags & KM_IPC_RECV_NOWAIT) && dst->prio >= self->prio && !sendq_find(self, want);
 }
 
-/* ipc_short's direct path (out of line: the test before it needs no
- * saved registers, so the other cases reach ipc() at little cost). */
-static __attribute__((noinline)) i64 short_go(struct thread *self, struct thread *dst, struct thread *want,
-                                              const u64 *a)
+/* ipc_short's direct path (out of line, short_go and its traced copy:
+ * the test before it needs no saved registers, so the other cases reach
+ * ipc() at little cost). */
+static inline __attribute__((always_inline)) i64 short_body(struct thread *self, struct thread *dst,
+                                                            struct thread *want, const u64 *a, bool traced)
 {
     u64 tag = a[3];
     struct km_utcb *u = thread_utcb(self);
     u->error = 0;
-    if (IPC_TRACED())
+    if (traced)
         trace_send_recv(a[0], tag, thread_id(self), tag);
     /* transfer(): word by word from UTCB to UTCB (each word read once) */
     struct km_utcb *ru = thread_utcb(dst);
@@ -484,14 +504,22 @@ static __attribute__((noinline)) i64 short_go(struct thread *self, struct thread
     dst->partner = NULL;
     self->state = TS_RECEIVING;
     self->partner = want;
-    if (resumes_at_syscall(dst))
-        sched_handoff_user(dst);
-    else
-        sched_handoff_direct(dst);
-    i64 rr = self->ext->ipc_result;
+    i64 rr = direct_handoff(dst, traced, true);
     if (__builtin_expect(rr < 0, 0))
         return direct_failed(self, rr, a[0], a[1], (u32)a[2], a[3]);
     return rr;
+}
+
+static __attribute__((noinline)) i64 short_go(struct thread *self, struct thread *dst, struct thread *want,
+                                              const u64 *a)
+{
+    return short_body(self, dst, want, a, false);
+}
+
+static __attribute__((noinline, cold)) i64 short_go_traced(struct thread *self, struct thread *dst,
+                                                           struct thread *want, const u64 *a)
+{
+    return short_body(self, dst, want, a, true);
 }
 
 i64 ipc_short(struct thread *self, const u64 *a)
@@ -501,6 +529,8 @@ i64 ipc_short(struct thread *self, const u64 *a)
     struct thread *want = from == KM_ANYTHREAD ? NULL : from == to ? dst : thread_lookup(from);
     if (!short_direct(self, dst, want, from, (u32)a[2]))
         return ipc(self, to, from, (u32)a[2], a[3]);
+    if (DIRECT_TRACED())
+        return short_go_traced(self, dst, want, a);
     return short_go(self, dst, want, a);
 }
 
@@ -534,7 +564,7 @@ static inline __attribute__((always_inline)) bool kmsg_direct(const struct threa
  * (ipc_once and receive_from_blocked return that before completing
  * anyone). */
 static inline __attribute__((always_inline)) i64 kmsg_go(struct thread *self, struct thread *dst, u64 tag,
-                                                          bool kfault)
+                                                          bool kfault, bool traced)
 {
     if (self->task)
         thread_utcb(self)->error = 0;
@@ -556,17 +586,15 @@ static inline __attribute__((always_inline)) i64 kmsg_go(struct thread *self, st
     dst->partner = NULL;
     self->state = TS_RECEIVING;
     self->partner = dst;
-    if (resumes_at_syscall(dst))
-        return sched_handoff_user(dst);
-    return sched_handoff_direct(dst);
+    return direct_handoff(dst, traced, true);
 }
 
-/* kmsg_go with IPC_SEND and IPC_RECV recorded first (as ipc_once does). */
+/* kmsg_go's traced copy (DIRECT_TRACED). */
 static __attribute__((noinline, cold)) i64 kmsg_go_traced(struct thread *self, struct thread *dst, u64 tag,
                                                           bool kfault)
 {
     trace_send_recv(thread_id(dst), tag, thread_id(self), tag);
-    return kmsg_go(self, dst, tag, kfault);
+    return kmsg_go(self, dst, tag, kfault, true);
 }
 
 /* ipc(self, dst, dst, 0, tag) for self's kernel-made message (its page
@@ -578,9 +606,9 @@ static i64 kmsg_call(struct thread *self, struct thread *dst)
     u64 tag = self->ext->kmsg_tag;
     if (!kmsg_direct(self, dst, tag))
         return ipc(self, thread_id(dst), thread_id(dst), 0, tag);
-    if (IPC_TRACED())
+    if (DIRECT_TRACED())
         return kmsg_go_traced(self, dst, tag, false);
-    return kmsg_go(self, dst, tag, false);
+    return kmsg_go(self, dst, tag, false, false);
 }
 
 /* A kernel-made message (a page fault, an exception) from self to dst,
@@ -665,12 +693,13 @@ static inline __attribute__((always_inline)) struct thread *kfault_reply_direct(
  * receiver gets none) and gives each item to kfault_accept (pages for
  * the kernel: transfer_kmem takes none for either task); dst's receive
  * is completed and the CPU handed to it, self receiving from anyone. */
-static __attribute__((noinline)) i64 kfault_reply_go(struct thread *self, struct thread *dst, const u64 *a)
+static inline __attribute__((always_inline)) i64 kfault_reply_body(struct thread *self, struct thread *dst,
+                                                                   const u64 *a, bool traced)
 {
     u64 tag = a[3];
     struct km_utcb *u = thread_utcb(self);
     u->error = 0;
-    if (IPC_TRACED())
+    if (traced)
         trace_send_recv(a[0], tag, thread_id(self), tag);
     const u64 *item = &u->mr[KM_TAG_U(tag)], *end = item + KM_TAG_T(tag);
     for (; item < end; item += 2)
@@ -679,11 +708,21 @@ static __attribute__((noinline)) i64 kfault_reply_go(struct thread *self, struct
     dst->partner = NULL;
     self->state = TS_RECEIVING;
     self->partner = NULL;
-    sched_handoff_direct(dst);
-    i64 rr = self->ext->ipc_result;
+    i64 rr = direct_handoff(dst, traced, false); /* (dst is in a kernel page fault) */
     if (__builtin_expect(rr < 0, 0))
         return direct_failed(self, rr, a[0], a[1], (u32)a[2], a[3]);
     return rr;
+}
+
+static __attribute__((noinline)) i64 kfault_reply_go(struct thread *self, struct thread *dst, const u64 *a)
+{
+    return kfault_reply_body(self, dst, a, false);
+}
+
+static __attribute__((noinline, cold)) i64 kfault_reply_go_traced(struct thread *self, struct thread *dst,
+                                                                  const u64 *a)
+{
+    return kfault_reply_body(self, dst, a, true);
 }
 
 /* ipc() with sys_ipc's arguments a (ipc_items's other messages: out of
@@ -701,6 +740,8 @@ i64 ipc_items(struct thread *self, const u64 *a)
     struct thread *dst;
     if (opt.kmem != KMEM_MODE_KPAGER || !(dst = kfault_reply_direct(self, a[0], a[1], (u32)a[2])))
         return ipc_a(self, a);
+    if (DIRECT_TRACED())
+        return kfault_reply_go_traced(self, dst, a);
     return kfault_reply_go(self, dst, a);
 }
 
@@ -725,9 +766,9 @@ i64 ipc_kfault_call(struct thread *self, struct thread *dst)
     u64 tag = self->ext->kmsg_tag;
     if (!kfault_call_direct(self, dst))
         return ipc(self, thread_id(dst), thread_id(dst), 0, tag);
-    if (IPC_TRACED())
+    if (DIRECT_TRACED())
         return kmsg_go_traced(self, dst, tag, true);
-    return kmsg_go(self, dst, tag, true);
+    return kmsg_go(self, dst, tag, true, false);
 }
 
 void ipc_abort(struct thread *t)

@@ -235,7 +235,8 @@ static __attribute__((noinline)) i64 handoff_slow(struct thread *next)
  * general path: next is in memory and waits in a receive (TS_RECEIVING),
  * so it is on no run queue (only a TS_RUNNABLE thread is: queued());
  * prev, the current thread, has just set itself TS_RECEIVING, so it is
- * not dead.  user (direct too): next leaves from its syscall frame. */
+ * not dead; SWITCH is not traced (the callers tested trace_mask).  user
+ * (direct too): next leaves from its syscall frame. */
 static inline __attribute__((always_inline)) i64 handoff(struct thread *next, bool direct, bool user)
 {
     u64 cpu = cpu_index();
@@ -243,8 +244,8 @@ static inline __attribute__((always_inline)) i64 handoff(struct thread *next, bo
     struct sched_hot *h = &sched_hot[cpu];
     struct thread *prev = h->current;
     if (__builtin_expect((!direct && ((next->flags & TF_OUT) || next == prev || prev->state == TS_DEAD ||
-                                      next->q_prev || c->head[next->prio] == next)) ||
-                             (prev->flags & TF_REVOKE) || trace_on_switch(),
+                                      next->q_prev || c->head[next->prio] == next || trace_on_switch())) ||
+                             (prev->flags & TF_REVOKE),
                          0))
         return handoff_slow(next);
     h->current = next;

@@ -50,8 +50,10 @@ void schedule(void);
 i64 sched_handoff(struct thread *next);
 /* sched_handoff where, besides, next is in memory (not TF_OUT) and still
  * waits in its receive (TS_RECEIVING: on no run queue; not the current
- * thread), and the current thread has just set itself TS_RECEIVING (so it
- * is not dead): the direct IPC paths, which tested all of that. */
+ * thread), the current thread has just set itself TS_RECEIVING (so it
+ * is not dead), and SWITCH is not traced (trace_mask: the caller tested
+ * it, so that the event is not missed): the direct IPC paths, which
+ * tested all of that. */
 i64 sched_handoff_direct(struct thread *next);
 /* sched_handoff_direct where next is a user thread whose IPC system call
  * has ended with 0 in the receive it blocked in (a safe point,
