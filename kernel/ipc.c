@@ -17,15 +17,18 @@
 
 #define WHOLE_SPACE KM_FPAGE(0, KM_FPAGE_MAX_LOG2, KM_RWX)
 
-/* The direct paths record IPC_SEND and IPC_RECV as ipc_once does, and
- * SWITCH as the hand-off does, behind one test of the mask for all three:
- * when any is on they take their traced copy, which records the first
- * two and hands off with sched_handoff (which records SWITCH); else
- * sched_handoff_direct and _user, which do not test it again. */
+/* The direct paths record IPC_SEND and IPC_RECV as ipc_once does, SWITCH
+ * as the hand-off does and SYSCALL_EXIT as the receiver's system call's
+ * end does, behind one test of the mask for all four: when any is on they
+ * take their traced copy, which records the first two and hands off with
+ * sched_handoff (which records SWITCH; the receiver goes back through its
+ * syscall_dispatch, which records SYSCALL_EXIT); else sched_handoff_direct
+ * and _user, which do not test them again. */
 #if CONFIG_TRACE
 #define DIRECT_TRACED()                                                                                          \
-    __builtin_expect(                                                                                            \
-        (trace_mask & (1ull << KM_EV_IPC_SEND | 1ull << KM_EV_IPC_RECV | 1ull << KM_EV_SWITCH)) != 0, 0)
+    __builtin_expect((trace_mask & (1ull << KM_EV_IPC_SEND | 1ull << KM_EV_IPC_RECV | 1ull << KM_EV_SWITCH |    \
+                                    1ull << KM_EV_SYSCALL_EXIT)) != 0,                                          \
+                     0)
 #define SWITCH_TRACED() __builtin_expect((trace_mask & 1ull << KM_EV_SWITCH) != 0, 0)
 #else
 #define DIRECT_TRACED() 0

@@ -107,17 +107,14 @@ arch_switch_user:
     mov SW_EXT_UFRAME(%r8), %rsp    /* next's syscall frame (16-byte aligned) */
     /* ipc_resume_user, mostly not needed: sched_handoff_user has just
      * made next runnable (not dead) and cleared need_resched, and with
-     * the kernel lock held and interrupts off nothing changed either; so
-     * unless sched_reap has work or SYSCALL_EXIT is traced, all that is
-     * left is the result and the lock. */
+     * the kernel lock held and interrupts off nothing changed either;
+     * SYSCALL_EXIT is not traced (its callers, kernel/ipc.c's direct
+     * paths, take sched_handoff when it is); so unless sched_reap has
+     * work, all that is left is the result and the lock. */
     cmpb $0, tcb_page_ready(%rip)
     jne 5f
     cmpl $0, sched_reap_pending(%rip)
     jne 5f
-#if CONFIG_TRACE
-    testb $SW_TRACE_SYSCALL_EXIT_BIT, trace_mask+SW_TRACE_SYSCALL_EXIT_BYTE(%rip)
-    jne 5f
-#endif
     mov SW_EXT_IPC_RESULT(%r8), %rax
     addl $1, klock+SW_KLOCK_SERVING(%rip) /* klock_release (only the holder writes it) */
     jmp syscall_resume

@@ -58,7 +58,8 @@ i64 sched_handoff_direct(struct thread *next);
 /* sched_handoff_direct where next is a user thread whose IPC system call
  * has ended with 0 in the receive it blocked in (a safe point,
  * tcb_page.h): next returns to user mode straight from its syscall frame
- * (arch_switch_user; ipc.c: resumes_at_syscall says when). */
+ * (arch_switch_user; ipc.c: resumes_at_syscall says when), so SYSCALL_EXIT
+ * must not be traced either (the caller tested it). */
 i64 sched_handoff_user(struct thread *next);
 /* Timer tick on this CPU (kernel lock held): ends slices. */
 void sched_tick(void);
