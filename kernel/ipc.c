@@ -680,9 +680,9 @@ static inline __attribute__((always_inline)) struct thread *kfault_reply_direct(
     struct thread *dst = &thread_table[n];
     /* (the flags first: a pager's reply to a page fault fails there) */
     if ((dst->flags & (TF_KFAULT_IPC | TF_OUT)) == TF_KFAULT_IPC && dst->version == KM_ID_VERSION(to) &&
-        dst->state == TS_RECEIVING && dst->partner == self && dst != self && dst->task && from == KM_ANYTHREAD &&
-        !((flags & KM_IPC_RECV_NOWAIT) | (self->flags & TF_KMSG)) && !self->send_head && dst->cpu == self->cpu &&
-        dst->prio >= self->prio)
+        dst->state == TS_RECEIVING && dst->partner == self && dst->cpu == self->cpu && dst->prio >= self->prio &&
+        dst != self && dst->task && from == KM_ANYTHREAD && !((flags & KM_IPC_RECV_NOWAIT) | (self->flags & TF_KMSG)) &&
+        !self->send_head)
         return dst;
     return NULL;
 }

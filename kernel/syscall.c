@@ -213,13 +213,15 @@ static i64 sys_sysinfo(const u64 *a)
 
 /* ---- the L4 base ---- */
 
-/* Bit 7 clear, t even (bit 8 clear: one test for both), u + t words. */
+/* Bit 7 clear, t even (bit 8 clear), u + t words: in one compare, as
+ * bits 0..8 (u, plus 128 or 256 when bit 7 or 8 is set, either more than
+ * KM_MR_COUNT) plus t at most KM_MR_COUNT. */
 static bool tag_ok(u64 tag)
 {
-    u32 u = KM_TAG_U(tag), t = KM_TAG_T(tag);
-    return (tag & (0x80 | 1u << 8)) == 0 && u + t <= KM_MR_COUNT;
+    return (tag & 0x1ff) + KM_TAG_T(tag) <= KM_MR_COUNT;
 }
-_Static_assert(KM_TAG_T(1u << 8) == 1, "tag_ok: bit 8 is t's lowest");
+_Static_assert(KM_TAG_T(1u << 8) == 1 && KM_TAG_U(0x7f) == 0x7f && KM_TAG_U(0x80) == 0 && KM_MR_COUNT < 0x80,
+               "tag_ok: u is bits 0..6, bit 8 is t's lowest, bits 7 and 8 each exceed the count");
 
 /* Called by syscall_dispatch directly (the hot system call: no table, the
  * current thread passed), so not through handlers[]. */
