@@ -571,17 +571,17 @@ static inline __attribute__((always_inline)) i64 kmsg_go(struct thread *self, st
 {
     if (self->task)
         thread_utcb(self)->error = 0;
-    /* transfer(): the kernel's words of self, no items (each read once) */
+    /* transfer(): the kernel's words of self, no items (each read once):
+     * at least 3 (a page fault: address, ip, access; a kernel page fault:
+     * task, n and n >= 1 requests), the first 3 without a loop */
     struct km_utcb *ru = thread_utcb(dst);
     const u64 *src = self->ext->fault;
-    u32 u = KM_TAG_U(tag), i = 0;
-    if (kfault) {
-        ru->mr[0] = src[0];
-        ru->mr[1] = src[1];
-        i = 2;
-    }
-    for (; i < u; i++)
-        ru->mr[i] = src[i];
+    ru->mr[0] = src[0];
+    ru->mr[1] = src[1];
+    ru->mr[2] = src[2];
+    if (kfault)
+        for (u32 i = 3, u = KM_TAG_U(tag); i < u; i++)
+            ru->mr[i] = src[i];
     ru->sender = thread_id(self);
     ru->tag = tag;
     /* complete(dst, 0, ...) and the hand-off */
@@ -606,7 +606,7 @@ static __attribute__((noinline, cold)) i64 kmsg_go_traced(struct thread *self, s
  * ipc(). */
 static i64 kmsg_call(struct thread *self, struct thread *dst)
 {
-    u64 tag = self->ext->kmsg_tag;
+    u64 tag = self->ext->kmsg_tag; /* (ipc_pagefault's: 3 words) */
     if (!kmsg_direct(self, dst, tag))
         return ipc(self, thread_id(dst), thread_id(dst), 0, tag);
     if (DIRECT_TRACED())
@@ -636,7 +636,7 @@ i64 ipc_pagefault(struct thread *self, struct thread *pager, u64 addr, u64 ip, u
     self->ext->fault[0] = addr;
     self->ext->fault[1] = ip;
     self->ext->fault[2] = access;
-    self->ext->kmsg_tag = KM_TAG(KM_LABEL_PAGEFAULT, 3, 0);
+    self->ext->kmsg_tag = KM_TAG(KM_LABEL_PAGEFAULT, 3, 0); /* (kmsg_go copies 3 words) */
     self->flags |= TF_FAULT_IPC | TF_KMSG;
     trace(PAGEFAULT, addr, ip);
     i64 r = kmsg_call(self, pager); /* (its kmsg_tag, set above) */
@@ -762,7 +762,7 @@ static inline __attribute__((always_inline)) bool kfault_call_direct(const struc
 _Static_assert(2 + KM_KFAULT_MAX <= ARRAY_SIZE(((struct thread_ext *)0)->fault), "a kernel page fault's words fit");
 
 /* kmsg_call for a kernel page fault, whose message kfault_raise made
- * (words fault[0 .. 2 + n), tag KM_TAG(KM_LABEL_KFAULT, 2 + n, 0)): the
+ * (words fault[0 .. 2 + n), 1 <= n, tag KM_TAG(KM_LABEL_KFAULT, 2 + n, 0)): the
  * same steps, with kfault_call_direct's shorter test. */
 i64 ipc_kfault_call(struct thread *self, struct thread *dst)
 {

@@ -36,7 +36,7 @@ i64 ipc_items(struct thread *self, const u64 *a);
  * came (the access is retried), < 0 when the pager is gone. */
 i64 ipc_pagefault(struct thread *self, struct thread *pager, u64 addr, u64 ip, u32 access);
 /* The current thread's kernel page fault (its words and tag set in
- * self->ext: 2 + n words, n <= KM_KFAULT_MAX, no items; TF_KMSG |
+ * self->ext: 2 + n words, 1 <= n <= KM_KFAULT_MAX, no items; TF_KMSG |
  * TF_KFAULT_IPC set) as a call to kpager, a user thread other than self;
  * what ipc(self, kpager, kpager, 0, tag) returns. */
 i64 ipc_kfault_call(struct thread *self, struct thread *kpager);
