@@ -678,6 +678,7 @@ static inline __attribute__((always_inline)) struct thread *kfault_reply_direct(
     if (n - 1 >= THREAD_MAX - 1) /* (n == 0 too: slot 0 names no thread) */
         return NULL;
     struct thread *dst = &thread_table[n];
+    __asm__("" : "+r"(dst)); /* (kept in a register: not computed again from n for each field) */
     /* (the flags first: a pager's reply to a page fault fails there) */
     if ((dst->flags & (TF_KFAULT_IPC | TF_OUT)) == TF_KFAULT_IPC && dst->version == KM_ID_VERSION(to) &&
         dst->state == TS_RECEIVING && dst->partner == self && dst->cpu == self->cpu && dst->prio >= self->prio &&
@@ -705,8 +706,9 @@ static inline __attribute__((always_inline)) i64 kfault_reply_body(struct thread
     if (traced)
         trace_send_recv(a[0], tag, thread_id(self), tag);
     const u64 *item = &u->mr[KM_TAG_U(tag)], *end = item + KM_TAG_T(tag);
-    for (; item < end; item += 2)
+    do /* (t >= 2: sys_ipc came here for t != 0, and t is even) */
         kfault_accept(self, dst, item[0], item[1]);
+    while ((item += 2) < end);
     dst->ext->ipc_result = 0;
     dst->partner = NULL;
     self->state = TS_RECEIVING;
