@@ -235,8 +235,8 @@ static km_u64 answer_kfault(struct kpager *k, struct km_utcb *u)
     km_u64 *req = k->last_req; /* (kept for tests: the last fault's requests) */
     /* All request words or-ed: reason bits all 0 (FRESH) and below
      * KM_KS_TCB means no request is for content it may hold (kept). */
-    km_u64 any = 0;
-    for (unsigned i = 0; i < n; i++)
+    km_u64 any = req[0] = u->mr[2]; /* (n >= 1) */
+    for (unsigned i = 1; i < n; i++)
         any |= req[i] = u->mr[2 + i];
     k->kfaults++;
     k->requested += n;
@@ -323,16 +323,15 @@ static long revoke(struct kpager *k, km_taskid task, km_u64 lo, km_u64 hi)
 
 void kpager_serve(struct kpager *k)
 {
-    km_u64 tag = 0;
-    km_tid to = KM_NILTHREAD;
     struct km_utcb *u = utcb(); /* this thread's, for good */
+    long r = l4_receive_any();
     for (;;) {
-        long r = to == KM_NILTHREAD ? l4_receive_any() : l4_reply_and_wait(to, tag);
-        to = KM_NILTHREAD;
-        if (r < 0)
-            continue; /* the one to answer is gone: wait for the next */
-        to = u->sender;
-        km_u64 label = KM_TAG_LABEL(u->tag);
+        if (r < 0) { /* the one to answer is gone: wait for the next */
+            r = l4_receive_any();
+            continue;
+        }
+        km_tid to = u->sender;
+        km_u64 tag, label = KM_TAG_LABEL(u->tag);
         if (label == KM_LABEL_KFAULT) {
             tag = answer_kfault(k, u);
         } else if (label == KPAGER_LABEL_REVOKE) {
@@ -342,6 +341,7 @@ void kpager_serve(struct kpager *k)
             l4_set_mr(0, (km_u64)-KM_EINVAL);
             tag = KM_TAG(0, 1, 0);
         }
+        r = l4_reply_and_wait(to, tag);
     }
 }
 
