@@ -244,7 +244,7 @@ static km_u64 answer_kfault(struct kpager *k, struct km_utcb *u)
     unsigned fresh = n < k->batch ? (unsigned)n : k->batch, want = fresh + k->reserve;
     /* (held pages: a fresh node table's address may name a stale export,
      * which answer_general forgets) */
-    if ((any & 0xf) || any >= KM_KS_TCB || k->quota || k->nheld || k->nfree < want) {
+    if ((any & 0xf) || any >= KM_KS_TCB || (k->quota | k->nheld) || k->nfree < want) {
         unsigned kept = 0;
         for (unsigned i = 0; i < n; i++)
             kept |= req[i] >= KM_KS_TCB || KM_KREQ_REASON(req[i]) == KM_KREASON_RESTORE;
@@ -257,7 +257,7 @@ static km_u64 answer_kfault(struct kpager *k, struct km_utcb *u)
     k->nfree = nfree;
     k->supplied += want;
     for (unsigned i = 0; i < want; i++) {
-        unsigned p = *--fp;
+        km_u64 p = *--fp;
         km_u64 ks = i < fresh ? KM_KREQ_ADDR(req[i]) : KM_KS_RESERVE;
         k->page[p] = (struct kpage){.ksaddr = ks, .task = task, .state = KPAGE_LENT};
         u->mr[2 * i] = ks; /* KM_MAPITEM(ks, 0): ks is page aligned */
