@@ -22,8 +22,8 @@
  * end does, behind one test of the mask for all four: when any is on they
  * take their traced copy, which records the first two and hands off with
  * sched_handoff (which records SWITCH; the receiver goes back through its
- * syscall_dispatch, which records SYSCALL_EXIT); else sched_handoff_direct
- * and _user, which do not test them again. */
+ * syscall_dispatch, which records SYSCALL_EXIT); else sched_handoff_from
+ * (sched_handoff_direct's), which do not test them again. */
 #if CONFIG_TRACE
 #define DIRECT_TRACED()                                                                                          \
     __builtin_expect((trace_mask & (1ull << KM_EV_IPC_SEND | 1ull << KM_EV_IPC_RECV | 1ull << KM_EV_SWITCH |    \
@@ -400,7 +400,7 @@ i64 ipc(struct thread *self, km_tid to, km_tid from, u32 flags, u64 tag)
 
 /* Whether dst, a user thread in memory that waits in a receive which
  * the caller's message completes with 0, may return from its system call
- * straight from its syscall frame (sched_handoff_user): it waits where TCB
+ * straight from its syscall frame (sched_handoff_from, user): it waits where TCB
  * paging could export it (tcb_page.c's safe_point: blocked in the receive
  * of its IPC system call, no kernel-made IPC of its own), so nothing on its
  * kernel stack is needed; after such a receive ends with 0, all that is
@@ -414,13 +414,14 @@ static inline __attribute__((always_inline)) bool resumes_at_syscall(const struc
 
 /* The direct paths' hand-off to dst (see DIRECT_TRACED; user: dst may
  * resume straight at its syscall frame); returns self's result. */
-static inline __attribute__((always_inline)) i64 direct_handoff(struct thread *dst, bool traced, bool user)
+static inline __attribute__((always_inline)) i64 direct_handoff(struct thread *self, struct thread *dst,
+                                                                 bool traced, bool user)
 {
     if (traced)
         return sched_handoff(dst);
     if (user && resumes_at_syscall(dst))
-        return sched_handoff_user(dst);
-    return sched_handoff_direct(dst);
+        return sched_handoff_from(self, dst, true);
+    return sched_handoff_from(self, dst, false);
 }
 
 i64 ipc_resume_user(void)
@@ -507,7 +508,7 @@ static inline __attribute__((always_inline)) i64 short_body(struct thread *self,
     dst->partner = NULL;
     self->state = TS_RECEIVING;
     self->partner = want;
-    i64 rr = direct_handoff(dst, traced, true);
+    i64 rr = direct_handoff(self, dst, traced, true);
     if (__builtin_expect(rr < 0, 0))
         return direct_failed(self, rr, a[0], a[1], (u32)a[2], a[3]);
     return rr;
@@ -589,7 +590,7 @@ static inline __attribute__((always_inline)) i64 kmsg_go(struct thread *self, st
     dst->partner = NULL;
     self->state = TS_RECEIVING;
     self->partner = dst;
-    return direct_handoff(dst, traced, true);
+    return direct_handoff(self, dst, traced, true);
 }
 
 /* kmsg_go's traced copy (DIRECT_TRACED). */
@@ -713,7 +714,7 @@ static inline __attribute__((always_inline)) i64 kfault_reply_body(struct thread
     dst->partner = NULL;
     self->state = TS_RECEIVING;
     self->partner = NULL;
-    i64 rr = direct_handoff(dst, traced, false); /* (dst is in a kernel page fault) */
+    i64 rr = direct_handoff(self, dst, traced, false); /* (dst is in a kernel page fault) */
     if (__builtin_expect(rr < 0, 0))
         return direct_failed(self, rr, a[0], a[1], (u32)a[2], a[3]);
     return rr;

@@ -213,7 +213,7 @@ void schedule(void)
 
 /* sched_handoff in general: next paged out, prev marked or dead, next
  * on a run queue, the SWITCH event on (the path of before, unchanged). */
-static __attribute__((noinline)) i64 handoff_slow(struct thread *next)
+i64 sched_handoff_slow(struct thread *next)
 {
     if (next->flags & TF_OUT) {
         schedule(); /* it cannot run: just block */
@@ -228,46 +228,25 @@ static __attribute__((noinline)) i64 handoff_slow(struct thread *next)
     return sched_current()->ext->ipc_result; /* (as arch_switch's) */
 }
 
-/* What leaving() and switch_to() do when none of handoff_slow's cases
- * holds (nor next == prev, which an IPC partner never is), straight:
- * nothing to call but arch_switch (a tail call), so no registers to save.
- * direct: the callers' contract (sched.h) spares the tests of the
- * general path: next is in memory and waits in a receive (TS_RECEIVING),
- * so it is on no run queue (only a TS_RUNNABLE thread is: queued());
- * prev, the current thread, has just set itself TS_RECEIVING, so it is
- * not dead; SWITCH is not traced (the callers tested trace_mask).  user
- * (direct too): next leaves from its syscall frame. */
-static inline __attribute__((always_inline)) i64 handoff(struct thread *next, bool direct, bool user)
+/* When none of sched_handoff_slow's cases holds (nor next == prev, which
+ * an IPC partner never is), what leaving() and switch_to() do, straight
+ * (sched_handoff_from, sched.h: prev marked for an export goes the slow
+ * way there): nothing to call but arch_switch (a tail call), so no
+ * registers to save.  The direct hand-offs spare these tests. */
+i64 sched_handoff(struct thread *next)
 {
     u64 cpu = cpu_index();
     struct sched_cpu *c = &cpus[cpu];
-    struct sched_hot *h = &sched_hot[cpu];
-    struct thread *prev = h->current;
-    if (__builtin_expect((!direct && ((next->flags & TF_OUT) || next == prev || prev->state == TS_DEAD ||
-                                      next->q_prev || c->head[next->prio] == next || trace_on_switch())) ||
-                             (prev->flags & TF_REVOKE),
+    struct thread *prev = sched_hot[cpu].current;
+    if (__builtin_expect((next->flags & TF_OUT) || next == prev || prev->state == TS_DEAD || next->q_prev ||
+                             c->head[next->prio] == next || trace_on_switch(),
                          0))
-        return handoff_slow(next);
-    h->current = next;
-    h->need_resched = false;
-    prev->flags &= ~TF_ON_CPU;
-    next->state = TS_RUNNABLE;
-    next->flags |= TF_ON_CPU;
-    if (!next->ticks_left) /* (as switch_to) */
-        next->ticks_left = SCHED_SLICE_TICKS;
-    trace_set_thread(next->number);
-    if (user)
-        return arch_switch_user(next, prev);
-    return arch_switch(next, prev);
+        return sched_handoff_slow(next);
+    return sched_handoff_from(prev, next, false);
 }
 
-i64 sched_handoff(struct thread *next) { return handoff(next, false, false); }
+i64 sched_handoff_direct(struct thread *next) { return sched_handoff_from(sched_current(), next, false); }
 
-i64 sched_handoff_direct(struct thread *next) { return handoff(next, true, false); }
-
-/* (On handoff_slow's path, next goes back through its C frames: its
- * stack is left as it was, so that is right too.) */
-i64 sched_handoff_user(struct thread *next) { return handoff(next, true, true); }
 
 void sched_tick(void)
 {

@@ -105,7 +105,7 @@ arch_switch:
 arch_switch_user:
     SWITCH_OUT
     mov SW_EXT_UFRAME(%r8), %rsp    /* next's syscall frame (16-byte aligned) */
-    /* ipc_resume_user, mostly not needed: sched_handoff_user has just
+    /* ipc_resume_user, mostly not needed: sched_handoff_from (user) has just
      * made next runnable (not dead) and cleared need_resched, and with
      * the kernel lock held and interrupts off nothing changed either;
      * SYSCALL_EXIT is not traced (its callers, kernel/ipc.c's direct

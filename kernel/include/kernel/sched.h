@@ -4,8 +4,10 @@
 #ifndef KERNEL_SCHED_H
 #define KERNEL_SCHED_H
 
+#include <arch/context.h>
 #include <arch/current.h>
 #include <kernel/thread.h>
+#include <kernel/trace.h>
 
 #define SCHED_SLICE_TICKS 2 /* timer ticks per time slice */
 
@@ -55,12 +57,37 @@ i64 sched_handoff(struct thread *next);
  * it, so that the event is not missed): the direct IPC paths, which
  * tested all of that. */
 i64 sched_handoff_direct(struct thread *next);
-/* sched_handoff_direct where next is a user thread whose IPC system call
- * has ended with 0 in the receive it blocked in (a safe point,
- * tcb_page.h): next returns to user mode straight from its syscall frame
- * (arch_switch_user; ipc.c: resumes_at_syscall says when), so SYSCALL_EXIT
- * must not be traced either (the caller tested it). */
-i64 sched_handoff_user(struct thread *next);
+/* sched_handoff's general case (next paged out, prev marked or dead, next
+ * on a run queue, SWITCH traced): the path of before, unchanged. */
+i64 sched_handoff_slow(struct thread *next);
+/* sched_handoff_direct for a caller that has prev, the current thread, at
+ * hand; inline, so that the direct IPC paths pay for no call but
+ * arch_switch (what leaving() and switch_to() do, straight: next made
+ * runnable and current, its slice renewed once used up).  user: next is
+ * a user thread whose IPC system call has ended with 0 in the receive it
+ * blocked in (a safe point, tcb_page.h) and returns to user mode straight
+ * from its syscall frame (arch_switch_user; ipc.c: resumes_at_syscall
+ * says when), so SYSCALL_EXIT must not be traced either (the caller
+ * tested it); on the slow path next goes back through its C frames, its
+ * stack left as it was: right too. */
+static inline __attribute__((always_inline)) i64 sched_handoff_from(struct thread *prev, struct thread *next,
+                                                                    bool user)
+{
+    struct sched_hot *h = &sched_hot[cpu_index()];
+    if (__builtin_expect(prev->flags & TF_REVOKE, 0)) /* (its export: leaving()) */
+        return sched_handoff_slow(next);
+    h->current = next;
+    h->need_resched = false;
+    prev->flags &= ~TF_ON_CPU;
+    next->state = TS_RUNNABLE;
+    next->flags |= TF_ON_CPU;
+    if (!next->ticks_left) /* (as switch_to) */
+        next->ticks_left = SCHED_SLICE_TICKS;
+    trace_set_thread(next->number);
+    if (user)
+        return arch_switch_user(next, prev);
+    return arch_switch(next, prev);
+}
 /* Timer tick on this CPU (kernel lock held): ends slices. */
 void sched_tick(void);
 /* true when a higher-priority thread became runnable on this CPU. */

@@ -38,7 +38,7 @@ i64 arch_switch(struct thread *next, struct thread *prev);
  * next does not go back through the C frames of its kernel stack, which
  * are thrown away, but returns from its system call straight from its
  * syscall frame (ipc_resume_user, kernel/ipc.h; SYSCALL_EXIT is not
- * traced: sched.h's sched_handoff_user).  prev comes back as
+ * traced: sched.h's sched_handoff_from).  prev comes back as
  * from arch_switch (its return value too). */
 i64 arch_switch_user(struct thread *next, struct thread *prev);
 /* Sends a reschedule IPI to cpu. */
