@@ -714,9 +714,16 @@ static inline __attribute__((always_inline)) i64 kfault_reply_body(struct thread
     dst->partner = NULL;
     self->state = TS_RECEIVING;
     self->partner = NULL;
-    i64 rr = direct_handoff(self, dst, traced, false); /* (dst is in a kernel page fault) */
-    if (__builtin_expect(rr < 0, 0))
-        return direct_failed(self, rr, a[0], a[1], (u32)a[2], a[3]);
+    /* (dst is in a kernel page fault: not resumed at its syscall frame.)
+     * A failure needs nothing of direct_failed, as in kmsg_go: self waits
+     * in memory in the receive of its IPC system call (exported there, it
+     * comes back through tcb_page_resume_ipc, never here), completed only
+     * by complete(), which sets the error word for a result < 0 and never
+     * passes -KM_ERESTART.  Not a tail call: self mostly never comes back
+     * here (arch_switch_user throws this stack away), so restoring its
+     * registers before the switch would only cost. */
+    i64 rr = direct_handoff(self, dst, traced, false);
+    __asm__("" : "+r"(rr));
     return rr;
 }
 
