@@ -256,13 +256,14 @@ static km_u64 answer_kfault(struct kpager *k, struct km_utcb *u)
     km_u64 base = k->pool | KM_FPAGE(0, 12, KM_R | KM_W); /* (the pool is page aligned) */
     k->nfree = nfree;
     k->supplied += want;
-    for (unsigned i = 0; i < want; i++) {
+    unsigned i = 0;
+    do { /* (want >= fresh >= 1) */
         km_u64 p = *--fp;
         km_u64 ks = i < fresh ? KM_KREQ_ADDR(req[i]) : KM_KS_RESERVE;
         k->page[p] = (struct kpage){.ksaddr = ks, .task = task, .state = KPAGE_LENT};
         u->mr[2 * i] = ks; /* KM_MAPITEM(ks, 0): ks is page aligned */
-        u->mr[2 * i + 1] = base + ((km_u64)p << 12);
-    }
+        u->mr[2 * i + 1] = base + (p << 12);
+    } while (++i < want);
     return KM_TAG(0, 0, 2 * want);
 }
 
