@@ -1,6 +1,7 @@
 /* Kernel entries: interrupt/exception stubs, the syscall entry, and the
  * switch into and out of a user program. */
 #include <arch/layout.h>
+#include <arch/syscall_exit.h>
 
 #define SEL_UDATA 0x1b
 #define SEL_UCODE 0x23
@@ -98,29 +99,6 @@ isr_table:
  * still on the user stack with the user's GS.  The frame built here is
  * struct syscall_frame (arch/syscall.h): rbx rbp r12-r15 rdi rsi rdx r10
  * r8 r9 nr rflags rip rsp, lowest address first.  The handler runs with interrupts off. */
-/* The return to user mode from a syscall frame whose callee-saved
- * registers are restored already (rsp at its rdi), rax the result. */
-.macro SYSCALL_EXIT_ARGS
-    /* sysret to a non-canonical rip would fault in ring 0 on Intel CPUs;
-     * user space ends below USER_TOP, so this only catches kernel bugs.
-     * rdi is free until it is restored below. */
-    mov 64(%rsp), %rdi              /* frame rip */
-    sar $47, %rdi
-    jnz syscall_bad_rip
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %r10
-    popq %r8
-    popq %r9
-    add $8, %rsp                    /* nr */
-    popq %r11
-    popq %rcx
-    popq %rsp                       /* user stack; IF still 0 */
-    swapgs
-    sysretq
-.endm
-
     .text
     .global syscall_entry
 syscall_entry:
@@ -152,17 +130,11 @@ syscall_exit_args:
     SYSCALL_EXIT_ARGS
 /* A thread resumed from a continuation (kernel/tcb_page.c) returns from
  * its system call here: rsp = its syscall frame on a fresh kernel stack,
- * rax = the result.  (The exit repeated: no jump on the IPC hand-off's
- * way out, switch.S.) */
+ * rax = the result.  (switch.S's arch_switch_user has the same exit.) */
     .global syscall_resume
 syscall_resume:
-    popq %rbx
-    popq %rbp
-    popq %r12
-    popq %r13
-    popq %r14
-    popq %r15
-    SYSCALL_EXIT_ARGS
+    SYSCALL_RESUME
+    .global syscall_bad_rip
 syscall_bad_rip:
     mov 64(%rsp), %rdi
     call syscall_bad_return         /* kills the program; does not return */

@@ -1,5 +1,6 @@
 /* Kernel context switch and the first steps of new threads. */
 #include <arch/switch_offsets.h>
+#include <arch/syscall_exit.h>
 
     .text
 /* The first half of arch_switch and arch_switch_user: prev's callee-saved
@@ -117,7 +118,7 @@ arch_switch_user:
     jne 5f
     mov SW_EXT_IPC_RESULT(%r8), %rax
     addl $1, klock+SW_KLOCK_SERVING(%rip) /* klock_release (only the holder writes it) */
-    jmp syscall_resume
+    SYSCALL_RESUME                  /* (syscall_resume's, repeated: no jump) */
 5:  call ipc_resume_user
     jmp syscall_resume
     SWITCH_OUT_TAIL
