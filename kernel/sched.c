@@ -86,6 +86,7 @@ void sched_init_cpu(struct thread *running, struct thread *idle)
 {
     struct sched_cpu *c = here();
     c->idle = idle;
+    cpu_set_sched_hot(&sched_hot[cpu_of(c)]);
     sched_hot[cpu_of(c)].current = running;
     running->flags |= TF_ON_CPU;
     running->state = TS_RUNNABLE;

@@ -517,7 +517,7 @@ i64 syscall_dispatch(struct syscall_frame *f)
     u64 nr = f->nr;
     trace(SYSCALL_ENTER, nr, f->arg[0]);
     klock_acquire();
-    struct thread *self = sched_current();
+    struct thread *self = sched_self();
     self->ext->uframe = f;
     self->ext->uframe_kind = UF_SYSCALL;
     /* A thread deleted while it ran on another CPU does nothing more. */

@@ -27,6 +27,8 @@ struct percpu {
     u32 kernel_tables;     /* CR3 holds the kernel's tables (arch/mmu.h) */
     struct gdt gdt;
     struct tss tss;
+    void *sched_hot;       /* 240: this CPU's struct sched_hot (kernel/sched.h),
+                              set before it schedules (sched_init_cpu) */
 } __attribute__((aligned(64)));
 
 _Static_assert(__builtin_offsetof(struct percpu, kstack_top) == 8, "entry.S");
@@ -37,6 +39,7 @@ _Static_assert(__builtin_offsetof(struct percpu, id) == PERCPU_OFF_ID, "current.
 _Static_assert(__builtin_offsetof(struct percpu, thread) == PERCPU_OFF_THREAD, "current.h");
 _Static_assert(__builtin_offsetof(struct percpu, trace_ring) == PERCPU_OFF_TRACE, "current.h");
 _Static_assert(__builtin_offsetof(struct percpu, kernel_tables) == PERCPU_OFF_KTABLES, "current.h");
+_Static_assert(__builtin_offsetof(struct percpu, sched_hot) == PERCPU_OFF_SCHED, "current.h");
 
 extern struct percpu percpu_area[MAX_CPUS];
 extern u32 ncpus_online;
