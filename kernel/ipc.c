@@ -721,8 +721,9 @@ static inline __attribute__((always_inline)) i64 kfault_reply_body(struct thread
      * by complete(), which sets the error word for a result < 0 and never
      * passes -KM_ERESTART.  Not a tail call: self mostly never comes back
      * here (arch_switch_user throws this stack away), so restoring its
-     * registers before the switch would only cost. */
-    i64 rr = direct_handoff(self, dst, traced, false);
+     * registers before the switch would only cost; for the same reason
+     * the switch saves none (arch_switch_clobbering). */
+    i64 rr = traced ? sched_handoff(dst) : sched_handoff_from_clobbering(self, dst);
     __asm__("" : "+r"(rr));
     return rr;
 }

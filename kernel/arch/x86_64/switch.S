@@ -14,6 +14,11 @@
     pushq %r13
     pushq %r14
     pushq %r15
+    SWITCH_OUT_SAVED
+.endm
+
+/* SWITCH_OUT once prev's switch frame is on its stack. */
+.macro SWITCH_OUT_SAVED
     mov SW_THREAD_EXT(%rsi), %rax
     mov %rsp, SW_EXT_KSP(%rax)
     mov SW_THREAD_TASK(%rdi), %r9
@@ -58,18 +63,9 @@
     jmp 1b
 .endm
 
-/* i64 arch_switch(struct thread *next, struct thread *prev) (arch/context.h):
- * what context.c's C version did with switch_context, in one frame: the
- * callee-saved registers pushed once (the switch frame of
- * context.c), for a user thread next the entry stack (TSS rsp0: for
- * interrupts and syscalls) and the FS base (its UTCB), its tables
- * through aspace_activate unless CR3 holds them already (a partner in the
- * same task: aspace_activate would do nothing either), a kernel thread the
- * kernel's tables; then prev's rsp saved and next's loaded, and on next's
- * side sched_reap when there is work for it (arch/context.h). */
-    .global arch_switch
-arch_switch:
-    SWITCH_OUT
+/* The second half of arch_switch: next's stack and switch frame, then,
+ * back in next, what it finds to do (rax: its IPC's result). */
+.macro SWITCH_IN
     mov SW_EXT_KSP(%r8), %rsp
     popq %r15
     popq %r14
@@ -91,6 +87,36 @@ arch_switch:
     popq %r8
     mov SW_EXT_IPC_RESULT(%r8), %rax
     ret
+.endm
+
+/* i64 arch_switch(struct thread *next, struct thread *prev) (arch/context.h):
+ * what context.c's C version did with switch_context, in one frame: the
+ * callee-saved registers pushed once (the switch frame of
+ * context.c), for a user thread next the entry stack (TSS rsp0: for
+ * interrupts and syscalls) and the FS base (its UTCB), its tables
+ * through aspace_activate unless CR3 holds them already (a partner in the
+ * same task: aspace_activate would do nothing either), a kernel thread the
+ * kernel's tables; then prev's rsp saved and next's loaded, and on next's
+ * side sched_reap when there is work for it (arch/context.h). */
+    .global arch_switch
+arch_switch:
+    SWITCH_OUT
+    SWITCH_IN
+    SWITCH_OUT_TAIL
+
+/* i64 arch_switch_frameless(struct thread *next, struct thread *prev)
+ * (arch/context.h: arch_switch_clobbering, its only caller): arch_switch
+ * with prev's switch frame left unfilled (room made, nothing pushed): its
+ * caller holds nothing in callee-saved registers across the switch (its
+ * asm says they are clobbered), so whatever arch_switch pops into them
+ * when prev is switched back to will do.  Six pushes fewer, for a prev
+ * whose stack is mostly thrown away (a kpager's reply: the next kernel
+ * page fault resumes it at its syscall frame). */
+    .global arch_switch_frameless
+arch_switch_frameless:
+    sub $48, %rsp
+    SWITCH_OUT_SAVED
+    SWITCH_IN
     SWITCH_OUT_TAIL
 
 /* i64 arch_switch_user(struct thread *next, struct thread *prev)

@@ -73,8 +73,9 @@ i64 sched_handoff_slow(struct thread *next);
  * says when), so SYSCALL_EXIT must not be traced either (the caller
  * tested it); on the slow path next goes back through its C frames, its
  * stack left as it was: right too. */
-static inline __attribute__((always_inline)) i64 sched_handoff_from(struct thread *prev, struct thread *next,
-                                                                    bool user)
+enum { SCHED_TO_KERNEL, SCHED_TO_USER, SCHED_TO_KERNEL_CLOBBERING };
+static inline __attribute__((always_inline)) i64 sched_handoff_how(struct thread *prev, struct thread *next,
+                                                                   int how)
 {
     struct sched_hot *h = cpu_sched_hot(); /* (this CPU schedules: set) */
     if (__builtin_expect(prev->flags & TF_REVOKE, 0)) /* (its export: leaving()) */
@@ -87,9 +88,24 @@ static inline __attribute__((always_inline)) i64 sched_handoff_from(struct threa
     if (!next->ticks_left) /* (as switch_to) */
         next->ticks_left = SCHED_SLICE_TICKS;
     trace_set_thread(next->number);
-    if (user)
+    if (how == SCHED_TO_USER)
         return arch_switch_user(next, prev);
+    if (how == SCHED_TO_KERNEL_CLOBBERING)
+        return arch_switch_clobbering(next, prev);
     return arch_switch(next, prev);
+}
+static inline __attribute__((always_inline)) i64 sched_handoff_from(struct thread *prev, struct thread *next,
+                                                                    bool user)
+{
+    return sched_handoff_how(prev, next, user ? SCHED_TO_USER : SCHED_TO_KERNEL);
+}
+/* sched_handoff_from (not user) by a caller that keeps nothing in
+ * callee-saved registers across it (arch_switch_clobbering; built without
+ * frame pointers): for a prev mostly resumed at its syscall frame. */
+static inline __attribute__((always_inline)) i64 sched_handoff_from_clobbering(struct thread *prev,
+                                                                               struct thread *next)
+{
+    return sched_handoff_how(prev, next, SCHED_TO_KERNEL_CLOBBERING);
 }
 /* Timer tick on this CPU (kernel lock held): ends slices. */
 void sched_tick(void);

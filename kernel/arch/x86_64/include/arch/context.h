@@ -41,6 +41,23 @@ i64 arch_switch(struct thread *next, struct thread *prev);
  * traced: sched.h's sched_handoff_from).  prev comes back as
  * from arch_switch (its return value too). */
 i64 arch_switch_user(struct thread *next, struct thread *prev);
+/* arch_switch for a caller that keeps nothing in callee-saved registers
+ * across it: the asm tells the compiler they are all clobbered (the
+ * calling function saves what its own caller needs, as it would anyway),
+ * so prev's switch frame is left unfilled (switch.S:
+ * arch_switch_frameless): six pushes fewer, for a prev whose stack is
+ * mostly thrown away when it runs again (arch_switch_user).  Only in code
+ * built without frame pointers (rbp is among the clobbers). */
+static inline __attribute__((always_inline)) i64 arch_switch_clobbering(struct thread *next, struct thread *prev)
+{
+    i64 r;
+    __asm__ volatile("call arch_switch_frameless"
+                     : "=a"(r), "+D"(next), "+S"(prev)
+                     :
+                     : "rbx", "rbp", "rcx", "rdx", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "memory",
+                       "cc");
+    return r;
+}
 /* Sends a reschedule IPI to cpu. */
 void arch_kick_cpu(u32 cpu);
 
