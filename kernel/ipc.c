@@ -567,8 +567,8 @@ static inline __attribute__((always_inline)) bool kmsg_direct(const struct threa
  * (KM_IPCERR_RECV, as direct_failed would), and never with -KM_ERESTART
  * (ipc_once and receive_from_blocked return that before completing
  * anyone). */
-static inline __attribute__((always_inline)) i64 kmsg_go(struct thread *self, struct thread *dst, u64 tag,
-                                                          bool kfault, bool traced)
+static inline __attribute__((always_inline)) i64 kmsg_go_to(struct thread *self, struct thread *dst, u64 tag,
+                                                             bool kfault, bool traced, bool user)
 {
     if (self->task)
         thread_utcb(self)->error = 0;
@@ -590,7 +590,19 @@ static inline __attribute__((always_inline)) i64 kmsg_go(struct thread *self, st
     dst->partner = NULL;
     self->state = TS_RECEIVING;
     self->partner = dst;
-    return direct_handoff(self, dst, traced, true);
+    if (traced)
+        return sched_handoff(dst);
+    return sched_handoff_from(self, dst, user);
+}
+
+/* (Where dst resumes is known before the copy: a copy of the path for
+ * each case, so that nothing is kept across the copy to tell them.) */
+static inline __attribute__((always_inline)) i64 kmsg_go(struct thread *self, struct thread *dst, u64 tag,
+                                                          bool kfault, bool traced)
+{
+    if (!traced && resumes_at_syscall(dst))
+        return kmsg_go_to(self, dst, tag, kfault, false, true);
+    return kmsg_go_to(self, dst, tag, kfault, traced, false);
 }
 
 /* kmsg_go's traced copy (DIRECT_TRACED). */
