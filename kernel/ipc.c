@@ -152,11 +152,11 @@ static i64 xfer_kfault(struct kmem_op *op)
 {
     struct xfer_kmem *x = (struct xfer_kmem *)op; /* (op is its first member) */
     struct thread *cur = x->cur, *snd = x->snd, *rcv = x->rcv;
-    struct task *mt = op->missing_src ? snd->task : rcv->task;
+    struct thread *client = op->missing_src ? snd : rcv; /* whose kpager is asked */
+    struct task *mt = client->task;
     bool restore = mt->as.nt_out && km_ks_type(op->missing) == KMEM_NODETABLE && mmu_nt_out(mt, op->va);
     u64 va = op->va;
-    i64 r = op->missing_src ? kfault_raise(cur, snd, snd->task, op->missing, va)
-                            : kfault_raise(cur, rcv, rcv->task, op->missing, va);
+    i64 r = kfault_raise(cur, client, mt, op->missing, va);
     /* The lock was let go: a partner that changed (deleted, freed,
      * gone on) must not be completed with this result: look again. */
     if (rcv->version != x->version || rcv->state != x->state || snd->version != x->sversion ||

@@ -10,13 +10,17 @@ K_INC := -Ikernel/include -Ikernel/arch/x86_64/include -Ikernel/abi/include -Ike
          -I$(B)/kernel
 K_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -mcmodel=kernel \
             -mno-red-zone -mgeneral-regs-only -fno-stack-protector \
-            -fno-asynchronous-unwind-tables -fno-omit-frame-pointer \
+            -fno-asynchronous-unwind-tables -fomit-frame-pointer \
             -Wall -Wextra -Wshadow -Werror=implicit-function-declaration \
             -DCONFIG_TRACE=$(TRACE) $(K_INC) -MMD -MP
-# The IPC and switch paths without frame pointers: three instructions a
-# function on every crossing (nothing walks kernel frames).
-$(B)/kernel/ipc.o $(B)/kernel/sched.o $(B)/kernel/syscall.o $(B)/kernel/arch/x86_64/context.o: \
-    K_CFLAGS += -fomit-frame-pointer
+# No frame pointers: nothing walks kernel frames (gdb and fault_profile.sh
+# use -g's DWARF), and they cost three instructions a function on every path.
+# Per-function stack frames and call graphs for scripts/stack_depth.py (the
+# worst-case kernel stack check in make test): GCC writes build/kernel/**/X.su
+# (-fstack-usage) and X.ci (-fcallgraph-info=su) beside each object.  They
+# only write those files; the code is the same with and without them (.text
+# compared byte for byte).
+K_STACKFLAGS := -fstack-usage -fcallgraph-info=su
 K_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 --no-warn-rwx-segments
 
 .PHONY: kernel
@@ -28,12 +32,14 @@ $(B)/kernel.bin: $(B)/kernel.elf
 $(B)/kernel.elf: $(K_OBJ) kernel/arch/x86_64/linker.ld
 	ld $(K_LDFLAGS) -T kernel/arch/x86_64/linker.ld -o $@ $(K_OBJ)
 
-$(B)/kernel/%.o: kernel/%.c | $(B)/kernel/gitrev.h
+# (kernel.mk too: a change of flags rebuilds every object, and the call
+# graphs stack_depth.py reads are never a mix of old and new.)
+$(B)/kernel/%.o: kernel/%.c kernel/kernel.mk | $(B)/kernel/gitrev.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@gcc $(K_CFLAGS) -c $< -o $@
+	@gcc $(K_CFLAGS) $(K_STACKFLAGS) -c $< -o $@
 
-$(B)/kernel/%.o: kernel/%.S
+$(B)/kernel/%.o: kernel/%.S kernel/kernel.mk
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
 	@gcc $(K_CFLAGS) -D__ASSEMBLER__ -c $< -o $@

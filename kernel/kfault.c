@@ -49,15 +49,17 @@ static inline __attribute__((always_inline)) bool add_request(u64 *req, u32 *n, 
 
 /* The common case of requests(): missing is one of the page tables of
  * va's region (a walk stops at the first table that is not there, top
- * down) and t holds no supplied page.  A table that is not there has none
- * below it, and a leaf table that is not there no node table (so none
- * out): all of them are asked for, fresh, with no walk.  0: not that
- * case (missing is another region's, or va is in the UTCB area, whose
- * pages have no nodes). */
+ * down), or its node table while none of t's is out, and t holds no
+ * supplied page.  A table that is not there has none below it, and a leaf
+ * table that is not there no node table (so none out): all of them are
+ * asked for, fresh, with no walk.  0: not that case (missing is another
+ * region's, or va is in the UTCB area, whose pages have no nodes). */
 static u32 region_chain(struct task *t, u64 missing, u64 va, u64 *req)
 {
-    int level; /* missing's: 0 top-level table .. 3 leaf table */
-    if (missing == KM_KS_PT_OF(va))
+    int level; /* missing's: 0 top-level table .. 3 leaf table, 4 node table */
+    if (missing == KM_KS_NT_OF(va) && !t->as.nt_out)
+        level = 4; /* (with none of t's out, a node table missing is fresh) */
+    else if (missing == KM_KS_PT_OF(va))
         level = 3;
     else if (missing == KM_KS_PD_OF(va))
         level = 2;
@@ -80,8 +82,11 @@ static u32 region_chain(struct task *t, u64 missing, u64 va, u64 *req)
     case 2:
         req[n++] = KM_KREQ(KM_KS_PD_OF(va), KM_KMEM_PAGETABLE, KM_KREASON_FRESH);
         /* fall through */
-    default:
+    case 3:
         req[n++] = KM_KREQ(KM_KS_PT_OF(va), KM_KMEM_PAGETABLE, KM_KREASON_FRESH);
+        break;
+    default:
+        break;
     }
     req[n++] = KM_KREQ(KM_KS_NT_OF(va), KM_KMEM_NODETABLE, KM_KREASON_FRESH);
     return n;
@@ -105,7 +110,7 @@ static u32 requests(struct task *t, u64 missing, u64 va, u64 *req)
         return n;
     }
     bool listed = false; /* missing is among va's, asked for */
-    if (missing < KM_KS_NT && (n = region_chain(t, missing, va, req)) > 0) {
+    if (missing < KM_KS_MN && (n = region_chain(t, missing, va, req)) > 0) {
         listed = true;
     } else if (missing < KM_KS_MN && missing != KM_KS_NT_OF(va)) { /* (that one alone: below) */
         /* A node table that is out comes back (RESTORE): it holds what
@@ -123,7 +128,8 @@ static u32 requests(struct task *t, u64 missing, u64 va, u64 *req)
      * then it is not among those, and may be out */
     bool out = false;
     if (!listed) {
-        out = km_ks_type(missing) == KMEM_NODETABLE && mmu_nt_out(t, ((missing - KM_KS_NT) >> 12) << 21);
+        out = t->as.nt_out && km_ks_type(missing) == KMEM_NODETABLE &&
+              mmu_nt_out(t, ((missing - KM_KS_NT) >> 12) << 21);
         add_request(req, &n, t, missing, out ? KM_KREASON_RESTORE : KM_KREASON_FRESH);
     }
     if (!out && !mapdb_has_free_node(t)) /* (a table brought back needs no node) */
@@ -131,11 +137,11 @@ static u32 requests(struct task *t, u64 missing, u64 va, u64 *req)
     return n;
 }
 
-i64 kfault_raise(struct thread *self, struct thread *client, struct task *t, u64 missing, u64 va)
+/* kfault_raise's checks of kpager kp beyond the common case (kp waits in
+ * an open receive, in memory; self is in no kernel message): 0 to go on,
+ * or the kernel page fault's result. */
+static __attribute__((noinline)) i64 kpager_ready(struct thread *self, struct thread *kp)
 {
-    struct thread *kp = thread_lookup(client->kpager);
-    if (!kp || !kp->task)
-        return -KM_ENOMEM; /* its kpager is gone */
     if ((self->flags & TF_KMSG) || waits_for(kp, self)) {
         /* never a kernel page fault inside one; never wait for oneself */
         trace(KDEADLOCK, thread_id(kp), thread_id(self));
@@ -155,10 +161,25 @@ i64 kfault_raise(struct thread *self, struct thread *client, struct task *t, u64
         if (r < 0)
             return r; /* -KM_ERESTART: redo, the kpager is back */
     }
-    u32 room = kmem_supply_free(t);
+    return 0;
+}
+
+i64 kfault_raise(struct thread *self, struct thread *client, struct task *t, u64 missing, u64 va)
+{
+    struct thread *kp = thread_lookup(client->kpager);
+    if (!kp || !kp->task)
+        return -KM_ENOMEM; /* its kpager is gone */
+    /* (kp in an open receive waits for no one: waits_for is false.) */
+    i64 r;
+    if (__builtin_expect((self->flags & TF_KMSG) || kp->state != TS_RECEIVING || kp->partner ||
+                             (kp->flags & TF_OUT),
+                         0) &&
+        (r = kpager_ready(self, kp)) != 0)
+        return r;
+    u32 room = KMEM_SUPPLY - t->nsupply;
     if (room == 0) {
         kmem_supply_release(t); /* pages of an earlier try nothing used */
-        room = kmem_supply_free(t);
+        room = KMEM_SUPPLY - t->nsupply;
     }
     /* The requests straight into the message (fault[2..]). */
     struct thread_ext *x = self->ext;
@@ -175,7 +196,7 @@ i64 kfault_raise(struct thread *self, struct thread *client, struct task *t, u64
     x->kfault_got = 0;
     self->flags |= TF_KMSG | TF_KFAULT_IPC;
     trace(KFAULT, first, n);
-    i64 r = ipc_kfault_call(self, kp);
+    r = ipc_kfault_call(self, kp);
     self->flags &= ~(TF_KMSG | TF_KFAULT_IPC);
     x->kfault_task = 0;
     trace(KFAULT_DONE, first, r < 0 ? r : (i64)x->kfault_got);
@@ -192,9 +213,16 @@ static inline __attribute__((always_inline)) bool request_of(const u64 *asked_fo
         *req = KM_KREQ(ksaddr, KM_KMEM_RESERVE, 0);
         return true;
     }
-    /* (A request word may be 0: the top-level table, fresh.) */
-    u64 n = asked_for[1] < KM_KFAULT_MAX ? asked_for[1] : KM_KFAULT_MAX;
-    for (u64 i = 0; i < n; i++)
+    /* (A request word may be 0: the top-level table, fresh.)  The first
+     * request looked at first: a kpager answers them in order, mostly
+     * with one page. */
+    u64 n = asked_for[1];
+    if (__builtin_expect(n != 0 && KM_KREQ_ADDR(asked_for[2]) == ksaddr, 1)) {
+        *req = asked_for[2];
+        return true;
+    }
+    n = n < KM_KFAULT_MAX ? n : KM_KFAULT_MAX;
+    for (u64 i = 1; i < n; i++)
         if (KM_KREQ_ADDR(asked_for[2 + i]) == ksaddr) {
             *req = asked_for[2 + i];
             return true;
@@ -210,6 +238,13 @@ _Static_assert(KM_FPAGE_LOG2(FPAGE_4K_RW) == 12 && KM_FPAGE_RIGHTS(FPAGE_4K_RW) 
                    KM_FPAGE_LOG2(FPAGE_SIZE_RW) == 0x3f && (FPAGE_SIZE_RW & ~0xfc0ull) == (KM_R | KM_W),
                "the fpage word: size in bits 6..11, rights in 0..2");
 
+/* Whether map item (word0, word1) can answer a request: one page, read-
+ * write, not a grant. */
+static inline __attribute__((always_inline)) bool accept_fits(u64 word0, u64 word1)
+{
+    return (word1 & FPAGE_SIZE_RW) == FPAGE_4K_RW && !(word0 & KM_ITEM_GRANT);
+}
+
 /* Lends the lender's page that item (word0, word1) names to the kernel as
  * t's page for a request in asked_for (*got counted up); ignored (nothing
  * changes) when it does not fit. */
@@ -217,8 +252,7 @@ static inline __attribute__((always_inline)) void accept(struct task *lender, st
                                                          u64 word0, u64 word1, u32 *got)
 {
     u64 req;
-    if (!t || !lender || (word1 & FPAGE_SIZE_RW) != FPAGE_4K_RW || (word0 & KM_ITEM_GRANT) ||
-        !request_of(asked_for, word0 & ~0xfffull, &req))
+    if (!t || !lender || !accept_fits(word0, word1) || !request_of(asked_for, word0 & ~0xfffull, &req))
         return;
     kmem_supply_lend(t, req, lender, KM_FPAGE_BASE(word1), got);
 }
@@ -251,4 +285,13 @@ void kfault_accept(struct thread *kpager, struct thread *self, u64 word0, u64 wo
     }
     struct thread_ext *x = self->ext;
     accept(kpager->task, kfault_task(x), x->fault, word0, word1, &x->kfault_got);
+}
+
+void kfault_accept_in(struct thread *kpager, struct thread *self, u64 word0, u64 word1)
+{
+    struct thread_ext *x = self->ext;
+    struct task *t = kfault_task(x);
+    u64 req;
+    if (t && accept_fits(word0, word1) && request_of(x->fault, word0 & ~0xfffull, &req))
+        kmem_supply_lend(t, req, kpager->task, KM_FPAGE_BASE(word1), &x->kfault_got);
 }

@@ -182,8 +182,9 @@ u64 kmem_page_alloc(struct task *t, enum kmem_type type, u64 ksaddr)
          * for the edges of what it maps). */
         /* A TCB or UTCB page only as itself: its export is content its
          * kpager must keep, so the kpager must know what the page holds. */
-        struct kmem_supply *s = kmem_supply_find(t, ksaddr);
-        if (!s && ksaddr < KM_KS_TCB && (s = kmem_supply_find(t, KM_KS_RESERVE))) { /* lent ahead: it is this now */
+        /* (An empty supply, as at a kernel page fault, is looked at once.) */
+        struct kmem_supply *s = t->nsupply ? kmem_supply_find(t, ksaddr) : NULL;
+        if (!s && t->nsupply && ksaddr < KM_KS_TCB && (s = kmem_supply_find(t, KM_KS_RESERVE))) { /* lent ahead: it is this now */
             kmem_charge(t, KMEM_RESERVE, -1);
             kmem_charge(t, type, 1);
             frame_lend(s->phys)->kobj = ksaddr | t->number;

@@ -1303,9 +1303,38 @@ static bool sigma0_page(const struct task *t, u64 va)
     return (t->flags & TASK_F_SIGMA0) && sigma0_owns(t, va);
 }
 
+/* Rights that a send with rights gives of from's mapping sn (slot ss):
+ * none for a mapping without access (lent, or a frame lent elsewhere). */
+static inline __attribute__((always_inline)) u32 given_of(struct mnode *sn, struct mmu_slot *ss, u32 rights)
+{
+    return sn && !node_lent(sn) && (!kmem_ever_lent || has_access(sn, ss)) ? rights & node_rights(sn) : 0;
+}
+
+/* From's node in slot ss again after the destination's walk waited with
+ * every table kept (MMU_WAITED_KEPT), read from the slot instead of a
+ * walk; NULL when the slot's node table is not its own any more, or the
+ * node is gone or out (the page is then looked at again from the start). */
+static struct mnode *source_again(struct mmu_slot *ss)
+{
+    if (!mmu_slot_kept(ss))
+        return NULL;
+    struct mnode *n = *ss->node;
+    return n && !mn_is_out(n) ? n : NULL;
+}
+
+static int transfer_to(struct task *from, u64 sva, struct mnode *sn, struct mmu_slot *ss, struct task *to,
+                       u64 dva, struct mmu_slot *ds, u32 given, bool grant);
+
+/* transfer_page's results besides 1, 0 and errors: the page again from the
+ * start (a wait made what it looked at stale), or done (PAGE_WAITED | 1 or
+ * 0) after a wait (the rest of the range is looked at again). */
+#define PAGE_AGAIN 2
+#define PAGE_WAITED 4
+
 /* One page: 1 mapped, 0 skipped (nothing to send, or a fixed page at the
- * destination), or -KM_ENOMEM.  sn is from's node at sva (its slot in *ss)
- * or NULL when sva has none; sva and dva are not reserved. */
+ * destination), PAGE_AGAIN, PAGE_WAITED, -KM_ENOMEM or a wait's error.  sn
+ * is from's node at sva (its slot in *ss) or NULL when sva has none; sva
+ * and dva are not reserved. */
 static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mmu_slot *ss,
                          struct task *to, u64 dva, u32 rights, bool grant)
 {
@@ -1318,21 +1347,43 @@ static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mm
             return r == -KM_EBUSY ? 0 : r;
         sn = *ss->node;
     }
-    /* A mapping without access (lent, or a frame lent elsewhere) is not sent. */
-    u32 given = sn && !node_lent(sn) && (!kmem_ever_lent || has_access(sn, ss)) ? rights & node_rights(sn) : 0;
+    u32 given = given_of(sn, ss, rights);
     if (!(given & KM_R))
         return 0;
     if (from == to && sva == dva)
         return 1; /* onto itself: it is there already */
-    if (!walk_create(to, dva, &ds))
+    /* The destination's tables first: until they are there, nothing has
+     * changed, so a missing one may be waited for here (in place, when the
+     * operation allows it: a kernel page fault for each, the walk going on
+     * from the table it stopped at).  After a wait sn is read again from
+     * its slot if every table stayed, else the page is looked at again. */
+    i64 w;
+    int waited = 0;
+    if (!mmu_walk_wait(to, dva, &ds, &w)) {
+        if (w != MMU_WAITED_KEPT || !(sn = source_again(ss)))
+            return w > 0 ? PAGE_AGAIN : w < 0 ? (int)w : -KM_ENOMEM;
+        if (!((given = given_of(sn, ss, rights)) & KM_R))
+            return PAGE_WAITED;
+        waited = PAGE_WAITED;
+    }
+    int r = transfer_to(from, sva, sn, ss, to, dva, &ds, given, grant);
+    return r < 0 ? r : r | waited;
+}
+
+/* transfer_page once the destination's tables are there (slot ds). */
+static inline __attribute__((always_inline)) int transfer_to(struct task *from, u64 sva, struct mnode *sn,
+                                                             struct mmu_slot *ss, struct task *to, u64 dva,
+                                                             struct mmu_slot *ds, u32 given, bool grant)
+{
+    if (!ds->node && !nodetable_restore(to, dva, ds))
         return -KM_ENOMEM;
-    struct mnode *dn = *ds.node;
-    if (mmu_present(&ds) && !dn)
+    struct mnode *dn = *ds->node;
+    if (mmu_present(ds) && !dn)
         return 0;
     if (__builtin_expect(parts_out(), 0) &&
-        (dn = transfer_nodes_in(sn, ss, dn, to, dva, &ds, grant, given)) == NODES_SHORT)
+        (dn = transfer_nodes_in(sn, ss, dn, to, dva, ds, grant, given)) == NODES_SHORT)
         return -KM_ENOMEM;
-    if (dn && mmu_phys(&ds) == mmu_phys(ss) && !mn_is_out(dn) && !node_lent(dn)) {
+    if (dn && mmu_phys(ds) == mmu_phys(ss) && !mn_is_out(dn) && !node_lent(dn)) {
         if (!grant) {
             grow_rights(dn, given);
             return 1;
@@ -1361,7 +1412,7 @@ static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mm
         return -KM_ENOMEM;
     }
     if (dn) { /* a different mapping (not sn's ancestor): it goes (by name if its node is out) */
-        if (__builtin_expect(mn_is_out(dn), 0) ? mmu_kept(&ds) & MN_LENT : node_lent(dn)) {
+        if (__builtin_expect(mn_is_out(dn), 0) ? mmu_kept(ds) & MN_LENT : node_lent(dn)) {
             /* unless lent to the kernel: it stays, as a fixed page stays,
              * until its lender unmaps it.  (Exporting it here could take
              * the node page nn is in, or sn, with it.) */
@@ -1370,17 +1421,17 @@ static int transfer_page(struct task *from, u64 sva, struct mnode *sn, struct mm
             return 0;
         }
         if (__builtin_expect(mn_is_out(dn), 0))
-            remove_out(to, dva, &ds, true);
+            remove_out(to, dva, ds, true);
         else
             remove_tree(dn); /* (maybe one of sn's children: adopt_children frees its edge) */
     }
     if (grant) {
-        move_node(sn, ss, nn, dva, &ds, given, e);
+        move_node(sn, ss, nn, dva, ds, given, e);
     } else {
         nn->word = dva | given;
         link_child(sn, nn, e);
-        *ds.node = nn;
-        mmu_set(to, dva, &ds, mmu_phys(ss), given); /* the source has access: the frame is not lent */
+        *ds->node = nn;
+        mmu_set(to, dva, ds, mmu_phys(ss), given); /* the source has access: the frame is not lent */
     }
     return 1;
 }
@@ -1401,21 +1452,6 @@ static u64 next_source(struct task *from, u64 va, u64 end)
 {
     u64 n = mmu_next_node(from, va, end);
     return (from->flags & TASK_F_SIGMA0) ? sigma0_next(from, va, n) : n;
-}
-
-/* After a wait in transfer_page: the rest of dva's tables in t, each one
- * still missing waited for here, before the sender's page is looked up
- * again (which a wait would make stale: a kernel page fault for each table
- * of a fresh region, one by one, then costs one look-up, not one each).
- * 0, or what kmem_op_wait returned. */
-static i64 dest_tables(struct task *t, u64 dva)
-{
-    struct mmu_slot s;
-    i64 r = 0;
-    while (!(mmu_walk_make(t, dva, MMU_CREATE_ALL, &s) && (s.node || nodetable_restore(t, dva, &s))) &&
-           kmem_op && kmem_op->missing_set && (r = kmem_op_wait()) == 0)
-        ;
-    return r;
 }
 
 static i64 transfer_pages(struct task *from, u64 word0, u64 word1, struct task *to, u64 acceptor)
@@ -1458,10 +1494,15 @@ again:
         u64 dva = x.dst + (va - x.src);
         if (!reserved(dva)) {
             r = transfer_page(from, va, sn, &ss, to, dva, x.rights, x.grant);
-            if (r == -KM_ENOMEM && (r = kmem_op_wait()) == 0 && (r = dest_tables(to, dva)) == 0)
-                goto again; /* (this page again: it changed nothing) */
-            if (r < 0)
-                return r;
+            if (__builtin_expect((u64)r > 1, 0)) { /* (one test for what is not 0 or 1) */
+                if (r == PAGE_AGAIN || (r == -KM_ENOMEM && (r = kmem_op_wait()) == 0))
+                    goto again; /* (this page again: it changed nothing) */
+                if (r < 0)
+                    return r;
+                pages += r & 1; /* PAGE_WAITED: the rest looked at again */
+                va += PAGE_SIZE;
+                goto again;
+            }
             pages += r;
         }
         va += PAGE_SIZE;
@@ -1696,7 +1737,7 @@ bool mapdb_has_free_node(struct task *t)
  * frame of a user mapping outside RAM is never lent. */
 static inline __attribute__((always_inline)) bool lendable_frame(u64 phys)
 {
-    return (phys >> PAGE_SHIFT) - 1 < frame_aux_frames - 1;
+    return phys - PAGE_SIZE < (frame_aux_frames - 1) << PAGE_SHIFT; /* (phys: a PTE's frame, page-aligned) */
 }
 
 /* The lend of n, t's read-write mapping of va (slot s), in any case: not
@@ -1733,6 +1774,14 @@ static bool lend_page(struct task *t, u64 va, u64 *phys)
 int mapdb_lend(struct task *t, u64 va, u64 *phys)
 {
     return lend_page(t, va, phys) ? 0 : -KM_EINVAL;
+}
+
+/* Whether n is a root with no children (none detached either) and every
+ * part of the database is in (parts_out): the frame has no other mapping
+ * to take access from, or to look for.  One or-chain, one branch. */
+static inline __attribute__((always_inline)) bool alone_all_in(const struct mnode *n)
+{
+    return !((uptr)n->up | (uptr)n->child | (n->word & MN_KIDS_OUT) | mapdb_nodes_out | mapdb_detached);
 }
 
 /* The page bound in t's supply (lent already, frame phys) and charged,
@@ -1779,7 +1828,8 @@ static __attribute__((noinline)) void supply_lend_shared(struct task *t, u64 req
  * TLB shootdown (the page's user access is gone on every CPU before this
  * returns; the kernel uses it only after, under the kernel lock).  The
  * trace's cost: from one TSC read here to the record's own (the
- * shootdown after it not counted). */
+ * shootdown after it not counted), the record written in line (no call
+ * for it). */
 void kmem_supply_lend(struct task *t, u64 req, struct task *lender, u64 va, u32 *got)
 {
     if (kmem_supply_room(t, req) < 0)
@@ -1787,18 +1837,23 @@ void kmem_supply_lend(struct task *t, u64 req, struct task *lender, u64 va, u32 
     u64 t0 = trace_on(KPAGE_IMPORT) ? rdtsc_raw() | 1 : 0;
     struct mmu_slot s;
     struct mnode *n;
-    if (__builtin_expect(reserved(va) || !mmu_find_in(&lender->as, va, &s) || !(n = *s.node) || mn_is_out(n), 0))
+    /* (Of reserved(va), only the user space's end: a page of the UTCB
+     * area has no node, map refuses it, so n excludes it here.) */
+    if (__builtin_expect(va >= USER_TOP || !mmu_find_in(&lender->as, va, &s) || !(n = *s.node) || mn_is_out(n), 0))
         return supply_lend_slow(t, req, lender, va, got, t0);
-    if ((node_rights(n) & (KM_R | KM_W)) != (KM_R | KM_W))
+    if (~node_rights(n) & (KM_R | KM_W)) /* (not read-write) */
         return;
     u64 e = *s.pte;
-    if (__builtin_expect(!(e & MMU_PTE_P) || n->up || n->child || (n->word & MN_KIDS_OUT) || parts_out() ||
-                             !lendable_frame(e & MMU_PTE_ADDR),
-                         0))
+    u64 phys = e & MMU_PTE_ADDR;
+    if (__builtin_expect(!(e & MMU_PTE_P) || !alone_all_in(n) || !lendable_frame(phys), 0))
         return supply_lend_shared(t, req, lender, va, s.pte, s.node, got, t0);
     n->word |= MN_LENT;
     *s.pte = e & ~MMU_PTE_P; /* mmu_suspend: the frame stays in the entry (mmu_phys) */
-    supply_lent(t, req, e & MMU_PTE_ADDR, va | lender->number, t0, got);
+    lender->as.suspended = true;
+    kmem_supply_put(t, req, phys, &frame_lend_records[phys >> PAGE_SHIFT], va | lender->number); /* (lendable_frame) */
+    ++*got;
+    if (__builtin_expect(t0 != 0, 0))
+        trace_ring_put(KM_EV_KPAGE_IMPORT, KM_KREQ_ADDR(req) | t->number, t0, true);
     arch_tlb_shootdown(&lender->as, va, 1);
 }
 

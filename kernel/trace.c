@@ -22,41 +22,18 @@ void trace_ring_init(struct trace_ring *r, u32 cpu, struct km_trace_rec *mem, u6
 
 void trace_ring_attach(struct trace_ring *r) { cpu_set_trace_ring(r); }
 
-/* The hot path: about 30 instructions.  Interrupts are off from reading
- * head to publishing head + 1, so no trace point on this CPU can take the
- * same slot; no other CPU ever writes this ring.  With since, a1 is a TSC
- * value read earlier and the record holds the ticks from it to the
- * record's own TSC read (one read fewer for a measured span). */
-static inline __attribute__((always_inline)) void ring_put(u32 ev, u64 a0, u64 a1, bool since)
-{
-    u64 flags = irq_save();
-    struct trace_ring *r = cpu_trace_ring();
-    u64 h = r->head;
-    if (__builtin_expect(h < r->limit, 1)) {
-        struct km_trace_rec *rec = &r->recs[h & r->mask];
-        if (since) {
-            u64 now = rdtsc_raw();
-            rec->tsc = now;
-            a1 = now - a1;
-        } else {
-            tsc_store(&rec->tsc);
-        }
-        u64 word = r->tag | ev; /* event, cpu, thread: one 8-byte store */
-        __builtin_memcpy(&rec->event, &word, sizeof word);
-        rec->a0 = a0;
-        rec->a1 = a1;
-        /* Publish: the record's stores happen before head moves. */
-        __atomic_store_n(&r->head, h + 1, __ATOMIC_RELEASE);
-    } else if (r->limit) {
-        r->dropped++; /* stop mode, ring full */
-    }
-    irq_restore(flags);
-}
-
-void trace_write(u32 ev, u64 a0, u64 a1) { ring_put(ev, a0, a1, false); }
+/* The hot path: trace_ring_put (kernel/trace.h), about 20 instructions. */
+void trace_write(u64 ev, u64 a0, u64 a1) { trace_ring_put(ev, a0, a1, false); }
 
 /* trace_write with a1 the TSC ticks since t0 (rdtsc_raw earlier). */
-void trace_write_since(u32 ev, u64 a0, u64 t0) { ring_put(ev, a0, t0, true); }
+void trace_write_since(u64 ev, u64 a0, u64 t0) { trace_ring_put(ev, a0, t0, true); }
+
+void trace_write_irqsave(u64 ev, u64 a0, u64 a1)
+{
+    u64 flags = irq_save();
+    trace_ring_put(ev, a0, a1, false);
+    irq_restore(flags);
+}
 
 void trace_stop_local(void)
 {

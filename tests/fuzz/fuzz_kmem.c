@@ -400,15 +400,17 @@ int __wrap_mapdb_reclaim_node_page(struct task *t, u64 phys)
 }
 
 /* kmem_op_wait (kernel/kmem.c), called by mapdb.c's transfer: its waits
- * counted by where they are called from (mapdb.c's line, found once per
+ * counted by where they are called from (file and line, found once per
  * call site by symbolizing the return address: transfer_pages' `again:`,
- * after a page stopped, dest_tables' repeated wait) and its early
+ * after a page stopped; pgtable.c's wait inside the destination's walk,
+ * for each of its tables) and its early
  * -KM_ENOMEM (no op, an op without .wait, nothing missing) by which: what
  * FUZZ_STATS prints. */
 void __sanitizer_symbolize_pc(void *pc, const char *fmt, char *out, size_t size) __attribute__((weak));
 static struct {
     void *pc;
-    int line; /* mapdb.c's, 0: not known */
+    int line;      /* mapdb.c's (FUZZ_FIND), 0: another file's */
+    char site[48]; /* file:line */
     u64 n[4]; /* what was missing: the source's node table, the destination's, a node page, other */
 } wait_pcs[8];
 static int nwait_pcs;
@@ -437,9 +439,10 @@ static void wait_site_of(void *pc, const struct kmem_op *o)
     if (!(stats_on || find_line) || !__sanitizer_symbolize_pc)
         return;
     __sanitizer_symbolize_pc((char *)pc - 1, "%L", buf, sizeof buf); /* (the call's line) */
-    const char *m = strstr(buf, "mapdb.c:");
+    const char *m = strstr(buf, "mapdb.c:"), *base = strrchr(buf, '/');
     if (nwait_pcs < 8) {
-        wait_pcs[nwait_pcs] = (typeof(wait_pcs[0])){pc, m ? atoi(m + 8) : 0, {0}};
+        wait_pcs[nwait_pcs] = (typeof(wait_pcs[0])){pc, m ? atoi(m + 8) : 0, "", {0}};
+        snprintf(wait_pcs[nwait_pcs].site, sizeof wait_pcs[0].site, "%s", base ? base + 1 : buf);
         wait_pcs[nwait_pcs++].n[k]++;
         if (find_line > 0 && wait_pcs[nwait_pcs - 1].line == find_line && k == find_kind)
             found("the wait");
@@ -1581,9 +1584,9 @@ static void stats_print(void)
             (unsigned long)st.cold);
     for (int i = 0; i < nwait_pcs; i++)
         fprintf(stderr,
-                "kmem_op_wait: waits called from mapdb.c:%d: for the source's node table %lu, the destination's "
+                "kmem_op_wait: waits called from %s: for the source's node table %lu, the destination's "
                 "node table %lu, a node page %lu, another page %lu\n",
-                wait_pcs[i].line, (unsigned long)wait_pcs[i].n[0], (unsigned long)wait_pcs[i].n[1],
+                wait_pcs[i].site, (unsigned long)wait_pcs[i].n[0], (unsigned long)wait_pcs[i].n[1],
                 (unsigned long)wait_pcs[i].n[2], (unsigned long)wait_pcs[i].n[3]);
 }
 

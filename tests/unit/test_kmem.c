@@ -732,6 +732,224 @@ static void test_wait_table_taken_back(void **state)
     assert_true(pte(waiter.k, KV(9), &p));   /* the PD is its own again */
 }
 
+/* While the walk waits for the leaf table, another operation of t's (with
+ * pages from elsewhere) makes that table, its node table and a node page:
+ * the walk goes on with them, not over them (both pages stay mapped), and
+ * asks for nothing more. */
+static void map_beside(int call)
+{
+    if (call == 2) /* (asked: PT) */
+        assert_int_equal(mapdb_map_root(waiter.t, RG(5) + PAGE_SIZE, frame_alloc(), RW, true), 0);
+}
+
+static void test_wait_table_made_meanwhile(void **state)
+{
+    (void)state;
+    wait_world();
+    waiter.meddle = map_beside;
+    assert_int_equal(wait_map(1), 1);
+    assert_int_equal(waiter.asked[2], KM_KS_PT_OF(RG(5)));
+    assert_int_equal(waiter.calls, 3); /* (not the node table, nor a node page) */
+    assert_int_equal(held(waiter.t, RG(5), NULL), RW);
+    assert_int_equal(held(waiter.t, RG(5) + PAGE_SIZE, NULL), RW);
+    /* tables: its top-level table, the PDPT and PD lent, the other's PT;
+     * the PT lent meanwhile stays in the supply, unused, until released */
+    assert_int_equal(waiter.t->nsupply, 1);
+    assert_int_equal(counts(waiter.t, KMEM_PAGETABLE), 5);
+    u64 p;
+    assert_false(pte(waiter.k, KV(10), &p));
+    kmem_supply_release(waiter.t);
+    assert_int_equal(counts(waiter.t, KMEM_PAGETABLE), 4);
+    assert_true(pte(waiter.k, KV(10), &p)); /* the kpager's own again */
+}
+
+/* While the walk waits, the sender's page is replaced (another frame at
+ * the same address): no table went, so the sender's node is read again
+ * from its slot, and the new frame is what is sent. */
+static u64 replaced_frame;
+static void replace_source(int call)
+{
+    if (call == 1) { /* (the walk's last wait: for the node table) */
+        assert_true(mapdb_unmap(waiter.s, KM_FPAGE(KV(0), 12, KM_RWX), true) >= 0);
+        root(waiter.s, KV(5), RW); /* (takes the old node's place in its page) */
+        replaced_frame = root(waiter.s, KV(0), RW);
+    }
+}
+
+static void test_wait_source_replaced(void **state)
+{
+    (void)state;
+    wait_world();
+    root(waiter.t, RG(7), RW); /* (t has a free node: no wait after the walk's) */
+    waiter.meddle = replace_source;
+    assert_int_equal(wait_map(1), 1);
+    assert_int_equal(waiter.asked[0], KM_KS_PT_OF(RG(5))); /* (its PDPT and PD are there) */
+    assert_int_equal(waiter.asked[1], KM_KS_NT_OF(RG(5)));
+    assert_int_equal(waiter.calls, 2);
+    u64 phys = 0;
+    assert_int_equal(held(waiter.t, RG(5), &phys), RW);
+    assert_int_equal(phys, replaced_frame);
+    /* derived from the new mapping, not from the one in the old node's place */
+    assert_true(mapdb_unmap(waiter.s, KM_FPAGE(KV(5), 12, KM_RWX), true) >= 0);
+    assert_int_equal(held(waiter.t, RG(5), NULL), RW);
+    assert_true(mapdb_unmap(waiter.s, KM_FPAGE(KV(0), 12, KM_RWX), false) >= 0);
+    assert_int_equal(held(waiter.t, RG(5), NULL), 0);
+}
+
+/* While the walk waits, the sender's node table goes out: its slot is not
+ * read again (the page is looked at from the start, the table made again
+ * from the sender's nodes), and the page is sent. */
+static u64 source_nt;
+static void source_table_out(int call)
+{
+    if (call == 2) {
+        struct mmu_slot s;
+        assert_true(mmu_walk(waiter.s, KV(0), MMU_FIND, &s) && s.node);
+        source_nt = virt_to_phys(s.node) & ~(u64)(PAGE_SIZE - 1);
+        assert_true(nodetable_export(waiter.s, KM_KS_NT_OF(KV(0)), source_nt));
+        kmem_page_free(waiter.s, KMEM_NODETABLE, source_nt); /* (a pool page: back to the pool) */
+    }
+}
+
+static void test_wait_source_table_out(void **state)
+{
+    (void)state;
+    wait_world();
+    u64 src = 0;
+    assert_int_equal(held(waiter.s, KV(0), &src), RW);
+    waiter.meddle = source_table_out;
+    assert_int_equal(wait_map(1), 1);
+    u64 phys = 0;
+    assert_int_equal(held(waiter.t, RG(5), &phys), RW);
+    assert_int_equal(phys, src);
+    assert_int_equal(held(waiter.s, KV(0), NULL), RW);
+}
+
+/* A space whose top-level table its kpager took back (lazy again): while
+ * the walk waits for the page directory, the kpager takes back the
+ * top-level table it lent just before: the walk does not go on in the
+ * tables that went with it, but starts again and asks for them again. */
+static void revoke_top(int call)
+{
+    if (call == 2) /* (asked: PD; lent: KV(8) top-level table, KV(9) PDPT) */
+        assert_int_equal(mapdb_unmap(waiter.k, KM_FPAGE(KV(8), 12, KM_RWX), false), 1);
+}
+
+static void test_wait_top_taken_back(void **state)
+{
+    (void)state;
+    wait_world();
+    struct task *t = waiter.t;
+    kmem_page_free(t, KMEM_PAGETABLE, t->as.pml4); /* (as a kpager's taking it back leaves it) */
+    t->as.pml4 = 0;
+    t->as.lazy = true;
+    waiter.meddle = revoke_top;
+    assert_int_equal(wait_map(1), 1);
+    assert_int_equal(waiter.asked[0], KM_KS_PML4);
+    assert_int_equal(waiter.asked[2], KM_KS_PD_OF(RG(5)));
+    assert_int_equal(waiter.asked[3], KM_KS_PML4); /* again, and what was below it */
+    assert_int_equal(waiter.asked[4], KM_KS_PDPT_OF(RG(5)));
+    assert_int_equal(held(t, RG(5), NULL), RW);
+    u64 p;
+    assert_true(pte(waiter.k, KV(8), &p)); /* the kpager's own again */
+}
+
+/* While the walk waits for the node table, another operation of t's
+ * makes it (and a node page): the walk takes that one, not a second. */
+static void map_beside_nt(int call)
+{
+    if (call == 3) /* (asked: the node table) */
+        assert_int_equal(mapdb_map_root(waiter.t, RG(5) + PAGE_SIZE, frame_alloc(), RW, true), 0);
+}
+
+static void test_wait_node_table_made_meanwhile(void **state)
+{
+    (void)state;
+    wait_world();
+    waiter.meddle = map_beside_nt;
+    assert_int_equal(wait_map(1), 1);
+    assert_int_equal(waiter.asked[3], KM_KS_NT_OF(RG(5)));
+    assert_int_equal(waiter.calls, 4); /* (no node page: the other's has room) */
+    assert_int_equal(held(waiter.t, RG(5), NULL), RW);
+    assert_int_equal(held(waiter.t, RG(5) + PAGE_SIZE, NULL), RW);
+    assert_int_equal(counts(waiter.t, KMEM_NODETABLE), 2); /* the other's, and the one lent meanwhile (unused) */
+    kmem_supply_release(waiter.t);
+    assert_int_equal(counts(waiter.t, KMEM_NODETABLE), 1);
+}
+
+/* While the walk waits, the sender's page is lent to the kernel (for
+ * another task): read again from its slot, it has no access now, and
+ * nothing is sent (a lent frame never reaches user level). */
+static struct task *lent_to;
+static void lend_source(int call)
+{
+    if (call == 3)
+        supply(lent_to, waiter.s, KV(0), KM_KS_RESERVE);
+}
+
+static void test_wait_source_lent(void **state)
+{
+    (void)state;
+    wait_world();
+    lent_to = host_new_task();
+    waiter.meddle = lend_source;
+    assert_int_equal(wait_map(1), 0);
+    assert_int_equal(held(waiter.t, RG(5), NULL), 0);
+    assert_int_equal(held(waiter.s, KV(0), NULL), 0);
+    kmem_supply_release(lent_to);
+    host_check_all();
+}
+
+/* While the walk waits, the sender's node page goes out (exported in
+ * place, as a kpager's taking it back does): its node is not read from
+ * the slot (it is out), the page is looked at again, the node brought in,
+ * and the page sent. */
+static void source_node_out(int call)
+{
+    if (call == 3) {
+        struct mmu_slot s;
+        assert_true(mmu_walk(waiter.s, KV(0), MMU_FIND, &s) && s.node && *s.node);
+        u64 pg = virt_to_phys(*s.node) & ~(u64)(PAGE_SIZE - 1);
+        assert_int_equal(mapdb_reclaim_node_page(waiter.s, pg), 1);
+        assert_true(mmu_walk(waiter.s, KV(0), MMU_FIND, &s) && s.node && mn_is_out(*s.node));
+        kmem_page_free(waiter.s, KMEM_MAPNODE, pg); /* (a pool page: back to the pool) */
+    }
+}
+
+static void test_wait_source_node_out(void **state)
+{
+    (void)state;
+    wait_world();
+    u64 src = 0;
+    assert_int_equal(held(waiter.s, KV(0), &src), RW);
+    waiter.meddle = source_node_out;
+    assert_int_equal(wait_map(1), 1);
+    u64 phys = 0;
+    assert_int_equal(held(waiter.t, RG(5), &phys), RW);
+    assert_int_equal(phys, src);
+}
+
+/* Suspending an entry marks its space: only such a space's page faults
+ * are tried as soft ones (mapdb_soft_fault), which give access back once
+ * the frame is not lent. */
+static void test_suspend_marks_space(void **state)
+{
+    (void)state;
+    struct task *t = host_new_task(), *u = host_new_task();
+    u64 f = root(t, KV(0), RW), g = root(u, KV(0), RW), p;
+    struct mmu_slot s;
+    assert_false(t->as.suspended || u->as.suspended);
+    assert_true(mmu_walk(t, KV(0), MMU_FIND, &s));
+    mmu_set_suspended(t, KV(0), &s, f);
+    assert_true(mmu_walk(u, KV(0), MMU_FIND, &s));
+    mmu_suspend(u, KV(0), &s);
+    assert_true(t->as.suspended && u->as.suspended);
+    assert_false(pte(t, KV(0), &p) || pte(u, KV(0), &p));
+    assert_true(mapdb_soft_fault(t, KV(0)) && mapdb_soft_fault(u, KV(0)));
+    assert_true(pte(t, KV(0), &p) && p == f);
+    assert_true(pte(u, KV(0), &p) && p == g);
+}
+
 /* The receiver is destroyed while the transfer waits: the wait says so
  * (xfer_kfault: -KM_ERESTART), and the transfer ends there. */
 static void test_wait_error(void **state)
@@ -803,6 +1021,35 @@ static void test_kfault_task_gone(void **state)
     frame_free(f);
 }
 
+/* A kpager's page lent in line (alone, present) loses its access, and has
+ * it again once returned.
+ * Only a space that ever held a suspended entry has its page faults tried
+ * as soft ones: the lender's; not the client's, nor the faulting thread's. */
+static void test_kfault_lend_soft_fault(void **state)
+{
+    (void)state;
+    struct task *k = host_new_task(), *t = host_new_task(), *u = host_new_task();
+    root(k, KV(0), RW);
+    struct thread *kp = mk_thread(1, k, 0), *self = mk_thread(2, u, 1), *client = mk_thread(3, t, 2);
+    client->kpager = thread_id(kp);
+    u64 f = frame_alloc();
+    assert_false(k->as.suspended);
+    op_begin(t);
+    assert_int_equal(mapdb_map_root(t, RG(3), f, RW, true), -KM_ENOMEM);
+    kmem_op = NULL;
+    answer(KM_MAPITEM(op.missing, 0), KM_FPAGE(KV(0), 12, RW));
+    assert_int_equal(kfault_raise(self, client, t, op.missing, RG(3)), -KM_ERESTART);
+    u64 p;
+    assert_false(pte(k, KV(0), &p));
+    assert_false(mapdb_soft_fault(k, KV(0))); /* not while it is lent */
+    assert_true(k->as.suspended);
+    assert_false(t->as.suspended || u->as.suspended);
+    kmem_supply_release(t); /* nothing used it: back, its own entry at once */
+    assert_true(pte(k, KV(0), &p));
+    host_check_all();
+    frame_free(f);
+}
+
 /* An answer the supply has no room for is refused before the page is
  * lent: what derives from the kpager's page stays. */
 static void test_kfault_supply_full(void **state)
@@ -856,7 +1103,7 @@ static void test_sigma0_grant_maps(void **state)
     assert_false(pte(s0, f, &p));
     kmem_supply_release(t);
     host_check_all();
-    assert_true(mapdb_soft_fault_slow(y, KV(0))); /* given back: every mapping has it again at its next touch */
+    assert_true(mapdb_soft_fault(y, KV(0))); /* given back: every mapping has it again at its next touch */
     assert_int_equal(held(y, KV(0), NULL), RW);
 }
 
@@ -1602,6 +1849,11 @@ static void test_sigma0_page_lent(void **state)
     host_check_all();
     kmem_supply_release(t);
     host_check_all();
+    /* back: sigma0's mapping, made again without access, gets it at its
+     * next touch (its space is marked as holding a suspended entry) */
+    assert_true(s0->as.suspended);
+    assert_true(mapdb_soft_fault(s0, P));
+    assert_true(pte(s0, P, &p));
 }
 
 /* The import takes the kpager's entries only where each page in use is
@@ -2112,7 +2364,7 @@ static void test_revoke_from_parent(void **state)
     struct mmu_slot ps;
     assert_true(mmu_walk(p, KV(0), MMU_FIND, &ps));
     assert_false(mmu_present(&ps));
-    assert_true(mapdb_soft_fault_slow(p, KV(0)));
+    assert_true(mapdb_soft_fault(p, KV(0)));
     assert_int_equal(held(p, KV(0), NULL), RW);
 }
 
@@ -2256,12 +2508,12 @@ static void test_ancestor_loses_access(void **state)
     u64 p;
     assert_int_equal(table_entry(t, RG(0), 21) & PTE_ADDR, f);
     assert_int_equal(held(t, KV(0), &p), 0);
-    assert_false(mapdb_soft_fault_slow(t, KV(0))); /* not while it is lent */
+    assert_false(mapdb_soft_fault(t, KV(0))); /* not while it is lent */
     host_check_all();
     /* k takes it back: the table goes vacant, t's access comes back */
     assert_int_equal(mapdb_unmap(k, KM_FPAGE(KV(2), 12, KM_RWX), false), 1);
     assert_true(all_zero(f));
-    assert_true(mapdb_soft_fault_slow(t, KV(0)));
+    assert_true(mapdb_soft_fault(t, KV(0)));
     assert_int_equal(held(t, KV(0), &p), RW);
     host_check_all();
 }
@@ -2738,6 +2990,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_supply_reserve, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kfault, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kfault_task_gone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kfault_lend_soft_fault, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kfault_supply_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_leaf_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoke_page_directory, setup, teardown),
@@ -2795,6 +3048,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sigma0_grant_maps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_source_gone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_table_taken_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_table_made_meanwhile, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_source_replaced, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_source_table_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_top_taken_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_node_table_made_meanwhile, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_source_lent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_source_node_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_suspend_marks_space, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_error, setup, teardown),
         cmocka_unit_test(test_kspace_names),
     };

@@ -140,32 +140,47 @@ static __attribute__((noinline)) void shootdown_others(struct aspace *as)
             cpu_relax();
 }
 
-void arch_tlb_shootdown(struct aspace *as, u64 va, u64 npages)
+/* Whether a CPU other than this one has pml4 loaded: mostly none (a
+ * space's threads run on one CPU), so one look at each other one (those
+ * below this one, then those above).  A CPU switches spaces only with the
+ * kernel lock, which this one holds. */
+static inline __attribute__((always_inline)) bool others_loaded(u64 pml4)
 {
-    u64 pml4 = as->pml4;
-    if (read_cr3() == pml4) {
-        if (__builtin_expect(npages == 1, 1)) /* (mostly: one PTE changed) */
-            invlpg(va);
-        else if (npages > INVLPG_MAX)
+    u32 me = cpu_id(), n = ncpus_online;
+    for (u32 c = 0; c < me; c++)
+        if (__builtin_expect(loaded[c] == pml4, 0))
+            return true;
+    for (u32 c = me + 1; c < n; c++)
+        if (__builtin_expect(loaded[c] == pml4, 0))
+            return true;
+    return false;
+}
+
+/* arch_tlb_shootdown of more than one page (or none). */
+static __attribute__((noinline)) void shootdown_pages(struct aspace *as, u64 va, u64 npages)
+{
+    if (read_cr3() == as->pml4) {
+        if (npages > INVLPG_MAX)
             reload_cr3();
         else
             for (u64 i = 0; i < npages; i++)
                 invlpg(va + i * PAGE_SIZE);
     }
-    /* Mostly no other CPU has as loaded (a space's threads run on one
-     * CPU): one look at each other one (those below this one, then those
-     * above), the requests only when one has.  A CPU switches spaces only
-     * with the kernel lock, which this one holds. */
-    u32 me = cpu_id(), n = ncpus_online;
-    for (u32 c = 0; c < me; c++)
-        if (__builtin_expect(loaded[c] == pml4, 0))
-            goto others;
-    for (u32 c = me + 1; c < n; c++)
-        if (__builtin_expect(loaded[c] == pml4, 0))
-            goto others;
-    return;
-others:
-    shootdown_others(as);
+    if (others_loaded(as->pml4))
+        shootdown_others(as);
+}
+
+/* Mostly one page (one PTE changed), the case in line: no call but by a
+ * jump, so no frame. */
+void arch_tlb_shootdown(struct aspace *as, u64 va, u64 npages)
+{
+    if (__builtin_expect(npages != 1, 0))
+        return shootdown_pages(as, va, npages);
+    u64 pml4 = as->pml4;
+    if (read_cr3() == pml4)
+        invlpg(va);
+    if (others_loaded(pml4))
+        shootdown_others(as);
 }
 
 void aspace_evict(struct aspace *as)

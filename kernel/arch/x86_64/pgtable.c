@@ -42,6 +42,7 @@ bool aspace_create(struct task *t)
     t->as.pml4 = 0;
     t->as.lazy = true;
     t->as.nt_out = 0;
+    t->as.suspended = false;
     return true;
 }
 
@@ -68,10 +69,77 @@ static u64 ks_table(u64 va, int shift)
     return shift == 39 ? KM_KS_PDPT_OF(va) : shift == 30 ? KM_KS_PD_OF(va) : KM_KS_PT_OF(va);
 }
 
+/* Bumped whenever a table of any space goes (detached, destroyed): slots
+ * taken before a wait are still good after it if it is unchanged (one
+ * counter for all: a detach is rare, and a walk's source task is covered
+ * too). */
+static u64 tables_gen;
+
+/* After a table's page was missing in a walk that may wait: waits for
+ * it in place (kmem_op_wait).  *wait: MMU_WAITED_KEPT when the wait was
+ * answered and no table went meanwhile, else MMU_WAITED (answered, and a
+ * table went) or the wait's error (no wait possible here: -KM_ENOMEM).
+ * true: answered, and no table went, so the entries the walk holds are
+ * still its task's: it goes on from where it stopped. */
+static bool waited(i64 *wait)
+{
+    if (!kmem_op || !kmem_op->missing_set)
+        return false;
+    u64 gen = tables_gen;
+    i64 r = kmem_op_wait();
+    bool kept = r == 0 && tables_gen == gen;
+    *wait = r ? r : kept ? MMU_WAITED_KEPT : MMU_WAITED;
+    return kept;
+}
+
+static inline __attribute__((always_inline)) void table_set(u64 *e, u64 f, int shift)
+{
+    if (shift == LEAF_SHIFT)
+        frame_aux_set(f, 0); /* a new leaf table has no node table yet */
+    *e = f | PTE_P | PTE_W | PTE_U;
+}
+
+/* The table for entry e (level shift) of va after its page was missing:
+ * waited for until it is there (another thread of t may make it
+ * meanwhile).  false: the walk ends (waited). */
+static inline __attribute__((always_inline)) bool table_waited(struct task *t, u64 *e, u64 va, int shift,
+                                                               i64 *wait)
+{
+    for (;;) {
+        if (!waited(wait))
+            return false;
+        if (*e & PTE_P)
+            return true;
+        u64 f = kmem_page_alloc(t, KMEM_PAGETABLE, ks_table(va, shift));
+        if (f) {
+            table_set(e, f, shift);
+            return true;
+        }
+    }
+}
+
+/* table_waited for the node table of leaf table leaf_phys: its frame, or 0. */
+static inline __attribute__((always_inline)) u64 nt_waited(struct task *t, u64 leaf_phys, u64 va, i64 *wait)
+{
+    for (;;) {
+        if (!waited(wait))
+            return 0;
+        u64 nt = frame_aux_get(leaf_phys);
+        if (nt)
+            return nt;
+        if ((nt = kmem_page_alloc(t, KMEM_NODETABLE, KM_KS_NT_OF(va)))) {
+            frame_aux_set(leaf_phys, nt);
+            return nt;
+        }
+    }
+}
+
 /* The leaf table holding va's PTE under top-level table pml4, or NULL.
  * With t, missing tables are created (and charged to t); a new leaf table
- * starts without a node table. */
-static u64 *leaf_table(u64 pml4, u64 va, struct task *t)
+ * starts without a node table.  With wait, a table's page that is missing
+ * is waited for in place (table_waited); without (a constant), that code
+ * folds away. */
+static inline __attribute__((always_inline)) u64 *leaf_table(u64 pml4, u64 va, struct task *t, i64 *wait)
 {
     u64 *tb = phys_to_virt(pml4);
     /* Unrolled: each level's shift and kspace address are constants (a
@@ -83,11 +151,10 @@ static u64 *leaf_table(u64 pml4, u64 va, struct task *t)
             if (!t)
                 return NULL;
             u64 f = kmem_page_alloc(t, KMEM_PAGETABLE, ks_table(va, shift));
-            if (!f)
+            if (f)
+                table_set(e, f, shift);
+            else if (!wait || !table_waited(t, e, va, shift, wait))
                 return NULL;
-            if (shift == LEAF_SHIFT)
-                frame_aux_set(f, 0);
-            *e = f | PTE_P | PTE_W | PTE_U;
         }
         tb = table_of(*e);
     }
@@ -105,26 +172,45 @@ static void slot_fill(struct mmu_slot *s, u64 *leaf, u64 nt, u64 va)
     }
 }
 
-/* mmu_walk when something is missing: made in the modes that make it. */
-static __attribute__((noinline)) bool walk_create(struct task *t, u64 va, enum mmu_walk_mode mode,
-                                                  struct mmu_slot *s)
+/* mmu_walk when something is missing: made in the modes that make it;
+ * with wait, waiting in place for each missing page (leaf_table).  In
+ * line in its two callers: without wait (a constant), its code is the
+ * plain walk's. */
+static inline __attribute__((always_inline)) bool walk_in(struct task *t, u64 va, enum mmu_walk_mode mode,
+                                                          struct mmu_slot *s, i64 *wait)
 {
     assert(user_page(va));
     if (!t->as.pml4 && (mode == MMU_FIND || !pml4_create(t)))
         return false; /* no space (yet, or any more) */
-    u64 *leaf = leaf_table(t->as.pml4, va, mode == MMU_FIND ? NULL : t);
+    u64 *leaf = leaf_table(t->as.pml4, va, mode == MMU_FIND ? NULL : t, wait);
     if (!leaf)
         return false;
     u64 leaf_phys = virt_to_phys(leaf);
     u64 nt = frame_aux_get(leaf_phys);
     if (!nt && mode == MMU_CREATE_ALL) {
         nt = kmem_page_alloc(t, KMEM_NODETABLE, KM_KS_NT_OF(va));
-        if (!nt)
+        if (nt)
+            frame_aux_set(leaf_phys, nt);
+        else if (!wait || !(nt = nt_waited(t, leaf_phys, va, wait)))
             return false;
-        frame_aux_set(leaf_phys, nt);
     }
     slot_fill(s, leaf, nt, va);
     return true;
+}
+
+static __attribute__((noinline)) bool walk_create(struct task *t, u64 va, enum mmu_walk_mode mode,
+                                                  struct mmu_slot *s)
+{
+    return walk_in(t, va, mode, s, NULL);
+}
+
+/* (false after a wait, found or not: see mmu_walk_wait.) */
+static __attribute__((noinline)) bool walk_waiting(struct task *t, u64 va, struct mmu_slot *s, i64 *wait)
+{
+    bool found = walk_in(t, va, MMU_CREATE_ALL, s, wait);
+    if (!found && *wait == MMU_WAITED_KEPT)
+        *wait = MMU_WAITED;
+    return found && !*wait;
 }
 
 /* The frame of va's leaf table under top-level table pml4, 0 when a table
@@ -145,23 +231,40 @@ static inline __attribute__((always_inline)) u64 leaf_frame(u64 pml4, u64 va)
 
 /* The common case first: every table there (and the node table, in
  * MMU_CREATE_ALL), found without a call, so without saved registers; else
- * walk_create, which finds the same tables and makes what is missing.
- * The leaf table's aux word is read without frame_aux_get's checks: the
- * frame is one of t's tables, taken from its own directory entry. */
-bool mmu_walk(struct task *t, u64 va, enum mmu_walk_mode mode, struct mmu_slot *s)
+ * walk_in, which finds the same tables and makes what is missing (with
+ * wait, waiting for it).  The leaf table's aux word is read without
+ * frame_aux_get's checks: the frame is one of t's tables, taken from its
+ * own directory entry. */
+static inline __attribute__((always_inline)) bool walk(struct task *t, u64 va, enum mmu_walk_mode mode,
+                                                       struct mmu_slot *s, i64 *wait)
 {
     assert(user_page(va));
     u64 leaf = t->as.pml4 ? leaf_frame(t->as.pml4, va) : 0;
     u64 nt = leaf ? (u64)frame_aux_words[leaf >> PAGE_SHIFT] << PAGE_SHIFT : 0;
-    if (__builtin_expect(!leaf || (!nt && mode == MMU_CREATE_ALL), 0))
-        return mode != MMU_FIND && walk_create(t, va, mode, s);
+    if (__builtin_expect(!leaf || (!nt && mode == MMU_CREATE_ALL), 0)) {
+        if (mode == MMU_FIND)
+            return false;
+        return wait ? walk_waiting(t, va, s, wait) : walk_create(t, va, mode, s);
+    }
     slot_fill(s, phys_to_virt(leaf), nt, va);
     return true;
 }
 
-bool mmu_walk_make(struct task *t, u64 va, enum mmu_walk_mode mode, struct mmu_slot *s)
+bool mmu_walk(struct task *t, u64 va, enum mmu_walk_mode mode, struct mmu_slot *s)
 {
-    return mode != MMU_FIND && walk_create(t, va, mode, s);
+    return walk(t, va, mode, s, NULL);
+}
+
+bool mmu_slot_kept(const struct mmu_slot *s)
+{
+    u64 leaf = virt_to_phys(s->pte) & ~(u64)(PAGE_SIZE - 1);
+    return s->node && frame_aux_get(leaf) == (virt_to_phys(s->node) & ~(u64)(PAGE_SIZE - 1));
+}
+
+bool mmu_walk_wait(struct task *t, u64 va, struct mmu_slot *s, i64 *wait)
+{
+    *wait = 0;
+    return walk(t, va, MMU_CREATE_ALL, s, wait);
 }
 
 /* Pages of the UTCB area are fixed pages (no node), never the mapping
@@ -251,7 +354,7 @@ u64 mmu_next_node(struct task *t, u64 va, u64 end)
         return end;
     /* Fast path for scans page by page: look in va's own leaf table first
      * (one walk down instead of a search from the top). */
-    u64 *leaf = leaf_table(t->as.pml4, va, NULL);
+    u64 *leaf = leaf_table(t->as.pml4, va, NULL, NULL);
     if (leaf) {
         u64 leaf_end = MIN((va | ((1ull << LEAF_SHIFT) - 1)) + 1, lim);
         u64 r = next_in_leaf(leaf, va, leaf_end);
@@ -302,6 +405,7 @@ void mmu_set_suspended(struct task *t, u64 va, struct mmu_slot *s, u64 phys)
 {
     u64 old = *s->pte;
     *s->pte = phys | PTE_U; /* not present: mmu_phys gives the frame */
+    t->as.suspended = true;
     if (old & PTE_P)
         arch_tlb_shootdown(&t->as, va, 1);
 }
@@ -310,6 +414,7 @@ void mmu_suspend(struct task *t, u64 va, struct mmu_slot *s)
 {
     u64 old = *s->pte;
     *s->pte = old & ~PTE_P; /* the frame stays in the entry: mmu_phys */
+    t->as.suspended = true;
     if (old & PTE_P)
         arch_tlb_shootdown(&t->as, va, 1);
 }
@@ -343,7 +448,7 @@ u64 aspace_lookup(struct aspace *as, u64 va)
 {
     if (!user_page(va) || !as->pml4)
         return 0;
-    u64 *leaf = leaf_table(as->pml4, va, NULL);
+    u64 *leaf = leaf_table(as->pml4, va, NULL, NULL);
     u64 e = leaf ? leaf[index_at(va, 12)] : 0;
     return (e & PTE_P) ? e & PTE_ADDR : 0;
 }
@@ -355,7 +460,7 @@ bool aspace_user_ok(struct aspace *as, u64 va, u64 len, bool write)
     if (va >= USER_TOP || len > USER_TOP - va || !as->pml4)
         return false;
     for (u64 p = ALIGN_DOWN(va, PAGE_SIZE); p < va + len; p += PAGE_SIZE) {
-        u64 *leaf = leaf_table(as->pml4, p, NULL);
+        u64 *leaf = leaf_table(as->pml4, p, NULL, NULL);
         u64 e = leaf ? leaf[index_at(p, 12)] : 0;
         if (!(e & PTE_P) || !(e & PTE_U) || (write && !(e & PTE_W)))
             return false;
@@ -403,6 +508,7 @@ void aspace_destroy(struct task *t)
     if (!t->as.pml4)
         return;
     mmu_release(&t->as);
+    tables_gen++;
     free_tables(t, t->as.pml4, 39);
     t->as.pml4 = 0;
 }
@@ -467,7 +573,7 @@ int mmu_missing(struct task *t, u64 va, u64 *ks, int max)
 
 bool mmu_leaf_of(struct task *t, u64 va, struct mmu_leaf *l)
 {
-    u64 *leaf = t->as.pml4 && va < USER_TOP ? leaf_table(t->as.pml4, va, NULL) : NULL;
+    u64 *leaf = t->as.pml4 && va < USER_TOP ? leaf_table(t->as.pml4, va, NULL, NULL) : NULL;
     if (!leaf)
         return false;
     l->pte = leaf;
@@ -555,6 +661,7 @@ static bool pml4_detach(struct task *t, u64 phys)
     if (t->as.pml4 != phys)
         return false;
     aspace_evict(&t->as);
+    tables_gen++;
     u64 *tb = phys_to_virt(phys);
     for (int i = 0; i < 256; i++)
         if (tb[i] & PTE_P)
@@ -580,6 +687,7 @@ bool mmu_detach(struct task *t, u64 ksaddr, u64 phys)
     /* Unlinked and flushed from every CPU first: only then may the tables
      * below go back (to a kpager, who may write them at once). */
     *e = 0;
+    tables_gen++;
     arch_tlb_shootdown(&t->as, va, (1ull << shift) >> 12);
     free_below(t, phys, shift - 9);
     return true;

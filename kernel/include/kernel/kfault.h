@@ -12,8 +12,13 @@
  * before it stops for a page but whole pages it has done (map is
  * idempotent), redoing it is safe.  An operation may instead wait where
  * it stopped (kmem_op_wait, kmem.h) when it holds nothing there and looks
- * everything up again after: a fault reply's transfer does (kernel/ipc.c),
- * going on with the page it stopped at.
+ * everything up again after, or holds only what it can check is still
+ * good: a fault reply's transfer does (kernel/ipc.c).  Its destination's
+ * walk waits for each missing table and goes on from the table it stopped
+ * at when no table of any space went meanwhile (mmu_walk_wait); the
+ * sender's page is then read again from the slot found before the wait
+ * if that slot's node table is still its own (mapdb.c source_again), and
+ * otherwise the page is looked at again from the start.
  *
  * Locking: the kernel lock (released while the kpager runs).
  */
@@ -42,5 +47,9 @@ i64 kfault_raise(struct thread *self, struct thread *client, struct task *t, u64
 /* Applies one map item of a kpager's reply to self's kernel page fault
  * (called by IPC transfer); ignores items that do not fit. */
 void kfault_accept(struct thread *kpager, struct thread *self, u64 word0, u64 word1);
+/* kfault_accept where the caller has checked that self is in memory
+ * (not TF_OUT) and kpager has a task (ipc_kfault_reply's direct case):
+ * the same without those two tests. */
+void kfault_accept_in(struct thread *kpager, struct thread *self, u64 word0, u64 word1);
 
 #endif

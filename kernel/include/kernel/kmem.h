@@ -65,7 +65,10 @@ extern struct kmem_op *kmem_op;
 
 /* Called by an operation that stopped for a page at a point where it
  * holds nothing the wait could corrupt (it restarts its step after, with
- * everything looked up again: the kernel lock is let go meanwhile).  0:
+ * everything looked up again: the kernel lock is let go meanwhile), or
+ * only what it checks is still good after (a walk's table entries: no
+ * table went, arch mmu_walk_wait; a slot whose node table is still its
+ * own, mmu_slot_kept).  0:
  * the kernel page fault was answered, restart the step; -KM_ENOMEM: no
  * wait here (missing_set stays: the operation's caller raises the kernel
  * page fault and redoes it from its start), or the kpager supplied

@@ -18,6 +18,7 @@
 #define KERNEL_MAPDB_H
 
 #include <kernel/kmem.h>
+#include <kernel/task.h>
 #include <kernel/types.h>
 
 struct task;
@@ -104,11 +105,13 @@ bool mapdb_has_free_node(struct task *t);
 /* The kernel gives lent frame phys back to page va of task number n. */
 void mapdb_unlend(u32 task_number, u64 va, u64 phys);
 /* A page fault at t's va whose mapping exists but lost its access while
- * its frame was lent to the kernel (now back): access restored, true. */
+ * its frame was lent to the kernel (now back): access restored, true.
+ * Only a space with a PTE ever suspended has such a mapping (never, with
+ * kmem=pool; not a kpager's client whose pages were never lent). */
 bool mapdb_soft_fault_slow(struct task *t, u64 va);
 static inline bool mapdb_soft_fault(struct task *t, u64 va)
 {
-    return kmem_ever_lent && mapdb_soft_fault_slow(t, va); /* never, with kmem=pool */
+    return t->as.suspended && mapdb_soft_fault_slow(t, va);
 }
 /* Removes t's mappings in [va, end) and everything derived from them. */
 void mapdb_drop_region(struct task *t, u64 va, u64 end);

@@ -124,10 +124,13 @@ static inline struct km_utcb *thread_utcb(const struct thread *t);
 static inline struct thread *thread_lookup(km_tid id)
 {
     u32 n = KM_ID_NUMBER(id), v = KM_ID_VERSION(id);
-    if (n == 0 || n >= THREAD_MAX || v == 0)
+    /* n 0 or past the table: one unsigned compare.  Version 0 needs no
+     * test: a slot with version 0 was never used, so it is TS_FREE. */
+    if (n - 1 >= THREAD_MAX - 1)
         return NULL;
     struct thread *t = &thread_table[n];
-    if (t->version != v || t->state == TS_FREE || t->state == TS_DEAD)
+    /* (free or dead: one bit test) */
+    if (t->version != v || ((1u << t->state) & (1u << TS_FREE | 1u << TS_DEAD)))
         return NULL;
     return t;
 }

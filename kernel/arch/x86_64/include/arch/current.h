@@ -89,9 +89,9 @@ static inline void tsc_store(u64 *dst)
  * the pipeline; benchmarks that time a region use rdtsc() (fenced). */
 static inline u64 rdtsc_raw(void)
 {
-    u32 lo, hi;
+    u64 lo, hi; /* (rdtsc clears both registers' upper halves: no extension) */
     __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-    return ((u64)hi << 32) | lo;
+    return (hi << 32) | lo;
 }
 
 #endif

@@ -7,7 +7,10 @@
  *    page's mapping node (only mapdb.c writes these);
  *  - fixed pages (UTCBs): a PTE and no node, made by mmu_map_fixed.
  * Page-table pages are charged to the task as KMEM_PAGETABLE, node tables
- * as KMEM_NODETABLE.  Tables are freed only with the space (aspace_destroy).
+ * as KMEM_NODETABLE.  Tables are freed with the space (aspace_destroy) and
+ * when a kpager takes one back (mmu_detach): each time a counter moves,
+ * so that a walk that waited for a kpager knows whether what it holds is
+ * still there (mmu_walk_wait).
  * A leaf table finds its node table through the frame allocator's aux word
  * (frame_aux_get(leaf table) = node table, 0 = none yet); node tables exist
  * only beside leaf tables that hold (or held) mapping-database pages.
@@ -33,6 +36,8 @@ struct aspace {
     bool lazy;  /* pml4 0: made by the first walk that creates tables (a
                    new space, or one whose table a kpager took back);
                    false once the space is destroyed */
+    bool suspended; /* a PTE was ever suspended (no access, frame kept):
+                       only then may a page fault be a soft one */
     u32 nt_out; /* leaf tables whose node table is out (MMU_NT_OUT) */
 };
 
@@ -100,6 +105,7 @@ struct mmu_slot {
  * the node table's content is with its kpager, in localised form
  * (kernel/nodetable.c); the page tables and their PTEs stay. */
 #define MMU_NT_OUT 0xffffffff000ull /* (frame number 2^32 - 1: never RAM) */
+_Static_assert(MMU_NT_OUT >> 12 == 0xffffffffull, "mmu_find_in: the largest aux word");
 
 enum mmu_walk_mode {
     MMU_FIND,       /* only look */
@@ -110,9 +116,23 @@ enum mmu_walk_mode {
  * false: a table is missing (MMU_FIND) or memory is short.  A node table
  * that is out is not made again (in any mode): true, node NULL, nt_out. */
 bool mmu_walk(struct task *t, u64 va, enum mmu_walk_mode mode, struct mmu_slot *s);
-/* mmu_walk in a mode that makes, where a table is likely missing (just
- * asked of a kpager): no first look that only finds. */
-bool mmu_walk_make(struct task *t, u64 va, enum mmu_walk_mode mode, struct mmu_slot *s);
+/* mmu_walk(MMU_CREATE_ALL) in an operation that holds nothing
+ * (kmem_op_wait): a page still missing is waited for in place, and the
+ * walk goes on from the table it stopped at.  true: found, no wait.
+ * false: *wait is 0 (not there, nothing waited for: a page missing where
+ * no wait is possible, or no space), a wait's error, MMU_WAITED (a wait
+ * let the kernel lock go: what the caller found before is stale, look
+ * again), or MMU_WAITED_KEPT: found (*s), and no table of any space went
+ * since before the first wait, so slots the caller took before it are
+ * still in their tables (mmu_slot_kept says whether a slot's node table
+ * is still its own). */
+#define MMU_WAITED 1
+#define MMU_WAITED_KEPT 2
+bool mmu_walk_wait(struct task *t, u64 va, struct mmu_slot *s, i64 *wait);
+/* Whether slot s (with its node table in: s->node), taken before a wait
+ * that mmu_walk_wait reported MMU_WAITED_KEPT, still has that node table
+ * (not gone out, or come back in another page, meanwhile). */
+bool mmu_slot_kept(const struct mmu_slot *s);
 /* The first page >= va and < end whose node slot is set (a mapping-database
  * page), or end.  Skips absent tables whole, so sparse spaces are cheap.
  * Where a node table is out, the pages whose PTE is in use (present or
@@ -146,11 +166,13 @@ static inline __attribute__((always_inline)) bool mmu_find_in(const struct aspac
             return false;
         tb = e & MMU_PTE_ADDR;
     }
-    u64 nt = (u64)frame_aux_words[tb >> 12] << 12;
-    if (__builtin_expect(!nt || nt == MMU_NT_OUT, 0))
+    /* No node table (aux 0) or out (MMU_NT_OUT's frame, 2^32 - 1): one
+     * compare of the aux word less one. */
+    u32 aux = frame_aux_words[tb >> 12];
+    if (__builtin_expect(aux - 1 >= (u32)(MMU_NT_OUT >> 12) - 1, 0))
         return false;
     s->pte = (u64 *)phys_to_virt(tb) + ((va >> 12) & 511);
-    s->node = (void **)phys_to_virt(nt) + ((va >> 12) & 511);
+    s->node = (void **)phys_to_virt((u64)aux << 12) + ((va >> 12) & 511);
     return true;
 }
 /* The rights the PTE grants (KM_R always; KM_X also without NX). */
