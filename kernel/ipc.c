@@ -719,8 +719,9 @@ static inline __attribute__((always_inline)) i64 kfault_reply_body(struct thread
     if (traced)
         trace_send_recv(a[0], tag, thread_id(self), tag);
     const u64 *item = &u->mr[KM_TAG_U(tag)], *end = item + KM_TAG_T(tag);
-    do /* (t >= 2: sys_ipc came here for t != 0, and t is even) */
-        kfault_accept(self, dst, item[0], item[1]);
+    do /* (t >= 2: sys_ipc came here for t != 0, and t is even; dst is in
+        * memory and self, in its system call, has a task) */
+        kfault_accept_in(self, dst, item[0], item[1]);
     while ((item += 2) < end);
     dst->ext->ipc_result = 0;
     dst->partner = NULL;
