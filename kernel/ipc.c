@@ -17,13 +17,24 @@
 
 #define WHOLE_SPACE KM_FPAGE(0, KM_FPAGE_MAX_LOG2, KM_RWX)
 
-/* The direct paths record IPC_SEND and IPC_RECV as ipc_once does, behind
- * one test of the mask for both. */
+/* The direct paths record IPC_SEND and IPC_RECV as ipc_once does, SWITCH
+ * as the hand-off does and SYSCALL_EXIT as the receiver's system call's
+ * end does, behind one test of the mask for all four: when any is on they
+ * take their traced copy, which records the first two and hands off with
+ * sched_handoff (which records SWITCH; the receiver goes back through its
+ * syscall_dispatch, which records SYSCALL_EXIT); else sched_handoff_from
+ * (sched_handoff_direct's), which do not test them again. */
 #if CONFIG_TRACE
-#define IPC_TRACED() __builtin_expect((trace_mask & (1ull << KM_EV_IPC_SEND | 1ull << KM_EV_IPC_RECV)) != 0, 0)
+#define DIRECT_TRACED()                                                                                          \
+    __builtin_expect((trace_mask & (1ull << KM_EV_IPC_SEND | 1ull << KM_EV_IPC_RECV | 1ull << KM_EV_SWITCH |    \
+                                    1ull << KM_EV_SYSCALL_EXIT)) != 0,                                          \
+                     0)
+#define SWITCH_TRACED() __builtin_expect((trace_mask & 1ull << KM_EV_SWITCH) != 0, 0)
 #else
-#define IPC_TRACED() 0
+#define DIRECT_TRACED() 0
+#define SWITCH_TRACED() 0
 #endif
+
 
 static __attribute__((noinline, cold)) void trace_send_recv(km_tid to, u64 tag, km_tid from, u64 rtag)
 {
@@ -334,7 +345,14 @@ static inline __attribute__((always_inline)) i64 ipc_once(struct thread *self, k
                 dst->cpu == self->cpu && dst->prio >= self->prio) {
                 self->state = TS_RECEIVING;
                 self->partner = want;
-                sched_handoff(dst); /* a safe point too, like block() */
+                /* (a safe point too, like block()) dst still in memory and in
+                 * its receive, as complete() leaves one that was: the direct
+                 * hand-off's case; else (complete_out ended its restore) the
+                 * general one */
+                if (dst->state == TS_RECEIVING && !(dst->flags & TF_OUT) && !SWITCH_TRACED())
+                    sched_handoff_direct(dst);
+                else
+                    sched_handoff(dst);
                 i64 rr = self->ext->ipc_result;
                 if (rr < 0 && u && !u->error)
                     u->error = KM_IPCERR_RECV;
@@ -382,7 +400,7 @@ i64 ipc(struct thread *self, km_tid to, km_tid from, u32 flags, u64 tag)
 
 /* Whether dst, a user thread in memory that waits in a receive which
  * the caller's message completes with 0, may return from its system call
- * straight from its syscall frame (sched_handoff_user): it waits where TCB
+ * straight from its syscall frame (sched_handoff_from, user): it waits where TCB
  * paging could export it (tcb_page.c's safe_point: blocked in the receive
  * of its IPC system call, no kernel-made IPC of its own), so nothing on its
  * kernel stack is needed; after such a receive ends with 0, all that is
@@ -392,6 +410,18 @@ static inline __attribute__((always_inline)) bool resumes_at_syscall(const struc
 {
     return dst->ext->uframe_kind == UF_SYSCALL &&
            !(dst->flags & (TF_KERNEL | TF_KMSG | TF_FAULT_IPC | TF_KFAULT_IPC | TF_OUT | TF_REVOKE | TF_DROP));
+}
+
+/* The direct paths' hand-off to dst (see DIRECT_TRACED; user: dst may
+ * resume straight at its syscall frame); returns self's result. */
+static inline __attribute__((always_inline)) i64 direct_handoff(struct thread *self, struct thread *dst,
+                                                                 bool traced, bool user)
+{
+    if (traced)
+        return sched_handoff(dst);
+    if (user && resumes_at_syscall(dst))
+        return sched_handoff_from(self, dst, true);
+    return sched_handoff_from(self, dst, false);
 }
 
 i64 ipc_resume_user(void)
@@ -457,15 +487,16 @@ static inline __attribute__((always_inline)) bool short_direct(const struct thre
            !(flags & KM_IPC_RECV_NOWAIT) && dst->prio >= self->prio && !sendq_find(self, want);
 }
 
-/* ipc_short's direct path (out of line: the test before it needs no
- * saved registers, so the other cases reach ipc() at little cost). */
-static __attribute__((noinline)) i64 short_go(struct thread *self, struct thread *dst, struct thread *want,
-                                              const u64 *a)
+/* ipc_short's direct path (out of line, short_go and its traced copy:
+ * the test before it needs no saved registers, so the other cases reach
+ * ipc() at little cost). */
+static inline __attribute__((always_inline)) i64 short_body(struct thread *self, struct thread *dst,
+                                                            struct thread *want, const u64 *a, bool traced)
 {
     u64 tag = a[3];
     struct km_utcb *u = thread_utcb(self);
     u->error = 0;
-    if (IPC_TRACED())
+    if (traced)
         trace_send_recv(a[0], tag, thread_id(self), tag);
     /* transfer(): word by word from UTCB to UTCB (each word read once) */
     struct km_utcb *ru = thread_utcb(dst);
@@ -477,14 +508,22 @@ static __attribute__((noinline)) i64 short_go(struct thread *self, struct thread
     dst->partner = NULL;
     self->state = TS_RECEIVING;
     self->partner = want;
-    if (resumes_at_syscall(dst))
-        sched_handoff_user(dst);
-    else
-        sched_handoff(dst);
-    i64 rr = self->ext->ipc_result;
+    i64 rr = direct_handoff(self, dst, traced, true);
     if (__builtin_expect(rr < 0, 0))
         return direct_failed(self, rr, a[0], a[1], (u32)a[2], a[3]);
     return rr;
+}
+
+static __attribute__((noinline)) i64 short_go(struct thread *self, struct thread *dst, struct thread *want,
+                                              const u64 *a)
+{
+    return short_body(self, dst, want, a, false);
+}
+
+static __attribute__((noinline, cold)) i64 short_go_traced(struct thread *self, struct thread *dst,
+                                                           struct thread *want, const u64 *a)
+{
+    return short_body(self, dst, want, a, true);
 }
 
 i64 ipc_short(struct thread *self, const u64 *a)
@@ -494,6 +533,8 @@ i64 ipc_short(struct thread *self, const u64 *a)
     struct thread *want = from == KM_ANYTHREAD ? NULL : from == to ? dst : thread_lookup(from);
     if (!short_direct(self, dst, want, from, (u32)a[2]))
         return ipc(self, to, from, (u32)a[2], a[3]);
+    if (DIRECT_TRACED())
+        return short_go_traced(self, dst, want, a);
     return short_go(self, dst, want, a);
 }
 
@@ -513,41 +554,77 @@ static inline __attribute__((always_inline)) bool kmsg_direct(const struct threa
            dst->prio >= self->prio && !sendq_find(self, dst);
 }
 
-/* ipc(self, dst, dst, 0, tag) for self's kernel-made message (its page
- * fault, its kernel page fault; tag, its ext->kmsg_tag): a call.  Fast
- * path for the case kmsg_direct() names, step for step what ipc_once does
- * there: the words straight into dst's UTCB, dst's receive completed, the
- * CPU handed to dst with self receiving from it.  Anything else: ipc(). */
-static i64 kmsg_call(struct thread *self, struct thread *dst)
+/* The direct path of self's kernel-made call to dst (kmsg_call,
+ * ipc_kfault_call) once its test passed: step for step what ipc_once
+ * does there: the words straight into dst's UTCB (kfault: task and n,
+ * then the requests), dst's receive completed, the CPU handed to dst
+ * with self receiving from it.  Inline: nothing but the hand-off is
+ * called, as the last step, so the callers keep nothing in registers.
+ * The hand-off returns self's result.  A failure needs nothing of
+ * direct_failed: self, receiving in a kernel-made message (never
+ * exported: tcb_page.c's safe points), is only ever completed by
+ * complete() in memory, which sets the error word for a result < 0
+ * (KM_IPCERR_RECV, as direct_failed would), and never with -KM_ERESTART
+ * (ipc_once and receive_from_blocked return that before completing
+ * anyone). */
+static inline __attribute__((always_inline)) i64 kmsg_go_to(struct thread *self, struct thread *dst, u64 tag,
+                                                             bool kfault, bool traced, bool user)
 {
-    u64 mtag = self->ext->kmsg_tag, tag = mtag;
-    if (!kmsg_direct(self, dst, mtag))
-        return ipc(self, thread_id(dst), thread_id(dst), 0, tag);
     if (self->task)
         thread_utcb(self)->error = 0;
-    if (IPC_TRACED())
-        trace_send_recv(thread_id(dst), tag, thread_id(self), mtag);
-    /* transfer(): the kernel's words of self, no items */
-    const u64 *src = self->ext->fault;
+    /* transfer(): the kernel's words of self, no items (each read once):
+     * at least 3 (a page fault: address, ip, access; a kernel page fault:
+     * task, n and n >= 1 requests), the first 3 without a loop */
     struct km_utcb *ru = thread_utcb(dst);
-    for (u32 i = 0; i < KM_TAG_U(mtag); i++)
-        ru->mr[i] = src[i];
+    const u64 *src = self->ext->fault;
+    ru->mr[0] = src[0];
+    ru->mr[1] = src[1];
+    ru->mr[2] = src[2];
+    if (kfault)
+        for (u32 i = 3, u = KM_TAG_U(tag); i < u; i++)
+            ru->mr[i] = src[i];
     ru->sender = thread_id(self);
-    ru->tag = mtag;
+    ru->tag = tag;
     /* complete(dst, 0, ...) and the hand-off */
-    km_tid to = thread_id(dst); /* (dst may be gone when we are back) */
     dst->ext->ipc_result = 0;
     dst->partner = NULL;
     self->state = TS_RECEIVING;
     self->partner = dst;
-    if (resumes_at_syscall(dst))
-        sched_handoff_user(dst);
-    else
-        sched_handoff(dst);
-    i64 rr = self->ext->ipc_result;
-    if (__builtin_expect(rr < 0, 0))
-        return direct_failed(self, rr, to, to, 0, tag);
-    return rr;
+    if (traced)
+        return sched_handoff(dst);
+    return sched_handoff_from(self, dst, user);
+}
+
+/* (Where dst resumes is known before the copy: a copy of the path for
+ * each case, so that nothing is kept across the copy to tell them.) */
+static inline __attribute__((always_inline)) i64 kmsg_go(struct thread *self, struct thread *dst, u64 tag,
+                                                          bool kfault, bool traced)
+{
+    if (!traced && resumes_at_syscall(dst))
+        return kmsg_go_to(self, dst, tag, kfault, false, true);
+    return kmsg_go_to(self, dst, tag, kfault, traced, false);
+}
+
+/* kmsg_go's traced copy (DIRECT_TRACED). */
+static __attribute__((noinline, cold)) i64 kmsg_go_traced(struct thread *self, struct thread *dst, u64 tag,
+                                                          bool kfault)
+{
+    trace_send_recv(thread_id(dst), tag, thread_id(self), tag);
+    return kmsg_go(self, dst, tag, kfault, true);
+}
+
+/* ipc(self, dst, dst, 0, tag) for self's kernel-made message (its page
+ * fault: ipc_kfault_call has its own; tag, its ext->kmsg_tag): a call.
+ * Fast path for the case kmsg_direct() names (kmsg_go); anything else:
+ * ipc(). */
+static i64 kmsg_call(struct thread *self, struct thread *dst)
+{
+    u64 tag = self->ext->kmsg_tag; /* (ipc_pagefault's: 3 words) */
+    if (!kmsg_direct(self, dst, tag))
+        return ipc(self, thread_id(dst), thread_id(dst), 0, tag);
+    if (DIRECT_TRACED())
+        return kmsg_go_traced(self, dst, tag, false);
+    return kmsg_go(self, dst, tag, false, false);
 }
 
 /* A kernel-made message (a page fault, an exception) from self to dst,
@@ -572,7 +649,7 @@ i64 ipc_pagefault(struct thread *self, struct thread *pager, u64 addr, u64 ip, u
     self->ext->fault[0] = addr;
     self->ext->fault[1] = ip;
     self->ext->fault[2] = access;
-    self->ext->kmsg_tag = KM_TAG(KM_LABEL_PAGEFAULT, 3, 0);
+    self->ext->kmsg_tag = KM_TAG(KM_LABEL_PAGEFAULT, 3, 0); /* (kmsg_go copies 3 words) */
     self->flags |= TF_FAULT_IPC | TF_KMSG;
     trace(PAGEFAULT, addr, ip);
     i64 r = kmsg_call(self, pager); /* (its kmsg_tag, set above) */
@@ -597,56 +674,129 @@ i64 ipc_notify_pager(struct thread *self, u64 tag, const u64 *words, u32 n)
     return r;
 }
 
-/* Whether ipc(self, to, from, flags, tag), a message with items, is a
- * kpager's reply to dst's kernel page fault that ipc_once completes and
- * hands off directly: dst, a user thread in memory and not self, waits in
- * its kernel page fault for self on self's CPU at self's priority or
- * above; self (a user thread, not in a kernel message of its own) then
- * receives from anyone without a timeout, and no thread waits to send to
- * it (its receive blocks). */
-static inline __attribute__((always_inline)) bool kfault_reply_direct(const struct thread *self,
-                                                                      const struct thread *dst, km_tid from,
-                                                                      u32 flags)
+/* The thread a message with items goes to when that is a kpager's reply
+ * that ipc_once completes and hands off directly (kfault_reply_direct),
+ * else NULL: to's thread, waiting in its kernel page fault (TS_RECEIVING,
+ * which also says its slot is live: neither free nor dead) for self, a
+ * user thread in memory other than self on self's CPU at self's
+ * priority or above; self then receives from anyone without a timeout,
+ * and no thread waits to send to it (its receive blocks).  self, in its
+ * IPC system call, is a user thread (it has a task) in no kernel-made
+ * message of its own (TF_KMSG) but for a bug: tested all the same. */
+static inline __attribute__((always_inline)) struct thread *kfault_reply_direct(const struct thread *self,
+                                                                                km_tid to, km_tid from,
+                                                                                u32 flags)
 {
-    return dst && dst != self && dst->task && self->task && dst->state == TS_RECEIVING && dst->partner == self &&
-           (dst->flags & (TF_KFAULT_IPC | TF_OUT)) == TF_KFAULT_IPC && !(self->flags & TF_KMSG) &&
-           from == KM_ANYTHREAD && !(flags & KM_IPC_RECV_NOWAIT) && !self->send_head && dst->cpu == self->cpu &&
-           dst->prio >= self->prio;
+    u32 n = KM_ID_NUMBER(to);
+    if (n - 1 >= THREAD_MAX - 1) /* (n == 0 too: slot 0 names no thread) */
+        return NULL;
+    struct thread *dst = &thread_table[n];
+    __asm__("" : "+r"(dst)); /* (kept in a register: not computed again from n for each field) */
+    /* (the flags first: a pager's reply to a page fault fails there) */
+    if ((dst->flags & (TF_KFAULT_IPC | TF_OUT)) == TF_KFAULT_IPC && dst->version == KM_ID_VERSION(to) &&
+        dst->state == TS_RECEIVING && dst->partner == self && dst->cpu == self->cpu && dst->prio >= self->prio &&
+        dst != self && dst->task && from == KM_ANYTHREAD && !((flags & KM_IPC_RECV_NOWAIT) | (self->flags & TF_KMSG)) &&
+        !self->send_head)
+        return dst;
+    return NULL;
 }
 
-/* ipc(self, to, from, flags, tag) where dst, to's thread, waits in a
- * kernel page fault; a = {to, from, flags, tag}, sys_ipc's checked
- * arguments in self's syscall frame (there until self returns: read again
- * after the hand-off instead of kept across it).  What ipc_once does in
- * kfault_reply_direct's case, step for step:
- * transfer() copies no words (a fault reply's receiver gets none) and
- * gives each item to kfault_accept (pages for the kernel: transfer_kmem
- * takes none for either task); dst's receive is completed and the CPU
- * handed to it, self receiving from anyone. */
-i64 ipc_kfault_reply(struct thread *self, struct thread *dst, const u64 *a)
+/* ipc_items's direct path: ipc(self, a[0], a[1], a[2], a[3]) for a message with items; a =
+ * {to, from, flags, tag}, sys_ipc's checked arguments in self's syscall
+ * frame (there until self returns: read again after the hand-off instead
+ * of kept across it).  A kpager's reply to the kernel page fault of dst,
+ * to's thread, in kfault_reply_direct's case, is what ipc_once does
+ * there, step for step: transfer() copies no words (a fault reply's
+ * receiver gets none) and gives each item to kfault_accept (pages for
+ * the kernel: transfer_kmem takes none for either task); dst's receive
+ * is completed and the CPU handed to it, self receiving from anyone. */
+static inline __attribute__((always_inline)) i64 kfault_reply_body(struct thread *self, struct thread *dst,
+                                                                   const u64 *a, bool traced)
 {
-    if (!kfault_reply_direct(self, dst, a[1], (u32)a[2]))
-        return ipc(self, a[0], a[1], (u32)a[2], a[3]);
     u64 tag = a[3];
     struct km_utcb *u = thread_utcb(self);
     u->error = 0;
-    if (IPC_TRACED())
+    if (traced)
         trace_send_recv(a[0], tag, thread_id(self), tag);
     const u64 *item = &u->mr[KM_TAG_U(tag)], *end = item + KM_TAG_T(tag);
-    for (; item < end; item += 2)
-        kfault_accept(self, dst, item[0], item[1]);
+    do /* (t >= 2: sys_ipc came here for t != 0, and t is even; dst is in
+        * memory and self, in its system call, has a task) */
+        kfault_accept_in(self, dst, item[0], item[1]);
+    while ((item += 2) < end);
     dst->ext->ipc_result = 0;
     dst->partner = NULL;
     self->state = TS_RECEIVING;
     self->partner = NULL;
-    sched_handoff(dst);
-    i64 rr = self->ext->ipc_result;
-    if (__builtin_expect(rr < 0, 0))
-        return direct_failed(self, rr, a[0], a[1], (u32)a[2], a[3]);
+    /* (dst is in a kernel page fault: not resumed at its syscall frame.)
+     * A failure needs nothing of direct_failed, as in kmsg_go: self waits
+     * in memory in the receive of its IPC system call (exported there, it
+     * comes back through tcb_page_resume_ipc, never here), completed only
+     * by complete(), which sets the error word for a result < 0 and never
+     * passes -KM_ERESTART.  Not a tail call: self mostly never comes back
+     * here (arch_switch_user throws this stack away), so restoring its
+     * registers before the switch would only cost; for the same reason
+     * the switch saves none (arch_switch_clobbering). */
+    i64 rr = traced ? sched_handoff(dst) : sched_handoff_from_clobbering(self, dst);
+    __asm__("" : "+r"(rr));
     return rr;
 }
 
-i64 ipc_kfault_call(struct thread *self, struct thread *kpager) { return kmsg_call(self, kpager); }
+static __attribute__((noinline)) i64 kfault_reply_go(struct thread *self, struct thread *dst, const u64 *a)
+{
+    return kfault_reply_body(self, dst, a, false);
+}
+
+static __attribute__((noinline, cold)) i64 kfault_reply_go_traced(struct thread *self, struct thread *dst,
+                                                                  const u64 *a)
+{
+    return kfault_reply_body(self, dst, a, true);
+}
+
+/* ipc() with sys_ipc's arguments a (ipc_items's other messages: out of
+ * line, so that the test loads only what it reads). */
+static __attribute__((noinline)) i64 ipc_a(struct thread *self, const u64 *a)
+{
+    return ipc(self, a[0], a[1], (u32)a[2], a[3]);
+}
+
+/* (The test inline, the direct path out of line: pagers' replies, the
+ * other messages with items, reach ipc() at little cost; with
+ * kmem=pool no thread waits in a kernel page fault.) */
+i64 ipc_items(struct thread *self, const u64 *a)
+{
+    struct thread *dst;
+    if (opt.kmem != KMEM_MODE_KPAGER || !(dst = kfault_reply_direct(self, a[0], a[1], (u32)a[2])))
+        return ipc_a(self, a);
+    if (DIRECT_TRACED())
+        return kfault_reply_go_traced(self, dst, a);
+    return kfault_reply_go(self, dst, a);
+}
+
+/* kmsg_direct's case for kfault_raise's call, less what kfault_raise has
+ * made sure of (ipc.h): dst, the kpager, is a user thread (it has a
+ * task) and not self (self does not wait for it); self runs (it is in
+ * memory); its message has no items and fits its fault words. */
+static inline __attribute__((always_inline)) bool kfault_call_direct(const struct thread *self,
+                                                                     const struct thread *dst)
+{
+    return dst->state == TS_RECEIVING && (!dst->partner || dst->partner == self) &&
+           !(dst->flags & (TF_OUT | TF_FAULT_IPC | TF_KFAULT_IPC)) && dst->cpu == self->cpu &&
+           dst->prio >= self->prio && !sendq_find(self, dst);
+}
+_Static_assert(2 + KM_KFAULT_MAX <= ARRAY_SIZE(((struct thread_ext *)0)->fault), "a kernel page fault's words fit");
+
+/* kmsg_call for a kernel page fault, whose message kfault_raise made
+ * (words fault[0 .. 2 + n), 1 <= n, tag KM_TAG(KM_LABEL_KFAULT, 2 + n, 0)): the
+ * same steps, with kfault_call_direct's shorter test. */
+i64 ipc_kfault_call(struct thread *self, struct thread *dst)
+{
+    u64 tag = self->ext->kmsg_tag;
+    if (!kfault_call_direct(self, dst))
+        return ipc(self, thread_id(dst), thread_id(dst), 0, tag);
+    if (DIRECT_TRACED())
+        return kmsg_go_traced(self, dst, tag, true);
+    return kmsg_go(self, dst, tag, true, false);
+}
 
 void ipc_abort(struct thread *t)
 {

@@ -86,6 +86,7 @@ void sched_init_cpu(struct thread *running, struct thread *idle)
 {
     struct sched_cpu *c = here();
     c->idle = idle;
+    cpu_set_sched_hot(&sched_hot[cpu_of(c)]);
     sched_hot[cpu_of(c)].current = running;
     running->flags |= TF_ON_CPU;
     running->state = TS_RUNNABLE;
@@ -159,7 +160,7 @@ static inline __attribute__((always_inline)) void switch_to(struct sched_cpu *c,
     trace_set_thread(next->number);
     /* Last (a tail call): back on prev's stack, maybe much later, arch_switch
      * itself frees dead predecessors (sched_reap_pending). */
-    arch_switch(prev, next);
+    arch_switch(next, prev);
 }
 
 void sched_reap(void)
@@ -213,57 +214,40 @@ void schedule(void)
 
 /* sched_handoff in general: next paged out, prev marked or dead, next
  * on a run queue, the SWITCH event on (the path of before, unchanged). */
-static __attribute__((noinline)) void handoff_slow(struct thread *next)
+i64 sched_handoff_slow(struct thread *next)
 {
     if (next->flags & TF_OUT) {
         schedule(); /* it cannot run: just block */
-        return;
+    } else {
+        u32 cpu = cpu_id();
+        struct sched_cpu *c = &cpus[cpu];
+        struct sched_hot *h = &sched_hot[cpu];
+        next->state = TS_RUNNABLE;
+        leaving(c, h->current);
+        switch_to(c, h, next, false); /* (an IPC partner: never the idle thread, which never receives) */
     }
-    u32 cpu = cpu_id();
-    struct sched_cpu *c = &cpus[cpu];
-    struct sched_hot *h = &sched_hot[cpu];
-    next->state = TS_RUNNABLE;
-    leaving(c, h->current);
-    switch_to(c, h, next, false); /* (an IPC partner: never the idle thread, which never receives) */
+    return sched_current()->ext->ipc_result; /* (as arch_switch's) */
 }
 
-/* What leaving() and switch_to() do when none of handoff_slow's cases
- * holds (nor next == prev, which an IPC partner never is), straight:
- * nothing to call but arch_switch (a tail call), so no registers to save. */
-static inline __attribute__((always_inline)) void handoff(struct thread *next, bool user)
+/* When none of sched_handoff_slow's cases holds (nor next == prev, which
+ * an IPC partner never is), what leaving() and switch_to() do, straight
+ * (sched_handoff_from, sched.h: prev marked for an export goes the slow
+ * way there): nothing to call but arch_switch (a tail call), so no
+ * registers to save.  The direct hand-offs spare these tests. */
+i64 sched_handoff(struct thread *next)
 {
-    u32 cpu = cpu_id();
+    u64 cpu = cpu_index();
     struct sched_cpu *c = &cpus[cpu];
-    struct sched_hot *h = &sched_hot[cpu];
-    struct thread *prev = h->current;
-    /* (user: next is in memory and not prev, as sched_handoff_user's
-     * callers say) */
-    if (__builtin_expect((!user && ((next->flags & TF_OUT) || next == prev)) || (prev->flags & TF_REVOKE) ||
-                             prev->state == TS_DEAD ||
-                             next->q_prev || c->head[next->prio] == next || trace_on_switch(),
-                         0)) {
-        handoff_slow(next);
-        return;
-    }
-    next->state = TS_RUNNABLE;
-    prev->flags &= ~TF_ON_CPU;
-    h->need_resched = false;
-    if (!next->ticks_left) /* (as switch_to) */
-        next->ticks_left = SCHED_SLICE_TICKS;
-    h->current = next;
-    next->flags |= TF_ON_CPU;
-    trace_set_thread(next->number);
-    if (user)
-        arch_switch_user(prev, next);
-    else
-        arch_switch(prev, next);
+    struct thread *prev = sched_hot[cpu].current;
+    if (__builtin_expect((next->flags & TF_OUT) || next == prev || prev->state == TS_DEAD || next->q_prev ||
+                             c->head[next->prio] == next || trace_on_switch(),
+                         0))
+        return sched_handoff_slow(next);
+    return sched_handoff_from(prev, next, false);
 }
 
-void sched_handoff(struct thread *next) { handoff(next, false); }
+i64 sched_handoff_direct(struct thread *next) { return sched_handoff_from(sched_current(), next, false); }
 
-/* (On handoff_slow's path, next goes back through its C frames: its
- * stack is left as it was, so that is right too.) */
-void sched_handoff_user(struct thread *next) { handoff(next, true); }
 
 void sched_tick(void)
 {

@@ -213,24 +213,15 @@ static i64 sys_sysinfo(const u64 *a)
 
 /* ---- the L4 base ---- */
 
-/* Bit 7 clear, t even (bit 8 clear: one test for both), u + t words. */
+/* Bit 7 clear, t even (bit 8 clear), u + t words: in one compare, as
+ * bits 0..8 (u, plus 128 or 256 when bit 7 or 8 is set, either more than
+ * KM_MR_COUNT) plus t at most KM_MR_COUNT. */
 static bool tag_ok(u64 tag)
 {
-    u32 u = KM_TAG_U(tag), t = KM_TAG_T(tag);
-    return (tag & (0x80 | 1u << 8)) == 0 && u + t <= KM_MR_COUNT;
+    return (tag & 0x1ff) + KM_TAG_T(tag) <= KM_MR_COUNT;
 }
-_Static_assert(KM_TAG_T(1u << 8) == 1, "tag_ok: bit 8 is t's lowest");
-
-/* A message with typed items (map items: a pager's reply, a kpager's
- * answer), kept out of the short messages' path; a, checked. */
-static __attribute__((noinline)) i64 sys_ipc_items(struct thread *self, const u64 *a)
-{
-    struct thread *dst;
-    /* a kpager's answer to a kernel page fault (only with kmem=kpager) */
-    if (opt.kmem == KMEM_MODE_KPAGER && (dst = thread_lookup(a[0])) && (dst->flags & TF_KFAULT_IPC))
-        return ipc_kfault_reply(self, dst, a);
-    return ipc(self, a[0], a[1], (u32)a[2], a[3]);
-}
+_Static_assert(KM_TAG_T(1u << 8) == 1 && KM_TAG_U(0x7f) == 0x7f && KM_TAG_U(0x80) == 0 && KM_MR_COUNT < 0x80,
+               "tag_ok: u is bits 0..6, bit 8 is t's lowest, bits 7 and 8 each exceed the count");
 
 /* Called by syscall_dispatch directly (the hot system call: no table, the
  * current thread passed), so not through handlers[]. */
@@ -241,7 +232,7 @@ static inline __attribute__((always_inline)) i64 sys_ipc(struct thread *self, co
     if (a[0] == KM_ANYTHREAD) /* one can receive from anyone, not send to */
         return -KM_EINVAL;
     if (__builtin_expect(KM_TAG_T(a[3]) != 0, 0))
-        return sys_ipc_items(self, a);
+        return ipc_items(self, a); /* (a pager's reply, a kpager's answer) */
     return ipc_short(self, a);
 }
 
@@ -526,7 +517,7 @@ i64 syscall_dispatch(struct syscall_frame *f)
     u64 nr = f->nr;
     trace(SYSCALL_ENTER, nr, f->arg[0]);
     klock_acquire();
-    struct thread *self = sched_current();
+    struct thread *self = sched_self();
     self->ext->uframe = f;
     self->ext->uframe_kind = UF_SYSCALL;
     /* A thread deleted while it ran on another CPU does nothing more. */

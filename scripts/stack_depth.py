@@ -146,6 +146,11 @@ TABLES = {
                    "address), sub $8 before aspace_activate(_kernel) = 64; on next's side, "
                    "after the 6 pops, sub $8 then sched_reap: 8 + 8 = 16 on top of where next "
                    "called arch_switch"},
+        "arch_switch_frameless": {
+            "frame": 56, "calls": {"aspace_activate": 64, "aspace_activate_kernel": 64, "sched_reap": 16},
+            "why": "switch.S: sub $48 (prev's unfilled switch frame) then as arch_switch: 56 with "
+                   "the return address, sub $8 before aspace_activate(_kernel) = 64; on next's "
+                   "side push %r8 then sched_reap: 8 + 8 = 16"},
         "arch_switch_user": {
             "frame": 56, "calls": {"aspace_activate": 64, "aspace_activate_kernel": 64},
             "why": "switch.S: SWITCH_OUT as arch_switch; next then runs from its syscall frame "
@@ -272,7 +277,7 @@ TABLES = {
                    "sets it with TF_KMSG around ipc_kfault_call"},
         "NO_ITEMS": {
             "set": ["ipc_short", "ipc_pagefault", "ipc_notify_pager", "ipc_kfault_call"],
-            "clear": ["receive_from_blocked", "sys_ipc_items", "ipc_kfault_reply"],
+            "clear": ["receive_from_blocked", "ipc_items"],
             "forbids": ["ipc->transfer_kmem"],
             "callers": {"ipc_short": ["syscall_dispatch"]},
             "requires": ["kernel/ipc.c:receive_from_blocked", "kernel/ipc.c:transfer_kmem"],

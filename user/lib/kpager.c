@@ -235,8 +235,8 @@ static km_u64 answer_kfault(struct kpager *k, struct km_utcb *u)
     km_u64 *req = k->last_req; /* (kept for tests: the last fault's requests) */
     /* All request words or-ed: reason bits all 0 (FRESH) and below
      * KM_KS_TCB means no request is for content it may hold (kept). */
-    km_u64 any = 0;
-    for (unsigned i = 0; i < n; i++)
+    km_u64 any = req[0] = u->mr[2]; /* (n >= 1) */
+    for (unsigned i = 1; i < n; i++)
         any |= req[i] = u->mr[2 + i];
     k->kfaults++;
     k->requested += n;
@@ -244,23 +244,26 @@ static km_u64 answer_kfault(struct kpager *k, struct km_utcb *u)
     unsigned fresh = n < k->batch ? (unsigned)n : k->batch, want = fresh + k->reserve;
     /* (held pages: a fresh node table's address may name a stale export,
      * which answer_general forgets) */
-    if ((any & 0xf) || any >= KM_KS_TCB || k->quota || k->nheld || k->nfree < want) {
+    if ((any & 0xf) || any >= KM_KS_TCB || (k->quota | k->nheld) || k->nfree < want) {
         unsigned kept = 0;
         for (unsigned i = 0; i < n; i++)
             kept |= req[i] >= KM_KS_TCB || KM_KREQ_REASON(req[i]) == KM_KREASON_RESTORE;
         return answer_general(k, u, task, req, (unsigned)n, (int)kept);
     }
-    km_u64 *mr = u->mr;
-    unsigned nfree = k->nfree;
-    for (unsigned i = 0; i < want; i++, mr += 2) {
-        unsigned p = k->free[--nfree];
-        km_u64 ks = i < fresh ? KM_KREQ_ADDR(req[i]) : KM_KS_RESERVE;
-        k->page[p] = (struct kpage){.ksaddr = ks, .task = task, .state = KPAGE_LENT};
-        mr[0] = ks; /* KM_MAPITEM(ks, 0): ks is page aligned */
-        mr[1] = page_addr(k, p) | KM_FPAGE(0, 12, KM_R | KM_W); /* (the pool is page aligned) */
-    }
+    /* the pool's top `want` free pages, the last first (as take_page) */
+    unsigned nfree = k->nfree - want;
+    const unsigned short *fp = &k->free[nfree + want];
+    km_u64 base = k->pool | KM_FPAGE(0, 12, KM_R | KM_W); /* (the pool is page aligned) */
     k->nfree = nfree;
     k->supplied += want;
+    unsigned i = 0;
+    do { /* (want >= fresh >= 1) */
+        km_u64 p = *--fp;
+        km_u64 ks = i < fresh ? KM_KREQ_ADDR(req[i]) : KM_KS_RESERVE;
+        k->page[p] = (struct kpage){.ksaddr = ks, .task = task, .state = KPAGE_LENT};
+        u->mr[2 * i] = ks; /* KM_MAPITEM(ks, 0): ks is page aligned */
+        u->mr[2 * i + 1] = base + (p << 12);
+    } while (++i < want);
     return KM_TAG(0, 0, 2 * want);
 }
 
@@ -321,16 +324,15 @@ static long revoke(struct kpager *k, km_taskid task, km_u64 lo, km_u64 hi)
 
 void kpager_serve(struct kpager *k)
 {
-    km_u64 tag = 0;
-    km_tid to = KM_NILTHREAD;
     struct km_utcb *u = utcb(); /* this thread's, for good */
+    long r = l4_receive_any();
     for (;;) {
-        long r = to == KM_NILTHREAD ? l4_receive_any() : l4_reply_and_wait(to, tag);
-        to = KM_NILTHREAD;
-        if (r < 0)
-            continue; /* the one to answer is gone: wait for the next */
-        to = u->sender;
-        km_u64 label = KM_TAG_LABEL(u->tag);
+        if (r < 0) { /* the one to answer is gone: wait for the next */
+            r = l4_receive_any();
+            continue;
+        }
+        km_tid to = u->sender;
+        km_u64 tag, label = KM_TAG_LABEL(u->tag);
         if (label == KM_LABEL_KFAULT) {
             tag = answer_kfault(k, u);
         } else if (label == KPAGER_LABEL_REVOKE) {
@@ -340,6 +342,7 @@ void kpager_serve(struct kpager *k)
             l4_set_mr(0, (km_u64)-KM_EINVAL);
             tag = KM_TAG(0, 1, 0);
         }
+        r = l4_reply_and_wait(to, tag);
     }
 }
 

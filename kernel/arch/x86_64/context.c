@@ -133,11 +133,6 @@ _Static_assert(__builtin_offsetof(struct thread_ext, utcb_uva) == SW_EXT_UTCB_UV
 _Static_assert(__builtin_offsetof(struct thread_ext, uframe) == SW_EXT_UFRAME, "switch.S");
 _Static_assert(__builtin_offsetof(struct thread_ext, ipc_result) == SW_EXT_IPC_RESULT, "switch.S");
 _Static_assert(__builtin_offsetof(struct ticket_lock, serving) == SW_KLOCK_SERVING, "switch.S");
-#if CONFIG_TRACE
-_Static_assert(KM_EV_SYSCALL_EXIT == SW_TRACE_SYSCALL_EXIT_BYTE * 8 + __builtin_ctz(SW_TRACE_SYSCALL_EXIT_BIT) &&
-                   sizeof(trace_mask) == 8,
-               "switch.S");
-#endif
 _Static_assert(__builtin_offsetof(struct task, as) == SW_TASK_AS, "switch.S");
 _Static_assert(__builtin_offsetof(struct task, as.pml4) == SW_TASK_PML4, "switch.S");
 _Static_assert(__builtin_offsetof(struct percpu, kstack_top) == SW_PERCPU_KSTACK, "switch.S");

@@ -1,6 +1,7 @@
 /* Kernel entries: interrupt/exception stubs, the syscall entry, and the
  * switch into and out of a user program. */
 #include <arch/layout.h>
+#include <arch/syscall_exit.h>
 
 #define SEL_UDATA 0x1b
 #define SEL_UCODE 0x23
@@ -103,7 +104,9 @@ isr_table:
 syscall_entry:
     swapgs
     mov %rsp, %gs:16                /* percpu.user_rsp */
-    mov %gs:8, %rsp                 /* percpu.kstack_top */
+    mov %gs:140, %rsp               /* percpu.tss.rsp[0]: the running
+                                       thread's kernel stack top, as for
+                                       interrupts (switch.S sets it) */
     pushq %gs:16
     pushq %rcx
     pushq %r11
@@ -124,36 +127,14 @@ syscall_entry:
     call syscall_dispatch           /* rax = result */
     add $48, %rsp                   /* rbx..r15: the C code kept them */
 syscall_exit_args:
-    /* sysret to a non-canonical rip would fault in ring 0 on Intel CPUs;
-     * user space ends below USER_TOP, so this only catches kernel bugs.
-     * rdi is free until it is restored below. */
-    mov 64(%rsp), %rdi              /* frame rip */
-    sar $47, %rdi
-    jnz syscall_bad_rip
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %r10
-    popq %r8
-    popq %r9
-    add $8, %rsp                    /* nr */
-    popq %r11
-    popq %rcx
-    popq %rsp                       /* user stack; IF still 0 */
-    swapgs
-    sysretq
+    SYSCALL_EXIT_ARGS
 /* A thread resumed from a continuation (kernel/tcb_page.c) returns from
  * its system call here: rsp = its syscall frame on a fresh kernel stack,
- * rax = the result. */
+ * rax = the result.  (switch.S's arch_switch_user has the same exit.) */
     .global syscall_resume
 syscall_resume:
-    popq %rbx
-    popq %rbp
-    popq %r12
-    popq %r13
-    popq %r14
-    popq %r15
-    jmp syscall_exit_args
+    SYSCALL_RESUME
+    .global syscall_bad_rip
 syscall_bad_rip:
     mov 64(%rsp), %rdi
     call syscall_bad_return         /* kills the program; does not return */

@@ -27,17 +27,18 @@ i64 ipc_short(struct thread *self, const u64 *a);
  * call it, then what syscall_dispatch does at its end; returns the IPC's
  * result (for rax), the lock released. */
 i64 ipc_resume_user(void);
-/* ipc(self, a[0], a[1], a[2], a[3]) where dst, the thread named by a[0],
- * waits in a kernel page fault (TF_KFAULT_IPC; sys_ipc): its kpager's
- * reply takes a direct path.  a: sys_ipc's checked arguments, in self's
- * syscall frame. */
-i64 ipc_kfault_reply(struct thread *self, struct thread *dst, const u64 *a);
+/* ipc(self, a[0], a[1], a[2], a[3]) for a message with typed items
+ * (sys_ipc): a kpager's reply to the kernel page fault of the thread
+ * named by a[0] takes a direct path.  a: sys_ipc's checked arguments, in
+ * self's syscall frame. */
+i64 ipc_items(struct thread *self, const u64 *a);
 /* The current thread's page fault as a call to its pager; 0 once a reply
  * came (the access is retried), < 0 when the pager is gone. */
 i64 ipc_pagefault(struct thread *self, struct thread *pager, u64 addr, u64 ip, u32 access);
 /* The current thread's kernel page fault (its words and tag set in
- * self->ext, TF_KMSG | TF_KFAULT_IPC set) as a call to kpager; what
- * ipc(self, kpager, kpager, 0, tag) returns. */
+ * self->ext: 2 + n words, 1 <= n <= KM_KFAULT_MAX, no items; TF_KMSG |
+ * TF_KFAULT_IPC set) as a call to kpager, a user thread other than self;
+ * what ipc(self, kpager, kpager, 0, tag) returns. */
 i64 ipc_kfault_call(struct thread *self, struct thread *kpager);
 /* Sends the current thread's pager a message the kernel makes (program end
  * or exception; abi/l4.h), waiting until it is taken.  < 0: no pager. */

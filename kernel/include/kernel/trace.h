@@ -62,9 +62,10 @@ static inline void trace_set_thread(u32 thread)
 {
     struct trace_ring *r = cpu_trace_ring();
     cpu_set_thread(thread);
-    if (r)
-        r->tag = r->cpu_tag | (u64)thread << 32;
+    if (r) /* tag = cpu_tag | thread << 32: its upper half (little endian) */
+        __builtin_memcpy((char *)&r->tag + 4, &thread, 4);
 }
+_Static_assert(((u64)MAX_CPUS << 16) <= 1ull << 32, "trace_set_thread: cpu_tag (cpu << 16) is below bit 32");
 
 /* Writes one record (event ev, a0, a1) to this CPU's ring: the body of
  * every trace point, in line (about 18 instructions: a call, its argument

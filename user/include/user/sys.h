@@ -27,6 +27,17 @@ static inline long km_syscall5(long nr, long a0, long a1, long a2, long a3, long
     return ret;
 }
 
+static inline long km_syscall4(long nr, long a0, long a1, long a2, long a3)
+{
+    register long r10 __asm__("r10") = a3; /* 4th argument (rcx is taken) */
+    long ret;
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "a"(nr), "D"(a0), "S"(a1), "d"(a2), "r"(r10)
+                     : "rcx", "r11", "memory");
+    return ret;
+}
+
 static inline long km_syscall3(long nr, long a0, long a1, long a2)
 {
     long ret;
@@ -140,7 +151,7 @@ static inline struct km_utcb *utcb(void)
  * the UTCB; a received one arrives in the UTCB (sender, tag, MRs). */
 static inline long sys_ipc(km_tid to, km_tid from, unsigned long flags, km_u64 tag)
 {
-    return km_syscall5(KM_SYS_IPC, (long)to, (long)from, (long)flags, (long)tag, 0);
+    return km_syscall4(KM_SYS_IPC, (long)to, (long)from, (long)flags, (long)tag);
 }
 #define KM_USER_STUB_IPC KM_SYS_IPC
 

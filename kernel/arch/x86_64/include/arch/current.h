@@ -8,6 +8,7 @@
 #define PERCPU_OFF_THREAD 40 /* struct percpu.thread */
 #define PERCPU_OFF_TRACE 48  /* struct percpu.trace_ring */
 #define PERCPU_OFF_KTABLES 76 /* struct percpu.kernel_tables */
+#define PERCPU_OFF_SCHED 240  /* struct percpu.sched_hot */
 
 /* Logical number of the CPU we run on (0 = BSP). */
 static inline u32 cpu_id(void)
@@ -15,6 +16,28 @@ static inline u32 cpu_id(void)
     u32 v;
     __asm__ volatile("movl %%gs:32, %0" : "=r"(v));
     return v;
+}
+
+/* cpu_id() as an array index: the 32-bit load zero-extends, and the
+ * compiler, told so, adds no instruction to widen it. */
+static inline u64 cpu_index(void)
+{
+    u64 v;
+    __asm__ volatile("movl %%gs:32, %k0" : "=r"(v));
+    return v;
+}
+
+/* This CPU's scheduler record (kernel/sched.h: struct sched_hot), in one
+ * load; NULL until the CPU schedules. */
+static inline void *cpu_sched_hot(void)
+{
+    void *h;
+    __asm__ volatile("movq %%gs:240, %0" : "=r"(h));
+    return h;
+}
+static inline void cpu_set_sched_hot(void *h)
+{
+    __asm__ volatile("movq %0, %%gs:240" ::"r"(h) : "memory");
 }
 
 /* Id of the user program this CPU runs for, 0 for the kernel itself. */

@@ -12,7 +12,8 @@
 
 struct percpu {
     struct percpu *self;   /* 0: gs:0 yields the struct's address */
-    u64 kstack_top;        /* 8: stack for entries from user mode */
+    u64 kstack_top;        /* 8: the first stack for entries from user mode
+                              (tss.rsp[0] starts so; entry.S reads that) */
     u64 user_rsp;          /* 16: user rsp scratch during syscall entry */
     u64 runner_rsp;        /* 24: kernel rsp saved by user_enter() */
     u32 id;                /* 32: logical CPU number, 0 = BSP */
@@ -26,15 +27,19 @@ struct percpu {
     u32 kernel_tables;     /* CR3 holds the kernel's tables (arch/mmu.h) */
     struct gdt gdt;
     struct tss tss;
+    void *sched_hot;       /* 240: this CPU's struct sched_hot (kernel/sched.h),
+                              set before it schedules (sched_init_cpu) */
 } __attribute__((aligned(64)));
 
 _Static_assert(__builtin_offsetof(struct percpu, kstack_top) == 8, "entry.S");
 _Static_assert(__builtin_offsetof(struct percpu, user_rsp) == 16, "entry.S");
+_Static_assert(__builtin_offsetof(struct percpu, tss.rsp[0]) == 140, "entry.S");
 _Static_assert(__builtin_offsetof(struct percpu, runner_rsp) == 24, "entry.S");
 _Static_assert(__builtin_offsetof(struct percpu, id) == PERCPU_OFF_ID, "current.h");
 _Static_assert(__builtin_offsetof(struct percpu, thread) == PERCPU_OFF_THREAD, "current.h");
 _Static_assert(__builtin_offsetof(struct percpu, trace_ring) == PERCPU_OFF_TRACE, "current.h");
 _Static_assert(__builtin_offsetof(struct percpu, kernel_tables) == PERCPU_OFF_KTABLES, "current.h");
+_Static_assert(__builtin_offsetof(struct percpu, sched_hot) == PERCPU_OFF_SCHED, "current.h");
 
 extern struct percpu percpu_area[MAX_CPUS];
 extern u32 ncpus_online;

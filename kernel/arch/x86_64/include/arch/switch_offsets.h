@@ -11,9 +11,6 @@
 #define SW_EXT_UFRAME 32     /* struct thread_ext.uframe */
 #define SW_EXT_IPC_RESULT 40 /* struct thread_ext.ipc_result */
 #define SW_KLOCK_SERVING 4   /* struct ticket_lock.serving */
-/* trace_mask's SYSCALL_EXIT bit: its byte and the bit in that byte */
-#define SW_TRACE_SYSCALL_EXIT_BYTE 0
-#define SW_TRACE_SYSCALL_EXIT_BIT 0x10
 #define SW_TASK_PML4 8       /* struct task.as.pml4 */
 #define SW_TASK_AS 8         /* struct task.as */
 #define SW_PERCPU_KSTACK 8   /* struct percpu.kstack_top */
