@@ -83,6 +83,29 @@ rc=$?
 [ "$rc" = 2 ] && grep -q 'syscall.c names unmap_restoring' "$OUT/src.err" &&
     ok "a system call handler missing from the indirect table is an error (exit 2)" ||
     not_ok "a system call handler missing from the indirect table is an error (exit 2)" "exit $rc" "$(cat "$OUT/src.err")"
+# A call from C into assembly that GCC's graph does not see (inline asm)
+# is counted through the inline_asm table: without the table's entry it is
+# an error, and its assembly frame counts (a huge one shows in the figure).
+python3 "$TOOL" --tables >"$OUT/tables.json"
+python3 - "$OUT/tables.json" "$OUT" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))
+del t["inline_asm"]["kfault_reply_go"]
+json.dump(t, open(sys.argv[2] + "/noinline.json", "w"))
+t = json.load(open(sys.argv[1]))
+t["asm"]["arch_switch_frameless"]["frame"] = 100000
+json.dump(t, open(sys.argv[2] + "/bigframe.json", "w"))
+PY
+python3 "$TOOL" --elf "$ELF" --config "$OUT/noinline.json" >/dev/null 2>"$OUT/noinline.err"
+rc=$?
+[ "$rc" = 2 ] && grep -q 'C kfault_reply_go calling assembly arch_switch_frameless' "$OUT/noinline.err" &&
+    ok "an inline-asm call into assembly missing from the inline_asm table is an error (exit 2)" ||
+    not_ok "an inline-asm call into assembly missing from the inline_asm table is an error (exit 2)" "exit $rc" \
+        "$(cat "$OUT/noinline.err")"
+big=$(python3 "$TOOL" --elf "$ELF" --config "$OUT/bigframe.json" 2>/dev/null | sed -n 's/^worst case: \([0-9,]*\) bytes.*/\1/p' | tr -d ,)
+[ -n "$big" ] && [ "$big" -gt 100000 ] &&
+    ok "arch_switch_frameless's frame counts (100,000 bytes of it: worst case $big)" ||
+    not_ok "arch_switch_frameless's frame counts" "worst case with a 100,000-byte frame: '$big'"
 check "stack_depth.py --help" python3 "$TOOL" --help
 check "stack_depth.py --tables prints JSON" bash -c "python3 $TOOL --tables | python3 -c 'import json,sys; json.load(sys.stdin)'"
 
