@@ -409,7 +409,8 @@ i64 ipc(struct thread *self, km_tid to, km_tid from, u32 flags, u64 tag)
 static inline __attribute__((always_inline)) bool resumes_at_syscall(const struct thread *dst)
 {
     return dst->ext->uframe_kind == UF_SYSCALL &&
-           !(dst->flags & (TF_KERNEL | TF_KMSG | TF_FAULT_IPC | TF_KFAULT_IPC | TF_OUT | TF_REVOKE | TF_DROP));
+           !(dst->flags &
+             (TF_KERNEL | TF_KMSG | TF_FAULT_IPC | TF_KFAULT_IPC | TF_OUT | TF_REVOKE | TF_DROP | TF_RESUME_C));
 }
 
 /* The direct paths' hand-off to dst (see DIRECT_TRACED; user: dst may

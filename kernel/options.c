@@ -58,6 +58,8 @@ static const struct cmdline_opt table[] = {
      "1 to 4 raw PERFEVTSEL encodings, comma-separated, each 0x1..0xffffffff "
      "(kmemlab pmu-encode)"},
     {"debug.kfault", OPT_ENUM, &opt.kfault, kfaults, 0, 0, false, "none, pf, ud, de or gp"},
+    {"debug.resume_in_c", OPT_FLAG, &opt.resume_in_c, NULL, 0, 0, false,
+     "resume blocked threads through their C frames, never from the syscall frame (tests)"},
 };
 
 static void report(const char *msg) { printk("cmdline: %s\n", msg); }

@@ -8,6 +8,7 @@
 #include <kernel/kfault.h>
 #include <kernel/klock.h>
 #include <kernel/kmem.h>
+#include <kernel/options.h>
 #include <kernel/mapdb.h>
 #include <kernel/printk.h>
 #include <kernel/sched.h>
@@ -176,6 +177,8 @@ struct thread *thread_create(struct task *task, km_tid pager, u8 prio, u16 cpu)
     t->pager = pager;
     t->prio = prio;
     t->cpu = cpu;
+    if (opt.resume_in_c)
+        t->flags |= TF_RESUME_C; /* (a flag in resumes_at_syscall's one test: no cost when off) */
     t->state = TS_INACTIVE;
     task->nthreads++;
     return t;

@@ -22,10 +22,11 @@
 U=build/user
 KMTRACE=build/host/kmtrace
 
-# run MODE: boots kpager_check with kmem=MODE and carries its checks over.
+# run MODE [OPTION]: boots kpager_check with kmem=MODE (and a kernel
+# option) and carries its checks over.
 run() {
-    local mode=$1 tag="kpager_check (kmem=$1)" log n
-    CMDLINE="kmem=$mode" TIMEOUT=150 boot "kpager-$mode" "$U/kpager_check.elf"
+    local mode=$1 tag="kpager_check (kmem=$1${2:+ $2})" log n
+    CMDLINE="kmem=$mode${2:+ $2}" TIMEOUT=150 boot "kpager-$mode${2:+-${2#debug.}}" "$U/kpager_check.elf"
     log=$BOOT_OUT/console.log
     n=$(grep -cE '^(not )?ok - ' "$log")
     if [ "$n" -ge 3 ]; then ok "$tag ran ($n checks)"; else
@@ -69,4 +70,11 @@ if [ -n "$seed" ]; then ok "kmem=kpager: the malicious kpager's seed is printed 
 seed=$(sed -n 's/^# malicious restores: [0-9]* rounds, seed \([0-9]*\)$/\1/p' "$BOOT_OUT/console.log")
 if [ -n "$seed" ]; then ok "kmem=kpager: the malicious restores' seed is printed ($seed)"; else
     not_ok "kmem=kpager: the malicious restores' seed is printed"; fi
+
+# Again with every blocked thread resumed through its C frames (never
+# straight from its syscall frame): the kpagers' replies switch away
+# without saving their registers (arch_switch_frameless), and come back
+# this way when the next message reaches them by another path than the
+# direct one (another CPU, a lower priority, an abort).
+run kpager debug.resume_in_c
 finish

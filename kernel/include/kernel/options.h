@@ -24,6 +24,9 @@ struct boot_options {
                            every user page fault (tests of make regress) */
     u32 kfault;         /* debug.kfault=none|pf|ud|de|gp: fault in the
                            kernel after boot, to test the panic path */
+    u32 resume_in_c;    /* debug.resume_in_c: a thread blocked in its IPC
+                           system call is always resumed through its C
+                           frames (tests of those paths: ipc.c) */
     struct cmdline_u64_list pmu; /* pmu=<raw>[,<raw>...]: IA32_PERFEVTSELx
                            values (libpfm4 encodings, kmemlab pmu-encode) for
                            general counters 0.., when the CPU has them */

@@ -50,6 +50,7 @@ enum thread_state {
 #define TF_RESTORING 0x200 /* restoring a paged-out kpager before a kernel page fault to it */
 #define TF_OUT_REQ 0x400   /* TF_OUT, asking its kpager for its own TCB (tcb_page.h) */
 #define TF_DROP 0x800      /* TF_OUT, its restored content refused: deleted after the next switch */
+#define TF_RESUME_C 0x1000 /* debug.resume_in_c: never resumed straight from its syscall frame */
 
 struct task;
 struct thread_ext;
