@@ -157,7 +157,7 @@ static struct mnode_page *page_alloc(struct task *t, bool edges)
 
 /* A zeroed slot in one of t's node pages (edges: edge pages), or NULL when
  * memory is short. */
-static void *slot_alloc(struct task *t, bool edges)
+static void *mslot_alloc(struct task *t, bool edges)
 {
     struct mnode_page **list = list_of(t, edges), *pg = *list;
     if ((!pg || !pg->free) && !(pg = page_alloc(t, edges)))
@@ -185,7 +185,7 @@ static void free_kept(struct task *t)
     }
 }
 
-static void slot_free(void *slot)
+static void mslot_free(void *slot)
 {
     struct mslot *s = slot;
     struct mnode_page *pg = page_of(s);
@@ -223,8 +223,8 @@ static void slot_free(void *slot)
     }
 }
 
-static struct mnode *node_alloc(struct task *t) { return slot_alloc(t, false); }
-static void node_free(struct mnode *n) { slot_free(n); }
+static struct mnode *node_alloc(struct task *t) { return mslot_alloc(t, false); }
+static void node_free(struct mnode *n) { mslot_free(n); }
 
 /* ---- names of nodes that are out ---------------------------------------
  *
@@ -427,7 +427,7 @@ static void unlink_node(struct mnode *n)
     else
         *link_to(e) = e->next;
     n->up = NULL;
-    slot_free(e);
+    mslot_free(e);
 }
 
 static u32 child_count(const struct mnode *n)
@@ -442,7 +442,7 @@ static void edges_put(struct medge *list)
 {
     for (struct medge *next; list; list = next) {
         next = list->next;
-        slot_free(list);
+        mslot_free(list);
     }
 }
 
@@ -456,7 +456,7 @@ static bool edges_take(struct task *t, const struct mnode *n, struct medge **lis
     if (node_task(n) == t)
         return true;
     for (u32 k = child_count(n); k; k--) {
-        struct medge *e = slot_alloc(t, true);
+        struct medge *e = mslot_alloc(t, true);
         if (!e) {
             edges_put(*list);
             *list = NULL;
@@ -485,7 +485,7 @@ static struct medge *adopt_children(struct mnode *n, struct mnode *np, struct me
             ne->next = next ? list : NULL;
             if (mn_is_out(e->child))
                 named_child_replace(e, ne);
-            slot_free(e);
+            mslot_free(e);
         }
         ne->parent = np;
         if (!mn_is_out(ne->child))
@@ -529,7 +529,7 @@ static void dissolve_node(struct mnode *n, struct medge *list)
         *pp = e->next;
     }
     n->up = NULL;
-    slot_free(e);
+    mslot_free(e);
 }
 
 static bool is_ancestor(const struct mnode *a, const struct mnode *n)
@@ -855,7 +855,7 @@ static bool reattach(struct mnode *c)
     if (!pt || !mmu_walk(pt, pva, MMU_FIND, &s))
         panic("mapdb: detached node %p has no parent %lx", (void *)c, pname);
     struct mnode *p = slot_out(&s) ? node_in(pt, pva, &s) : node_at(pt, pva, &s);
-    struct medge *e = p ? slot_alloc(pt, true) : NULL;
+    struct medge *e = p ? mslot_alloc(pt, true) : NULL;
     if (!e)
         return false;
     named_detached_remove(c);
@@ -1006,7 +1006,7 @@ static u64 remove_out(struct task *t, u64 va, struct mmu_slot *s, bool self)
             named_parent_remove(e);
         else
             *link_to(e) = e->next;
-        slot_free(e);
+        mslot_free(e);
     }
     return count + drop_out(name, &stand_in) + 1;
 }
@@ -1101,7 +1101,7 @@ static u64 remove_descendants_walk(struct mnode *x)
             struct mnode *p = e->parent;
             p->child = e->next;
             named_child_remove(e);
-            slot_free(e);
+            mslot_free(e);
             count += drop_out((u64)n, p) + 1;
             e = p->child ? p->child : (p == x ? NULL : p->up);
             continue;
@@ -1114,7 +1114,7 @@ static u64 remove_descendants_walk(struct mnode *x)
         struct mnode *p = e->parent; /* e is p's first edge */
         p->child = e->next;
         n->up = NULL;
-        slot_free(e);
+        mslot_free(e);
         drop_mapping(n);
         count++;
         e = p->child ? p->child : (p == x ? NULL : p->up); /* p: its parent's first */
@@ -1406,7 +1406,7 @@ static inline __attribute__((always_inline)) int transfer_to(struct task *from, 
      * derives from the mapping granted, in the receiver's pages (grant). */
     struct mnode *nn = node_alloc(to);
     struct medge *e = NULL;
-    if (!nn || !(grant ? edges_take(to, sn, &e) : (e = slot_alloc(from, true)) != NULL)) {
+    if (!nn || !(grant ? edges_take(to, sn, &e) : (e = mslot_alloc(from, true)) != NULL)) {
         if (nn)
             node_free(nn);
         return -KM_ENOMEM;
