@@ -377,7 +377,7 @@ static bool fpage_ok(u64 f)
 
 /* An unmap by a task with node tables or nodes out: those of the region
  * come back from the thread's kpager (kernel/nodetable.h; a node into a
- * FRESH node page: kernel/mapdb.c); if it cannot give them, the kernel
+ * FRESH node page: kernel/mapdb_out.c); if it cannot give them, the kernel
  * makes them from what it kept, in the pool: an unmap never fails for
  * memory. */
 static __attribute__((noinline)) i64 unmap_restoring(struct thread *self, const u64 *a)

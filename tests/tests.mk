@@ -8,9 +8,12 @@ UNIT_B := $(B)/unit
 UNIT_INC := -Itests/unit/arch/include -Ikernel/include -Ikernel/abi/include -Ikernel \
             -Ikernel/lib -Itrace -Itests/unit
 UNIT_CFLAGS := $(HOST_CFLAGS) $(SAN_FLAGS) -Wno-format $(UNIT_INC) -DCONFIG_TRACE=1 -MMD -MP
+# The mapping database's files (kernel/include/kernel/mapdb_internal.h names them).
+MAPDB_KSRC := kernel/mapdb.c kernel/mapdb_out.c kernel/mapdb_transfer.c kernel/mapdb_unmap.c kernel/mapdb_lend.c \
+              kernel/mapdb_check.c
 # Generic kernel code, compiled for the host exactly as written.
 UNIT_KSRC := kernel/trace.c kernel/frame.c kernel/cmdline.c kernel/options.c kernel/printk.c \
-             kernel/lib/format.c kernel/dump.c kernel/bench_store.c kernel/kmem.c kernel/mapdb.c kernel/nodetable.c \
+             kernel/lib/format.c kernel/dump.c kernel/bench_store.c kernel/kmem.c $(MAPDB_KSRC) kernel/nodetable.c \
              kernel/arch/x86_64/pgtable.c kernel/tcb_export.c
 # Host stand-ins for the hardware hooks of the arch code above.
 UNIT_HSRC := tests/unit/arch/mmu_host.c
@@ -67,7 +70,7 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-om
 FUZZ_CFLAGS := -O1 -g -std=gnu11 -Wall -Wno-format $(UNIT_INC) -DCONFIG_TRACE=1 -MMD -MP \
                $(FUZZ_SAN) -fsanitize=fuzzer-no-link
 FUZZ_KSRC := kernel/frame.c kernel/printk.c kernel/lib/format.c kernel/options.c kernel/cmdline.c \
-             kernel/trace.c kernel/kmem.c kernel/mapdb.c kernel/nodetable.c kernel/kfault.c kernel/arch/x86_64/pgtable.c \
+             kernel/trace.c kernel/kmem.c $(MAPDB_KSRC) kernel/nodetable.c kernel/kfault.c kernel/arch/x86_64/pgtable.c \
              tests/unit/arch/mmu_host.c tests/fuzz/fuzz_kmem.c
 FUZZ_OBJ := $(FUZZ_KSRC:%.c=$(FUZZ_B)/%.o) $(FUZZ_B)/kstring.o
 
@@ -81,7 +84,10 @@ $(FUZZ_B)/kstring.o: kernel/lib/string.c
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(KSTRING_RENAME) -c $< -o $@
 
 # The harness learns what revocation removed by wrapping the calls kmem.c
-# and kfault.c make into mapdb.c (tests/fuzz/fuzz_kmem.c: the shadow).
+# and kfault.c make into the mapping database (mapdb_out.c, mapdb_unmap.c,
+# mapdb_lend.c), and counts the waits of its transfers (mapdb_transfer.c,
+# pgtable.c) by wrapping kmem_op_wait (tests/fuzz/fuzz_kmem.c: the shadow).
+# A wrap catches only calls from another object: no mapdb*.c calls these.
 FUZZ_WRAP := -Wl,--wrap=mapdb_lend,--wrap=kmem_supply_lend,--wrap=mapdb_drop_region,--wrap=mapdb_reclaim_node_page \
              -Wl,--wrap=kmem_op_wait
 $(FUZZ_B)/fuzz_kmem: $(FUZZ_OBJ)
@@ -98,7 +104,7 @@ $(FUZZ_B)/fuzz_tcb: $(FUZZ_TCB_OBJ)
 # The node-table import check (tests/fuzz/fuzz_nodetable.c): make
 # fuzz-nodetable runs it at length.
 FUZZ_NT_KSRC := kernel/frame.c kernel/printk.c kernel/lib/format.c kernel/options.c kernel/cmdline.c \
-                kernel/trace.c kernel/kmem.c kernel/mapdb.c kernel/nodetable.c \
+                kernel/trace.c kernel/kmem.c $(MAPDB_KSRC) kernel/nodetable.c \
                 kernel/arch/x86_64/pgtable.c tests/unit/arch/mmu_host.c tests/fuzz/fuzz_nodetable.c
 FUZZ_NT_OBJ := $(FUZZ_NT_KSRC:%.c=$(FUZZ_B)/%.o) $(FUZZ_B)/kstring.o
 
@@ -108,11 +114,11 @@ $(FUZZ_B)/fuzz_nodetable: $(FUZZ_NT_OBJ)
 
 # A source-based coverage build of fuzz_kmem (no sanitizers) that runs a
 # corpus once and shows what of the kernel it reached:
-#   make fuzz-cov [FUZZ_COV_CORPUS=dir] [FUZZ_COV_FILES='kernel/mapdb.c ...']
+#   make fuzz-cov [FUZZ_COV_CORPUS=dir] [FUZZ_COV_FILES='kernel/mapdb_out.c ...']
 # (report in build/fuzz-cov/report.txt; default corpus: make fuzz's).
 FUZZ_COV_B := $(B)/fuzz-cov
 FUZZ_COV_CORPUS ?= $(FUZZ_B)/corpus
-FUZZ_COV_FILES ?= kernel/mapdb.c kernel/kmem.c
+FUZZ_COV_FILES ?= $(MAPDB_KSRC) kernel/kmem.c
 FUZZ_COV_OBJ := $(FUZZ_KSRC:%.c=$(FUZZ_COV_B)/%.o) $(FUZZ_COV_B)/kstring.o
 FUZZ_COV_CFLAGS := $(filter-out $(FUZZ_SAN) -fsanitize=fuzzer-no-link,$(FUZZ_CFLAGS)) \
                    -fsanitize=fuzzer-no-link -fprofile-instr-generate -fcoverage-mapping

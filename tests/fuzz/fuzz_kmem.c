@@ -43,7 +43,7 @@
  * answers as the benchmark's cold kpager does: one page of its that is
  * good to lend, for the first request only (the one page asked), so that
  * a fresh region's tables come one by one (a transfer waiting in place
- * then waits again in dest_tables, kernel/mapdb.c, for each).
+ * then waits again in transfer_page, kernel/mapdb_transfer.c, for each).
  *
  * THE CHECKS, after every step and every kernel page fault:
  *   - mapdb_check() is NULL for every task (every invariant, out nodes too);
@@ -79,7 +79,7 @@
  * of make test (tests/sh/fuzz_kmem.sh).  FUZZ_TRACE=1 in the environment
  * prints each step (to decode a crash input); FUZZ_STATS=1 prints what the
  * runs reached at exit (kmem_op_wait's waits by their call site in
- * mapdb.c, and its early -KM_ENOMEM, among them); FUZZ_FIND=LINE:KIND or
+ * mapdb_transfer.c, and its early -KM_ENOMEM, among them); FUZZ_FIND=LINE:KIND or
  * early:K stops the run at the first such wait (see __wrap_kmem_op_wait):
  * how to find an input for a seed.  make fuzz-cov shows what a corpus
  * reached of the kernel's lines. */
@@ -350,7 +350,7 @@ int __wrap_mapdb_lend(struct task *t, u64 va, u64 *phys)
     return r;
 }
 
-/* kfault_accept's lend (kernel/mapdb.c, the lend in line there): lent
+/* kfault_accept's lend (kernel/mapdb_lend.c, the lend in line there): lent
  * when *got went up. */
 void __real_kmem_supply_lend(struct task *t, u64 req, struct task *lender, u64 va, u32 *got);
 void __wrap_kmem_supply_lend(struct task *t, u64 req, struct task *lender, u64 va, u32 *got)
@@ -399,7 +399,7 @@ int __wrap_mapdb_reclaim_node_page(struct task *t, u64 phys)
     return __real_mapdb_reclaim_node_page(t, phys);
 }
 
-/* kmem_op_wait (kernel/kmem.c), called by mapdb.c's transfer: its waits
+/* kmem_op_wait (kernel/kmem.c), called by mapdb_transfer.c's transfer: its waits
  * counted by where they are called from (file and line, found once per
  * call site by symbolizing the return address: transfer_pages' `again:`,
  * after a page stopped; pgtable.c's wait inside the destination's walk,
@@ -409,12 +409,12 @@ int __wrap_mapdb_reclaim_node_page(struct task *t, u64 phys)
 void __sanitizer_symbolize_pc(void *pc, const char *fmt, char *out, size_t size) __attribute__((weak));
 static struct {
     void *pc;
-    int line;      /* mapdb.c's (FUZZ_FIND), 0: another file's */
+    int line;      /* mapdb_transfer.c's (FUZZ_FIND), 0: another file's */
     char site[48]; /* file:line */
     u64 n[4]; /* what was missing: the source's node table, the destination's, a node page, other */
 } wait_pcs[8];
 static int nwait_pcs;
-/* FUZZ_FIND=LINE:KIND (a wait from mapdb.c:LINE for KIND, 0..3 as
+/* FUZZ_FIND=LINE:KIND (a wait from mapdb_transfer.c:LINE for KIND, 0..3 as
  * below) or FUZZ_FIND=early:K (kmem_op_wait's early -KM_ENOMEM, K as
  * st.wait_early): the run stops (abort) the first time it happens, its
  * input saved by libFuzzer: how the seeds for these were found. */
@@ -439,9 +439,9 @@ static void wait_site_of(void *pc, const struct kmem_op *o)
     if (!(stats_on || find_line) || !__sanitizer_symbolize_pc)
         return;
     __sanitizer_symbolize_pc((char *)pc - 1, "%L", buf, sizeof buf); /* (the call's line) */
-    const char *m = strstr(buf, "mapdb.c:"), *base = strrchr(buf, '/');
+    const char *m = strstr(buf, "mapdb_transfer.c:"), *base = strrchr(buf, '/');
     if (nwait_pcs < 8) {
-        wait_pcs[nwait_pcs] = (typeof(wait_pcs[0])){pc, m ? atoi(m + 8) : 0, "", {0}};
+        wait_pcs[nwait_pcs] = (typeof(wait_pcs[0])){pc, m ? atoi(m + strlen("mapdb_transfer.c:")) : 0, "", {0}};
         snprintf(wait_pcs[nwait_pcs].site, sizeof wait_pcs[0].site, "%s", base ? base + 1 : buf);
         wait_pcs[nwait_pcs++].n[k]++;
         if (find_line > 0 && wait_pcs[nwait_pcs - 1].line == find_line && k == find_kind)
@@ -559,7 +559,7 @@ static HOT void observe(void)
         u32 kept = mmu_kept(&s);
         if (kept) {
             o->rights = kept & MN_RIGHTS;
-            o->parent = kept & 0x40 ? -2 : -1; /* (mapdb.c's KEPT_DERIVED) */
+            o->parent = kept & 0x40 ? -2 : -1; /* (mapdb_internal.h's KEPT_DERIVED) */
             continue;
         }
         struct mnode *n = s.node ? *s.node : s.nt_out ? nodetable_scan(t, va_of(g)) : NULL;
@@ -1023,7 +1023,7 @@ struct xfer_m {
     i64 count0; /* of count, theirs */
 };
 
-/* mapdb.c's plan(): the regions an item and window make; false: -KM_EINVAL. */
+/* mapdb_transfer.c's plan(): the regions an item and window make; false: -KM_EINVAL. */
 static bool plan_m(u64 word0, u64 word1, u64 acc, struct xfer_m *x)
 {
     u64 fsize = 1ull << KM_FPAGE_LOG2(word1), wsize = 1ull << KM_FPAGE_LOG2(acc);
@@ -1127,7 +1127,7 @@ static HOT void unmap_model(void *arg, int upto)
         u32 rights = u->rights;
         if (!(rights & KM_R) && u->dry) {
             /* no frame to bring its out nodes in: a subtree whose top
-             * could not come in is removed (mapdb.c's
+             * could not come in is removed (mapdb_unmap.c's
              * tree_in_below_or_drop), at any depth; everything else is
              * reduced.  Those the kernel no longer has go from the shadow
              * (the harness cannot see which tops were out at the start:

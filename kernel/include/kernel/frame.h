@@ -49,7 +49,7 @@ static inline u64 frame_aux_get(u64 phys)
 /* A frame a kpager lent to the kernel: who lent it (the lender's page and
  * task) and what the kernel keeps in it (the owner task's kspace address
  * and type).  All zero when the frame is not lent.  Protected by the
- * kernel lock (only kmem.c and mapdb.c use it).
+ * kernel lock (only kmem.c and the mapping database, mapdb*.c, use it).
  * OFFSET SIZE FIELD   MEANING
  *      0    8 lender  lender's user page address | lender task number (< 4096)
  *      8    8 kobj    kspace address | owner task number (< 4096), 0 = spare */

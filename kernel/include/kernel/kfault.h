@@ -17,7 +17,7 @@
  * walk waits for each missing table and goes on from the table it stopped
  * at when no table of any space went meanwhile (mmu_walk_wait); the
  * sender's page is then read again from the slot found before the wait
- * if that slot's node table is still its own (mapdb.c source_again), and
+ * if that slot's node table is still its own (mapdb_transfer.c source_again), and
  * otherwise the page is looked at again from the start.
  *
  * Locking: the kernel lock (released while the kpager runs).

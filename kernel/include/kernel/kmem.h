@@ -107,7 +107,7 @@ int kmem_supply_add(struct task *t, u64 req, u64 phys, u32 lender_task, u64 lend
  * and bound to request req, traced (KPAGE_IMPORT), *got counted up.  Nothing
  * changes (*got neither) when t's supply has no room for req (full, or its
  * kspace address supplied already) or the page cannot be lent.  In
- * kernel/mapdb.c (the lend in line). */
+ * kernel/mapdb_lend.c (the lend in line). */
 void kmem_supply_lend(struct task *t, u64 req, struct task *lender, u64 va, u32 *got);
 bool kmem_supplied(struct task *t, u64 ksaddr);
 /* Free slots in t's supply. */

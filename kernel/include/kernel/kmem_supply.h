@@ -1,6 +1,6 @@
-/* Internals of kernel/kmem.c that kernel/mapdb.c's lend path inlines
+/* Internals of kernel/kmem.c that kernel/mapdb_lend.c's lend path inlines
  * (kmem_supply_lend: one function from the kpager's answer to the page in
- * the supply).  Only kmem.c and mapdb.c include this.  Kernel lock held. */
+ * the supply).  Only kmem.c and mapdb_lend.c include this.  Kernel lock held. */
 #ifndef KERNEL_KMEM_SUPPLY_H
 #define KERNEL_KMEM_SUPPLY_H
 

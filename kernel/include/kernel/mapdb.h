@@ -117,12 +117,12 @@ static inline bool mapdb_soft_fault(struct task *t, u64 va)
 void mapdb_drop_region(struct task *t, u64 va, u64 end);
 /* Reclaims t's node page or edge page at phys, the page left to the
  * caller: 1, a node page, exported localised in place (its mappings stay:
- * kernel/mapdb.c, "nodes paged out"); 0, an edge page, the mappings
+ * kernel/mapdb_out.c, "nodes paged out"); 0, an edge page, the mappings
  * derived through its edges gone; -1 when phys is neither of t's. */
 int mapdb_reclaim_node_page(struct task *t, u64 phys);
 
 /* Nodes paged out, and nodes detached (their edge paged out), of all
- * tasks (kernel/mapdb.c, "nodes paged out"): for tests and statistics. */
+ * tasks (kernel/mapdb_out.c, "nodes paged out"): for tests and statistics. */
 extern u64 mapdb_nodes_out, mapdb_detached;
 
 /* Checks the invariants (mapdb.c) of every mapping t holds and that t's

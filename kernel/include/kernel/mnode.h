@@ -1,5 +1,5 @@
 /* Mapping nodes and node pages: the mapping database's records (shared by
- * kernel/mapdb.c, which keeps them, and kernel/nodetable.c, which pages
+ * kernel/mapdb*.c, which keep them, and kernel/nodetable.c, which pages
  * node tables out and in).  Layout and invariants: kernel/mapdb.c.
  *
  * A mapping is recorded in two parts, as the paper's §3.2 splits a mapping
@@ -37,7 +37,7 @@ struct medge;
 #define MN_RIGHTS 0x7ull
 #define MN_KERNEL_OWNED 0x8ull /* root: the frame is freed with it */
 #define MN_LENT 0x10ull        /* lent to the kernel: PTE not present, frame kept */
-#define MN_KIDS_OUT 0x20ull    /* may have children detached (their edges out: mapdb.c) */
+#define MN_KIDS_OUT 0x20ull    /* may have children detached (their edges out: mapdb_out.c) */
 #define MN_VA 0x00007ffffffff000ull
 #define MN_EDGE (1ull << 63) /* first word of an edge (a kernel pointer) */
 
@@ -48,7 +48,7 @@ struct medge;
  *                        ("detached")
  *       16     8  child  its first edge: mappings derived from it
  *       24     8  named  while detached: the next node detached from a
- *                        parent of the same chain (mapdb.c's names) */
+ *                        parent of the same chain (mapdb_out.c's names) */
 struct mnode {
     u64 word;
     struct medge *up;
@@ -62,7 +62,7 @@ struct mnode {
  *        8     8  parent  the mapping it was derived from, or its name
  *       16     8  next    parent's next edge, or NULL; while the parent is
  *                         out, the next edge of the same parent's name in
- *                         mapdb.c's table of names
+ *                         mapdb_out.c's table of names
  *       24     8  named   while the child is out: the next edge in that
  *                         table naming a child there */
 struct medge {
@@ -72,7 +72,7 @@ struct medge {
     struct medge *named;
 };
 
-/* NODES PAGED OUT (kmem=kpager; kernel/mapdb.c says how).  A node that is
+/* NODES PAGED OUT (kmem=kpager; kernel/mapdb_out.c says how).  A node that is
  * out is named (its task, its page) where a pointer to it was: bit 0 set
  * (slots are 32-byte aligned), bit 63 set (an edge's first word stays an
  * edge's); its node-table slot holds MN_SLOT_OUT. */

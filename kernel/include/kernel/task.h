@@ -37,7 +37,7 @@ struct task {
     void *mapdb_edges;   /* ... and edge pages */
     u64 mn_slots;        /* slots in use in them */
     void *mn_kept[2];    /* the node page, edge page kept when it emptied, or NULL */
-    u64 mn_out;          /* its nodes paged out (kernel/mapdb.c) */
+    u64 mn_out;          /* its nodes paged out (kernel/mapdb_out.c) */
 };
 
 #define TASK_F_SIGMA0 0x1 /* owns all free memory (root mappings) */

@@ -4,7 +4,8 @@
  * The kernel half (PML4 entries 256..511) is shared by every address
  * space.  The user half is built from two kinds of mappings:
  *  - mapping-database pages: the PTE plus a node-table slot pointing at the
- *    page's mapping node (only mapdb.c writes these);
+ *    page's mapping node (only the mapping database, kernel/mapdb*.c,
+ *    writes these);
  *  - fixed pages (UTCBs): a PTE and no node, made by mmu_map_fixed.
  * Page-table pages are charged to the task as KMEM_PAGETABLE, node tables
  * as KMEM_NODETABLE.  Tables are freed with the space (aspace_destroy) and
@@ -148,7 +149,7 @@ bool mmu_used(const struct mmu_slot *s);
 /* The frame, present or suspended. */
 static inline u64 mmu_phys(const struct mmu_slot *s) { return *s->pte & MMU_PTE_ADDR; }
 /* mmu_walk(t, va, MMU_FIND, s) in line for the lend of a kpager's page
- * (kernel/mapdb.c), only where every table and the node table are there
+ * (kernel/mapdb_lend.c), only where every table and the node table are there
  * and in: then true, s->pte and s->node (not NULL) set; else false, and
  * the caller takes mmu_walk.  va: a page-aligned user address.  The leaf
  * table's aux word read as mmu_walk does (the frame is one of as's
