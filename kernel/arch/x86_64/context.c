@@ -135,7 +135,6 @@ _Static_assert(__builtin_offsetof(struct thread_ext, ipc_result) == SW_EXT_IPC_R
 _Static_assert(__builtin_offsetof(struct ticket_lock, serving) == SW_KLOCK_SERVING, "switch.S");
 _Static_assert(__builtin_offsetof(struct task, as) == SW_TASK_AS, "switch.S");
 _Static_assert(__builtin_offsetof(struct task, as.pml4) == SW_TASK_PML4, "switch.S");
-_Static_assert(__builtin_offsetof(struct percpu, kstack_top) == SW_PERCPU_KSTACK, "switch.S");
 _Static_assert(__builtin_offsetof(struct percpu, tss.rsp[0]) == SW_PERCPU_RSP0, "switch.S");
 _Static_assert(TF_KERNEL == SW_TF_KERNEL && KTHREAD_EXT_PAGES == 2 && THREAD_EXT_PAGES == 1, "switch.S");
 _Static_assert(PAGE_SIZE == 1ull << SW_PAGE_SHIFT && MSR_FS_BASE == SW_MSR_FS_BASE, "switch.S");

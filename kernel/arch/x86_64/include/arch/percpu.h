@@ -12,10 +12,10 @@
 
 struct percpu {
     struct percpu *self;   /* 0: gs:0 yields the struct's address */
-    u64 kstack_top;        /* 8: the first stack for entries from user mode
-                              (tss.rsp[0] starts so; entry.S reads that) */
+    u64 kstack_top;        /* 8: the CPU's boot stack top, tss.rsp[0]'s first
+                              value (the switch writes a thread's there) */
     u64 user_rsp;          /* 16: user rsp scratch during syscall entry */
-    u64 runner_rsp;        /* 24: kernel rsp saved by user_enter() */
+    u64 unused24;          /* 24: free (the offsets after it are fixed) */
     u32 id;                /* 32: logical CPU number, 0 = BSP */
     u32 apic_id;
     u32 thread;            /* id of the running user program, 0 = kernel */
@@ -34,7 +34,6 @@ struct percpu {
 _Static_assert(__builtin_offsetof(struct percpu, kstack_top) == 8, "entry.S");
 _Static_assert(__builtin_offsetof(struct percpu, user_rsp) == 16, "entry.S");
 _Static_assert(__builtin_offsetof(struct percpu, tss.rsp[0]) == 140, "entry.S");
-_Static_assert(__builtin_offsetof(struct percpu, runner_rsp) == 24, "entry.S");
 _Static_assert(__builtin_offsetof(struct percpu, id) == PERCPU_OFF_ID, "current.h");
 _Static_assert(__builtin_offsetof(struct percpu, thread) == PERCPU_OFF_THREAD, "current.h");
 _Static_assert(__builtin_offsetof(struct percpu, trace_ring) == PERCPU_OFF_TRACE, "current.h");

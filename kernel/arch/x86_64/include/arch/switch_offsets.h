@@ -13,7 +13,6 @@
 #define SW_KLOCK_SERVING 4   /* struct ticket_lock.serving */
 #define SW_TASK_PML4 8       /* struct task.as.pml4 */
 #define SW_TASK_AS 8         /* struct task.as */
-#define SW_PERCPU_KSTACK 8   /* struct percpu.kstack_top */
 #define SW_PERCPU_RSP0 140   /* struct percpu.tss.rsp[0] */
 #define SW_TF_KERNEL 1       /* TF_KERNEL: two stack pages, else one */
 #define SW_PAGE_SHIFT 12

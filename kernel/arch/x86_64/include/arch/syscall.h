@@ -16,11 +16,5 @@ _Static_assert(__builtin_offsetof(struct syscall_frame, rip) == 112, "entry.S: r
 
 void syscall_init_cpu(void); /* STAR/LSTAR/SFMASK on this CPU */
 
-/* Enters user mode at rip with stack rsp; returns the program's exit
- * status when it calls exit or is killed by a fault. */
-i64 user_enter(u64 rip, u64 rsp);
-/* From kernel code running on behalf of a user program: abandon it and
- * return status from user_enter. */
-__attribute__((noreturn)) void user_exit_to_runner(i64 status);
 
 #endif
