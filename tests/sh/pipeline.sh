@@ -64,27 +64,28 @@ else not_ok "report.md has the results table and the run mode"; fi
 # however it returns (a hand-off may end a blocked thread's system call
 # straight from its syscall frame: kernel/ipc.c, resumes_at_syscall): per
 # thread, as many exits as entries, or one fewer (still blocked at the end).
+# ipc_balance: TOTAL (IPC exits) and BAD (threads off) of the last boot.
+ipc_balance() {
+    "$KMTRACE" print "$BOOT_OUT/dump.bin" >"$BOOT_OUT/events.txt" 2>"$BOOT_OUT/print.err"
+    local counts
+    counts=$(awk '($8 == "syscall_enter" || $8 == "syscall_exit") && $10 == "nr=8" { c[$9 " " $8]++; t[$9] = 1 }
+        END { for (x in t) printf "%s %d %d\n", x, c[x " syscall_enter"], c[x " syscall_exit"] }' "$BOOT_OUT/events.txt")
+    BAD=$(awk '{ d = $2 - $3; if (d != 0 && d != 1) print }' <<<"$counts")
+    TOTAL=$(awk '{ n += $3 } END { print n + 0 }' <<<"$counts")
+}
 SMP=1 CMDLINE="trace.mask=0x18" boot pipeline_ipc "$U/ipc_roundtrip.elf"
-"$KMTRACE" print "$BOOT_OUT/dump.bin" >"$BOOT_OUT/events.txt" 2>"$BOOT_OUT/print.err"
-counts=$(awk '($8 == "syscall_enter" || $8 == "syscall_exit") && $10 == "nr=8" { c[$9 " " $8]++; t[$9] = 1 }
-    END { for (x in t) printf "%s %d %d\n", x, c[x " syscall_enter"], c[x " syscall_exit"] }' "$BOOT_OUT/events.txt")
-bad=$(awk '{ d = $2 - $3; if (d != 0 && d != 1) print }' <<<"$counts")
-total=$(awk '{ n += $3 } END { print n + 0 }' <<<"$counts")
-if [ "$BOOT_RC" = 0 ] && [ -z "$bad" ] && [ "$total" -gt 20000 ]; then
-    ok "IPC system calls traced: every thread's exits match its entries ($total exits)"
-else not_ok "IPC system calls traced: every thread's exits match its entries" "rc $BOOT_RC, total $total, off: $bad"; fi
-# The same with kernel page faults (their events on too: bits 19, 20):
-# the kernel-made calls to pagers and
-# kpagers and the kpagers' replies take their traced paths (kernel/ipc.c).
+ipc_balance
+if [ "$BOOT_RC" = 0 ] && [ -z "$BAD" ] && [ "$TOTAL" -gt 20000 ]; then
+    ok "IPC system calls traced: every thread's exits match its entries ($TOTAL exits)"
+else not_ok "IPC system calls traced: every thread's exits match its entries" "rc $BOOT_RC, total $TOTAL, off: $BAD"; fi
+# The same with kernel page faults (their events on too: bits 19, 20): the
+# kernel-made calls to pagers and kpagers and the kpagers' replies take
+# their traced paths (kernel/ipc.c).
 SMP=1 CMDLINE="kmem=kpager trace.mask=0x180018" boot pipeline_kfault "$U/fault_complex.elf"
-"$KMTRACE" print "$BOOT_OUT/dump.bin" >"$BOOT_OUT/events.txt" 2>"$BOOT_OUT/print.err"
-counts=$(awk '($8 == "syscall_enter" || $8 == "syscall_exit") && $10 == "nr=8" { c[$9 " " $8]++; t[$9] = 1 }
-    END { for (x in t) printf "%s %d %d\n", x, c[x " syscall_enter"], c[x " syscall_exit"] }' "$BOOT_OUT/events.txt")
-bad=$(awk '{ d = $2 - $3; if (d != 0 && d != 1) print }' <<<"$counts")
-total=$(awk '{ n += $3 } END { print n + 0 }' <<<"$counts")
+ipc_balance
 kf=$(grep -c ' kfault ' "$BOOT_OUT/events.txt")
-if [ "$BOOT_RC" = 0 ] && [ -z "$bad" ] && [ "$total" -gt 1000 ] && [ "$kf" -gt 100 ]; then
-    ok "with kernel page faults ($kf), IPC system calls traced: every thread's exits match its entries ($total exits)"
+if [ "$BOOT_RC" = 0 ] && [ -z "$BAD" ] && [ "$TOTAL" -gt 1000 ] && [ "$kf" -gt 100 ]; then
+    ok "with kernel page faults ($kf), IPC system calls traced: every thread's exits match its entries ($TOTAL exits)"
 else not_ok "with kernel page faults, IPC system calls traced: every thread's exits match its entries" \
-    "rc $BOOT_RC, total $total, kfaults $kf, off: $bad"; fi
+    "rc $BOOT_RC, total $TOTAL, kfaults $kf, off: $BAD"; fi
 finish
